@@ -13,3 +13,6 @@
 
 pub mod model;
 pub mod config;
+pub mod kpi;
+pub mod engine;
+pub mod report;

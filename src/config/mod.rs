@@ -1,13 +1,376 @@
-//! Typed configuration (TOML + `CCPULSE__` environment overrides), validated in one place.
+//! Typed configuration (TOML file + `CCPULSE__SECTION__KEY` environment overrides),
+//! parsed and validated in one place so the rest of the code never sees bad values.
+
+mod duration;
+
+pub use duration::{parse_duration, Duration};
+
+use crate::kpi::SlPreset;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
 
 /// A configuration error, naming the file and the key.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}: {key}: {message}")]
 pub struct ConfigError {
-    /// The config file (or `<defaults>`/`<env>`).
+    /// The config file (or `<defaults>` / `<command line>`).
     pub file: String,
-    /// The offending key (dotted path).
+    /// The offending key (dotted path), empty when the file as a whole is wrong.
     pub key: String,
     /// What is wrong.
     pub message: String,
 }
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// IANA time zone for "today" and interval alignment (e.g. `Europe/Berlin`).
+    pub timezone: String,
+    /// Report / current interval length (15m, 30m or 60m are usual; must divide a day).
+    pub interval: Duration,
+    /// Rolling windows.
+    pub windows: WindowsConfig,
+    /// Event-time handling.
+    pub engine: EngineSection,
+    /// Settings for queues the config does not name, and defaults for those it does.
+    pub defaults: QueueSettings,
+    /// Per-queue overrides, by queue name.
+    pub queues: BTreeMap<String, QueueSettings>,
+    /// Teams, by name.
+    pub teams: BTreeMap<String, TeamConfig>,
+    /// Per-agent settings, by agent id as the ACD names it.
+    pub agents: BTreeMap<String, AgentConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timezone: "UTC".into(),
+            interval: Duration::mins(15),
+            windows: WindowsConfig::default(),
+            engine: EngineSection::default(),
+            defaults: QueueSettings::builtin(),
+            queues: BTreeMap::new(),
+            teams: BTreeMap::new(),
+            agents: BTreeMap::new(),
+        }
+    }
+}
+
+/// Rolling-window settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WindowsConfig {
+    /// Window lengths (default 5, 15, 30, 60 minutes).
+    pub rolling: Vec<Duration>,
+    /// The step the windows slide by (default 10 s); every length must be a multiple.
+    pub granularity: Duration,
+}
+
+impl Default for WindowsConfig {
+    fn default() -> Self {
+        WindowsConfig {
+            rolling: vec![
+                Duration::mins(5),
+                Duration::mins(15),
+                Duration::mins(30),
+                Duration::mins(60),
+            ],
+            granularity: Duration::secs(10),
+        }
+    }
+}
+
+/// Event-time handling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// How far out of order events may arrive; later ones are counted as late and dropped.
+    pub allowed_lateness: Duration,
+    /// A contact with no outcome (or no end) after this long is closed and counted as orphaned.
+    pub orphan_timeout: Duration,
+    /// How long event ids are remembered to drop duplicates from at-least-once sources.
+    pub dedupe_horizon: Duration,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            allowed_lateness: Duration::secs(2),
+            orphan_timeout: Duration::mins(240),
+            dedupe_horizon: Duration::mins(10),
+        }
+    }
+}
+
+/// Per-queue settings; in `[defaults]` every key has a value, in `[queues.X]` each is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueSettings {
+    /// Service-level threshold `T` (default 20 s).
+    pub sl_threshold: Option<Duration>,
+    /// Short-abandon threshold `S` (default 5 s, 0 disables); must not exceed `T`.
+    pub short_abandon: Option<Duration>,
+    /// Which service-level formula the headline number uses.
+    pub sl_preset: Option<SlPreset>,
+    /// The service-level target as a ratio (0.8 = 80 %).
+    pub sl_target: Option<f64>,
+    /// Wrap-up (ACW) time for agents whose states are derived from contact events (queue_log).
+    pub wrap_up: Option<Duration>,
+}
+
+impl QueueSettings {
+    /// The built-in defaults: 80 % in 20 s, short abandons under 5 s, Cisco type 2.
+    pub fn builtin() -> Self {
+        QueueSettings {
+            sl_threshold: Some(Duration::secs(20)),
+            short_abandon: Some(Duration::secs(5)),
+            sl_preset: Some(SlPreset::CiscoType2),
+            sl_target: Some(0.8),
+            wrap_up: Some(Duration(0)),
+        }
+    }
+
+    /// `self` with unset keys taken from `base`.
+    pub fn or(&self, base: &QueueSettings) -> QueueSettings {
+        QueueSettings {
+            sl_threshold: self.sl_threshold.or(base.sl_threshold),
+            short_abandon: self.short_abandon.or(base.short_abandon),
+            sl_preset: self.sl_preset.or(base.sl_preset),
+            sl_target: self.sl_target.or(base.sl_target),
+            wrap_up: self.wrap_up.or(base.wrap_up),
+        }
+    }
+}
+
+/// A team: its members and the targets its agents are measured against.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    /// Agent ids (as the ACD names them) in this team.
+    pub agents: Vec<String>,
+    /// Targets for every agent of the team (each overridable per agent).
+    pub targets: Targets,
+}
+
+/// Per-agent settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// The agent's team (overrides team membership lists).
+    pub team: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Targets overriding the team's, key by key.
+    pub targets: Targets,
+}
+
+/// Agent targets; each is optional and evaluated only when set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Targets {
+    /// Average handle time at most this.
+    pub aht: Option<Duration>,
+    /// Average after-contact work at most this.
+    pub avg_acw: Option<Duration>,
+    /// Occupancy at least this ratio.
+    pub occupancy_min: Option<f64>,
+    /// Occupancy at most this ratio.
+    pub occupancy_max: Option<f64>,
+    /// Handled contacts per logged-in hour, at least.
+    pub handled_per_hour: Option<f64>,
+    /// Share of logged-in time in aux, at most.
+    pub max_aux_share: Option<f64>,
+}
+
+impl Targets {
+    /// `self` with unset keys taken from `base`.
+    pub fn or(&self, base: &Targets) -> Targets {
+        Targets {
+            aht: self.aht.or(base.aht),
+            avg_acw: self.avg_acw.or(base.avg_acw),
+            occupancy_min: self.occupancy_min.or(base.occupancy_min),
+            occupancy_max: self.occupancy_max.or(base.occupancy_max),
+            handled_per_hour: self.handled_per_hour.or(base.handled_per_hour),
+            max_aux_share: self.max_aux_share.or(base.max_aux_share),
+        }
+    }
+
+    /// True when no target is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Targets::default()
+    }
+}
+
+impl Config {
+    /// Loads a TOML file, applies `CCPULSE__…` environment overrides and validates.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        if !path.exists() {
+            return Err(ConfigError {
+                file,
+                key: String::new(),
+                message: "file not found".into(),
+            });
+        }
+        let built = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("CCPULSE")
+                    .prefix_separator("__")
+                    .separator("__"),
+            )
+            .build()
+            .map_err(|e| from_config_crate(&file, e))?;
+        let cfg: Config = built
+            .try_deserialize()
+            .map_err(|e| from_config_crate(&file, e))?;
+        cfg.validate(&file)?;
+        Ok(cfg)
+    }
+
+    /// Checks cross-field rules; `file` names the source in errors.
+    pub fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let err = |key: &str, message: String| ConfigError {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        if jiff::tz::TimeZone::get(&self.timezone).is_err() {
+            return Err(err(
+                "timezone",
+                format!("unknown time zone `{}` (use an IANA name such as Europe/Berlin)", self.timezone),
+            ));
+        }
+        let day = 86_400_000;
+        let iv = self.interval.ms();
+        if iv < 60_000 || day % iv != 0 {
+            return Err(err(
+                "interval",
+                format!("{} must be at least 1m and divide a day (15m, 30m, 60m, ...)", self.interval),
+            ));
+        }
+        let g = self.windows.granularity.ms();
+        if g < 1000 {
+            return Err(err("windows.granularity", "must be at least 1s".into()));
+        }
+        for (i, w) in self.windows.rolling.iter().enumerate() {
+            if w.ms() <= 0 || w.ms() % g != 0 {
+                return Err(err(
+                    &format!("windows.rolling[{i}]"),
+                    format!("{w} must be a positive multiple of the granularity {}", self.windows.granularity),
+                ));
+            }
+            if w.ms() > day {
+                return Err(err(&format!("windows.rolling[{i}]"), format!("{w} is longer than a day")));
+            }
+        }
+        if self.engine.orphan_timeout.ms() < 60_000 {
+            return Err(err("engine.orphan_timeout", "must be at least 1m".into()));
+        }
+        check_queue(&self.defaults.or(&QueueSettings::builtin()), "defaults", &err)?;
+        for (name, q) in &self.queues {
+            let merged = q.or(&self.defaults).or(&QueueSettings::builtin());
+            check_queue(&merged, &format!("queues.{name}"), &err)?;
+        }
+        for (name, t) in &self.teams {
+            check_targets(&t.targets, &format!("teams.{name}.targets"), &err)?;
+        }
+        for (name, a) in &self.agents {
+            check_targets(&a.targets, &format!("agents.{name}.targets"), &err)?;
+            if let Some(team) = &a.team {
+                if !self.teams.contains_key(team) {
+                    return Err(err(
+                        &format!("agents.{name}.team"),
+                        format!("team `{team}` is not defined under [teams]"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_queue(
+    q: &QueueSettings,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let t = q.sl_threshold.unwrap_or_default();
+    let s = q.short_abandon.unwrap_or_default();
+    if s > t {
+        return Err(err(
+            &format!("{at}.short_abandon"),
+            format!("{s} exceeds the service-level threshold {t}"),
+        ));
+    }
+    if let Some(target) = q.sl_target {
+        if !(target > 0.0 && target <= 1.0) {
+            return Err(err(
+                &format!("{at}.sl_target"),
+                format!("{target} must be a ratio in (0, 1], e.g. 0.8 for 80 %"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_targets(
+    t: &Targets,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    for (key, v) in [
+        ("occupancy_min", t.occupancy_min),
+        ("occupancy_max", t.occupancy_max),
+        ("max_aux_share", t.max_aux_share),
+    ] {
+        if let Some(v) = v {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(err(&format!("{at}.{key}"), format!("{v} must be a ratio in [0, 1]")));
+            }
+        }
+    }
+    if let (Some(lo), Some(hi)) = (t.occupancy_min, t.occupancy_max) {
+        if lo > hi {
+            return Err(err(&format!("{at}.occupancy_min"), format!("{lo} exceeds occupancy_max {hi}")));
+        }
+    }
+    if let Some(h) = t.handled_per_hour {
+        if !(h.is_finite() && h >= 0.0) {
+            return Err(err(&format!("{at}.handled_per_hour"), format!("{h} must be ≥ 0")));
+        }
+    }
+    Ok(())
+}
+
+fn from_config_crate(file: &str, e: config::ConfigError) -> ConfigError {
+    let message = e.to_string();
+    // The config crate names the key as "for key `a.b`" in type errors.
+    let key = message
+        .split("for key `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_default()
+        .to_string();
+    let key = if key.is_empty() {
+        message
+            .split("unknown field `")
+            .nth(1)
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or_default()
+            .to_string()
+    } else {
+        key
+    };
+    ConfigError {
+        file: file.to_string(),
+        key,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests;

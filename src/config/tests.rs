@@ -1,0 +1,69 @@
+use super::*;
+use std::io::Write;
+
+fn write(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().expect("tempfile");
+    f.write_all(text.as_bytes()).expect("write");
+    f
+}
+
+#[test]
+fn defaults_are_valid() {
+    Config::default().validate("<defaults>").expect("defaults valid");
+}
+
+#[test]
+fn loads_queues_teams_and_targets() {
+    let f = write(
+        r#"
+timezone = "Europe/Berlin"
+interval = "30m"
+[defaults]
+sl_threshold = "30s"
+[queues.sales]
+sl_threshold = 15
+sl_preset = "answered_only"
+[teams.A]
+agents = ["PJSIP/400"]
+targets = { aht = "5m", occupancy_min = 0.7, occupancy_max = 0.9 }
+"#,
+    );
+    let cfg = Config::load(f.path()).expect("valid");
+    assert_eq!(cfg.interval, Duration::mins(30));
+    assert_eq!(cfg.queues["sales"].sl_threshold, Some(Duration::secs(15)));
+    assert_eq!(cfg.queues["sales"].sl_preset, Some(SlPreset::AnsweredOnly));
+    assert_eq!(cfg.defaults.sl_threshold, Some(Duration::secs(30)));
+    assert_eq!(cfg.teams["A"].targets.aht, Some(Duration::mins(5)));
+}
+
+#[test]
+fn errors_name_file_and_key() {
+    let f = write("[queues.sales]\nsl_threshold = \"10s\"\nshort_abandon = \"15s\"\n");
+    let e = Config::load(f.path()).expect_err("S > T");
+    assert_eq!(e.key, "queues.sales.short_abandon");
+    assert!(e.to_string().contains(&f.path().display().to_string()));
+
+    let f = write("interval = \"7m\"\n");
+    let e = Config::load(f.path()).expect_err("7m does not divide a day");
+    assert_eq!(e.key, "interval");
+
+    let f = write("timezone = \"Mars/Olympus\"\n");
+    assert_eq!(Config::load(f.path()).expect_err("tz").key, "timezone");
+
+    let f = write("[defaults]\nsl_threshold = \"soon\"\n");
+    let e = Config::load(f.path()).expect_err("bad duration");
+    assert!(e.to_string().contains("sl_threshold"), "{e}");
+
+    let f = write("[defaults]\nsl_treshold = \"20s\"\n");
+    let e = Config::load(f.path()).expect_err("typo");
+    assert!(e.to_string().contains("sl_treshold"), "{e}");
+
+    let f = write("[agents.\"PJSIP/400\"]\nteam = \"B\"\n");
+    assert_eq!(Config::load(f.path()).expect_err("team").key, "agents.PJSIP/400.team");
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let e = Config::load(Path::new("/nonexistent/ccpulse.toml")).expect_err("missing");
+    assert!(e.to_string().contains("file not found"));
+}

@@ -1,0 +1,250 @@
+//! Observations (one counter increment at one instant) and the aggregates they fold into.
+
+use super::hist::SlidingHist;
+use crate::kpi::{AgentCounters, Percentiles, QueueCounters};
+use crate::model::AgentStatus;
+
+/// A mergeable aggregate of observations over a span of event time.
+pub trait Aggregate: Default {
+    /// One observation.
+    type Obs: Copy + std::fmt::Debug;
+    /// What is kept of a closed interval (counters and percentiles, no histograms).
+    type Row: Clone + std::fmt::Debug;
+    /// Folds an observation in.
+    fn apply(&mut self, o: &Self::Obs);
+    /// Takes an observation out again (it slid out of a rolling window).
+    fn unapply(&mut self, o: &Self::Obs);
+    /// The compact row kept for a closed interval.
+    fn to_row(&mut self) -> Self::Row;
+    /// True when the span saw anything worth a report row.
+    fn has_activity(&self) -> bool;
+}
+
+/// The service-level outcome of one contact (exactly one per non-short contact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlOutcome {
+    /// Answered within T.
+    Met,
+    /// Abandoned (not short) or exited within T.
+    AbandonedWithin,
+    /// No outcome by queued + T.
+    Missed,
+}
+
+/// One queue counter increment, at the instant kpi-definitions §2 gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueObs {
+    /// Contact queued.
+    Arrived,
+    /// Answered after `wait_ms`; `within` = wait ≤ T.
+    Answered {
+        /// The wait.
+        wait_ms: u64,
+        /// wait ≤ T.
+        within: bool,
+    },
+    /// Abandoned after `wait_ms`.
+    Abandoned {
+        /// The wait.
+        wait_ms: u64,
+        /// wait < S.
+        short: bool,
+        /// S ≤ wait ≤ T.
+        within: bool,
+    },
+    /// Exited.
+    Exited,
+    /// The SL outcome.
+    Sl(SlOutcome),
+    /// Handled (end of ACW).
+    Handled {
+        /// talk + hold + acw.
+        handle_ms: u64,
+        /// Talk.
+        talk_ms: u64,
+        /// Hold.
+        hold_ms: u64,
+        /// After-contact work.
+        acw_ms: u64,
+    },
+    /// Transferred after being answered.
+    Transferred,
+    /// Closed as an orphan.
+    Orphaned,
+}
+
+/// Counters plus wait/handle histograms of a queue over a span.
+#[derive(Debug, Clone, Default)]
+pub struct QueueAgg {
+    /// The counters.
+    pub c: QueueCounters,
+    /// Waits of answered contacts.
+    pub wait: SlidingHist,
+    /// Waits of abandoned (not short) contacts.
+    pub abandon_wait: SlidingHist,
+    /// Handle times.
+    pub handle: SlidingHist,
+}
+
+impl QueueAgg {
+    /// Percentiles of the span (applies pending rolling removals).
+    pub fn percentiles(&mut self) -> Percentiles {
+        let w = self.wait.current();
+        let (wait_p50_seconds, wait_p90_seconds, wait_p99_seconds) =
+            (w.quantile_secs(0.5), w.quantile_secs(0.9), w.quantile_secs(0.99));
+        let h = self.handle.current();
+        Percentiles {
+            wait_p50_seconds,
+            wait_p90_seconds,
+            wait_p99_seconds,
+            handle_p50_seconds: h.quantile_secs(0.5),
+            handle_p90_seconds: h.quantile_secs(0.9),
+            handle_p99_seconds: h.quantile_secs(0.99),
+        }
+    }
+
+    fn fold(&mut self, o: &QueueObs, sign: Sign) {
+        let c = &mut self.c;
+        match *o {
+            QueueObs::Arrived => sign.bump(&mut c.arrived, 1),
+            QueueObs::Answered { wait_ms, within } => {
+                sign.bump(&mut c.answered, 1);
+                sign.bump(&mut c.answered_within_sl, within as u64);
+                sign.bump(&mut c.answered_wait_ms, wait_ms);
+                sign.hist(&mut self.wait, wait_ms);
+            }
+            QueueObs::Abandoned { wait_ms, short, within } => {
+                if short {
+                    sign.bump(&mut c.short_abandoned, 1);
+                } else {
+                    sign.bump(&mut c.abandoned, 1);
+                    sign.bump(&mut c.abandoned_within_sl, within as u64);
+                    sign.bump(&mut c.abandoned_wait_ms, wait_ms);
+                    sign.hist(&mut self.abandon_wait, wait_ms);
+                }
+            }
+            QueueObs::Exited => sign.bump(&mut c.exited, 1),
+            QueueObs::Sl(SlOutcome::Met) => sign.bump(&mut c.sl_met, 1),
+            QueueObs::Sl(SlOutcome::AbandonedWithin) => sign.bump(&mut c.sl_abandoned_within, 1),
+            QueueObs::Sl(SlOutcome::Missed) => sign.bump(&mut c.sl_missed, 1),
+            QueueObs::Handled { handle_ms, talk_ms, hold_ms, acw_ms } => {
+                sign.bump(&mut c.handled, 1);
+                sign.bump(&mut c.handle_ms, handle_ms);
+                sign.bump(&mut c.talk_ms, talk_ms);
+                sign.bump(&mut c.hold_ms, hold_ms);
+                sign.bump(&mut c.acw_ms, acw_ms);
+                sign.hist(&mut self.handle, handle_ms);
+            }
+            QueueObs::Transferred => sign.bump(&mut c.transferred, 1),
+            QueueObs::Orphaned => sign.bump(&mut c.orphaned, 1),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Sign {
+    Add,
+    Sub,
+}
+
+impl Sign {
+    fn bump(self, field: &mut u64, by: u64) {
+        match self {
+            Sign::Add => *field += by,
+            Sign::Sub => *field = field.saturating_sub(by),
+        }
+    }
+    fn hist(self, h: &mut SlidingHist, v: u64) {
+        match self {
+            Sign::Add => h.record(v),
+            Sign::Sub => h.remove(v),
+        }
+    }
+}
+
+impl Aggregate for QueueAgg {
+    type Obs = QueueObs;
+    type Row = (QueueCounters, Percentiles);
+    fn apply(&mut self, o: &QueueObs) {
+        self.fold(o, Sign::Add);
+    }
+    fn unapply(&mut self, o: &QueueObs) {
+        self.fold(o, Sign::Sub);
+    }
+    fn to_row(&mut self) -> Self::Row {
+        let p = self.percentiles();
+        (self.c.clone(), p)
+    }
+    fn has_activity(&self) -> bool {
+        !self.c.is_empty()
+    }
+}
+
+/// One agent (or team) counter increment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentObs {
+    /// Handled a contact.
+    Handled {
+        /// talk + hold + acw.
+        handle_ms: u64,
+        /// Talk.
+        talk_ms: u64,
+        /// Hold.
+        hold_ms: u64,
+        /// After-contact work.
+        acw_ms: u64,
+    },
+    /// Transferred a contact.
+    Transferred,
+    /// Let an offer ring out.
+    RingNoAnswer,
+    /// Spent `ms` in `state`.
+    State {
+        /// The state.
+        state: AgentStatus,
+        /// Time in it.
+        ms: u64,
+    },
+}
+
+/// Counters of an agent or team over a span.
+#[derive(Debug, Clone, Default)]
+pub struct AgentAgg {
+    /// The counters.
+    pub c: AgentCounters,
+}
+
+impl AgentAgg {
+    fn fold(&mut self, o: &AgentObs, sign: Sign) {
+        let c = &mut self.c;
+        match *o {
+            AgentObs::Handled { handle_ms, talk_ms, hold_ms, acw_ms } => {
+                sign.bump(&mut c.handled, 1);
+                sign.bump(&mut c.handle_ms, handle_ms);
+                sign.bump(&mut c.talk_ms, talk_ms);
+                sign.bump(&mut c.hold_ms, hold_ms);
+                sign.bump(&mut c.acw_ms, acw_ms);
+            }
+            AgentObs::Transferred => sign.bump(&mut c.transferred, 1),
+            AgentObs::RingNoAnswer => sign.bump(&mut c.ring_no_answer, 1),
+            AgentObs::State { state, ms } => sign.bump(&mut c.state_ms[state as usize], ms),
+        }
+    }
+}
+
+impl Aggregate for AgentAgg {
+    type Obs = AgentObs;
+    type Row = AgentCounters;
+    fn apply(&mut self, o: &AgentObs) {
+        self.fold(o, Sign::Add);
+    }
+    fn unapply(&mut self, o: &AgentObs) {
+        self.fold(o, Sign::Sub);
+    }
+    fn to_row(&mut self) -> AgentCounters {
+        self.c.clone()
+    }
+    fn has_activity(&self) -> bool {
+        self.c.has_activity()
+    }
+}

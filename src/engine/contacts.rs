@@ -1,0 +1,368 @@
+//! The contact state machine: queued → one queue outcome → (answered) talk/hold → end
+//! → optional ACW → handled. Each counter is recorded at its kpi-definitions §2 instant.
+
+use super::agg::{QueueObs, SlOutcome};
+use super::{channel_ix, Engine, TimerKind};
+use crate::model::{Channel, ExitReason, Millis, Name};
+
+/// Where a contact is in its life within one queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// In the queue.
+    Waiting,
+    /// With an agent since `at`.
+    Answered {
+        agent: u32,
+        at: Millis,
+        hold_ms: u64,
+        hold_since: Option<Millis>,
+    },
+}
+
+/// One contact in one queue, keyed by (queue, contact id).
+#[derive(Debug, Clone)]
+pub(crate) struct ContactRt {
+    /// Identifies this phase of the contact for timers (changes on answer).
+    pub(crate) uid: u64,
+    pub(crate) channel: Channel,
+    /// `None` when first seen already answered (started before we did).
+    pub(crate) queued_at: Option<Millis>,
+    pub(crate) sl_decided: bool,
+    pub(crate) phase: Phase,
+}
+
+/// A contact whose talk is over and whose handling ends with its ACW.
+#[derive(Debug, Clone)]
+pub(crate) struct Finished {
+    pub(crate) queue: u32,
+    pub(crate) talk_ms: u64,
+    pub(crate) hold_ms: u64,
+    pub(crate) ended_at: Millis,
+    /// When its ACW began; `None` until decided.
+    pub(crate) acw_start: Option<Millis>,
+}
+
+impl Engine {
+    pub(super) fn on_queued(&mut self, t: Millis, q: u32, contact: Name, channel: Channel) {
+        let key = (q, contact);
+        if self.contacts.contains_key(&key) {
+            self.stats.unmatched += 1;
+            return;
+        }
+        let uid = self.next_uid();
+        let Some(queue) = self.queues.get_mut(q as usize) else {
+            return;
+        };
+        queue.waiting.insert((t, uid));
+        queue.waiting_by_channel[channel_ix(channel)] += 1;
+        let sl_at = t + queue.params.sl_threshold_ms + self.opts.sl_grace_ms;
+        self.contacts.insert(
+            key.clone(),
+            ContactRt {
+                uid,
+                channel,
+                queued_at: Some(t),
+                sl_decided: false,
+                phase: Phase::Waiting,
+            },
+        );
+        self.record_queue(q, t, QueueObs::Arrived);
+        self.schedule(
+            sl_at,
+            TimerKind::SlDeadline {
+                queue: q,
+                contact: key.1.clone(),
+                uid,
+            },
+        );
+        self.schedule(
+            t + self.orphan_ms,
+            TimerKind::Orphan {
+                queue: q,
+                contact: key.1,
+                uid,
+            },
+        );
+    }
+
+    /// Removes a waiting contact from its queue's waiting set; returns its wait.
+    fn leave_queue(&mut self, t: Millis, q: u32, c: &ContactRt, logged_wait: Option<Millis>) -> u64 {
+        let queued = c.queued_at.unwrap_or(t);
+        if let Some(queue) = self.queues.get_mut(q as usize) {
+            if queue.waiting.remove(&(queued, c.uid)) {
+                let n = &mut queue.waiting_by_channel[channel_ix(c.channel)];
+                *n = n.saturating_sub(1);
+            }
+        }
+        logged_wait.unwrap_or(t - queued).max(0) as u64
+    }
+
+    /// Records the SL outcome of a contact leaving the queue after `wait`, unless decided.
+    fn decide_sl(&mut self, t: Millis, q: u32, c: &mut ContactRt, wait: u64, within: SlOutcome) {
+        if c.sl_decided {
+            return;
+        }
+        c.sl_decided = true;
+        let threshold = self.queue_threshold(q);
+        if wait as i64 <= threshold {
+            self.record_queue(q, t, QueueObs::Sl(within));
+        } else {
+            let at = c.queued_at.map_or(t, |qt| qt + threshold);
+            self.record_queue(q, at, QueueObs::Sl(SlOutcome::Missed));
+        }
+    }
+
+    fn queue_threshold(&self, q: u32) -> Millis {
+        self.queues
+            .get(q as usize)
+            .map_or(0, |x| x.params.sl_threshold_ms)
+    }
+
+    pub(super) fn on_answered(&mut self, t: Millis, q: u32, contact: Name, a: u32, wait_ms: Option<Millis>) {
+        let key = (q, contact);
+        let uid = self.next_uid();
+        let mut c = match self.contacts.remove(&key) {
+            Some(c) if c.phase == Phase::Waiting => c,
+            Some(c) => {
+                self.stats.unmatched += 1;
+                self.contacts.insert(key, c);
+                return;
+            }
+            None => {
+                // Queued before we started (or in a log we did not read): no queue
+                // outcome to count, but its handling still counts when it ends.
+                self.stats.unmatched += 1;
+                ContactRt {
+                    uid,
+                    channel: Channel::Voice,
+                    queued_at: None,
+                    sl_decided: true,
+                    phase: Phase::Waiting,
+                }
+            }
+        };
+        if c.queued_at.is_some() {
+            let wait = self.leave_queue(t, q, &c, wait_ms);
+            let within = wait as i64 <= self.queue_threshold(q);
+            self.record_queue(q, t, QueueObs::Answered { wait_ms: wait, within });
+            self.decide_sl(t, q, &mut c, wait, SlOutcome::Met);
+        }
+        c.uid = uid;
+        c.phase = Phase::Answered {
+            agent: a,
+            at: t,
+            hold_ms: 0,
+            hold_since: None,
+        };
+        self.answered_queue.insert(key.1.clone(), q);
+        self.schedule(
+            t + self.orphan_ms,
+            TimerKind::Orphan {
+                queue: q,
+                contact: key.1.clone(),
+                uid,
+            },
+        );
+        self.agent_answered(t, a, q, key.1.clone());
+        self.contacts.insert(key, c);
+    }
+
+    /// Abandon (`exit == None`) or exit: the contact leaves the queue unanswered.
+    pub(super) fn on_left_queue(
+        &mut self,
+        t: Millis,
+        q: u32,
+        contact: Name,
+        wait_ms: Option<Millis>,
+        exit: Option<ExitReason>,
+    ) {
+        let key = (q, contact);
+        let mut c = match self.contacts.remove(&key) {
+            Some(c) if c.phase == Phase::Waiting => c,
+            other => {
+                self.stats.unmatched += 1;
+                if let Some(c) = other {
+                    self.contacts.insert(key, c);
+                }
+                return;
+            }
+        };
+        let wait = self.leave_queue(t, q, &c, wait_ms);
+        let (threshold, short_limit) = self
+            .queues
+            .get(q as usize)
+            .map_or((0, 0), |x| (x.params.sl_threshold_ms, x.params.short_abandon_ms));
+        match exit {
+            None => {
+                let short = short_limit > 0 && (wait as i64) < short_limit;
+                let within = !short && wait as i64 <= threshold;
+                self.record_queue(q, t, QueueObs::Abandoned { wait_ms: wait, short, within });
+                if !short {
+                    self.decide_sl(t, q, &mut c, wait, SlOutcome::AbandonedWithin);
+                }
+            }
+            Some(_) => {
+                self.record_queue(q, t, QueueObs::Exited);
+                self.decide_sl(t, q, &mut c, wait, SlOutcome::AbandonedWithin);
+            }
+        }
+    }
+
+    /// Finds an answered contact by id and optional queue.
+    fn answered_key(&self, contact: &Name, queue: Option<&Name>) -> Option<(u32, Name)> {
+        let q = match queue {
+            Some(name) => *self.queue_ix.get(name)?,
+            None => *self.answered_queue.get(contact)?,
+        };
+        Some((q, contact.clone()))
+    }
+
+    pub(super) fn on_hold(&mut self, t: Millis, contact: Name, queue: Option<&Name>, hold: bool) {
+        let key = self.answered_key(&contact, queue);
+        let Some(Phase::Answered {
+            hold_ms,
+            hold_since,
+            ..
+        }) = key.and_then(|k| self.contacts.get_mut(&k)).map(|c| &mut c.phase)
+        else {
+            self.stats.unmatched += 1;
+            return;
+        };
+        match (hold, *hold_since) {
+            (true, None) => *hold_since = Some(t),
+            (false, Some(since)) => {
+                *hold_ms += (t - since).max(0) as u64;
+                *hold_since = None;
+            }
+            _ => {} // repeated hold / unhold: idempotent
+        }
+    }
+
+    /// Talk is over (ended or transferred): handled now or at the end of its ACW.
+    pub(super) fn on_finished(
+        &mut self,
+        t: Millis,
+        contact: Name,
+        queue: Option<&Name>,
+        talk_ms: Option<Millis>,
+        transferred: bool,
+    ) {
+        let key = self.answered_key(&contact, queue);
+        let Some(key) = key.filter(|k| {
+            self.contacts
+                .get(k)
+                .is_some_and(|c| matches!(c.phase, Phase::Answered { .. }))
+        }) else {
+            self.stats.unmatched += 1;
+            return;
+        };
+        let Some(c) = self.contacts.remove(&key) else {
+            return;
+        };
+        let Phase::Answered {
+            agent,
+            at,
+            mut hold_ms,
+            hold_since,
+        } = c.phase
+        else {
+            return;
+        };
+        if let Some(since) = hold_since {
+            hold_ms += (t - since).max(0) as u64;
+        }
+        if self.answered_queue.get(&key.1) == Some(&key.0) {
+            self.answered_queue.remove(&key.1);
+        }
+        let talk_total = talk_ms.unwrap_or(t - at).max(0) as u64;
+        let fin = Finished {
+            queue: key.0,
+            talk_ms: talk_total.saturating_sub(hold_ms),
+            hold_ms: hold_ms.min(talk_total),
+            ended_at: t,
+            acw_start: None,
+        };
+        if transferred {
+            self.record_queue(key.0, t, QueueObs::Transferred);
+            self.record_agent(agent, t, super::AgentObs::Transferred);
+        }
+        self.agent_finished(t, agent, &key.1, fin);
+    }
+
+    /// Counts a finished contact as handled at `t` with `acw_ms` of after-contact work.
+    pub(crate) fn handled(&mut self, t: Millis, agent: u32, fin: &Finished, acw_ms: u64) {
+        let handle_ms = fin.talk_ms + fin.hold_ms + acw_ms;
+        self.record_queue(
+            fin.queue,
+            t,
+            QueueObs::Handled {
+                handle_ms,
+                talk_ms: fin.talk_ms,
+                hold_ms: fin.hold_ms,
+                acw_ms,
+            },
+        );
+        self.record_agent(
+            agent,
+            t,
+            super::AgentObs::Handled {
+                handle_ms,
+                talk_ms: fin.talk_ms,
+                hold_ms: fin.hold_ms,
+                acw_ms,
+            },
+        );
+    }
+
+    pub(super) fn on_sl_deadline(&mut self, q: u32, contact: Name, uid: u64) {
+        let key = (q, contact);
+        let threshold = self.queue_threshold(q);
+        let Some(c) = self.contacts.get_mut(&key) else {
+            return;
+        };
+        if c.uid != uid || c.sl_decided || c.phase != Phase::Waiting {
+            return;
+        }
+        c.sl_decided = true;
+        let at = c.queued_at.map(|qt| qt + threshold);
+        if let Some(at) = at {
+            self.record_queue(q, at, QueueObs::Sl(SlOutcome::Missed));
+        }
+    }
+
+    pub(super) fn on_orphan(&mut self, at: Millis, q: u32, contact: Name, uid: u64) {
+        let key = (q, contact);
+        if self.contacts.get(&key).is_some_and(|c| c.uid == uid) {
+            self.orphan(at, key);
+        }
+    }
+
+    /// Closes an open contact that can no longer finish, and counts it.
+    fn orphan(&mut self, at: Millis, key: (u32, Name)) {
+        let Some(c) = self.contacts.remove(&key) else {
+            return;
+        };
+        match c.phase {
+            Phase::Waiting => {
+                self.leave_queue(at, key.0, &c, None);
+            }
+            Phase::Answered { agent, .. } => {
+                if self.answered_queue.get(&key.1) == Some(&key.0) {
+                    self.answered_queue.remove(&key.1);
+                }
+                self.agent_dropped_contact(at, agent, &key.1);
+            }
+        }
+        self.stats.orphaned += 1;
+        self.record_queue(key.0, at, QueueObs::Orphaned);
+    }
+
+    /// The ACD restarted: every open contact is closed as an orphan.
+    pub(super) fn on_restart(&mut self, t: Millis) {
+        let mut keys: Vec<_> = self.contacts.iter().map(|(k, c)| (c.uid, k.clone())).collect();
+        keys.sort();
+        for (_, key) in keys {
+            self.orphan(t, key);
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! The event-time engine: per-queue contact and per-agent state machines fed in
+//! event-time order, counting every counter at its exact instant into totals, the
+//! local day, report intervals and rolling windows.
+//!
+//! Invariants: the engine does no I/O and never reads the wall clock; time moves only
+//! with event time (or an explicit [`Engine::advance_to`]). Replaying a log therefore
+//! gives exactly the numbers living through it gave.
+
+mod agents;
+mod agg;
+mod calendar;
+mod contacts;
+mod hist;
+mod reorder;
+mod rolling;
+mod snapshot;
+mod timeline;
+
+pub use agg::{AgentAgg, AgentObs, Aggregate, QueueAgg, QueueObs, SlOutcome};
+pub use calendar::Calendar;
+pub use hist::{Hist, SlidingHist};
+pub use reorder::{Refused, Reorder};
+pub use rolling::Rolling;
+pub use snapshot::{
+    AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot, WindowKpis, WindowTeamKpis,
+};
+pub use timeline::{Span, Timeline};
+
+use crate::config::{Config, ConfigError, QueueSettings, Targets};
+use crate::kpi::SlPreset;
+use crate::model::{AgentStatus, Channel, Event, EventBody, Millis, Name};
+use agents::AgentRt;
+use contacts::ContactRt;
+use rustc_hash::FxHashMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+/// How the engine is run (replay and daemon differ).
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// Grace before a missed SL is counted (1 s for whole-second sources like queue_log).
+    pub sl_grace_ms: Millis,
+    /// Keep closed interval rows (reports).
+    pub keep_closed: bool,
+    /// Maintain rolling windows for queues and teams (the live daemon).
+    pub rolling: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            sl_grace_ms: 0,
+            keep_closed: true,
+            rolling: true,
+        }
+    }
+}
+
+/// What the engine refused or repaired, by kind (never silent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Events applied to the state machines.
+    pub applied: u64,
+    /// Events older than the allowed lateness.
+    pub late: u64,
+    /// Events whose id was already seen.
+    pub duplicates: u64,
+    /// Contact events that do not fit the contact's state (e.g. answered twice, ended
+    /// while waiting, an outcome for a contact never queued).
+    pub unmatched: u64,
+    /// Contacts closed as orphans (no outcome / no end after the orphan timeout or an ACD restart).
+    pub orphaned: u64,
+}
+
+/// Resolved per-queue settings, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueueParams {
+    /// SL threshold `T`.
+    pub sl_threshold_ms: Millis,
+    /// Short-abandon threshold `S` (0 disables).
+    pub short_abandon_ms: Millis,
+    /// Headline SL formula.
+    pub preset: SlPreset,
+    /// SL target ratio.
+    pub sl_target: f64,
+    /// Wrap-up for derived agent states.
+    pub wrap_up_ms: Millis,
+}
+
+impl QueueParams {
+    fn resolve(s: &QueueSettings) -> Self {
+        let b = s.or(&QueueSettings::builtin());
+        QueueParams {
+            sl_threshold_ms: b.sl_threshold.unwrap_or_default().ms(),
+            short_abandon_ms: b.short_abandon.unwrap_or_default().ms(),
+            preset: b.sl_preset.unwrap_or_default(),
+            sl_target: b.sl_target.unwrap_or(0.8),
+            wrap_up_ms: b.wrap_up.unwrap_or_default().ms(),
+        }
+    }
+}
+
+/// One queue's live state and aggregates.
+#[derive(Debug)]
+pub(crate) struct QueueRt {
+    pub(crate) name: Name,
+    pub(crate) params: QueueParams,
+    /// Waiting contacts by (queued time, uid): the first is the oldest.
+    pub(crate) waiting: BTreeSet<(Millis, u64)>,
+    pub(crate) waiting_by_channel: [u32; 6],
+    pub(crate) timeline: Timeline<QueueAgg>,
+}
+
+/// One team's aggregates (sums over its agents).
+#[derive(Debug)]
+pub(crate) struct TeamRt {
+    pub(crate) name: Name,
+    pub(crate) targets: Targets,
+    pub(crate) timeline: Timeline<AgentAgg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TimerKind {
+    /// A waiting contact reaches queued + T (+ grace).
+    SlDeadline { queue: u32, contact: Name, uid: u64 },
+    /// A contact has been open for the orphan timeout.
+    Orphan { queue: u32, contact: Name, uid: u64 },
+    /// Decide whether an explicit-state agent went to ACW for the contacts that just ended.
+    WrapDecision { agent: u32 },
+    /// A derived wrap-up period ends.
+    DerivedAcwEnd { agent: u32, seq: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Timer {
+    at: Millis,
+    seq: u64,
+    kind: TimerKind,
+}
+
+/// The engine. See the module docs.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) opts: EngineOptions,
+    pub(crate) cal: Calendar,
+    pub(crate) config: Config,
+    pub(crate) reorder: Reorder,
+    pub(crate) orphan_ms: Millis,
+    pub(crate) rolling_lengths: Vec<Millis>,
+    pub(crate) granularity: Millis,
+    pub(crate) queues: Vec<QueueRt>,
+    queue_ix: FxHashMap<Name, u32>,
+    pub(crate) agents: Vec<AgentRt>,
+    agent_ix: FxHashMap<Name, u32>,
+    pub(crate) teams: Vec<TeamRt>,
+    team_ix: FxHashMap<Name, u32>,
+    pub(crate) reasons: Vec<Name>,
+    reason_ix: FxHashMap<Name, u32>,
+    pub(crate) contacts: FxHashMap<(u32, Name), ContactRt>,
+    /// Answered contact id → its queue, for events that carry no queue (JSON hold/end).
+    pub(crate) answered_queue: FxHashMap<Name, u32>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    /// Event time reached; `None` before the first event.
+    pub(crate) now: Option<Millis>,
+    /// The next interval boundary, where agent state time is checkpointed.
+    next_boundary: Millis,
+    /// Spans ending at or before this are final.
+    pub(crate) closed_cutoff: Millis,
+    next_close: Millis,
+    next_agent_close: Millis,
+    seq: u64,
+    pub(crate) stats: EngineStats,
+}
+
+impl Engine {
+    /// An engine for a validated config.
+    pub fn new(config: &Config, opts: EngineOptions) -> Result<Engine, ConfigError> {
+        config.validate("<config>")?;
+        let tz = jiff::tz::TimeZone::get(&config.timezone).map_err(|e| ConfigError {
+            file: "<config>".into(),
+            key: "timezone".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Engine {
+            opts,
+            cal: Calendar::new(tz, config.interval.ms()),
+            config: config.clone(),
+            reorder: Reorder::new(
+                config.engine.allowed_lateness.ms(),
+                config.engine.dedupe_horizon.ms(),
+            ),
+            orphan_ms: config.engine.orphan_timeout.ms(),
+            rolling_lengths: config.windows.rolling.iter().map(|d| d.ms()).collect(),
+            granularity: config.windows.granularity.ms(),
+            queues: Vec::new(),
+            queue_ix: FxHashMap::default(),
+            agents: Vec::new(),
+            agent_ix: FxHashMap::default(),
+            teams: Vec::new(),
+            team_ix: FxHashMap::default(),
+            reasons: Vec::new(),
+            reason_ix: FxHashMap::default(),
+            contacts: FxHashMap::default(),
+            answered_queue: FxHashMap::default(),
+            timers: BinaryHeap::new(),
+            now: None,
+            next_boundary: Millis::MIN,
+            closed_cutoff: Millis::MIN,
+            next_close: Millis::MIN,
+            next_agent_close: Millis::MIN,
+            seq: 0,
+            stats: EngineStats::default(),
+        })
+    }
+
+    /// Counts of refused and repaired input.
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// Event time reached (the watermark), `None` before the first event.
+    pub fn watermark(&self) -> Option<Millis> {
+        self.now
+    }
+
+    /// The calendar (time zone and interval length).
+    pub fn calendar(&self) -> &Calendar {
+        &self.cal
+    }
+
+    /// Offers an event; it is applied once the allowed lateness has passed.
+    pub fn push(&mut self, ev: Event) -> Result<(), Refused> {
+        match self.reorder.push(ev) {
+            Ok(()) => {}
+            Err(r) => {
+                match r {
+                    Refused::Late => self.stats.late += 1,
+                    Refused::Duplicate => self.stats.duplicates += 1,
+                }
+                return Err(r);
+            }
+        }
+        while let Some(e) = self.reorder.pop_ready() {
+            self.apply(e);
+        }
+        Ok(())
+    }
+
+    /// End of input: applies every buffered event.
+    pub fn flush(&mut self) {
+        while let Some(e) = self.reorder.pop_any() {
+            self.apply(e);
+        }
+    }
+
+    /// Moves event time to `t` without an event (an idle, caught-up source): timers fire,
+    /// so waiting contacts turn into `sl_missed` and orphans even when nothing arrives.
+    pub fn advance_to(&mut self, t: Millis) {
+        self.reorder.observe(t);
+        while let Some(e) = self.reorder.pop_ready() {
+            self.apply(e);
+        }
+        let lateness = self.config.engine.allowed_lateness.ms();
+        self.advance(t - lateness);
+    }
+
+    fn apply(&mut self, ev: Event) {
+        self.advance(ev.ts);
+        self.stats.applied += 1;
+        let t = ev.ts;
+        match ev.body {
+            EventBody::ContactQueued {
+                contact,
+                queue,
+                channel,
+            } => {
+                let q = self.queue_id(&queue);
+                self.on_queued(t, q, contact, channel);
+            }
+            EventBody::ContactAnswered {
+                contact,
+                queue,
+                agent,
+                wait_ms,
+            } => {
+                let q = self.queue_id(&queue);
+                let a = self.agent_id(&agent, t);
+                self.on_answered(t, q, contact, a, wait_ms);
+            }
+            EventBody::ContactAbandoned {
+                contact,
+                queue,
+                wait_ms,
+            } => {
+                let q = self.queue_id(&queue);
+                self.on_left_queue(t, q, contact, wait_ms, None);
+            }
+            EventBody::ContactExited {
+                contact,
+                queue,
+                reason,
+                wait_ms,
+            } => {
+                let q = self.queue_id(&queue);
+                self.on_left_queue(t, q, contact, wait_ms, Some(reason));
+            }
+            EventBody::ContactHold { contact, queue } => {
+                self.on_hold(t, contact, queue.as_ref(), true)
+            }
+            EventBody::ContactUnhold { contact, queue } => {
+                self.on_hold(t, contact, queue.as_ref(), false)
+            }
+            EventBody::ContactTransferred {
+                contact,
+                queue,
+                talk_ms,
+                ..
+            } => self.on_finished(t, contact, queue.as_ref(), talk_ms, true),
+            EventBody::ContactEnded {
+                contact,
+                queue,
+                talk_ms,
+            } => self.on_finished(t, contact, queue.as_ref(), talk_ms, false),
+            EventBody::AgentState(change) => self.on_agent_state(t, *change),
+            EventBody::AgentMembership {
+                agent,
+                queue,
+                joined,
+                paused,
+            } => {
+                let q = self.queue_id(&queue);
+                let a = self.agent_id(&agent, t);
+                self.on_membership(t, a, q, joined, paused);
+            }
+            EventBody::RingNoAnswer { agent, queue } => {
+                let q = self.queue_id(&queue);
+                let a = self.agent_id(&agent, t);
+                self.learn_queue(a, q);
+                self.record_agent(a, t, AgentObs::RingNoAnswer);
+            }
+            EventBody::SourceRestart => self.on_restart(t),
+        }
+    }
+
+    /// Moves event time to `t`: fires due timers and crosses interval boundaries in order.
+    fn advance(&mut self, t: Millis) {
+        let Some(now) = self.now else {
+            self.start_at(t);
+            return;
+        };
+        if t <= now {
+            return;
+        }
+        loop {
+            let timer_at = self.timers.peek().map(|Reverse(x)| x.at).filter(|&d| d < t);
+            let boundary = Some(self.next_boundary).filter(|&b| b <= t);
+            match (timer_at, boundary) {
+                (_, Some(b)) if timer_at.is_none_or(|d| b <= d) => {
+                    self.now = Some(b);
+                    self.cross_boundary(b);
+                }
+                (Some(d), _) => {
+                    self.now = Some(self.now.map_or(d, |n| n.max(d)));
+                    self.close_spans(d);
+                    if let Some(Reverse(timer)) = self.timers.pop() {
+                        self.fire(timer);
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = Some(t);
+        self.close_spans(t);
+    }
+
+    fn start_at(&mut self, t: Millis) {
+        self.now = Some(t);
+        let day = self.cal.day(t);
+        self.next_boundary = self.cal.interval(t, day).1;
+        self.closed_cutoff = t - self.opts.sl_grace_ms;
+        self.next_close = self.closed_cutoff;
+    }
+
+    /// Agent state time is split exactly at interval (and so day) boundaries.
+    fn cross_boundary(&mut self, b: Millis) {
+        for a in 0..self.agents.len() as u32 {
+            self.checkpoint_agent(a, b);
+        }
+        let day = self.cal.day(b);
+        self.next_boundary = self.cal.interval(b, day).1;
+    }
+
+    /// Finalises spans that no record can reach any more (they end before `t − grace`).
+    fn close_spans(&mut self, t: Millis) {
+        let cutoff = t - self.opts.sl_grace_ms;
+        if cutoff < self.next_close {
+            return;
+        }
+        self.closed_cutoff = cutoff;
+        for q in &mut self.queues {
+            q.timeline.close_before(cutoff);
+        }
+        for team in &mut self.teams {
+            team.timeline.close_before(cutoff);
+        }
+        let day = self.cal.day(cutoff);
+        let interval_end = self.cal.interval(cutoff, day).1;
+        if cutoff >= self.next_agent_close {
+            for a in &mut self.agents {
+                a.timeline.close_before(cutoff);
+            }
+            self.next_agent_close = interval_end;
+        }
+        let g = self.granularity.max(1);
+        let next_bucket = cutoff - cutoff.rem_euclid(g) + g;
+        self.next_close = if self.opts.rolling {
+            next_bucket.min(interval_end)
+        } else {
+            interval_end
+        };
+    }
+
+    pub(crate) fn schedule(&mut self, at: Millis, kind: TimerKind) {
+        self.seq += 1;
+        self.timers.push(Reverse(Timer {
+            at,
+            seq: self.seq,
+            kind,
+        }));
+    }
+
+    pub(crate) fn next_uid(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn fire(&mut self, timer: Timer) {
+        match timer.kind {
+            TimerKind::SlDeadline {
+                queue,
+                contact,
+                uid,
+            } => self.on_sl_deadline(queue, contact, uid),
+            TimerKind::Orphan {
+                queue,
+                contact,
+                uid,
+            } => self.on_orphan(timer.at, queue, contact, uid),
+            TimerKind::WrapDecision { agent } => self.on_wrap_decision(timer.at, agent),
+            TimerKind::DerivedAcwEnd { agent, seq } => self.on_derived_acw_end(timer.at, agent, seq),
+        }
+    }
+
+    /// The queue's index, creating it with its configured settings on first sight.
+    pub(crate) fn queue_id(&mut self, name: &Name) -> u32 {
+        if let Some(&i) = self.queue_ix.get(name) {
+            return i;
+        }
+        let settings = self
+            .config
+            .queues
+            .get(name.as_str())
+            .map(|q| q.or(&self.config.defaults))
+            .unwrap_or_else(|| self.config.defaults.clone());
+        let rolling = self.new_rolling();
+        let i = self.queues.len() as u32;
+        self.queues.push(QueueRt {
+            name: name.clone(),
+            params: QueueParams::resolve(&settings),
+            waiting: BTreeSet::new(),
+            waiting_by_channel: [0; 6],
+            timeline: Timeline::new(self.opts.keep_closed, rolling),
+        });
+        self.queue_ix.insert(name.clone(), i);
+        i
+    }
+
+    /// The team's index, creating it on first sight.
+    pub(crate) fn team_id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.team_ix.get(name) {
+            return i;
+        }
+        let targets = self
+            .config
+            .teams
+            .get(name)
+            .map(|t| t.targets)
+            .unwrap_or_default();
+        let rolling = self.new_rolling();
+        let i = self.teams.len() as u32;
+        self.teams.push(TeamRt {
+            name: Name::from(name),
+            targets,
+            timeline: Timeline::new(self.opts.keep_closed, rolling),
+        });
+        self.team_ix.insert(Name::from(name), i);
+        i
+    }
+
+    /// The agent's index, creating it (logged out since `t`) on first sight.
+    pub(crate) fn agent_id(&mut self, name: &Name, t: Millis) -> u32 {
+        if let Some(&i) = self.agent_ix.get(name) {
+            return i;
+        }
+        let cfg = self.config.agents.get(name.as_str()).cloned();
+        let team_name = cfg.as_ref().and_then(|c| c.team.clone()).or_else(|| {
+            self.config
+                .teams
+                .iter()
+                .find(|(_, t)| t.agents.iter().any(|a| a == name.as_str()))
+                .map(|(n, _)| n.clone())
+        });
+        let team = team_name.map(|n| self.team_id(&n));
+        let i = self.agents.len() as u32;
+        let mut rt = AgentRt::new(name.clone(), team, t, self.opts.keep_closed);
+        rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
+        rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
+        self.agents.push(rt);
+        self.agent_ix.insert(name.clone(), i);
+        i
+    }
+
+    pub(crate) fn reason_id(&mut self, name: &Name) -> u32 {
+        if let Some(&i) = self.reason_ix.get(name) {
+            return i;
+        }
+        let i = self.reasons.len() as u32;
+        self.reasons.push(name.clone());
+        self.reason_ix.insert(name.clone(), i);
+        i
+    }
+
+    fn new_rolling<A: Aggregate>(&self) -> Option<Rolling<A>> {
+        self.opts.rolling.then(|| {
+            Rolling::new(
+                self.granularity,
+                &self.rolling_lengths,
+                self.now.unwrap_or(0) - self.opts.sl_grace_ms,
+            )
+        })
+    }
+
+    pub(crate) fn record_queue(&mut self, q: u32, t: Millis, o: QueueObs) {
+        if let Some(rt) = self.queues.get_mut(q as usize) {
+            rt.timeline.record(&self.cal, t, o);
+        }
+    }
+
+    /// Counts an agent observation for the agent and its team.
+    pub(crate) fn record_agent(&mut self, a: u32, t: Millis, o: AgentObs) {
+        let Some(rt) = self.agents.get_mut(a as usize) else {
+            return;
+        };
+        rt.timeline.record(&self.cal, t, o);
+        if let Some(team) = rt.team.and_then(|i| self.teams.get_mut(i as usize)) {
+            team.timeline.record(&self.cal, t, o);
+        }
+    }
+
+    /// The targets in force for an agent: its own, then its team's.
+    pub(crate) fn agent_targets(&self, a: u32) -> Targets {
+        let Some(rt) = self.agents.get(a as usize) else {
+            return Targets::default();
+        };
+        let team = rt
+            .team
+            .and_then(|i| self.teams.get(i as usize))
+            .map(|t| t.targets)
+            .unwrap_or_default();
+        rt.own_targets.or(&team)
+    }
+
+    /// Settles the engine at the end of input: applies buffered events, and counts the
+    /// agents' open state time up to the watermark (the last event's time).
+    pub fn finish(&mut self) {
+        self.flush();
+        if let Some(now) = self.now {
+            for a in 0..self.agents.len() as u32 {
+                self.checkpoint_agent(a, now);
+            }
+        }
+    }
+
+    /// Closes every open interval (end of a replay) so reports see all rows.
+    pub fn close_all(&mut self) {
+        for q in &mut self.queues {
+            q.timeline.close_before(Millis::MAX);
+        }
+        for t in &mut self.teams {
+            t.timeline.close_before(Millis::MAX);
+        }
+        for a in &mut self.agents {
+            a.timeline.close_before(Millis::MAX);
+        }
+    }
+
+    /// Queue names with their resolved settings and timelines.
+    pub fn queues(&self) -> impl Iterator<Item = (&Name, &QueueParams, &Timeline<QueueAgg>)> {
+        self.queues.iter().map(|q| (&q.name, &q.params, &q.timeline))
+    }
+
+    /// Agent names with their targets and timelines.
+    pub fn agents(&self) -> impl Iterator<Item = (&Name, Targets, &Timeline<AgentAgg>)> {
+        self.agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (&a.name, self.agent_targets(i as u32), &a.timeline))
+    }
+
+    /// Team names with their targets and timelines.
+    pub fn teams(&self) -> impl Iterator<Item = (&Name, Targets, &Timeline<AgentAgg>)> {
+        self.teams.iter().map(|t| (&t.name, t.targets, &t.timeline))
+    }
+
+    /// Mutable access for readers that compact histograms (reports).
+    pub fn queues_mut(&mut self) -> impl Iterator<Item = (&Name, &QueueParams, &mut Timeline<QueueAgg>)> {
+        self.queues
+            .iter_mut()
+            .map(|q| (&q.name, &q.params, &mut q.timeline))
+    }
+}
+
+/// The channel index used by per-channel arrays.
+pub(crate) fn channel_ix(c: Channel) -> usize {
+    c as usize
+}
+
+/// The state index used by per-state arrays.
+pub(crate) fn state_ix(s: AgentStatus) -> usize {
+    s as usize
+}
+
+#[cfg(test)]
+mod tests;

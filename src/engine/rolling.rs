@@ -1,0 +1,95 @@
+//! Rolling windows: event-time buckets of raw observations, slid with apply/unapply.
+//!
+//! A window of length `L` covers `[closed_until − L, closed_until)`, where
+//! `closed_until` is the last bucket boundary the engine has finalised. Buckets keep
+//! their observations so that a bucket leaving a window is subtracted exactly.
+
+use super::agg::Aggregate;
+use crate::model::Millis;
+use std::collections::VecDeque;
+
+/// The rolling windows of one entity (queue or team).
+#[derive(Debug)]
+pub struct Rolling<A: Aggregate> {
+    granularity: Millis,
+    lengths: Vec<Millis>,
+    max_len: Millis,
+    closed_until: Millis,
+    /// Non-empty buckets by start, ascending.
+    buckets: VecDeque<(Millis, Vec<A::Obs>)>,
+    windows: Vec<A>,
+}
+
+impl<A: Aggregate> Rolling<A> {
+    /// Windows of `lengths` sliding by `granularity`, starting empty at `start`.
+    pub fn new(granularity: Millis, lengths: &[Millis], start: Millis) -> Self {
+        Rolling {
+            granularity,
+            lengths: lengths.to_vec(),
+            max_len: lengths.iter().copied().max().unwrap_or(0),
+            closed_until: start - start.rem_euclid(granularity),
+            buckets: VecDeque::new(),
+            windows: lengths.iter().map(|_| A::default()).collect(),
+        }
+    }
+
+    /// The end of every window (exclusive).
+    pub fn closed_until(&self) -> Millis {
+        self.closed_until
+    }
+
+    /// Window lengths, in the order of [`Rolling::windows_mut`].
+    pub fn lengths(&self) -> &[Millis] {
+        &self.lengths
+    }
+
+    /// The windows' aggregates.
+    pub fn windows_mut(&mut self) -> &mut [A] {
+        &mut self.windows
+    }
+
+    /// Records `o` at instant `t` (may lie in an already closed bucket).
+    pub fn record(&mut self, t: Millis, o: A::Obs) {
+        if t < self.closed_until - self.max_len {
+            return; // older than every window
+        }
+        let start = t - t.rem_euclid(self.granularity);
+        let idx = self.buckets.partition_point(|(s, _)| *s < start);
+        match self.buckets.get_mut(idx) {
+            Some((s, obs)) if *s == start => obs.push(o),
+            _ => self.buckets.insert(idx, (start, vec![o])),
+        }
+        if t < self.closed_until {
+            for (w, len) in self.windows.iter_mut().zip(&self.lengths) {
+                if t >= self.closed_until - len {
+                    w.apply(&o);
+                }
+            }
+        }
+    }
+
+    /// Finalises every bucket that ends at or before `until` (rounded down to a boundary).
+    pub fn advance(&mut self, until: Millis) {
+        let new = until - until.rem_euclid(self.granularity);
+        if new <= self.closed_until {
+            return;
+        }
+        let old = self.closed_until;
+        for (w, &len) in self.windows.iter_mut().zip(&self.lengths) {
+            // Enter: buckets in [max(old, new − len), new). Leave: [old − len, min(old, new − len)).
+            let (enter_from, leave_to) = (old.max(new - len), old.min(new - len));
+            for (s, obs) in &self.buckets {
+                if *s >= enter_from && *s < new {
+                    obs.iter().for_each(|o| w.apply(o));
+                } else if *s >= old - len && *s < leave_to {
+                    obs.iter().for_each(|o| w.unapply(o));
+                }
+            }
+        }
+        self.closed_until = new;
+        let horizon = new - self.max_len;
+        while self.buckets.front().is_some_and(|(s, _)| *s < horizon) {
+            self.buckets.pop_front();
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Immutable views of the engine for readers (API, feed, exporters, alerts).
+//!
+//! A snapshot is computed by the engine's owner at a tick and handed out behind an
+//! `Arc`; readers never lock or touch the engine.
+
+use super::agg::{AgentAgg, QueueAgg};
+use super::{state_ix, Engine, EngineStats};
+use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, SlPreset};
+use crate::model::{format_rfc3339, AgentStatus, Channel, Millis};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Queue KPIs of one rolling window.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowKpis {
+    /// Window length.
+    pub window_seconds: i64,
+    /// The KPIs.
+    #[serde(flatten)]
+    pub kpis: QueueKpis,
+}
+
+/// Team KPIs of one rolling window.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowTeamKpis {
+    /// Window length.
+    pub window_seconds: i64,
+    /// The KPIs.
+    #[serde(flatten)]
+    pub kpis: AgentKpis,
+}
+
+/// One queue now.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueSnapshot {
+    /// Queue name.
+    pub queue: String,
+    /// SL threshold T.
+    pub sl_threshold_seconds: f64,
+    /// SL target ratio.
+    pub sl_target: f64,
+    /// The preset the `service_level` fields use.
+    pub sl_preset: SlPreset,
+    /// Contacts waiting now.
+    pub waiting: u64,
+    /// Waiting by channel (only channels with contacts).
+    pub waiting_by_channel: BTreeMap<&'static str, u64>,
+    /// Queued time of the oldest waiting contact (screens tick its age locally).
+    pub oldest_queued_at: Option<String>,
+    /// The same as epoch milliseconds.
+    pub oldest_queued_at_ms: Option<Millis>,
+    /// Agents serving this queue, by state.
+    pub agents: BTreeMap<&'static str, u64>,
+    /// Today (since local midnight).
+    pub today: QueueKpis,
+    /// The current interval.
+    pub interval: QueueKpis,
+    /// Rolling windows, shortest first.
+    pub rolling: Vec<WindowKpis>,
+}
+
+/// One team now.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamSnapshot {
+    /// Team name.
+    pub team: String,
+    /// Agents by state.
+    pub agents: BTreeMap<&'static str, u64>,
+    /// Agents in aux by reason.
+    pub aux_by_reason: BTreeMap<String, u64>,
+    /// Today, with open state time up to the watermark.
+    pub today: AgentKpis,
+    /// The current interval.
+    pub interval: AgentKpis,
+    /// Rolling windows.
+    pub rolling: Vec<WindowTeamKpis>,
+}
+
+/// The contact an agent is on.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentContact {
+    /// Contact id.
+    pub contact: String,
+    /// Its queue.
+    pub queue: String,
+    /// Answered at.
+    pub since: String,
+    /// The same as epoch milliseconds.
+    pub since_ms: Millis,
+}
+
+/// One agent now.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentSnapshot {
+    /// Agent id as the ACD names it.
+    pub agent: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Queues served.
+    pub queues: Vec<String>,
+    /// Current state.
+    pub state: AgentStatus,
+    /// Aux / logout reason.
+    pub reason: Option<String>,
+    /// In this state since.
+    pub since: String,
+    /// The same as epoch milliseconds.
+    pub since_ms: Millis,
+    /// The contact the agent is on.
+    pub contact: Option<AgentContact>,
+    /// Today's KPIs with target attainment.
+    pub today: AgentKpis,
+}
+
+/// Everything a reader needs, as of the watermark.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    /// Schema version.
+    pub v: u32,
+    /// Event time of this snapshot.
+    pub watermark: Option<String>,
+    /// The same as epoch milliseconds.
+    pub watermark_ms: Option<Millis>,
+    /// Start of the current interval.
+    pub interval_start: Option<String>,
+    /// Start of today (local midnight).
+    pub day_start: Option<String>,
+    /// Queues, by name.
+    pub queues: Vec<QueueSnapshot>,
+    /// Teams, by name.
+    pub teams: Vec<TeamSnapshot>,
+    /// Agents, by id.
+    pub agents: Vec<AgentSnapshot>,
+    /// Refused / repaired input.
+    pub engine: StatsView,
+}
+
+/// Serializable engine counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsView {
+    /// Events applied.
+    pub applied: u64,
+    /// Late events dropped.
+    pub late: u64,
+    /// Duplicate ids dropped.
+    pub duplicates: u64,
+    /// Contact events that did not fit.
+    pub unmatched: u64,
+    /// Orphaned contacts.
+    pub orphaned: u64,
+}
+
+impl From<&EngineStats> for StatsView {
+    fn from(s: &EngineStats) -> Self {
+        StatsView {
+            applied: s.applied,
+            late: s.late,
+            duplicates: s.duplicates,
+            unmatched: s.unmatched,
+            orphaned: s.orphaned,
+        }
+    }
+}
+
+fn queue_kpis(agg: Option<&mut QueueAgg>, preset: SlPreset) -> QueueKpis {
+    match agg {
+        Some(a) => {
+            let p = a.percentiles();
+            QueueKpis::compute(&a.c, preset, p)
+        }
+        None => QueueKpis::compute(&Default::default(), preset, Default::default()),
+    }
+}
+
+fn counters(agg: Option<&mut AgentAgg>) -> AgentCounters {
+    agg.map(|a| a.c.clone()).unwrap_or_default()
+}
+
+/// `[a, b) ∩ [lo, hi)` in ms.
+fn overlap(a: Millis, b: Millis, lo: Millis, hi: Millis) -> u64 {
+    (b.min(hi) - a.max(lo)).max(0) as u64
+}
+
+impl Engine {
+    /// Computes a snapshot at the watermark.
+    pub fn snapshot(&mut self) -> Snapshot {
+        let now = self.now;
+        let t = now.unwrap_or(0);
+        let day = self.cal.day(t);
+        let interval = self.cal.interval(t, day);
+
+        let mut agents_by_queue: Vec<BTreeMap<&'static str, u64>> = vec![BTreeMap::new(); self.queues.len()];
+        let mut agents_by_team: Vec<BTreeMap<&'static str, u64>> = vec![BTreeMap::new(); self.teams.len()];
+        let mut aux_by_team: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); self.teams.len()];
+        // Open state time per team: today, interval and per rolling window.
+        let nwin = self.rolling_lengths.len();
+        let mut open_team: Vec<(AgentCounters, AgentCounters, Vec<AgentCounters>)> =
+            vec![(AgentCounters::default(), AgentCounters::default(), vec![AgentCounters::default(); nwin]); self.teams.len()];
+
+        let mut agents = Vec::with_capacity(self.agents.len());
+        for i in 0..self.agents.len() {
+            let targets = self.agent_targets(i as u32);
+            let Some(rt) = self.agents.get_mut(i) else { continue };
+            let s = state_ix(rt.state);
+            for q in &rt.queues {
+                if let Some(m) = agents_by_queue.get_mut(*q as usize) {
+                    *m.entry(rt.state.as_str()).or_default() += 1;
+                }
+            }
+            let open = (rt.acc_from, t);
+            let mut today = counters(rt.timeline.day_at(t).map(|s| &mut s.agg));
+            today.state_ms[s] += overlap(open.0, open.1, day.0, day.1);
+            if let Some(team) = rt.team {
+                if let Some(m) = agents_by_team.get_mut(team as usize) {
+                    *m.entry(rt.state.as_str()).or_default() += 1;
+                }
+                if rt.state == AgentStatus::Aux {
+                    let reason = rt
+                        .reason
+                        .and_then(|r| self.reasons.get(r as usize))
+                        .map_or_else(|| "unspecified".to_string(), |n| n.to_string());
+                    if let Some(m) = aux_by_team.get_mut(team as usize) {
+                        *m.entry(reason).or_default() += 1;
+                    }
+                }
+                if let Some(o) = open_team.get_mut(team as usize) {
+                    o.0.state_ms[s] += overlap(open.0, open.1, day.0, day.1);
+                    o.1.state_ms[s] += overlap(open.0, open.1, interval.0, interval.1);
+                    if let Some(cu) = self.teams.get(team as usize).and_then(|x| x.timeline.rolling.as_ref()).map(|r| r.closed_until()) {
+                        for (w, len) in o.2.iter_mut().zip(&self.rolling_lengths) {
+                            w.state_ms[s] += overlap(open.0, open.1, cu - len, cu);
+                        }
+                    }
+                }
+            }
+            agents.push(AgentSnapshot {
+                agent: rt.name.to_string(),
+                name: rt.display.as_ref().map(|n| n.to_string()),
+                team: rt.team.and_then(|x| self.teams.get(x as usize)).map(|x| x.name.to_string()),
+                queues: rt
+                    .queues
+                    .iter()
+                    .filter_map(|q| self.queues.get(*q as usize))
+                    .map(|q| q.name.to_string())
+                    .collect(),
+                state: rt.state,
+                reason: rt.reason.and_then(|r| self.reasons.get(r as usize)).map(|n| n.to_string()),
+                since: format_rfc3339(rt.since),
+                since_ms: rt.since,
+                contact: rt.contact.as_ref().map(|(q, c, at)| AgentContact {
+                    contact: c.to_string(),
+                    queue: self.queues.get(*q as usize).map(|x| x.name.to_string()).unwrap_or_default(),
+                    since: format_rfc3339(*at),
+                    since_ms: *at,
+                }),
+                today: AgentKpis::compute(&today, Some(&targets)),
+            });
+        }
+
+        let mut queues = Vec::with_capacity(self.queues.len());
+        for (i, q) in self.queues.iter_mut().enumerate() {
+            let preset = q.params.preset;
+            let oldest = q.waiting.first().map(|(at, _)| *at);
+            let rolling = match q.timeline.rolling.as_mut() {
+                Some(r) => {
+                    let lens = r.lengths().to_vec();
+                    r.windows_mut()
+                        .iter_mut()
+                        .zip(lens)
+                        .map(|(w, len)| WindowKpis {
+                            window_seconds: len / 1000,
+                            kpis: queue_kpis(Some(w), preset),
+                        })
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            queues.push(QueueSnapshot {
+                queue: q.name.to_string(),
+                sl_threshold_seconds: q.params.sl_threshold_ms as f64 / 1000.0,
+                sl_target: q.params.sl_target,
+                sl_preset: preset,
+                waiting: q.waiting.len() as u64,
+                waiting_by_channel: Channel::ALL
+                    .iter()
+                    .filter(|c| q.waiting_by_channel[**c as usize] > 0)
+                    .map(|c| (c.as_str(), u64::from(q.waiting_by_channel[*c as usize])))
+                    .collect(),
+                oldest_queued_at: oldest.map(format_rfc3339),
+                oldest_queued_at_ms: oldest,
+                agents: agents_by_queue.get(i).cloned().unwrap_or_default(),
+                today: queue_kpis(q.timeline.day_at(t).map(|s| &mut s.agg), preset),
+                interval: queue_kpis(q.timeline.interval_at(t).map(|s| &mut s.agg), preset),
+                rolling,
+            });
+        }
+
+        let mut teams = Vec::with_capacity(self.teams.len());
+        for (i, team) in self.teams.iter_mut().enumerate() {
+            let (open_day, open_iv, open_win) = open_team.get(i).cloned().unwrap_or_default();
+            let mut today = counters(team.timeline.day_at(t).map(|s| &mut s.agg));
+            today.add(&open_day);
+            let mut iv = counters(team.timeline.interval_at(t).map(|s| &mut s.agg));
+            iv.add(&open_iv);
+            let rolling = match team.timeline.rolling.as_mut() {
+                Some(r) => {
+                    let lens = r.lengths().to_vec();
+                    r.windows_mut()
+                        .iter()
+                        .zip(lens)
+                        .enumerate()
+                        .map(|(k, (w, len))| {
+                            let mut c = w.c.clone();
+                            if let Some(o) = open_win.get(k) {
+                                c.add(o);
+                            }
+                            WindowTeamKpis {
+                                window_seconds: len / 1000,
+                                kpis: AgentKpis::compute(&c, Some(&team.targets)),
+                            }
+                        })
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            teams.push(TeamSnapshot {
+                team: team.name.to_string(),
+                agents: agents_by_team.get(i).cloned().unwrap_or_default(),
+                aux_by_reason: aux_by_team.get(i).cloned().unwrap_or_default(),
+                today: AgentKpis::compute(&today, Some(&team.targets)),
+                interval: AgentKpis::compute(&iv, Some(&team.targets)),
+                rolling,
+            });
+        }
+        queues.sort_by(|a, b| a.queue.cmp(&b.queue));
+        teams.sort_by(|a, b| a.team.cmp(&b.team));
+        agents.sort_by(|a, b| a.agent.cmp(&b.agent));
+
+        Snapshot {
+            v: 1,
+            watermark: now.map(format_rfc3339),
+            watermark_ms: now,
+            interval_start: now.map(|_| format_rfc3339(interval.0)),
+            day_start: now.map(|_| format_rfc3339(day.0)),
+            queues,
+            teams,
+            agents,
+            engine: StatsView::from(&self.stats),
+        }
+    }
+}

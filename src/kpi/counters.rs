@@ -1,0 +1,152 @@
+//! Mergeable counters: the only inputs of KPI formulas. Sums are in milliseconds.
+
+use crate::model::AgentStatus;
+
+/// Counters of one queue over one span of event time (kpi-definitions §2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCounters {
+    /// Contacts queued.
+    pub arrived: u64,
+    /// Queue outcome answered.
+    pub answered: u64,
+    /// Answered with wait ≤ T.
+    pub answered_within_sl: u64,
+    /// Abandoned with wait ≥ S.
+    pub abandoned: u64,
+    /// Abandoned with wait < S.
+    pub short_abandoned: u64,
+    /// Abandoned with S ≤ wait ≤ T.
+    pub abandoned_within_sl: u64,
+    /// Queue outcome exited (any reason).
+    pub exited: u64,
+    /// SL outcome: answered within T.
+    pub sl_met: u64,
+    /// SL outcome: abandoned (not short) or exited within T.
+    pub sl_abandoned_within: u64,
+    /// SL outcome: no outcome by queued + T.
+    pub sl_missed: u64,
+    /// Contacts handled (end of ACW).
+    pub handled: u64,
+    /// Handled contacts that were transferred.
+    pub transferred: u64,
+    /// Contacts closed without an outcome or end after the orphan timeout or an ACD restart.
+    pub orphaned: u64,
+    /// Sum of waits of answered contacts.
+    pub answered_wait_ms: u64,
+    /// Sum of waits of (non-short) abandoned contacts.
+    pub abandoned_wait_ms: u64,
+    /// Sum of handle times of handled contacts.
+    pub handle_ms: u64,
+    /// Sum of talk times of handled contacts.
+    pub talk_ms: u64,
+    /// Sum of hold times of handled contacts.
+    pub hold_ms: u64,
+    /// Sum of ACW times of handled contacts.
+    pub acw_ms: u64,
+}
+
+impl QueueCounters {
+    /// `sl_met + sl_abandoned_within + sl_missed`.
+    pub fn sl_offered(&self) -> u64 {
+        self.sl_met + self.sl_abandoned_within + self.sl_missed
+    }
+
+    /// Applies `f` to every field pair: the one place that lists the fields for merging.
+    fn zip(&mut self, o: &Self, f: impl Fn(&mut u64, u64)) {
+        f(&mut self.arrived, o.arrived);
+        f(&mut self.answered, o.answered);
+        f(&mut self.answered_within_sl, o.answered_within_sl);
+        f(&mut self.abandoned, o.abandoned);
+        f(&mut self.short_abandoned, o.short_abandoned);
+        f(&mut self.abandoned_within_sl, o.abandoned_within_sl);
+        f(&mut self.exited, o.exited);
+        f(&mut self.sl_met, o.sl_met);
+        f(&mut self.sl_abandoned_within, o.sl_abandoned_within);
+        f(&mut self.sl_missed, o.sl_missed);
+        f(&mut self.handled, o.handled);
+        f(&mut self.transferred, o.transferred);
+        f(&mut self.orphaned, o.orphaned);
+        f(&mut self.answered_wait_ms, o.answered_wait_ms);
+        f(&mut self.abandoned_wait_ms, o.abandoned_wait_ms);
+        f(&mut self.handle_ms, o.handle_ms);
+        f(&mut self.talk_ms, o.talk_ms);
+        f(&mut self.hold_ms, o.hold_ms);
+        f(&mut self.acw_ms, o.acw_ms);
+    }
+
+    /// Adds `o` (merging two spans).
+    pub fn add(&mut self, o: &Self) {
+        self.zip(o, |a, b| *a += b);
+    }
+
+    /// Subtracts `o` (a span leaving a rolling window).
+    pub fn sub(&mut self, o: &Self) {
+        self.zip(o, |a, b| *a = a.saturating_sub(b));
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        *self == QueueCounters::default()
+    }
+}
+
+/// Counters of one agent (or a team, summed over its agents) over one span.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentCounters {
+    /// Contacts handled (end of ACW).
+    pub handled: u64,
+    /// Handled contacts that were transferred.
+    pub transferred: u64,
+    /// Offers the agent let ring out (queue_log RINGNOANSWER).
+    pub ring_no_answer: u64,
+    /// Sum of handle times.
+    pub handle_ms: u64,
+    /// Sum of talk times.
+    pub talk_ms: u64,
+    /// Sum of hold times.
+    pub hold_ms: u64,
+    /// Sum of ACW times.
+    pub acw_ms: u64,
+    /// Time in each state, indexed by `AgentStatus as usize`.
+    pub state_ms: [u64; 6],
+}
+
+impl AgentCounters {
+    /// Time in one state.
+    pub fn in_state(&self, s: AgentStatus) -> u64 {
+        self.state_ms[s as usize]
+    }
+
+    /// Time logged in (every state but logged_out).
+    pub fn logged_in_ms(&self) -> u64 {
+        self.state_ms.iter().sum::<u64>() - self.in_state(AgentStatus::LoggedOut)
+    }
+
+    fn zip(&mut self, o: &Self, f: impl Fn(&mut u64, u64)) {
+        f(&mut self.handled, o.handled);
+        f(&mut self.transferred, o.transferred);
+        f(&mut self.ring_no_answer, o.ring_no_answer);
+        f(&mut self.handle_ms, o.handle_ms);
+        f(&mut self.talk_ms, o.talk_ms);
+        f(&mut self.hold_ms, o.hold_ms);
+        f(&mut self.acw_ms, o.acw_ms);
+        for (a, b) in self.state_ms.iter_mut().zip(o.state_ms) {
+            f(a, b);
+        }
+    }
+
+    /// Adds `o`.
+    pub fn add(&mut self, o: &Self) {
+        self.zip(o, |a, b| *a += b);
+    }
+
+    /// Subtracts `o`.
+    pub fn sub(&mut self, o: &Self) {
+        self.zip(o, |a, b| *a = a.saturating_sub(b));
+    }
+
+    /// True when the agent did anything: a contact counter or logged-in time.
+    pub fn has_activity(&self) -> bool {
+        self.handled + self.transferred + self.ring_no_answer > 0 || self.logged_in_ms() > 0
+    }
+}

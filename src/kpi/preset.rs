@@ -1,0 +1,151 @@
+//! Service-level formulas vendors disagree on, as named presets.
+
+use super::{ratio, QueueCounters};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which service-level formula to use (kpi-definitions §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlPreset {
+    /// Abandons within T are ignored: `met / (offered − abandoned_within)`.
+    CiscoType1,
+    /// Abandons within T count against (default): `met / offered`.
+    #[default]
+    CiscoType2,
+    /// Abandons within T count for: `(met + abandoned_within) / offered`.
+    CiscoType3,
+    /// Amazon Connect's definition, the same as Cisco type 3.
+    AmazonConnect,
+    /// Asterisk `servicelevel`: `answered_within_sl / answered`.
+    AnsweredOnly,
+}
+
+impl SlPreset {
+    /// Every preset.
+    pub const ALL: [SlPreset; 5] = [
+        SlPreset::CiscoType1,
+        SlPreset::CiscoType2,
+        SlPreset::CiscoType3,
+        SlPreset::AmazonConnect,
+        SlPreset::AnsweredOnly,
+    ];
+
+    /// The config / CLI name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlPreset::CiscoType1 => "cisco_type1",
+            SlPreset::CiscoType2 => "cisco_type2",
+            SlPreset::CiscoType3 => "cisco_type3",
+            SlPreset::AmazonConnect => "amazon_connect",
+            SlPreset::AnsweredOnly => "answered_only",
+        }
+    }
+
+    /// The service level of `c` under this preset; `None` with no offered contacts.
+    pub fn service_level(self, c: &QueueCounters) -> Option<f64> {
+        let met = c.sl_met as f64;
+        let within = c.sl_abandoned_within as f64;
+        let offered = c.sl_offered() as f64;
+        match self {
+            SlPreset::CiscoType1 => ratio(met, offered - within),
+            SlPreset::CiscoType2 => ratio(met, offered),
+            SlPreset::CiscoType3 | SlPreset::AmazonConnect => ratio(met + within, offered),
+            SlPreset::AnsweredOnly => ratio(c.answered_within_sl as f64, c.answered as f64),
+        }
+    }
+}
+
+impl FromStr for SlPreset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        SlPreset::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = SlPreset::ALL.iter().map(|p| p.as_str()).collect();
+                format!("unknown service-level preset `{s}` (one of {})", names.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for SlPreset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counters(met: u64, within: u64, missed: u64) -> QueueCounters {
+        QueueCounters {
+            sl_met: met,
+            sl_abandoned_within: within,
+            sl_missed: missed,
+            ..QueueCounters::default()
+        }
+    }
+
+    /// Cisco: 50 answered within T, 80 answered after, no abandons → 50/130 = 38.5 %.
+    #[test]
+    fn cisco_worked_example() {
+        let c = QueueCounters {
+            answered: 130,
+            answered_within_sl: 50,
+            ..counters(50, 0, 80)
+        };
+        let sl = SlPreset::CiscoType2.service_level(&c).expect("offered");
+        assert!((sl - 50.0 / 130.0).abs() < 1e-12);
+        assert_eq!(format!("{:.1}", sl * 100.0), "38.5");
+        assert_eq!(SlPreset::AnsweredOnly.service_level(&c), Some(50.0 / 130.0));
+    }
+
+    /// Genesys-style: 400 contacts; 200 within T, 100 late, 50 short abandons, 50
+    /// abandoned after T → excluding short abandons 200/350; counting all 200/400.
+    #[test]
+    fn genesys_worked_example() {
+        let c = QueueCounters {
+            arrived: 400,
+            answered: 300,
+            answered_within_sl: 200,
+            abandoned: 50,
+            short_abandoned: 50,
+            ..counters(200, 0, 150)
+        };
+        let sl = SlPreset::CiscoType2.service_level(&c).expect("offered");
+        assert!((sl - 200.0 / 350.0).abs() < 1e-12);
+        assert_eq!(format!("{:.2}", sl * 100.0), "57.14");
+        // Counting every abandon (short ones too) against: 200 / 400.
+        let all = c.sl_met as f64 / (c.sl_offered() + c.short_abandoned) as f64;
+        assert_eq!(all, 0.5);
+    }
+
+    #[test]
+    fn presets_differ_only_on_abandons_within() {
+        let c = counters(60, 10, 30);
+        assert_eq!(SlPreset::CiscoType1.service_level(&c), Some(60.0 / 90.0));
+        assert_eq!(SlPreset::CiscoType2.service_level(&c), Some(0.6));
+        assert_eq!(SlPreset::CiscoType3.service_level(&c), Some(0.7));
+        assert_eq!(SlPreset::AmazonConnect.service_level(&c), Some(0.7));
+    }
+
+    #[test]
+    fn zero_denominator_is_no_value() {
+        let c = QueueCounters::default();
+        for p in SlPreset::ALL {
+            assert_eq!(p.service_level(&c), None, "{p}");
+        }
+        assert_eq!(SlPreset::CiscoType1.service_level(&counters(0, 5, 0)), None);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in SlPreset::ALL {
+            assert_eq!(p.as_str().parse::<SlPreset>(), Ok(p));
+        }
+        assert!("cisco".parse::<SlPreset>().is_err());
+    }
+}

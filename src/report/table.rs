@@ -1,0 +1,73 @@
+//! A readable summary of the report for a terminal.
+
+use super::Report;
+use std::io::Write;
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn secs(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.1}s"))
+}
+
+/// Writes the summary tables (queues, then agents).
+pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "ccpulse report  {} → {}  ({} s intervals, {})",
+        r.from.as_deref().unwrap_or("-"),
+        r.to.as_deref().unwrap_or("-"),
+        r.interval_seconds,
+        r.timezone
+    )?;
+    let i = &r.input;
+    writeln!(
+        out,
+        "input: {} lines, {} events, {} rejected, {} unknown, {} late, {} duplicates, {} unmatched, {} orphaned\n",
+        i.lines, i.events, i.rejected, i.unknown, i.late, i.duplicates, i.unmatched, i.orphaned
+    )?;
+    writeln!(
+        out,
+        "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8}",
+        "queue", "arrived", "answered", "abandon", "exit", "SL", "ASA", "abn%", "AHT", "waitP90"
+    )?;
+    for q in &r.queues {
+        let k = &q.totals;
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8}",
+            q.queue,
+            k.arrived,
+            k.answered,
+            k.abandoned,
+            k.exited,
+            pct(k.service_level),
+            secs(k.asa_seconds),
+            pct(k.abandon_rate),
+            secs(k.aht_seconds),
+            secs(k.percentiles.wait_p90_seconds)
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}",
+        "agent", "handled", "AHT", "logged in", "occupancy", "utilis.", "RNA", "targets"
+    )?;
+    for a in &r.agents {
+        let k = &a.totals;
+        writeln!(
+            out,
+            "{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}",
+            a.agent,
+            k.handled,
+            secs(k.aht_seconds),
+            format!("{:.0}m", k.logged_in_seconds / 60.0),
+            pct(k.occupancy),
+            pct(k.utilisation),
+            k.ring_no_answer,
+            k.targets.as_ref().map_or_else(|| "-".into(), |t| pct(t.share_met))
+        )?;
+    }
+    Ok(())
+}
