@@ -11,8 +11,8 @@
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
-pub mod model;
 pub mod config;
-pub mod kpi;
 pub mod engine;
+pub mod kpi;
+pub mod model;
 pub mod report;

@@ -40,7 +40,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn from_secs_f64(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && (0.0..1e12).contains(&secs)).then(|| Duration((secs * 1000.0).round() as i64))
+    (secs.is_finite() && (0.0..1e12).contains(&secs))
+        .then(|| Duration((secs * 1000.0).round() as i64))
 }
 
 impl fmt::Display for Duration {

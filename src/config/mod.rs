@@ -241,7 +241,10 @@ impl Config {
         if jiff::tz::TimeZone::get(&self.timezone).is_err() {
             return Err(err(
                 "timezone",
-                format!("unknown time zone `{}` (use an IANA name such as Europe/Berlin)", self.timezone),
+                format!(
+                    "unknown time zone `{}` (use an IANA name such as Europe/Berlin)",
+                    self.timezone
+                ),
             ));
         }
         let day = 86_400_000;
@@ -249,7 +252,10 @@ impl Config {
         if iv < 60_000 || day % iv != 0 {
             return Err(err(
                 "interval",
-                format!("{} must be at least 1m and divide a day (15m, 30m, 60m, ...)", self.interval),
+                format!(
+                    "{} must be at least 1m and divide a day (15m, 30m, 60m, ...)",
+                    self.interval
+                ),
             ));
         }
         let g = self.windows.granularity.ms();
@@ -260,17 +266,27 @@ impl Config {
             if w.ms() <= 0 || w.ms() % g != 0 {
                 return Err(err(
                     &format!("windows.rolling[{i}]"),
-                    format!("{w} must be a positive multiple of the granularity {}", self.windows.granularity),
+                    format!(
+                        "{w} must be a positive multiple of the granularity {}",
+                        self.windows.granularity
+                    ),
                 ));
             }
             if w.ms() > day {
-                return Err(err(&format!("windows.rolling[{i}]"), format!("{w} is longer than a day")));
+                return Err(err(
+                    &format!("windows.rolling[{i}]"),
+                    format!("{w} is longer than a day"),
+                ));
             }
         }
         if self.engine.orphan_timeout.ms() < 60_000 {
             return Err(err("engine.orphan_timeout", "must be at least 1m".into()));
         }
-        check_queue(&self.defaults.or(&QueueSettings::builtin()), "defaults", &err)?;
+        check_queue(
+            &self.defaults.or(&QueueSettings::builtin()),
+            "defaults",
+            &err,
+        )?;
         for (name, q) in &self.queues {
             let merged = q.or(&self.defaults).or(&QueueSettings::builtin());
             check_queue(&merged, &format!("queues.{name}"), &err)?;
@@ -329,18 +345,27 @@ fn check_targets(
     ] {
         if let Some(v) = v {
             if !(0.0..=1.0).contains(&v) {
-                return Err(err(&format!("{at}.{key}"), format!("{v} must be a ratio in [0, 1]")));
+                return Err(err(
+                    &format!("{at}.{key}"),
+                    format!("{v} must be a ratio in [0, 1]"),
+                ));
             }
         }
     }
     if let (Some(lo), Some(hi)) = (t.occupancy_min, t.occupancy_max) {
         if lo > hi {
-            return Err(err(&format!("{at}.occupancy_min"), format!("{lo} exceeds occupancy_max {hi}")));
+            return Err(err(
+                &format!("{at}.occupancy_min"),
+                format!("{lo} exceeds occupancy_max {hi}"),
+            ));
         }
     }
     if let Some(h) = t.handled_per_hour {
         if !(h.is_finite() && h >= 0.0) {
-            return Err(err(&format!("{at}.handled_per_hour"), format!("{h} must be ≥ 0")));
+            return Err(err(
+                &format!("{at}.handled_per_hour"),
+                format!("{h} must be ≥ 0"),
+            ));
         }
     }
     Ok(())

@@ -2,14 +2,19 @@ use super::*;
 use std::io::Write;
 
 fn write(text: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().expect("tempfile");
+    let mut f = tempfile::Builder::new()
+        .suffix(".toml")
+        .tempfile()
+        .expect("tempfile");
     f.write_all(text.as_bytes()).expect("write");
     f
 }
 
 #[test]
 fn defaults_are_valid() {
-    Config::default().validate("<defaults>").expect("defaults valid");
+    Config::default()
+        .validate("<defaults>")
+        .expect("defaults valid");
 }
 
 #[test]
@@ -59,7 +64,10 @@ fn errors_name_file_and_key() {
     assert!(e.to_string().contains("sl_treshold"), "{e}");
 
     let f = write("[agents.\"PJSIP/400\"]\nteam = \"B\"\n");
-    assert_eq!(Config::load(f.path()).expect_err("team").key, "agents.PJSIP/400.team");
+    assert_eq!(
+        Config::load(f.path()).expect_err("team").key,
+        "agents.PJSIP/400.team"
+    );
 }
 
 #[test]

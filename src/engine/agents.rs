@@ -87,8 +87,14 @@ impl Engine {
             return;
         }
         rt.acc_from = t;
-        rt.timeline
-            .record(&self.cal, from, AgentObs::State { state, ms: (t - from) as u64 });
+        rt.timeline.record(
+            &self.cal,
+            from,
+            AgentObs::State {
+                state,
+                ms: (t - from) as u64,
+            },
+        );
         let Some(team) = rt.team.and_then(|i| self.teams.get_mut(i as usize)) else {
             return;
         };
@@ -101,8 +107,14 @@ impl Engine {
             } else {
                 t
             };
-            team.timeline
-                .record(&self.cal, s, AgentObs::State { state, ms: (e - s) as u64 });
+            team.timeline.record(
+                &self.cal,
+                s,
+                AgentObs::State {
+                    state,
+                    ms: (e - s) as u64,
+                },
+            );
             s = e;
         }
     }
@@ -152,7 +164,11 @@ impl Engine {
 
     fn set_team(&mut self, a: u32, team: &Name, t: Millis) {
         let id = self.team_id(team);
-        if self.agents.get(a as usize).is_some_and(|rt| rt.team != Some(id)) {
+        if self
+            .agents
+            .get(a as usize)
+            .is_some_and(|rt| rt.team != Some(id))
+        {
             self.checkpoint_agent(a, t);
             if let Some(rt) = self.agents.get_mut(a as usize) {
                 rt.team = Some(id);

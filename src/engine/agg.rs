@@ -90,8 +90,11 @@ impl QueueAgg {
     /// Percentiles of the span (applies pending rolling removals).
     pub fn percentiles(&mut self) -> Percentiles {
         let w = self.wait.current();
-        let (wait_p50_seconds, wait_p90_seconds, wait_p99_seconds) =
-            (w.quantile_secs(0.5), w.quantile_secs(0.9), w.quantile_secs(0.99));
+        let (wait_p50_seconds, wait_p90_seconds, wait_p99_seconds) = (
+            w.quantile_secs(0.5),
+            w.quantile_secs(0.9),
+            w.quantile_secs(0.99),
+        );
         let h = self.handle.current();
         Percentiles {
             wait_p50_seconds,
@@ -113,7 +116,11 @@ impl QueueAgg {
                 sign.bump(&mut c.answered_wait_ms, wait_ms);
                 sign.hist(&mut self.wait, wait_ms);
             }
-            QueueObs::Abandoned { wait_ms, short, within } => {
+            QueueObs::Abandoned {
+                wait_ms,
+                short,
+                within,
+            } => {
                 if short {
                     sign.bump(&mut c.short_abandoned, 1);
                 } else {
@@ -127,7 +134,12 @@ impl QueueAgg {
             QueueObs::Sl(SlOutcome::Met) => sign.bump(&mut c.sl_met, 1),
             QueueObs::Sl(SlOutcome::AbandonedWithin) => sign.bump(&mut c.sl_abandoned_within, 1),
             QueueObs::Sl(SlOutcome::Missed) => sign.bump(&mut c.sl_missed, 1),
-            QueueObs::Handled { handle_ms, talk_ms, hold_ms, acw_ms } => {
+            QueueObs::Handled {
+                handle_ms,
+                talk_ms,
+                hold_ms,
+                acw_ms,
+            } => {
                 sign.bump(&mut c.handled, 1);
                 sign.bump(&mut c.handle_ms, handle_ms);
                 sign.bump(&mut c.talk_ms, talk_ms);
@@ -218,7 +230,12 @@ impl AgentAgg {
     fn fold(&mut self, o: &AgentObs, sign: Sign) {
         let c = &mut self.c;
         match *o {
-            AgentObs::Handled { handle_ms, talk_ms, hold_ms, acw_ms } => {
+            AgentObs::Handled {
+                handle_ms,
+                talk_ms,
+                hold_ms,
+                acw_ms,
+            } => {
                 sign.bump(&mut c.handled, 1);
                 sign.bump(&mut c.handle_ms, handle_ms);
                 sign.bump(&mut c.talk_ms, talk_ms);

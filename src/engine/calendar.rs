@@ -32,15 +32,24 @@ impl Calendar {
 
     /// `[start, end)` of the local day containing `t` (local midnight to next local midnight).
     pub fn day(&self, t: Millis) -> (Millis, Millis) {
-        let fallback = (t - t.rem_euclid(86_400_000), t - t.rem_euclid(86_400_000) + 86_400_000);
+        let fallback = (
+            t - t.rem_euclid(86_400_000),
+            t - t.rem_euclid(86_400_000) + 86_400_000,
+        );
         let Ok(ts) = Timestamp::from_millisecond(t) else {
             return fallback;
         };
         let zoned = ts.to_zoned_datetime(self.tz.clone());
-        let (Ok(start), Ok(end)) = (zoned.start_of_day(), zoned.tomorrow().and_then(|z| z.start_of_day())) else {
+        let (Ok(start), Ok(end)) = (
+            zoned.start_of_day(),
+            zoned.tomorrow().and_then(|z| z.start_of_day()),
+        ) else {
             return fallback;
         };
-        (start.timestamp().as_millisecond(), end.timestamp().as_millisecond())
+        (
+            start.timestamp().as_millisecond(),
+            end.timestamp().as_millisecond(),
+        )
     }
 
     /// `[start, end)` of the interval containing `t`, aligned to elapsed time since local
@@ -57,7 +66,9 @@ mod tests {
     use super::*;
 
     fn ms(s: &str) -> Millis {
-        s.parse::<Timestamp>().map(|t| t.as_millisecond()).unwrap_or(0)
+        s.parse::<Timestamp>()
+            .map(|t| t.as_millisecond())
+            .unwrap_or(0)
     }
 
     #[test]
@@ -65,8 +76,14 @@ mod tests {
         let c = Calendar::new(TimeZone::UTC, 900_000);
         let t = ms("2026-11-28T09:07:30Z");
         let day = c.day(t);
-        assert_eq!(day, (ms("2026-11-28T00:00:00Z"), ms("2026-11-29T00:00:00Z")));
-        assert_eq!(c.interval(t, day), (ms("2026-11-28T09:00:00Z"), ms("2026-11-28T09:15:00Z")));
+        assert_eq!(
+            day,
+            (ms("2026-11-28T00:00:00Z"), ms("2026-11-29T00:00:00Z"))
+        );
+        assert_eq!(
+            c.interval(t, day),
+            (ms("2026-11-28T09:00:00Z"), ms("2026-11-28T09:15:00Z"))
+        );
     }
 
     #[test]
@@ -78,6 +95,9 @@ mod tests {
         let autumn = c.day(ms("2026-10-25T12:00:00Z"));
         assert_eq!(autumn.1 - autumn.0, 25 * 3_600_000);
         // Local midnight in Berlin is 23:00 UTC the day before in winter.
-        assert_eq!(c.day(ms("2026-11-28T09:00:00Z")).0, ms("2026-11-27T23:00:00Z"));
+        assert_eq!(
+            c.day(ms("2026-11-28T09:00:00Z")).0,
+            ms("2026-11-27T23:00:00Z")
+        );
     }
 }

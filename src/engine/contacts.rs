@@ -86,7 +86,13 @@ impl Engine {
     }
 
     /// Removes a waiting contact from its queue's waiting set; returns its wait.
-    fn leave_queue(&mut self, t: Millis, q: u32, c: &ContactRt, logged_wait: Option<Millis>) -> u64 {
+    fn leave_queue(
+        &mut self,
+        t: Millis,
+        q: u32,
+        c: &ContactRt,
+        logged_wait: Option<Millis>,
+    ) -> u64 {
         let queued = c.queued_at.unwrap_or(t);
         if let Some(queue) = self.queues.get_mut(q as usize) {
             if queue.waiting.remove(&(queued, c.uid)) {
@@ -118,7 +124,14 @@ impl Engine {
             .map_or(0, |x| x.params.sl_threshold_ms)
     }
 
-    pub(super) fn on_answered(&mut self, t: Millis, q: u32, contact: Name, a: u32, wait_ms: Option<Millis>) {
+    pub(super) fn on_answered(
+        &mut self,
+        t: Millis,
+        q: u32,
+        contact: Name,
+        a: u32,
+        wait_ms: Option<Millis>,
+    ) {
         let key = (q, contact);
         let uid = self.next_uid();
         let mut c = match self.contacts.remove(&key) {
@@ -144,7 +157,14 @@ impl Engine {
         if c.queued_at.is_some() {
             let wait = self.leave_queue(t, q, &c, wait_ms);
             let within = wait as i64 <= self.queue_threshold(q);
-            self.record_queue(q, t, QueueObs::Answered { wait_ms: wait, within });
+            self.record_queue(
+                q,
+                t,
+                QueueObs::Answered {
+                    wait_ms: wait,
+                    within,
+                },
+            );
             self.decide_sl(t, q, &mut c, wait, SlOutcome::Met);
         }
         c.uid = uid;
@@ -188,15 +208,22 @@ impl Engine {
             }
         };
         let wait = self.leave_queue(t, q, &c, wait_ms);
-        let (threshold, short_limit) = self
-            .queues
-            .get(q as usize)
-            .map_or((0, 0), |x| (x.params.sl_threshold_ms, x.params.short_abandon_ms));
+        let (threshold, short_limit) = self.queues.get(q as usize).map_or((0, 0), |x| {
+            (x.params.sl_threshold_ms, x.params.short_abandon_ms)
+        });
         match exit {
             None => {
                 let short = short_limit > 0 && (wait as i64) < short_limit;
                 let within = !short && wait as i64 <= threshold;
-                self.record_queue(q, t, QueueObs::Abandoned { wait_ms: wait, short, within });
+                self.record_queue(
+                    q,
+                    t,
+                    QueueObs::Abandoned {
+                        wait_ms: wait,
+                        short,
+                        within,
+                    },
+                );
                 if !short {
                     self.decide_sl(t, q, &mut c, wait, SlOutcome::AbandonedWithin);
                 }
@@ -223,7 +250,9 @@ impl Engine {
             hold_ms,
             hold_since,
             ..
-        }) = key.and_then(|k| self.contacts.get_mut(&k)).map(|c| &mut c.phase)
+        }) = key
+            .and_then(|k| self.contacts.get_mut(&k))
+            .map(|c| &mut c.phase)
         else {
             self.stats.unmatched += 1;
             return;
@@ -359,7 +388,11 @@ impl Engine {
 
     /// The ACD restarted: every open contact is closed as an orphan.
     pub(super) fn on_restart(&mut self, t: Millis) {
-        let mut keys: Vec<_> = self.contacts.iter().map(|(k, c)| (c.uid, k.clone())).collect();
+        let mut keys: Vec<_> = self
+            .contacts
+            .iter()
+            .map(|(k, c)| (c.uid, k.clone()))
+            .collect();
         keys.sort();
         for (_, key) in keys {
             self.orphan(t, key);

@@ -58,7 +58,11 @@ impl Hist {
             return None;
         }
         let v = self.0.value_at_quantile(q);
-        let v = if v == 0 { 0 } else { self.0.median_equivalent(v) };
+        let v = if v == 0 {
+            0
+        } else {
+            self.0.median_equivalent(v)
+        };
         Some(v as f64 / 1000.0)
     }
 

@@ -447,7 +447,9 @@ impl Engine {
                 uid,
             } => self.on_orphan(timer.at, queue, contact, uid),
             TimerKind::WrapDecision { agent } => self.on_wrap_decision(timer.at, agent),
-            TimerKind::DerivedAcwEnd { agent, seq } => self.on_derived_acw_end(timer.at, agent, seq),
+            TimerKind::DerivedAcwEnd { agent, seq } => {
+                self.on_derived_acw_end(timer.at, agent, seq)
+            }
         }
     }
 
@@ -596,7 +598,9 @@ impl Engine {
 
     /// Queue names with their resolved settings and timelines.
     pub fn queues(&self) -> impl Iterator<Item = (&Name, &QueueParams, &Timeline<QueueAgg>)> {
-        self.queues.iter().map(|q| (&q.name, &q.params, &q.timeline))
+        self.queues
+            .iter()
+            .map(|q| (&q.name, &q.params, &q.timeline))
     }
 
     /// Agent names with their targets and timelines.
@@ -613,7 +617,9 @@ impl Engine {
     }
 
     /// Mutable access for readers that compact histograms (reports).
-    pub fn queues_mut(&mut self) -> impl Iterator<Item = (&Name, &QueueParams, &mut Timeline<QueueAgg>)> {
+    pub fn queues_mut(
+        &mut self,
+    ) -> impl Iterator<Item = (&Name, &QueueParams, &mut Timeline<QueueAgg>)> {
         self.queues
             .iter_mut()
             .map(|q| (&q.name, &q.params, &mut q.timeline))

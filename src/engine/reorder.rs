@@ -138,7 +138,10 @@ mod tests {
         assert_eq!(r.pop_ready().map(|e| e.ts), Some(5000));
         assert_eq!(r.pop_ready(), None);
         assert_eq!(r.push(ev(4999, None)), Err(Refused::Late));
-        assert!(r.push(ev(5000, None)).is_ok(), "equal to the watermark is not late");
+        assert!(
+            r.push(ev(5000, None)).is_ok(),
+            "equal to the watermark is not late"
+        );
         assert_eq!(r.pop_any().map(|e| e.ts), Some(5000));
     }
 

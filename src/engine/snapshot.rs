@@ -191,18 +191,29 @@ impl Engine {
         let day = self.cal.day(t);
         let interval = self.cal.interval(t, day);
 
-        let mut agents_by_queue: Vec<BTreeMap<&'static str, u64>> = vec![BTreeMap::new(); self.queues.len()];
-        let mut agents_by_team: Vec<BTreeMap<&'static str, u64>> = vec![BTreeMap::new(); self.teams.len()];
+        let mut agents_by_queue: Vec<BTreeMap<&'static str, u64>> =
+            vec![BTreeMap::new(); self.queues.len()];
+        let mut agents_by_team: Vec<BTreeMap<&'static str, u64>> =
+            vec![BTreeMap::new(); self.teams.len()];
         let mut aux_by_team: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); self.teams.len()];
         // Open state time per team: today, interval and per rolling window.
         let nwin = self.rolling_lengths.len();
-        let mut open_team: Vec<(AgentCounters, AgentCounters, Vec<AgentCounters>)> =
-            vec![(AgentCounters::default(), AgentCounters::default(), vec![AgentCounters::default(); nwin]); self.teams.len()];
+        let mut open_team: Vec<(AgentCounters, AgentCounters, Vec<AgentCounters>)> = vec![
+            (
+                AgentCounters::default(),
+                AgentCounters::default(),
+                vec![AgentCounters::default(); nwin]
+            );
+            self.teams
+                .len()
+        ];
 
         let mut agents = Vec::with_capacity(self.agents.len());
         for i in 0..self.agents.len() {
             let targets = self.agent_targets(i as u32);
-            let Some(rt) = self.agents.get_mut(i) else { continue };
+            let Some(rt) = self.agents.get_mut(i) else {
+                continue;
+            };
             let s = state_ix(rt.state);
             for q in &rt.queues {
                 if let Some(m) = agents_by_queue.get_mut(*q as usize) {
@@ -228,7 +239,12 @@ impl Engine {
                 if let Some(o) = open_team.get_mut(team as usize) {
                     o.0.state_ms[s] += overlap(open.0, open.1, day.0, day.1);
                     o.1.state_ms[s] += overlap(open.0, open.1, interval.0, interval.1);
-                    if let Some(cu) = self.teams.get(team as usize).and_then(|x| x.timeline.rolling.as_ref()).map(|r| r.closed_until()) {
+                    if let Some(cu) = self
+                        .teams
+                        .get(team as usize)
+                        .and_then(|x| x.timeline.rolling.as_ref())
+                        .map(|r| r.closed_until())
+                    {
                         for (w, len) in o.2.iter_mut().zip(&self.rolling_lengths) {
                             w.state_ms[s] += overlap(open.0, open.1, cu - len, cu);
                         }
@@ -238,7 +254,10 @@ impl Engine {
             agents.push(AgentSnapshot {
                 agent: rt.name.to_string(),
                 name: rt.display.as_ref().map(|n| n.to_string()),
-                team: rt.team.and_then(|x| self.teams.get(x as usize)).map(|x| x.name.to_string()),
+                team: rt
+                    .team
+                    .and_then(|x| self.teams.get(x as usize))
+                    .map(|x| x.name.to_string()),
                 queues: rt
                     .queues
                     .iter()
@@ -246,12 +265,19 @@ impl Engine {
                     .map(|q| q.name.to_string())
                     .collect(),
                 state: rt.state,
-                reason: rt.reason.and_then(|r| self.reasons.get(r as usize)).map(|n| n.to_string()),
+                reason: rt
+                    .reason
+                    .and_then(|r| self.reasons.get(r as usize))
+                    .map(|n| n.to_string()),
                 since: format_rfc3339(rt.since),
                 since_ms: rt.since,
                 contact: rt.contact.as_ref().map(|(q, c, at)| AgentContact {
                     contact: c.to_string(),
-                    queue: self.queues.get(*q as usize).map(|x| x.name.to_string()).unwrap_or_default(),
+                    queue: self
+                        .queues
+                        .get(*q as usize)
+                        .map(|x| x.name.to_string())
+                        .unwrap_or_default(),
                     since: format_rfc3339(*at),
                     since_ms: *at,
                 }),

@@ -13,16 +13,45 @@ fn ev(ts: Millis, body: EventBody) -> Event {
 }
 
 fn queued(ts: Millis, c: &str) -> Event {
-    ev(ts, EventBody::ContactQueued { contact: c.into(), queue: "sales".into(), channel: Channel::Voice })
+    ev(
+        ts,
+        EventBody::ContactQueued {
+            contact: c.into(),
+            queue: "sales".into(),
+            channel: Channel::Voice,
+        },
+    )
 }
 fn answered(ts: Millis, c: &str, a: &str) -> Event {
-    ev(ts, EventBody::ContactAnswered { contact: c.into(), queue: "sales".into(), agent: a.into(), wait_ms: None })
+    ev(
+        ts,
+        EventBody::ContactAnswered {
+            contact: c.into(),
+            queue: "sales".into(),
+            agent: a.into(),
+            wait_ms: None,
+        },
+    )
 }
 fn abandoned(ts: Millis, c: &str) -> Event {
-    ev(ts, EventBody::ContactAbandoned { contact: c.into(), queue: "sales".into(), wait_ms: None })
+    ev(
+        ts,
+        EventBody::ContactAbandoned {
+            contact: c.into(),
+            queue: "sales".into(),
+            wait_ms: None,
+        },
+    )
 }
 fn ended(ts: Millis, c: &str) -> Event {
-    ev(ts, EventBody::ContactEnded { contact: c.into(), queue: None, talk_ms: None })
+    ev(
+        ts,
+        EventBody::ContactEnded {
+            contact: c.into(),
+            queue: None,
+            talk_ms: None,
+        },
+    )
 }
 fn state(ts: Millis, a: &str, st: AgentStatus, reason: Option<&str>) -> Event {
     ev(
@@ -42,7 +71,15 @@ fn state(ts: Millis, a: &str, st: AgentStatus, reason: Option<&str>) -> Event {
 fn engine(grace: Millis) -> Engine {
     let mut cfg = Config::default();
     cfg.engine.allowed_lateness = Duration(0);
-    Engine::new(&cfg, EngineOptions { sl_grace_ms: grace, keep_closed: true, rolling: true }).expect("engine")
+    Engine::new(
+        &cfg,
+        EngineOptions {
+            sl_grace_ms: grace,
+            keep_closed: true,
+            rolling: true,
+        },
+    )
+    .expect("engine")
 }
 
 fn run(e: &mut Engine, evs: Vec<Event>) {
@@ -52,7 +89,10 @@ fn run(e: &mut Engine, evs: Vec<Event>) {
 }
 
 fn totals(e: &Engine) -> crate::kpi::QueueCounters {
-    e.queues().next().map(|(_, _, tl)| tl.totals.c.clone()).unwrap_or_default()
+    e.queues()
+        .next()
+        .map(|(_, _, tl)| tl.totals.c.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -60,21 +100,43 @@ fn sl_missed_counts_at_queued_plus_t_once_the_watermark_passes_it() {
     let mut e = engine(0);
     run(&mut e, vec![queued(s(0), "c1")]);
     e.advance_to(s(20));
-    assert_eq!(totals(&e).sl_missed, 0, "at exactly T nothing is decided yet");
+    assert_eq!(
+        totals(&e).sl_missed,
+        0,
+        "at exactly T nothing is decided yet"
+    );
     e.advance_to(s(21));
-    assert_eq!(totals(&e).sl_missed, 1, "still waiting past T counts as missed");
+    assert_eq!(
+        totals(&e).sl_missed,
+        1,
+        "still waiting past T counts as missed"
+    );
     run(&mut e, vec![answered(s(30), "c1", "a1")]);
     let c = totals(&e);
-    assert_eq!((c.answered, c.answered_within_sl, c.sl_met, c.sl_missed), (1, 0, 0, 1));
+    assert_eq!(
+        (c.answered, c.answered_within_sl, c.sl_met, c.sl_missed),
+        (1, 0, 0, 1)
+    );
     assert_eq!(c.sl_offered(), 1, "exactly one SL outcome");
 }
 
 #[test]
 fn answer_at_exactly_t_is_met_and_grace_defers_the_miss() {
     let mut e = engine(1000);
-    run(&mut e, vec![queued(s(0), "c1"), queued(s(0), "c2"), answered(s(20), "c1", "a1")]);
+    run(
+        &mut e,
+        vec![
+            queued(s(0), "c1"),
+            queued(s(0), "c2"),
+            answered(s(20), "c1", "a1"),
+        ],
+    );
     e.advance_to(s(21));
-    assert_eq!(totals(&e).sl_missed, 0, "grace 1 s: T + grace not yet passed");
+    assert_eq!(
+        totals(&e).sl_missed,
+        0,
+        "grace 1 s: T + grace not yet passed"
+    );
     e.advance_to(s(22));
     let c = totals(&e);
     assert_eq!((c.sl_met, c.sl_missed), (1, 1));
@@ -95,7 +157,10 @@ fn short_abandons_have_no_sl_outcome() {
         ],
     );
     let c = totals(&e);
-    assert_eq!((c.short_abandoned, c.abandoned, c.abandoned_within_sl), (1, 2, 1));
+    assert_eq!(
+        (c.short_abandoned, c.abandoned, c.abandoned_within_sl),
+        (1, 2, 1)
+    );
     assert_eq!((c.sl_abandoned_within, c.sl_missed, c.sl_met), (1, 1, 0));
     assert_eq!(c.abandoned_wait_ms, 10_000 + 39_000);
 }
@@ -110,18 +175,36 @@ fn explicit_acw_is_part_of_handle_time_and_handled_at_its_end() {
             queued(s(10), "c1"),
             answered(s(15), "c1", "a1"),
             state(s(15), "a1", AgentStatus::OnContact, None),
-            ev(s(40), EventBody::ContactHold { contact: "c1".into(), queue: None }),
-            ev(s(50), EventBody::ContactUnhold { contact: "c1".into(), queue: None }),
+            ev(
+                s(40),
+                EventBody::ContactHold {
+                    contact: "c1".into(),
+                    queue: None,
+                },
+            ),
+            ev(
+                s(50),
+                EventBody::ContactUnhold {
+                    contact: "c1".into(),
+                    queue: None,
+                },
+            ),
             ended(s(115), "c1"),
             state(s(115), "a1", AgentStatus::AfterCallWork, None),
         ],
     );
     e.advance_to(s(120));
     assert_eq!(totals(&e).handled, 0, "still in ACW");
-    run(&mut e, vec![state(s(145), "a1", AgentStatus::Available, None)]);
+    run(
+        &mut e,
+        vec![state(s(145), "a1", AgentStatus::Available, None)],
+    );
     let c = totals(&e);
     assert_eq!(c.handled, 1);
-    assert_eq!((c.talk_ms, c.hold_ms, c.acw_ms, c.handle_ms), (90_000, 10_000, 30_000, 130_000));
+    assert_eq!(
+        (c.talk_ms, c.hold_ms, c.acw_ms, c.handle_ms),
+        (90_000, 10_000, 30_000, 130_000)
+    );
     assert_eq!(c.answered_wait_ms, 5000);
 }
 
@@ -157,20 +240,41 @@ fn derived_wrap_up_from_queue_config() {
     run(
         &mut e,
         vec![
-            ev(s(0), EventBody::AgentMembership { agent: "PJSIP/400".into(), queue: "sales".into(), joined: true, paused: false }),
+            ev(
+                s(0),
+                EventBody::AgentMembership {
+                    agent: "PJSIP/400".into(),
+                    queue: "sales".into(),
+                    joined: true,
+                    paused: false,
+                },
+            ),
             queued(s(0), "c1"),
             a,
-            ev(s(65), EventBody::ContactEnded { contact: "c1".into(), queue: Some("sales".into()), talk_ms: Some(60_000) }),
+            ev(
+                s(65),
+                EventBody::ContactEnded {
+                    contact: "c1".into(),
+                    queue: Some("sales".into()),
+                    talk_ms: Some(60_000),
+                },
+            ),
         ],
     );
     e.advance_to(s(100));
     let c = totals(&e);
-    assert_eq!((c.handled, c.talk_ms, c.acw_ms, c.handle_ms), (1, 60_000, 10_000, 70_000));
+    assert_eq!(
+        (c.handled, c.talk_ms, c.acw_ms, c.handle_ms),
+        (1, 60_000, 10_000, 70_000)
+    );
     let snap = e.snapshot();
     let agent = &snap.agents[0];
     assert_eq!(agent.state, AgentStatus::Available);
     let k = &agent.today;
-    assert_eq!((k.on_contact_seconds, k.acw_seconds, k.available_seconds), (60.0, 10.0, 30.0));
+    assert_eq!(
+        (k.on_contact_seconds, k.acw_seconds, k.available_seconds),
+        (60.0, 10.0, 30.0)
+    );
 }
 
 #[test]
@@ -185,7 +289,10 @@ fn orphans_are_closed_and_counted() {
     assert_eq!(e.stats().orphaned, 1);
     let snap = e.snapshot();
     assert_eq!(snap.queues[0].waiting, 0);
-    run(&mut e, vec![queued(s(4000), "c2"), ev(s(4001), EventBody::SourceRestart)]);
+    run(
+        &mut e,
+        vec![queued(s(4000), "c2"), ev(s(4001), EventBody::SourceRestart)],
+    );
     assert_eq!(totals(&e).orphaned, 2);
 }
 
@@ -196,24 +303,49 @@ fn exits_count_within_or_missed() {
         &mut e,
         vec![
             queued(s(0), "c1"),
-            ev(s(2), EventBody::ContactExited { contact: "c1".into(), queue: "sales".into(), reason: ExitReason::NoAgents, wait_ms: None }),
+            ev(
+                s(2),
+                EventBody::ContactExited {
+                    contact: "c1".into(),
+                    queue: "sales".into(),
+                    reason: ExitReason::NoAgents,
+                    wait_ms: None,
+                },
+            ),
         ],
     );
     let c = totals(&e);
-    assert_eq!((c.exited, c.sl_abandoned_within, c.short_abandoned), (1, 1, 0));
+    assert_eq!(
+        (c.exited, c.sl_abandoned_within, c.short_abandoned),
+        (1, 1, 0)
+    );
 }
 
 #[test]
 fn agent_state_time_is_split_at_interval_boundaries() {
     let mut e = engine(0);
     // 08:10 available until 08:20 → 5 min in the 08:00 interval, 5 in 08:15.
-    run(&mut e, vec![state(s(600), "a1", AgentStatus::Available, None), state(s(1200), "a1", AgentStatus::Aux, Some("break"))]);
+    run(
+        &mut e,
+        vec![
+            state(s(600), "a1", AgentStatus::Available, None),
+            state(s(1200), "a1", AgentStatus::Aux, Some("break")),
+        ],
+    );
     e.advance_to(s(1800));
     e.finish();
     e.close_all();
     let rows: Vec<_> = e
         .agents()
-        .flat_map(|(_, _, tl)| tl.closed.iter().map(|(st, c)| (*st, c.in_state(AgentStatus::Available), c.in_state(AgentStatus::Aux))))
+        .flat_map(|(_, _, tl)| {
+            tl.closed.iter().map(|(st, c)| {
+                (
+                    *st,
+                    c.in_state(AgentStatus::Available),
+                    c.in_state(AgentStatus::Aux),
+                )
+            })
+        })
         .collect();
     // ... and aux from 08:20 to the watermark at 08:30.
     assert_eq!(rows, vec![(s(0), 300_000, 0), (s(900), 300_000, 600_000)]);
@@ -242,7 +374,14 @@ fn rolling_windows_slide() {
     cfg.engine.allowed_lateness = Duration(0);
     cfg.windows.rolling = vec![Duration::mins(5)];
     let mut e = Engine::new(&cfg, EngineOptions::default()).expect("engine");
-    run(&mut e, vec![queued(s(0), "c1"), abandoned(s(30), "c1"), queued(s(200), "c2")]);
+    run(
+        &mut e,
+        vec![
+            queued(s(0), "c1"),
+            abandoned(s(30), "c1"),
+            queued(s(200), "c2"),
+        ],
+    );
     e.advance_to(s(300));
     let snap = e.snapshot();
     let w = &snap.queues[0].rolling[0];
@@ -250,5 +389,9 @@ fn rolling_windows_slide() {
     e.advance_to(s(345));
     let snap = e.snapshot();
     let w = &snap.queues[0].rolling[0];
-    assert_eq!((w.kpis.arrived, w.kpis.abandoned), (1, 0), "c1's events slid out");
+    assert_eq!(
+        (w.kpis.arrived, w.kpis.abandoned),
+        (1, 0),
+        "c1's events slid out"
+    );
 }

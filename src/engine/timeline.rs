@@ -83,7 +83,9 @@ impl<A: Aggregate> Timeline<A> {
 
     /// The open interval containing `t`, if anything was counted in it.
     pub fn interval_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
-        self.intervals.iter_mut().find(|s| s.start <= t && t < s.end)
+        self.intervals
+            .iter_mut()
+            .find(|s| s.start <= t && t < s.end)
     }
 }
 

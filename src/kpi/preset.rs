@@ -65,7 +65,10 @@ impl FromStr for SlPreset {
             .find(|p| p.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = SlPreset::ALL.iter().map(|p| p.as_str()).collect();
-                format!("unknown service-level preset `{s}` (one of {})", names.join(", "))
+                format!(
+                    "unknown service-level preset `{s}` (one of {})",
+                    names.join(", ")
+                )
             })
     }
 }

@@ -145,7 +145,11 @@ mod tests {
 
     #[test]
     fn empty_window_has_no_values() {
-        let k = QueueKpis::compute(&QueueCounters::default(), SlPreset::CiscoType2, Percentiles::default());
+        let k = QueueKpis::compute(
+            &QueueCounters::default(),
+            SlPreset::CiscoType2,
+            Percentiles::default(),
+        );
         assert_eq!(k.asa_seconds, None);
         assert_eq!(k.abandon_rate, None);
         assert_eq!(k.aht_seconds, None);

@@ -33,7 +33,12 @@ impl Attainment {
         let mut push = |target, goal: Option<f64>, actual: Option<f64>, at_most: bool| {
             if let Some(goal) = goal {
                 let met = actual.map(|a| if at_most { a <= goal } else { a >= goal });
-                results.push(TargetResult { target, goal, actual, met });
+                results.push(TargetResult {
+                    target,
+                    goal,
+                    actual,
+                    met,
+                });
             }
         };
         let secs = |d: Option<crate::config::Duration>| d.map(|d| d.ms() as f64 / 1000.0);
@@ -41,7 +46,12 @@ impl Attainment {
         push("avg_acw", secs(t.avg_acw), k.avg_acw_seconds, true);
         push("occupancy_min", t.occupancy_min, k.occupancy, false);
         push("occupancy_max", t.occupancy_max, k.occupancy, true);
-        push("handled_per_hour", t.handled_per_hour, k.handled_per_hour, false);
+        push(
+            "handled_per_hour",
+            t.handled_per_hour,
+            k.handled_per_hour,
+            false,
+        );
         push("max_aux_share", t.max_aux_share, k.aux_share, true);
         let measurable = results.iter().filter(|r| r.met.is_some()).count();
         let met = results.iter().filter(|r| r.met == Some(true)).count();

@@ -51,7 +51,11 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut emit = |kind: &str, name: &str, start: &str, cols: Vec<(String, String)>| {
         let mut line = vec![kind.to_string(), field(name), start.to_string()];
         for c in &all {
-            let v = cols.iter().find(|(k, _)| k == *c).map(|(_, v)| v.as_str()).unwrap_or("");
+            let v = cols
+                .iter()
+                .find(|(k, _)| k == *c)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("");
             line.push(field(v));
         }
         writeln!(out, "{}", line.join(","))

@@ -159,7 +159,12 @@ impl Report {
         Report {
             version: REPORT_VERSION,
             interval_seconds: engine.calendar().interval_ms() / 1000,
-            timezone: engine.calendar().tz().iana_name().unwrap_or("UTC").to_string(),
+            timezone: engine
+                .calendar()
+                .tz()
+                .iana_name()
+                .unwrap_or("UTC")
+                .to_string(),
             from: from.map(format_rfc3339),
             to: to.map(format_rfc3339),
             input,

@@ -66,7 +66,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             pct(k.occupancy),
             pct(k.utilisation),
             k.ring_no_answer,
-            k.targets.as_ref().map_or_else(|| "-".into(), |t| pct(t.share_met))
+            k.targets
+                .as_ref()
+                .map_or_else(|| "-".into(), |t| pct(t.share_met))
         )?;
     }
     Ok(())
