@@ -1,10 +1,139 @@
-//! `ccpulse replay` (stub until implemented).
+//! `ccpulse replay`: logs through the same engine as the daemon, as fast as the machine
+//! allows, into the interval report (interfaces.md §1 and §3).
+
+use super::UsageError;
+use ccpulse::config::{parse_duration, Config};
+use ccpulse::decode::{decode_reader, AnyDecoder, DecodeStats, Format, FormatChoice};
+use ccpulse::engine::{Engine, EngineOptions};
+use ccpulse::kpi::SlPreset;
+use ccpulse::model::Millis;
+use ccpulse::report::{InputCounts, OutputFormat, Report};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `ccpulse replay`.
 #[derive(clap::Args, Debug)]
-pub struct ReplayArgs {}
+pub struct ReplayArgs {
+    /// Log files (`-` for stdin), read in the order given.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Input format: auto (sniffed per file), queue_log or jsonl.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Config file (queues, teams, targets, time zone, interval).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Interval length (e.g. 15m); overrides the config.
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Time zone for intervals and days (IANA name); overrides the config.
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Default SL threshold for queues the config does not name (e.g. 20s).
+    #[arg(long)]
+    pub sl_threshold: Option<String>,
+    /// Default short-abandon threshold (e.g. 5s, 0 disables).
+    #[arg(long)]
+    pub short_abandon: Option<String>,
+    /// Default SL preset (cisco_type1, cisco_type2, cisco_type3, amazon_connect, answered_only).
+    #[arg(long)]
+    pub sl_preset: Option<String>,
+    /// Allowed lateness of out-of-order events (e.g. 2s); overrides the config.
+    #[arg(long)]
+    pub allowed_lateness: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub output: OutputFormat,
+}
 
-/// Runs the subcommand.
-pub fn run(_args: ReplayArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+/// Applies the command-line overrides to the config.
+fn configure(args: &ReplayArgs) -> anyhow::Result<Config> {
+    let mut cfg = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let dur = |flag: &str, v: &str| parse_duration(v).map_err(|e| usage(format!("--{flag}: {e}")));
+    if let Some(v) = &args.interval {
+        cfg.interval = dur("interval", v)?;
+    }
+    if let Some(v) = &args.tz {
+        cfg.timezone = v.clone();
+    }
+    if let Some(v) = &args.sl_threshold {
+        cfg.defaults.sl_threshold = Some(dur("sl-threshold", v)?);
+    }
+    if let Some(v) = &args.short_abandon {
+        cfg.defaults.short_abandon = Some(dur("short-abandon", v)?);
+    }
+    if let Some(v) = &args.sl_preset {
+        cfg.defaults.sl_preset = Some(v.parse::<SlPreset>().map_err(|e| usage(format!("--sl-preset: {e}")))?);
+    }
+    if let Some(v) = &args.allowed_lateness {
+        cfg.engine.allowed_lateness = dur("allowed-lateness", v)?;
+    }
+    let origin = args
+        .config
+        .as_ref()
+        .map_or_else(|| "<command line>".to_string(), |p| format!("{} + command line", p.display()));
+    cfg.validate(&origin)?;
+    Ok(cfg)
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, io::stdin())));
+    }
+    let f = File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
+}
+
+/// Runs the replay and prints the report to stdout.
+pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
+    let choice: FormatChoice = args
+        .format
+        .parse()
+        .map_err(|e| usage(format!("--format: {e}")))?;
+    let cfg = configure(&args)?;
+    let tz = jiff::tz::TimeZone::get(&cfg.timezone)?;
+    // Open every input and settle its format first: the SL grace depends on it.
+    let mut inputs = Vec::new();
+    for path in &args.files {
+        let mut reader = open(path)?;
+        let format = choice.resolve(reader.fill_buf()?);
+        inputs.push((path, reader, format));
+    }
+    let whole_seconds = inputs.iter().any(|(_, _, f)| *f == Format::QueueLog);
+    let opts = EngineOptions {
+        sl_grace_ms: if whole_seconds { 1000 } else { 0 },
+        keep_closed: true,
+        rolling: false,
+    };
+    let mut engine = Engine::new(&cfg, opts)?;
+    let mut input = InputCounts::default();
+    let mut first: Option<Millis> = None;
+    for (path, reader, format) in inputs {
+        let decoder = AnyDecoder::new(format, tz.clone());
+        let mut stats = DecodeStats::new(path.display().to_string());
+        decode_reader(reader, &decoder, &mut stats, |ev| {
+            first = Some(first.map_or(ev.ts, |f: Millis| f.min(ev.ts)));
+            // Late and duplicate events are counted by the engine.
+            let _ = engine.push(ev);
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        input.lines += stats.lines();
+        input.events += stats.events();
+        input.rejected += stats.rejected();
+        input.unknown += stats.unknown();
+    }
+    let report = Report::build(&mut engine, input, first);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    report.write(args.output, &mut out)?;
+    out.flush()?;
+    Ok(())
 }
