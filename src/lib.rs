@@ -6,12 +6,11 @@
 //! - [`engine`]: event-time state machines and windows → counters and snapshots.
 //! - [`kpi`]: pure formulas from counters to KPIs (service level presets, AHT, ...).
 //! - [`report`]: interval reports (`ccpulse replay`).
-//! - [`sim`]: a seeded simulated contact center (demo data, load generation).
-//! - [`staffing`]: Erlang C / Erlang A.
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod decode;
 pub mod engine;
 pub mod kpi;
 pub mod model;

@@ -1,0 +1,585 @@
+//! JSON lines, schema v1 (interfaces.md §2): one object per line.
+//!
+//! Parsed with serde_json into a borrowed intermediate ([`Raw`]) whose string fields
+//! point into the line when they have no escapes, then validated by hand so that
+//! each problem maps to one [`RejectReason`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::{is_blank, Decoded, LineDecoder, RejectReason};
+use crate::model::{
+    AgentStateChange, AgentStatus, Channel, Event, EventBody, ExitReason, Millis, Name,
+    MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS,
+};
+
+/// Decodes JSON lines schema v1. Stateless; cheap to clone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonlDecoder;
+
+impl JsonlDecoder {
+    /// A decoder for schema v1.
+    pub fn new() -> Self {
+        JsonlDecoder
+    }
+}
+
+impl LineDecoder for JsonlDecoder {
+    fn decode(&self, line: &[u8]) -> Decoded {
+        match decode_line(line) {
+            Ok(d) => d,
+            Err(reason) => Decoded::Rejected(reason),
+        }
+    }
+}
+
+/// Any JSON value, classified just enough for validation (strings borrowed when possible).
+#[derive(Debug, Default)]
+enum Field<'a> {
+    /// Absent or `null`.
+    #[default]
+    Absent,
+    Str(Cow<'a, str>),
+    Int(i64),
+    /// An array of strings.
+    List(Vec<Cow<'a, str>>),
+    /// Anything else (bool, float, object, mixed array).
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FieldVisitor(PhantomData))
+    }
+}
+
+struct FieldVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
+    type Value = Field<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Field::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Field::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Field::Str(Cow::Owned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Field::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).map_or(Field::Other, Field::Int))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Field::Other)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Field::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Absent)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Field::Absent)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        let mut all_str = true;
+        while let Some(item) = seq.next_element::<Field<'a>>()? {
+            match item {
+                Field::Str(s) if all_str => items.push(s),
+                _ => all_str = false,
+            }
+        }
+        Ok(if all_str {
+            Field::List(items)
+        } else {
+            Field::Other
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Field::Other)
+    }
+}
+
+/// The v1 fields we read; unknown fields are skipped by serde.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Raw<'a> {
+    #[serde(borrow)]
+    v: Field<'a>,
+    #[serde(borrow)]
+    ts: Field<'a>,
+    #[serde(borrow)]
+    id: Field<'a>,
+    #[serde(borrow, rename = "type")]
+    kind: Field<'a>,
+    #[serde(borrow)]
+    contact: Field<'a>,
+    #[serde(borrow)]
+    queue: Field<'a>,
+    #[serde(borrow)]
+    channel: Field<'a>,
+    #[serde(borrow)]
+    agent: Field<'a>,
+    #[serde(borrow)]
+    reason: Field<'a>,
+    #[serde(borrow)]
+    to: Field<'a>,
+    #[serde(borrow)]
+    state: Field<'a>,
+    #[serde(borrow)]
+    team: Field<'a>,
+    #[serde(borrow)]
+    queues: Field<'a>,
+    #[serde(borrow)]
+    name: Field<'a>,
+}
+
+fn decode_line(line: &[u8]) -> Result<Decoded, RejectReason> {
+    if is_blank(line) {
+        return Ok(Decoded::Ignored);
+    }
+    let text = std::str::from_utf8(line).map_err(|_| RejectReason::NotUtf8)?;
+    // serde's derived struct visitor also accepts arrays (positional fields): only
+    // objects are v1 events.
+    if !text.trim_start().starts_with('{') {
+        return Err(RejectReason::BadJson);
+    }
+    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            RejectReason::Truncated
+        } else {
+            RejectReason::BadJson
+        }
+    })?;
+    match raw.v {
+        Field::Absent | Field::Int(1) => {}
+        _ => return Err(RejectReason::BadVersion),
+    }
+    let kind = match &raw.kind {
+        Field::Str(s) => s.as_ref(),
+        Field::Absent => return Err(RejectReason::MissingField),
+        _ => return Err(RejectReason::BadField),
+    };
+    let body = match kind {
+        "contact_queued" => EventBody::ContactQueued {
+            contact: required(&raw.contact)?,
+            queue: required(&raw.queue)?,
+            channel: match optional(&raw.channel)? {
+                None => Channel::Voice,
+                Some(c) => c.parse().map_err(|_| RejectReason::BadField)?,
+            },
+        },
+        "contact_answered" => EventBody::ContactAnswered {
+            contact: required(&raw.contact)?,
+            queue: required(&raw.queue)?,
+            agent: required(&raw.agent)?,
+            wait_ms: None,
+        },
+        "contact_abandoned" => EventBody::ContactAbandoned {
+            contact: required(&raw.contact)?,
+            queue: required(&raw.queue)?,
+            wait_ms: None,
+        },
+        "contact_exited" => EventBody::ContactExited {
+            contact: required(&raw.contact)?,
+            queue: required(&raw.queue)?,
+            reason: required_str(&raw.reason)?
+                .parse::<ExitReason>()
+                .map_err(|_| RejectReason::BadField)?,
+            wait_ms: None,
+        },
+        "contact_hold" => EventBody::ContactHold {
+            contact: required(&raw.contact)?,
+            queue: optional_name(&raw.queue)?,
+        },
+        "contact_unhold" => EventBody::ContactUnhold {
+            contact: required(&raw.contact)?,
+            queue: optional_name(&raw.queue)?,
+        },
+        "contact_transferred" => EventBody::ContactTransferred {
+            contact: required(&raw.contact)?,
+            queue: optional_name(&raw.queue)?,
+            to: optional_name(&raw.to)?,
+            talk_ms: None,
+        },
+        "contact_ended" => EventBody::ContactEnded {
+            contact: required(&raw.contact)?,
+            queue: optional_name(&raw.queue)?,
+            talk_ms: None,
+        },
+        "agent_state" => EventBody::AgentState(Box::new(AgentStateChange {
+            agent: required(&raw.agent)?,
+            state: required_str(&raw.state)?
+                .parse::<AgentStatus>()
+                .map_err(|_| RejectReason::BadField)?,
+            reason: optional_name(&raw.reason)?,
+            team: optional_name(&raw.team)?,
+            queues: match &raw.queues {
+                Field::Absent => None,
+                Field::List(items) => Some(items.iter().map(|s| Name::new(s)).collect()),
+                _ => return Err(RejectReason::BadField),
+            },
+            name: optional_name(&raw.name)?,
+            explicit: true,
+        })),
+        other => return Ok(Decoded::Unknown(Name::new(other))),
+    };
+    let ts = timestamp(&raw.ts)?;
+    let id = optional_name(&raw.id)?;
+    Ok(Decoded::Event(Event { ts, id, body }))
+}
+
+/// `ts`: RFC 3339 with an offset, or integer epoch milliseconds; 2000..2100 only.
+fn timestamp(field: &Field<'_>) -> Result<Millis, RejectReason> {
+    let ms = match field {
+        Field::Absent => return Err(RejectReason::MissingField),
+        Field::Int(ms) => *ms,
+        Field::Str(s) => parse_rfc3339_ms(s)?,
+        _ => return Err(RejectReason::BadTimestamp),
+    };
+    if (MIN_PLAUSIBLE_MS..MAX_PLAUSIBLE_MS).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(RejectReason::AbsurdTimestamp)
+    }
+}
+
+/// Parses an RFC 3339 timestamp (offset required) to epoch milliseconds.
+pub(crate) fn parse_rfc3339_ms(s: &str) -> Result<Millis, RejectReason> {
+    let ts: jiff::Timestamp = s.parse().map_err(|_| RejectReason::BadTimestamp)?;
+    Ok(ts.as_millisecond())
+}
+
+fn required_str<'f>(field: &'f Field<'_>) -> Result<&'f str, RejectReason> {
+    match field {
+        Field::Str(s) if !s.is_empty() => Ok(s),
+        Field::Absent => Err(RejectReason::MissingField),
+        Field::Str(_) => Err(RejectReason::MissingField),
+        _ => Err(RejectReason::BadField),
+    }
+}
+
+fn required(field: &Field<'_>) -> Result<Name, RejectReason> {
+    required_str(field).map(Name::new)
+}
+
+fn optional<'f>(field: &'f Field<'_>) -> Result<Option<&'f str>, RejectReason> {
+    match field {
+        Field::Absent => Ok(None),
+        Field::Str(s) if s.is_empty() => Ok(None),
+        Field::Str(s) => Ok(Some(s)),
+        _ => Err(RejectReason::BadField),
+    }
+}
+
+fn optional_name(field: &Field<'_>) -> Result<Option<Name>, RejectReason> {
+    optional(field).map(|o| o.map(Name::new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TS: Millis = 1_795_856_401_250; // 2026-11-28T09:00:01.250Z
+
+    fn dec(line: &str) -> Decoded {
+        JsonlDecoder::new().decode(line.as_bytes())
+    }
+
+    fn ev(line: &str) -> Event {
+        match dec(line) {
+            Decoded::Event(e) => e,
+            other => panic!("{line}: expected an event, got {other:?}"),
+        }
+    }
+
+    fn rej(line: &[u8]) -> RejectReason {
+        match JsonlDecoder::new().decode(line) {
+            Decoded::Rejected(r) => r,
+            other => panic!("{line:?}: expected a reject, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn contact_queued_with_defaults_and_channel() {
+        let e = ev(
+            r#"{"v":1,"ts":"2026-11-28T09:00:01.250Z","type":"contact_queued","contact":"c-1","queue":"sales","channel":"voice"}"#,
+        );
+        assert_eq!(e.ts, TS);
+        assert_eq!(e.id, None);
+        assert_eq!(
+            e.body,
+            EventBody::ContactQueued {
+                contact: "c-1".into(),
+                queue: "sales".into(),
+                channel: Channel::Voice
+            }
+        );
+        let e = ev(
+            r#"{"ts":1795856401250,"id":"e9","type":"contact_queued","contact":"c-\u0032","queue":"sales","channel":"chat","priority":3,"extra":{"a":[1,2]}}"#,
+        );
+        assert_eq!(e.ts, TS);
+        assert_eq!(e.id.as_deref(), Some("e9"));
+        assert_eq!(
+            e.body,
+            EventBody::ContactQueued {
+                contact: "c-2".into(),
+                queue: "sales".into(),
+                channel: Channel::Chat
+            }
+        );
+    }
+
+    #[test]
+    fn offsets_are_honoured() {
+        let e = ev(
+            r#"{"ts":"2026-11-28T10:00:01.250+01:00","type":"contact_abandoned","contact":"c","queue":"q"}"#,
+        );
+        assert_eq!(e.ts, TS);
+    }
+
+    #[test]
+    fn every_contact_type() {
+        let t = r#""ts":1795856401250"#;
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_answered","contact":"c","queue":"q","agent":"a"}}"#
+            ))
+            .body,
+            EventBody::ContactAnswered {
+                contact: "c".into(),
+                queue: "q".into(),
+                agent: "a".into(),
+                wait_ms: None
+            }
+        );
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_abandoned","contact":"c","queue":"q"}}"#
+            ))
+            .body,
+            EventBody::ContactAbandoned {
+                contact: "c".into(),
+                queue: "q".into(),
+                wait_ms: None
+            }
+        );
+        for (wire, reason) in [
+            ("timeout", ExitReason::Timeout),
+            ("exit_key", ExitReason::ExitKey),
+            ("no_agents", ExitReason::NoAgents),
+            ("overflow", ExitReason::Overflow),
+            ("transfer", ExitReason::Transfer),
+        ] {
+            assert_eq!(
+                ev(&format!(
+                    r#"{{{t},"type":"contact_exited","contact":"c","queue":"q","reason":"{wire}"}}"#
+                ))
+                .body,
+                EventBody::ContactExited {
+                    contact: "c".into(),
+                    queue: "q".into(),
+                    reason,
+                    wait_ms: None
+                }
+            );
+        }
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_hold","contact":"c","agent":"a"}}"#
+            ))
+            .body,
+            EventBody::ContactHold {
+                contact: "c".into(),
+                queue: None
+            }
+        );
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_unhold","contact":"c","agent":"a","queue":"q"}}"#
+            ))
+            .body,
+            EventBody::ContactUnhold {
+                contact: "c".into(),
+                queue: Some("q".into())
+            }
+        );
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_transferred","contact":"c","agent":"a","to":"ext-9"}}"#
+            ))
+            .body,
+            EventBody::ContactTransferred {
+                contact: "c".into(),
+                queue: None,
+                to: Some("ext-9".into()),
+                talk_ms: None
+            }
+        );
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_transferred","contact":"c","agent":"a","to":null}}"#
+            ))
+            .body,
+            EventBody::ContactTransferred {
+                contact: "c".into(),
+                queue: None,
+                to: None,
+                talk_ms: None
+            }
+        );
+        assert_eq!(
+            ev(&format!(
+                r#"{{{t},"type":"contact_ended","contact":"c","agent":"a","queue":"q"}}"#
+            ))
+            .body,
+            EventBody::ContactEnded {
+                contact: "c".into(),
+                queue: Some("q".into()),
+                talk_ms: None
+            }
+        );
+    }
+
+    #[test]
+    fn agent_state_full_and_minimal() {
+        let e = ev(
+            r#"{"ts":1795856401250,"type":"agent_state","agent":"a1","state":"aux","reason":"lunch","team":"A","queues":["sales","support"],"name":"Ann"}"#,
+        );
+        assert_eq!(
+            e.body,
+            EventBody::AgentState(Box::new(AgentStateChange {
+                agent: "a1".into(),
+                state: AgentStatus::Aux,
+                reason: Some("lunch".into()),
+                team: Some("A".into()),
+                queues: Some(vec!["sales".into(), "support".into()]),
+                name: Some("Ann".into()),
+                explicit: true,
+            }))
+        );
+        for s in AgentStatus::ALL {
+            let e = ev(&format!(
+                r#"{{"ts":1795856401250,"type":"agent_state","agent":"a1","state":"{s}"}}"#
+            ));
+            let EventBody::AgentState(c) = e.body else {
+                panic!("not agent_state")
+            };
+            assert_eq!(c.state, s);
+            assert!(c.explicit);
+            assert_eq!(c.queues, None);
+        }
+    }
+
+    #[test]
+    fn unknown_types_and_blank_lines() {
+        assert_eq!(
+            dec(r#"{"ts":1,"type":"agent_message","x":1}"#),
+            Decoded::Unknown("agent_message".into())
+        );
+        assert_eq!(dec("   "), Decoded::Ignored);
+        assert_eq!(dec(""), Decoded::Ignored);
+    }
+
+    #[test]
+    fn each_reject_reason() {
+        assert_eq!(
+            rej(b"{\"ts\":1795856401250,\"type\":\"contact_ended\",\"contact\":\"\xff\"}"),
+            RejectReason::NotUtf8
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_ended","#),
+            RejectReason::Truncated
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_ended""#),
+            RejectReason::Truncated
+        );
+        assert_eq!(rej(b"not json"), RejectReason::BadJson);
+        assert_eq!(rej(b"[1,2]"), RejectReason::BadJson);
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_ended","contact":"c"} x"#),
+            RejectReason::BadJson
+        );
+        assert_eq!(
+            rej(br#"{"v":2,"ts":1795856401250,"type":"contact_ended","contact":"c"}"#),
+            RejectReason::BadVersion
+        );
+        assert_eq!(
+            rej(br#"{"v":"1","ts":1795856401250,"type":"contact_ended","contact":"c"}"#),
+            RejectReason::BadVersion
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"contact":"c"}"#),
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_ended"}"#),
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_ended","contact":""}"#),
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            rej(br#"{"type":"contact_ended","contact":"c"}"#),
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_exited","contact":"c","queue":"q"}"#),
+            RejectReason::MissingField
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"contact_ended","contact":7}"#),
+            RejectReason::BadField
+        );
+        assert_eq!(rej(br#"{"ts":1795856401250,"type":"contact_queued","contact":"c","queue":"q","channel":"fax"}"#), RejectReason::BadField);
+        assert_eq!(rej(br#"{"ts":1795856401250,"type":"contact_exited","contact":"c","queue":"q","reason":"bored"}"#), RejectReason::BadField);
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":"agent_state","agent":"a","state":"sleeping"}"#),
+            RejectReason::BadField
+        );
+        assert_eq!(rej(br#"{"ts":1795856401250,"type":"agent_state","agent":"a","state":"aux","queues":"q"}"#), RejectReason::BadField);
+        assert_eq!(
+            rej(br#"{"ts":1795856401250,"type":5}"#),
+            RejectReason::BadField
+        );
+        assert_eq!(
+            rej(br#"{"ts":"yesterday","type":"contact_ended","contact":"c"}"#),
+            RejectReason::BadTimestamp
+        );
+        assert_eq!(
+            rej(br#"{"ts":"2026-11-28T09:00:01","type":"contact_ended","contact":"c"}"#),
+            RejectReason::BadTimestamp
+        );
+        assert_eq!(
+            rej(br#"{"ts":1.5e12,"type":"contact_ended","contact":"c"}"#),
+            RejectReason::BadTimestamp
+        );
+        assert_eq!(
+            rej(br#"{"ts":1795856401,"type":"contact_ended","contact":"c"}"#),
+            RejectReason::AbsurdTimestamp
+        );
+        assert_eq!(
+            rej(br#"{"ts":"1970-01-01T00:00:00Z","type":"contact_ended","contact":"c"}"#),
+            RejectReason::AbsurdTimestamp
+        );
+        assert_eq!(
+            rej(br#"{"ts":-5,"type":"contact_ended","contact":"c"}"#),
+            RejectReason::AbsurdTimestamp
+        );
+    }
+}
