@@ -14,4 +14,5 @@ pub mod decode;
 pub mod engine;
 pub mod kpi;
 pub mod model;
+pub mod replay;
 pub mod report;

@@ -14,7 +14,9 @@ pub struct UsageError(pub String);
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     let usage = e
         .chain()
-        .any(|c| c.is::<UsageError>() || c.is::<ccpulse::config::ConfigError>());
+        .any(|c| c.is::<UsageError>()
+            || c.is::<ccpulse::config::ConfigError>()
+            || matches!(c.downcast_ref::<ccpulse::replay::ReplayError>(), Some(ccpulse::replay::ReplayError::Config(_))));
     if usage {
         2
     } else {
@@ -29,5 +31,6 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

@@ -3,11 +3,10 @@
 
 use super::UsageError;
 use ccpulse::config::{parse_duration, Config};
-use ccpulse::decode::{decode_reader, AnyDecoder, DecodeStats, Format, FormatChoice};
-use ccpulse::engine::{Engine, EngineOptions};
+use ccpulse::decode::FormatChoice;
 use ccpulse::kpi::SlPreset;
-use ccpulse::model::Millis;
-use ccpulse::report::{InputCounts, OutputFormat, Report};
+use ccpulse::replay::{replay, Input};
+use ccpulse::report::OutputFormat;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -99,38 +98,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
         .parse()
         .map_err(|e| usage(format!("--format: {e}")))?;
     let cfg = configure(&args)?;
-    let tz = jiff::tz::TimeZone::get(&cfg.timezone)?;
-    // Open every input and settle its format first: the SL grace depends on it.
     let mut inputs = Vec::new();
     for path in &args.files {
-        let mut reader = open(path)?;
-        let format = choice.resolve(reader.fill_buf()?);
-        inputs.push((path, reader, format));
+        let label = if path == Path::new("-") {
+            "stdin".to_string()
+        } else {
+            path.display().to_string()
+        };
+        inputs.push(Input {
+            label,
+            reader: open(path)?,
+        });
     }
-    let whole_seconds = inputs.iter().any(|(_, _, f)| *f == Format::QueueLog);
-    let opts = EngineOptions {
-        sl_grace_ms: if whole_seconds { 1000 } else { 0 },
-        keep_closed: true,
-        rolling: false,
-    };
-    let mut engine = Engine::new(&cfg, opts)?;
-    let mut input = InputCounts::default();
-    let mut first: Option<Millis> = None;
-    for (path, reader, format) in inputs {
-        let decoder = AnyDecoder::new(format, tz.clone());
-        let mut stats = DecodeStats::new(path.display().to_string());
-        decode_reader(reader, &decoder, &mut stats, |ev| {
-            first = Some(first.map_or(ev.ts, |f: Millis| f.min(ev.ts)));
-            // Late and duplicate events are counted by the engine.
-            let _ = engine.push(ev);
-        })
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        input.lines += stats.lines();
-        input.events += stats.events();
-        input.rejected += stats.rejected();
-        input.unknown += stats.unknown();
-    }
-    let report = Report::build(&mut engine, input, first);
+    let report = replay(inputs, &cfg, choice)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     report.write(args.output, &mut out)?;
