@@ -11,5 +11,6 @@
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
-pub mod model;
 pub mod config;
+pub mod model;
+pub mod staffing;
