@@ -5,7 +5,9 @@
 //! - [`decode`]: vendor formats (JSON lines v1, Asterisk queue_log) → events.
 //! - [`engine`]: event-time state machines and windows → counters and snapshots.
 //! - [`kpi`]: pure formulas from counters to KPIs (service level presets, AHT, ...).
+//! - [`replay`]: files → decoders → engine → report, as fast as one core allows.
 //! - [`report`]: interval reports (`ccpulse replay`).
+//! - [`staffing`]: Erlang C / Erlang A staffing.
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
@@ -16,3 +18,4 @@ pub mod kpi;
 pub mod model;
 pub mod replay;
 pub mod report;
+pub mod staffing;
