@@ -33,7 +33,11 @@ pub struct Input {
 }
 
 /// Replays `inputs` in order through one engine and builds the report.
-pub fn replay(inputs: Vec<Input>, cfg: &Config, choice: FormatChoice) -> Result<Report, ReplayError> {
+pub fn replay(
+    inputs: Vec<Input>,
+    cfg: &Config,
+    choice: FormatChoice,
+) -> Result<Report, ReplayError> {
     let tz = jiff::tz::TimeZone::get(&cfg.timezone).map_err(|e| ConfigError {
         file: "<config>".into(),
         key: "timezone".into(),

@@ -13,7 +13,9 @@ use std::io::BufReader;
 use std::path::PathBuf;
 
 fn shared(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
     if p.exists() {
         Some(p)
     } else {
@@ -24,7 +26,10 @@ fn shared(name: &str) -> Option<PathBuf> {
 
 fn run(path: &PathBuf, cfg: &Config) -> Report {
     let f = File::open(path).expect("open shared data");
-    let input = Input { label: path.display().to_string(), reader: Box::new(BufReader::new(f)) };
+    let input = Input {
+        label: path.display().to_string(),
+        reader: Box::new(BufReader::new(f)),
+    };
     replay(vec![input], cfg, FormatChoice::Auto).expect("replay")
 }
 
@@ -34,68 +39,134 @@ fn close(a: Option<f64>, b: f64) -> bool {
 
 #[test]
 fn malariapbx_2023() {
-    let Some(path) = shared("malariapbx_2023_queue_log.pipe") else { return };
+    let Some(path) = shared("malariapbx_2023_queue_log.pipe") else {
+        return;
+    };
     let r = run(&path, &Config::default());
     // 85 lines: 9 CONFIGRELOAD/QUEUESTART-only lines are ignored, as are RINGCANCELED (1);
     // `grep -cv 'CONFIGRELOAD\|QUEUESTART'` = 21 meaningful lines, plus 17 QUEUESTART
     // (each an ACD-restart event) → events = 38; no unknown verbs, nothing rejected.
-    assert_eq!((r.input.lines, r.input.rejected, r.input.unknown), (85, 0, 0));
-    let support = r.queues.iter().find(|q| q.queue == "Support").expect("Support").totals.clone();
+    assert_eq!(
+        (r.input.lines, r.input.rejected, r.input.unknown),
+        (85, 0, 0)
+    );
+    let support = r
+        .queues
+        .iter()
+        .find(|q| q.queue == "Support")
+        .expect("Support")
+        .totals
+        .clone();
     // 6 ENTERQUEUE in Support; CONNECT waits 8 and 5 (both ≤ 20) → answered 2, sl_met 2.
     // ABANDON waits 20, 11, 17, 20 (none < 5, all ≤ 20) → abandoned 4, all within SL.
     // EXITWITHTIMEOUT after 20 s → exited 1, within T → sl_abandoned_within.
     assert_eq!(support.arrived, 7, "ENTERQUEUE lines in Support");
-    assert_eq!((support.answered, support.answered_within_sl, support.sl_met), (2, 2, 2));
-    assert_eq!((support.abandoned, support.short_abandoned, support.abandoned_within_sl), (4, 0, 4));
-    assert_eq!((support.exited, support.sl_abandoned_within, support.sl_missed), (1, 5, 0));
-    assert!(close(support.service_level, 2.0 / 7.0), "type 2: 2 met / 7 offered");
+    assert_eq!(
+        (support.answered, support.answered_within_sl, support.sl_met),
+        (2, 2, 2)
+    );
+    assert_eq!(
+        (
+            support.abandoned,
+            support.short_abandoned,
+            support.abandoned_within_sl
+        ),
+        (4, 0, 4)
+    );
+    assert_eq!(
+        (
+            support.exited,
+            support.sl_abandoned_within,
+            support.sl_missed
+        ),
+        (1, 5, 0)
+    );
+    assert!(
+        close(support.service_level, 2.0 / 7.0),
+        "type 2: 2 met / 7 offered"
+    );
     assert!(close(support.asa_seconds, 6.5), "(8 + 5) / 2");
     assert!(close(support.abandon_rate, 4.0 / 7.0), "4 / (2 + 4 + 1)");
     // COMPLETEAGENT talk 5, COMPLETECALLER talk 104, no wrap-up configured.
     assert_eq!(support.handled, 2);
     assert!(close(support.aht_seconds, 54.5), "(5 + 104) / 2");
-    let sales = r.queues.iter().find(|q| q.queue == "sales").expect("sales").totals.clone();
+    let sales = r
+        .queues
+        .iter()
+        .find(|q| q.queue == "sales")
+        .expect("sales")
+        .totals
+        .clone();
     // One call, abandoned after 9 s (5 ≤ 9 ≤ 20): SL 0 / 1, abandon rate 1.
-    assert_eq!((sales.arrived, sales.abandoned, sales.sl_abandoned_within), (1, 1, 1));
+    assert_eq!(
+        (sales.arrived, sales.abandoned, sales.sl_abandoned_within),
+        (1, 1, 1)
+    );
     assert!(close(sales.service_level, 0.0));
-    let agent = r.agents.iter().find(|a| a.agent == "PJSIP/400").expect("agent").totals.clone();
+    let agent = r
+        .agents
+        .iter()
+        .find(|a| a.agent == "PJSIP/400")
+        .expect("agent")
+        .totals
+        .clone();
     // Two RINGNOANSWER lines; two calls handled.
     assert_eq!((agent.ring_no_answer, agent.handled), (2, 2));
 
     // The same file under the other presets: 2 met, 5 abandoned/exited within T, 0 missed.
     for (preset, expect) in [
-        (SlPreset::CiscoType1, 1.0),    // 2 / (7 − 5)
-        (SlPreset::CiscoType3, 1.0),    // (2 + 5) / 7
-        (SlPreset::AnsweredOnly, 1.0),  // 2 answered within / 2 answered
+        (SlPreset::CiscoType1, 1.0),   // 2 / (7 − 5)
+        (SlPreset::CiscoType3, 1.0),   // (2 + 5) / 7
+        (SlPreset::AnsweredOnly, 1.0), // 2 answered within / 2 answered
     ] {
         let mut cfg = Config::default();
         cfg.defaults.sl_preset = Some(preset);
         let r = run(&path, &cfg);
-        let s = r.queues.iter().find(|q| q.queue == "Support").expect("Support");
+        let s = r
+            .queues
+            .iter()
+            .find(|q| q.queue == "Support")
+            .expect("Support");
         assert!(close(s.totals.service_level, expect), "{preset}");
     }
 }
 
 #[test]
 fn pbxware_2018() {
-    let Some(path) = shared("pbxware_2018_queue_log.pipe") else { return };
+    let Some(path) = shared("pbxware_2018_queue_log.pipe") else {
+        return;
+    };
     let r = run(&path, &Config::default());
     // Unknown verbs: OUTDIAL 128, OUTANSWER 77, OUTCANCEL 24, OUTCHANUNAVAIL 18,
     // OUTCONGESTION 9, OUTTRANSFER 1 (`cut -d'|' -f5 | sort | uniq -c`) = 257.
-    assert_eq!((r.input.lines, r.input.unknown, r.input.rejected), (1000, 257, 0));
-    let it = &r.queues.iter().find(|q| q.queue == "IT").expect("IT").totals;
+    assert_eq!(
+        (r.input.lines, r.input.unknown, r.input.rejected),
+        (1000, 257, 0)
+    );
+    let it = &r
+        .queues
+        .iter()
+        .find(|q| q.queue == "IT")
+        .expect("IT")
+        .totals;
     assert_eq!(it.arrived, 108, "ENTERQUEUE");
     assert_eq!(it.answered, 93, "CONNECT");
     // `awk -F'|' '$5=="CONNECT" && $6<=20'` → 39 answered within 20 s.
     assert_eq!((it.answered_within_sl, it.sl_met), (39, 39));
     // ABANDON waits 191 197 45 53 146 74 21 5 40 70 98 201: none short (5 is not < 5),
     // one within SL (5 s).
-    assert_eq!((it.abandoned, it.short_abandoned, it.abandoned_within_sl), (12, 0, 1));
+    assert_eq!(
+        (it.abandoned, it.short_abandoned, it.abandoned_within_sl),
+        (12, 0, 1)
+    );
     assert_eq!(it.exited, 1, "EXITWITHTIMEOUT after 300 s");
     // Missed: 93 − 39 late answers + 11 late abandons + 1 exit + 1 of the 2 calls still
     // waiting at the end (queued 1543942788, 63 s before the last line; the other was
     // queued 9 s before it, not yet past T + grace).
-    assert_eq!((it.sl_abandoned_within, it.sl_missed, it.sl_offered), (1, 67, 107));
+    assert_eq!(
+        (it.sl_abandoned_within, it.sl_missed, it.sl_offered),
+        (1, 67, 107)
+    );
     assert!(close(it.service_level, 39.0 / 107.0));
     // Sum of CONNECT waits = 3599 s over 93 answers.
     assert!(close(it.asa_seconds, 3599.0 / 93.0));
@@ -121,7 +192,15 @@ fn wazo_fixture_pauseall_is_not_double_counted() {
     assert_eq!(r.input.rejected, 0);
     for a in &r.agents {
         let t = &a.totals;
-        let sum = t.available_seconds + t.ringing_seconds + t.on_contact_seconds + t.acw_seconds + t.aux_seconds;
-        assert!((sum - t.logged_in_seconds).abs() < 1e-6, "state time adds up for {}", a.agent);
+        let sum = t.available_seconds
+            + t.ringing_seconds
+            + t.on_contact_seconds
+            + t.acw_seconds
+            + t.aux_seconds;
+        assert!(
+            (sum - t.logged_in_seconds).abs() < 1e-6,
+            "state time adds up for {}",
+            a.agent
+        );
     }
 }

@@ -352,9 +352,11 @@ fn arrival_order(evs: &[Event], lateness: Millis, seed: u64) -> (Vec<Event>, usi
 }
 
 fn config(s: &Scenario) -> Config {
-    let mut cfg = Config::default();
-    cfg.timezone = s.tz.into();
-    cfg.interval = Duration(s.interval);
+    let mut cfg = Config {
+        timezone: s.tz.into(),
+        interval: Duration(s.interval),
+        ..Config::default()
+    };
     cfg.engine.allowed_lateness = Duration(s.lateness);
     cfg.engine.orphan_timeout = Duration::mins(24 * 60);
     cfg.windows.rolling = s.rolling.iter().map(|&l| Duration(l)).collect();
@@ -804,7 +806,7 @@ fn check(seed: u64) {
     }
     // Team state time in rolling windows, today and now (all agents are in T1).
     if let Some(team) = snap.teams.iter().find(|t| t.team == "T1") {
-        let tls: Vec<&AgentTimeline> = s.agents.values().map(|tl| tl).collect();
+        let tls: Vec<&AgentTimeline> = s.agents.values().collect();
         let cut_tls: Vec<AgentTimeline> = tls
             .iter()
             .map(|tl| tl.iter().copied().filter(|(t, _)| *t <= wm).collect())

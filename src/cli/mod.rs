@@ -12,11 +12,14 @@ pub struct UsageError(pub String);
 
 /// Maps an error to the documented exit code: 2 for usage/config errors, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    let usage = e
-        .chain()
-        .any(|c| c.is::<UsageError>()
+    let usage = e.chain().any(|c| {
+        c.is::<UsageError>()
             || c.is::<ccpulse::config::ConfigError>()
-            || matches!(c.downcast_ref::<ccpulse::replay::ReplayError>(), Some(ccpulse::replay::ReplayError::Config(_))));
+            || matches!(
+                c.downcast_ref::<ccpulse::replay::ReplayError>(),
+                Some(ccpulse::replay::ReplayError::Config(_))
+            )
+    });
     if usage {
         2
     } else {

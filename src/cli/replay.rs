@@ -70,15 +70,18 @@ fn configure(args: &ReplayArgs) -> anyhow::Result<Config> {
         cfg.defaults.short_abandon = Some(dur("short-abandon", v)?);
     }
     if let Some(v) = &args.sl_preset {
-        cfg.defaults.sl_preset = Some(v.parse::<SlPreset>().map_err(|e| usage(format!("--sl-preset: {e}")))?);
+        cfg.defaults.sl_preset = Some(
+            v.parse::<SlPreset>()
+                .map_err(|e| usage(format!("--sl-preset: {e}")))?,
+        );
     }
     if let Some(v) = &args.allowed_lateness {
         cfg.engine.allowed_lateness = dur("allowed-lateness", v)?;
     }
-    let origin = args
-        .config
-        .as_ref()
-        .map_or_else(|| "<command line>".to_string(), |p| format!("{} + command line", p.display()));
+    let origin = args.config.as_ref().map_or_else(
+        || "<command line>".to_string(),
+        |p| format!("{} + command line", p.display()),
+    );
     cfg.validate(&origin)?;
     Ok(cfg)
 }

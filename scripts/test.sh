@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what the tests need, then runs
+# unit, property, golden and integration tests, including the #[ignore]d ones that
+# need real external components.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the ignored (real-component) tests need; none yet beyond Rust.
+NEEDED=()
+missing=()
+for pkg in "${NEEDED[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ ! -d ../shared/data ]; then
+  echo "note: ../shared/data is absent; the golden tests on real logs will say 'skipped'"
+fi
+
+cargo test --all-targets
+cargo test --all-targets -- --ignored

@@ -1,0 +1,95 @@
+//! The binary's edges: exit codes, config errors naming file and key, report formats.
+
+use std::process::Command;
+
+fn ccpulse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ccpulse"))
+        .args(args)
+        .output()
+        .expect("run ccpulse")
+}
+
+#[test]
+fn example_config_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml");
+    let out = ccpulse(&["check-config", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_config_exits_2_naming_file_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[queues.sales]\nshort_abandon = \"30s\"\n").expect("write");
+    let out = ccpulse(&["check-config", path.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("queues.sales.short_abandon"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replay_usage_errors_exit_2() {
+    let out = ccpulse(&["replay", "-", "--sl-preset", "cisco"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ccpulse(&["replay", "-", "--interval", "7m"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ccpulse(&["replay", "/nonexistent/queue_log"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn replay_report_formats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("queue_log");
+    std::fs::write(
+        &path,
+        "1675555753|1.0|Support|NONE|ENTERQUEUE||200|1\n\
+         1675555761|1.0|Support|PJSIP/400|CONNECT|8|1.1|7\n\
+         1675555766|1.0|Support|PJSIP/400|COMPLETEAGENT|8|5|1\n\
+         garbage line\n",
+    )
+    .expect("write");
+    let p = path.to_str().expect("utf8");
+    let out = ccpulse(&["replay", p, "--output", "json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["input"]["lines"], 4);
+    assert_eq!(v["input"]["rejected"], 1);
+    assert_eq!(v["queues"][0]["queue"], "Support");
+    assert_eq!(v["queues"][0]["totals"]["service_level"], 1.0);
+    assert_eq!(
+        v["queues"][0]["intervals"][0]["start"],
+        "2023-02-05T00:00:00Z"
+    );
+    assert_eq!(v["agents"][0]["totals"]["handled"], 1);
+
+    let out = ccpulse(&["replay", p, "--output", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut lines = csv.lines();
+    let header = lines.next().expect("header");
+    assert!(header.starts_with("kind,name,start,arrived,"), "{header}");
+    assert!(lines
+        .clone()
+        .any(|l| l.starts_with("queue,Support,2023-02-05T00:00:00Z,1,1,")));
+    assert!(lines.any(|l| l.starts_with("agent,PJSIP/400,")));
+
+    let out = ccpulse(&["replay", p, "--output", "table", "--tz", "Europe/Berlin"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("Support") && table.contains("100.0%"),
+        "{table}"
+    );
+}
