@@ -13,3 +13,5 @@
 
 pub mod model;
 pub mod config;
+pub mod encode;
+pub mod sim;
