@@ -11,7 +11,7 @@
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
-pub mod model;
 pub mod config;
 pub mod encode;
+pub mod model;
 pub mod sim;

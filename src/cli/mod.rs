@@ -12,9 +12,9 @@ pub struct UsageError(pub String);
 
 /// Maps an error to the documented exit code: 2 for usage/config errors, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    let usage = e.chain().any(|c| {
-        c.is::<UsageError>() || c.is::<ccpulse::config::ConfigError>()
-    });
+    let usage = e
+        .chain()
+        .any(|c| c.is::<UsageError>() || c.is::<ccpulse::config::ConfigError>());
     if usage {
         2
     } else {

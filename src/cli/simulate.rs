@@ -66,9 +66,9 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let cfg = build_config(&args)?;
     let sim = Simulator::new(&cfg).map_err(|e| UsageError(e.to_string()))?;
     let sink: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        ),
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
         None => Box::new(io::stdout().lock()),
     };
     let mut w = BufWriter::with_capacity(1 << 20, sink);
@@ -106,7 +106,11 @@ fn write_events(
 pub fn build_config(args: &SimulateArgs) -> anyhow::Result<SimConfig> {
     let duration_ms = parse_duration(&args.duration)?;
     if !(args.rate.is_finite() && args.rate >= 0.0) {
-        return Err(UsageError(format!("--rate must be a non-negative number, got {}", args.rate)).into());
+        return Err(UsageError(format!(
+            "--rate must be a non-negative number, got {}",
+            args.rate
+        ))
+        .into());
     }
     let start = match &args.start {
         Some(s) => parse_start(s)?,
@@ -183,7 +187,10 @@ mod tests {
 
     #[test]
     fn starts() {
-        assert_eq!(parse_start("2026-11-28").ok(), parse_start("2026-11-28T08:00:00Z").ok());
+        assert_eq!(
+            parse_start("2026-11-28").ok(),
+            parse_start("2026-11-28T08:00:00Z").ok()
+        );
         assert_eq!(parse_start("1970-01-01T00:00:01.5Z").ok(), Some(1500));
         assert!(parse_start("yesterday").is_err());
     }

@@ -167,9 +167,7 @@ impl QueueLogWriter {
                 let prev = std::mem::replace(&mut mem.state, ch.state);
                 let reason = ch.reason.as_deref().unwrap_or("");
                 let (verb, d): (&str, &str) = match ch.state {
-                    AgentStatus::Available | AgentStatus::Aux
-                        if prev == AgentStatus::LoggedOut =>
-                    {
+                    AgentStatus::Available | AgentStatus::Aux if prev == AgentStatus::LoggedOut => {
                         let paused = ch.state == AgentStatus::Aux;
                         if mem.queues.is_empty() {
                             head(out, epoch, "NONE", "NONE", &ch.agent, "AGENTLOGIN");
@@ -402,7 +400,10 @@ mod tests {
         ]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "1675555753|c-1|sales|NONE|ENTERQUEUE||c-1|1");
-        assert_eq!(lines[1], "1675555766|c-1|sales|PJSIP/400|CONNECT|13|c-1-m|0");
+        assert_eq!(
+            lines[1],
+            "1675555766|c-1|sales|PJSIP/400|CONNECT|13|c-1-m|0"
+        );
         assert!(lines[2].starts_with("1675555826|c-1|sales|PJSIP/400|COMPLETE"));
         assert!(lines[2].ends_with("|13|60|1"));
         assert_eq!(lines[4], "1675555848|c-2|sales|NONE|ABANDON|1|1|15");
@@ -412,7 +413,10 @@ mod tests {
     fn presence_lines_per_queue() {
         let text = write_all(&[
             ev(0, state("PJSIP/1", AgentStatus::Available, None, true)),
-            ev(1000, state("PJSIP/1", AgentStatus::Aux, Some("lunch"), false)),
+            ev(
+                1000,
+                state("PJSIP/1", AgentStatus::Aux, Some("lunch"), false),
+            ),
             ev(2000, state("PJSIP/1", AgentStatus::Available, None, false)),
             ev(3000, state("PJSIP/1", AgentStatus::OnContact, None, false)),
             ev(4000, state("PJSIP/1", AgentStatus::LoggedOut, None, false)),

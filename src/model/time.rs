@@ -29,6 +29,9 @@ mod tests {
     #[test]
     fn formats_whole_and_fractional_seconds() {
         assert_eq!(format_rfc3339(1_675_555_753_000), "2023-02-05T00:09:13Z");
-        assert_eq!(format_rfc3339(1_675_555_753_250), "2023-02-05T00:09:13.250Z");
+        assert_eq!(
+            format_rfc3339(1_675_555_753_250),
+            "2023-02-05T00:09:13.250Z"
+        );
     }
 }

@@ -4,7 +4,9 @@
 use super::config::{SimConfig, DAY};
 use super::names::agent_name;
 use super::SimError;
-use crate::model::{AgentStateChange, AgentStatus, Channel, Event, EventBody, ExitReason, Millis, Name};
+use crate::model::{
+    AgentStateChange, AgentStatus, Channel, Event, EventBody, ExitReason, Millis, Name,
+};
 use compact_str::format_compact;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -17,14 +19,37 @@ const MIN: Millis = 60_000;
 /// Something scheduled to happen inside the simulation.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    Arrival { queue: u32 },
-    QueueTimeout { slot: u32, gen: u32 },
-    TalkEnd { agent: u32 },
-    AcwEnd { agent: u32 },
-    Login { agent: u32, day: i64 },
-    Logout { agent: u32, shift: u32 },
-    BreakDue { agent: u32, shift: u32, reason: u16, len: Millis },
-    BreakEnd { agent: u32, shift: u32 },
+    Arrival {
+        queue: u32,
+    },
+    QueueTimeout {
+        slot: u32,
+        gen: u32,
+    },
+    TalkEnd {
+        agent: u32,
+    },
+    AcwEnd {
+        agent: u32,
+    },
+    Login {
+        agent: u32,
+        day: i64,
+    },
+    Logout {
+        agent: u32,
+        shift: u32,
+    },
+    BreakDue {
+        agent: u32,
+        shift: u32,
+        reason: u16,
+        len: Millis,
+    },
+    BreakEnd {
+        agent: u32,
+        shift: u32,
+    },
 }
 
 /// An agenda entry; the heap pops the earliest `(t, seq)` first (seq keeps it deterministic).
@@ -177,7 +202,11 @@ impl Simulator {
             return Err(invalid("rate_scale", cfg.rate_scale));
         }
         if cfg.profile.per_minute.len() != 1440
-            || cfg.profile.per_minute.iter().any(|f| !(0.0..=1.0).contains(f))
+            || cfg
+                .profile
+                .per_minute
+                .iter()
+                .any(|f| !(0.0..=1.0).contains(f))
         {
             return Err(invalid("profile", "need 1440 factors in [0, 1]"));
         }
@@ -193,7 +222,8 @@ impl Simulator {
                 return Err(invalid("acw_mean_ms", q.acw_mean_ms));
             }
             let mu = q.talk_mean_ms.ln() - q.talk_sigma * q.talk_sigma / 2.0;
-            let talk = LogNormal::new(mu, q.talk_sigma).map_err(|_| invalid("talk_sigma", q.talk_sigma))?;
+            let talk = LogNormal::new(mu, q.talk_sigma)
+                .map_err(|_| invalid("talk_sigma", q.talk_sigma))?;
             let patience = match q.patience_mean_ms {
                 None => None,
                 Some(p) if p.is_finite() && p > 0.0 => {
@@ -262,7 +292,10 @@ impl Simulator {
             }
             teams.push(Team {
                 name: t.name.clone(),
-                queue_names: qidx.iter().map(|&q| queues[q as usize].name.clone()).collect(),
+                queue_names: qidx
+                    .iter()
+                    .map(|&q| queues[q as usize].name.clone())
+                    .collect(),
                 shift_start_ms: t.shift_start_ms,
                 shift_length_ms: t.shift_length_ms,
                 always_on: t.shift_length_ms >= DAY,
@@ -341,11 +374,22 @@ impl Simulator {
         self.out.push_back(Event { ts, id, body });
     }
 
-    fn emit_state(&mut self, ts: Millis, agent: u32, state: AgentStatus, reason: Option<Name>, login: bool) {
+    fn emit_state(
+        &mut self,
+        ts: Millis,
+        agent: u32,
+        state: AgentStatus,
+        reason: Option<Name>,
+        login: bool,
+    ) {
         let a = &self.agents[agent as usize];
         let (team, queues, name) = if login {
             let t = &self.teams[a.team as usize];
-            (Some(t.name.clone()), Some(t.queue_names.clone()), Some(a.name.clone()))
+            (
+                Some(t.name.clone()),
+                Some(t.queue_names.clone()),
+                Some(a.name.clone()),
+            )
         } else {
             (None, None, None)
         };
@@ -369,7 +413,8 @@ impl Simulator {
     /// Schedules the agent's next login at or after `day` (skipping no-shows).
     fn plan_shift(&mut self, agent: u32, mut day: i64) {
         let team = &self.teams[self.agents[agent as usize].team as usize];
-        let (shift_start, len, always_on) = (team.shift_start_ms, team.shift_length_ms, team.always_on);
+        let (shift_start, len, always_on) =
+            (team.shift_start_ms, team.shift_length_ms, team.always_on);
         if always_on {
             self.at(self.start, Kind::Login { agent, day });
             return;
@@ -389,7 +434,9 @@ impl Simulator {
             }
             let mut login = base;
             if self.login_jitter_ms > 0 {
-                login += self.rng.random_range(-self.login_jitter_ms..=self.login_jitter_ms);
+                login += self
+                    .rng
+                    .random_range(-self.login_jitter_ms..=self.login_jitter_ms);
             }
             if self.rng.random::<f64>() < self.late_prob {
                 login += self.rng.random_range(5 * MIN..=40 * MIN);
@@ -496,7 +543,15 @@ impl Simulator {
                 let due = base + offset + self.rng.random_range(-10 * MIN..=10 * MIN);
                 let len = self.rng.random_range(lo..=hi);
                 if due > t && due < shift_end {
-                    self.at(due, Kind::BreakDue { agent, shift, reason, len });
+                    self.at(
+                        due,
+                        Kind::BreakDue {
+                            agent,
+                            shift,
+                            reason,
+                            len,
+                        },
+                    );
                 }
             }
             if shift_len > 3 * 60 * MIN && self.rng.random::<f64>() < self.meeting_prob {
@@ -504,7 +559,15 @@ impl Simulator {
                 let len = self.rng.random_range(30..=60) * MIN;
                 let reason = self.rng.random_range(0..2u16); // meeting, training
                 if due > t {
-                    self.at(due, Kind::BreakDue { agent, shift, reason, len });
+                    self.at(
+                        due,
+                        Kind::BreakDue {
+                            agent,
+                            shift,
+                            reason,
+                            len,
+                        },
+                    );
                 }
             }
         }
@@ -581,6 +644,11 @@ impl Simulator {
 
     /// Takes the oldest waiting contact of the agent's queues, or joins their idle lists.
     fn become_available(&mut self, t: Millis, agent: u32, logged_in: bool) {
+        // Always announced (even if a waiting contact is taken at once) so every consumer,
+        // including derived queue_log presence (UNPAUSE), sees the agent ready.
+        if !logged_in {
+            self.emit_state(t, agent, AgentStatus::Available, None, false);
+        }
         let mut best: Option<(Millis, u32)> = None;
         for i in 0..self.agents[agent as usize].queues.len() {
             let q = self.agents[agent as usize].queues[i];
@@ -608,17 +676,14 @@ impl Simulator {
         a.state = St::Available;
         a.avail_epoch = a.avail_epoch.wrapping_add(1);
         let epoch = a.avail_epoch;
-        if !logged_in {
-            self.emit_state(t, agent, AgentStatus::Available, None, false);
-        }
         for i in 0..self.agents[agent as usize].queues.len() {
             let q = self.agents[agent as usize].queues[i] as usize;
             self.queues[q].avail.push_back((agent, epoch));
             if self.queues[q].avail.len() > 2 * self.queues[q].serving + 16 {
                 let agents = &self.agents;
-                self.queues[q]
-                    .avail
-                    .retain(|&(a, e)| agents[a as usize].state == St::Available && agents[a as usize].avail_epoch == e);
+                self.queues[q].avail.retain(|&(a, e)| {
+                    agents[a as usize].state == St::Available && agents[a as usize].avail_epoch == e
+                });
             }
         }
     }
@@ -678,7 +743,10 @@ impl Simulator {
         }
         // Nobody free: wait in FIFO until answered, abandoned or timed out.
         let qs = &self.queues[q as usize];
-        let patience = qs.patience.as_ref().map(|p| p.sample(&mut self.rng) as Millis);
+        let patience = qs
+            .patience
+            .as_ref()
+            .map(|p| p.sample(&mut self.rng) as Millis);
         let deadline = match (patience, qs.max_wait_ms) {
             (Some(p), Some(m)) if p < m => Some((p, true)),
             (Some(p), None) => Some((p, true)),
