@@ -7,6 +7,9 @@ const MIN: Millis = 60 * SEC;
 const HOUR: Millis = 60 * MIN;
 /// One day in milliseconds.
 pub const DAY: Millis = 24 * HOUR;
+/// Default start of the built-in centers: Monday 2026-01-05 08:00 UTC (opening time), so
+/// a config used as is gives plausible timestamps and reproducible output.
+pub const DEFAULT_START: Millis = 1_767_600_000_000;
 
 /// A queue: its traffic and how its contacts behave.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,7 +235,7 @@ impl SimConfig {
         ];
         Self {
             seed,
-            start: 0,
+            start: DEFAULT_START,
             duration_ms: 10 * HOUR,
             queues,
             teams,
@@ -300,7 +303,7 @@ impl SimConfig {
             .collect();
         Self {
             seed,
-            start: 0,
+            start: DEFAULT_START,
             duration_ms: 8 * HOUR,
             queues,
             teams,

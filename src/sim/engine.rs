@@ -271,7 +271,7 @@ impl Simulator {
                 let qi = cfg
                     .queues
                     .iter()
-                    .position(|q| &q.name == qn)
+                    .position(|q| q.name == *qn)
                     .ok_or_else(|| SimError::UnknownQueue {
                         team: t.name.to_string(),
                         queue: qn.to_string(),

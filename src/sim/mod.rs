@@ -8,7 +8,7 @@ mod config;
 mod engine;
 mod names;
 
-pub use config::{ArrivalProfile, SimBreak, SimConfig, SimQueue, SimTeam, DAY};
+pub use config::{ArrivalProfile, SimBreak, SimConfig, SimQueue, SimTeam, DAY, DEFAULT_START};
 pub use engine::Simulator;
 
 /// A configuration the simulator cannot run.
