@@ -107,10 +107,12 @@ fn check_consistency(events: &[Event]) -> (usize, usize, usize, usize) {
                 c.answered = true;
                 assert_eq!(&c.queue, queue);
                 assert!(wait_ms.is_some_and(|w| w >= 0));
-                assert_eq!(
-                    agent_state.get(agent),
-                    Some(&AgentStatus::Available),
-                    "{agent} answered while not available"
+                assert!(
+                    matches!(
+                        agent_state.get(agent),
+                        Some(AgentStatus::Available | AgentStatus::Ringing)
+                    ),
+                    "{agent} answered while not available or ringing"
                 );
                 let prev = agent_contact.insert(agent.clone(), contact.clone());
                 assert!(prev.is_none(), "{agent} on two contacts");
@@ -158,6 +160,9 @@ fn check_consistency(events: &[Event]) -> (usize, usize, usize, usize) {
                 }
                 if ch.state == AgentStatus::Aux {
                     assert!(ch.reason.is_some());
+                }
+                if ch.state == AgentStatus::Ringing {
+                    assert_eq!(prev, Some(AgentStatus::Available), "{} rang", ch.agent);
                 }
             }
             _ => {}
@@ -373,4 +378,35 @@ fn bad_configs_are_errors() {
     let mut cfg = demo(1, 1);
     cfg.queues[0].talk_mean_ms = 0.0;
     assert!(Simulator::new(&cfg).is_err());
+}
+
+#[test]
+fn voice_rings_before_answer_and_chat_does_not() {
+    let events = run(&demo(6, 10));
+    let mut last_state: HashMap<Name, AgentStatus> = HashMap::new();
+    let (mut voice_rang, mut chat_direct) = (0, 0);
+    for e in &events {
+        match &e.body {
+            EventBody::AgentState(ch) => {
+                last_state.insert(ch.agent.clone(), ch.state);
+            }
+            EventBody::ContactAnswered {
+                queue,
+                agent,
+                wait_ms,
+                ..
+            } => {
+                let rang = last_state.get(agent) == Some(&AgentStatus::Ringing);
+                if queue == "sales" || queue == "support" {
+                    assert!(rang && wait_ms.is_some_and(|w| w >= 1_000));
+                    voice_rang += 1;
+                } else {
+                    assert!(!rang);
+                    chat_direct += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(voice_rang > 100 && chat_direct > 50);
 }

@@ -26,6 +26,8 @@ struct OpenContact {
 struct AgentMemory {
     queues: Vec<Name>,
     state: AgentStatus,
+    /// When the agent's phone started ringing (for the CONNECT ring time).
+    since: Millis,
 }
 
 /// A stateful queue_log writer: one call of [`QueueLogWriter::write`] per event.
@@ -85,11 +87,17 @@ impl QueueLogWriter {
                 c.agent = Some(agent.clone());
                 c.wait_s = wait_s;
                 c.answered_at = ev.ts;
+                let ring_s = match self.agents.get(agent) {
+                    Some(m) if m.state == AgentStatus::Ringing => secs(ev.ts - m.since),
+                    _ => 0,
+                };
                 head(out, epoch, contact, queue, agent, "CONNECT");
                 sep_int(out, wait_s);
                 out.push(b'|');
                 out.extend_from_slice(contact.as_bytes());
-                out.extend_from_slice(b"-m|0\n");
+                out.extend_from_slice(b"-m");
+                sep_int(out, ring_s);
+                out.push(b'\n');
             }
             EventBody::ContactAbandoned {
                 contact,
@@ -165,6 +173,7 @@ impl QueueLogWriter {
                     mem.queues.clone_from(qs);
                 }
                 let prev = std::mem::replace(&mut mem.state, ch.state);
+                mem.since = ev.ts;
                 let reason = ch.reason.as_deref().unwrap_or("");
                 let (verb, d): (&str, &str) = match ch.state {
                     AgentStatus::Available | AgentStatus::Aux if prev == AgentStatus::LoggedOut => {
@@ -407,6 +416,31 @@ mod tests {
         assert!(lines[2].starts_with("1675555826|c-1|sales|PJSIP/400|COMPLETE"));
         assert!(lines[2].ends_with("|13|60|1"));
         assert_eq!(lines[4], "1675555848|c-2|sales|NONE|ABANDON|1|1|15");
+    }
+
+    #[test]
+    fn connect_carries_the_ring_time() {
+        let text = write_all(&[
+            ev(
+                0,
+                EventBody::ContactQueued {
+                    contact: "c".into(),
+                    queue: "q".into(),
+                    channel: Channel::Voice,
+                },
+            ),
+            ev(1000, state("A", AgentStatus::Ringing, None, false)),
+            ev(
+                5000,
+                EventBody::ContactAnswered {
+                    contact: "c".into(),
+                    queue: "q".into(),
+                    agent: "A".into(),
+                    wait_ms: Some(5000),
+                },
+            ),
+        ]);
+        assert_eq!(text.lines().nth(1), Some("5|c|q|A|CONNECT|5|c-m|4"));
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct SimQueue {
     pub max_wait_ms: Option<Millis>,
     /// Share of answered contacts that end in a blind transfer.
     pub transfer_prob: f64,
+    /// Longest ring before the agent picks up, ms (uniform from 1 s); 0 = answered at
+    /// once with no `ringing` state (chat, e-mail). The ring counts as wait, as in Asterisk.
+    pub ring_max_ms: Millis,
 }
 
 /// A scheduled absence within a shift (break, lunch).
@@ -154,6 +157,11 @@ impl SimConfig {
             sl_threshold_ms: sl_s * SEC,
             max_wait_ms: max_wait_s.map(|m| m * SEC),
             transfer_prob,
+            ring_max_ms: if channel == Channel::Voice {
+                6 * SEC
+            } else {
+                0
+            },
         };
         let queues = vec![
             q(
@@ -278,6 +286,11 @@ impl SimConfig {
                     sl_threshold_ms: 20 * SEC,
                     max_wait_ms: Some(900 * SEC),
                     transfer_prob: 0.02,
+                    ring_max_ms: if channel == Channel::Voice {
+                        5 * SEC
+                    } else {
+                        0
+                    },
                 }
             })
             .collect();

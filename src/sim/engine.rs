@@ -26,6 +26,9 @@ enum Kind {
         slot: u32,
         gen: u32,
     },
+    Connect {
+        agent: u32,
+    },
     TalkEnd {
         agent: u32,
     },
@@ -81,6 +84,7 @@ impl Ord for Sched {
 enum St {
     LoggedOut,
     Available,
+    Ringing,
     OnContact,
     Acw,
     Aux,
@@ -90,6 +94,7 @@ enum St {
 struct Talk {
     contact: Name,
     queue: u32,
+    queued_at: Millis,
     answered_at: Millis,
 }
 
@@ -121,6 +126,7 @@ struct Queue {
     patience: Option<Exp<f64>>,
     max_wait_ms: Option<Millis>,
     transfer_prob: f64,
+    ring_max_ms: Millis,
     /// FIFO of waiting contacts `(slot, gen)`; stale entries are skipped lazily.
     waiting: VecDeque<(u32, u32)>,
     live: usize,
@@ -246,6 +252,7 @@ impl Simulator {
                 patience,
                 max_wait_ms: q.max_wait_ms,
                 transfer_prob: check_prob("transfer_prob", q.transfer_prob)?,
+                ring_max_ms: q.ring_max_ms.max(0),
                 waiting: VecDeque::new(),
                 live: 0,
                 avail: VecDeque::new(),
@@ -482,6 +489,7 @@ impl Simulator {
         match kind {
             Kind::Arrival { queue } => self.on_arrival(t, queue),
             Kind::QueueTimeout { slot, gen } => self.on_queue_timeout(t, slot, gen),
+            Kind::Connect { agent } => self.connect(t, agent),
             Kind::TalkEnd { agent } => self.on_talk_end(t, agent),
             Kind::AcwEnd { agent } => self.ready(t, agent),
             Kind::Login { agent, day } => self.on_login(t, agent, day),
@@ -688,25 +696,46 @@ impl Simulator {
         }
     }
 
+    /// Offers the contact to the agent: it rings (voice) or is answered at once.
     fn answer(&mut self, t: Millis, agent: u32, contact: Name, q: u32, queued_at: Millis) {
+        let ring_max = self.queues[q as usize].ring_max_ms;
+        let a = &mut self.agents[agent as usize];
+        a.talk = Some(Talk {
+            contact,
+            queue: q,
+            queued_at,
+            answered_at: t,
+        });
+        if ring_max > 0 {
+            a.state = St::Ringing;
+            let ring = self.rng.random_range(1_000.min(ring_max)..=ring_max);
+            self.emit_state(t, agent, AgentStatus::Ringing, None, false);
+            self.at(t + ring, Kind::Connect { agent });
+        } else {
+            self.connect(t, agent);
+        }
+    }
+
+    /// The agent picks up: the contact's queue outcome is `answered`; talk begins.
+    fn connect(&mut self, t: Millis, agent: u32) {
+        let a = &mut self.agents[agent as usize];
+        let Some(talk) = a.talk.as_mut() else {
+            return;
+        };
+        a.state = St::OnContact;
+        talk.answered_at = t;
+        let (contact, q, queued_at) = (talk.contact.clone(), talk.queue, talk.queued_at);
         let qs = &self.queues[q as usize];
-        let talk = (qs.talk.sample(&mut self.rng) as Millis).max(5_000);
+        let talk_ms = (qs.talk.sample(&mut self.rng) as Millis).max(5_000);
         let body = EventBody::ContactAnswered {
-            contact: contact.clone(),
+            contact,
             queue: qs.name.clone(),
             agent: self.agents[agent as usize].id.clone(),
             wait_ms: Some(t - queued_at),
         };
         self.emit(t, body);
         self.emit_state(t, agent, AgentStatus::OnContact, None, false);
-        let a = &mut self.agents[agent as usize];
-        a.state = St::OnContact;
-        a.talk = Some(Talk {
-            contact,
-            queue: q,
-            answered_at: t,
-        });
-        self.at(t + talk, Kind::TalkEnd { agent });
+        self.at(t + talk_ms, Kind::TalkEnd { agent });
     }
 
     fn on_arrival(&mut self, t: Millis, q: u32) {
