@@ -14,6 +14,13 @@ pub trait Aggregate: Default {
     fn apply(&mut self, o: &Self::Obs);
     /// Takes an observation out again (it slid out of a rolling window).
     fn unapply(&mut self, o: &Self::Obs);
+    /// Folds an observation's counters in but not its histogram values: long spans
+    /// (day, totals) take histograms from their intervals when those close.
+    fn apply_counts(&mut self, o: &Self::Obs) {
+        self.apply(o);
+    }
+    /// Adds the histograms of a closed interval inside this span.
+    fn absorb_histograms(&mut self, _interval: &Self) {}
     /// The compact row kept for a closed interval.
     fn to_row(&mut self) -> Self::Row;
     /// True when the span saw anything worth a report row.
@@ -107,6 +114,29 @@ impl QueueAgg {
     }
 
     fn fold(&mut self, o: &QueueObs, sign: Sign) {
+        self.fold_counts(o, sign);
+        match *o {
+            QueueObs::Answered { wait_ms, .. } => sign.hist(&mut self.wait, wait_ms),
+            QueueObs::Abandoned { wait_ms, short: false, .. } => sign.hist(&mut self.abandon_wait, wait_ms),
+            QueueObs::Handled { handle_ms, .. } => sign.hist(&mut self.handle, handle_ms),
+            _ => {}
+        }
+    }
+
+    /// Percentiles of a span with no pending removals (intervals, days, totals).
+    pub fn settled_percentiles(&self) -> Percentiles {
+        let (w, h) = (self.wait.added(), self.handle.added());
+        Percentiles {
+            wait_p50_seconds: w.quantile_secs(0.5),
+            wait_p90_seconds: w.quantile_secs(0.9),
+            wait_p99_seconds: w.quantile_secs(0.99),
+            handle_p50_seconds: h.quantile_secs(0.5),
+            handle_p90_seconds: h.quantile_secs(0.9),
+            handle_p99_seconds: h.quantile_secs(0.99),
+        }
+    }
+
+    fn fold_counts(&mut self, o: &QueueObs, sign: Sign) {
         let c = &mut self.c;
         match *o {
             QueueObs::Arrived => sign.bump(&mut c.arrived, 1),
@@ -114,7 +144,6 @@ impl QueueAgg {
                 sign.bump(&mut c.answered, 1);
                 sign.bump(&mut c.answered_within_sl, within as u64);
                 sign.bump(&mut c.answered_wait_ms, wait_ms);
-                sign.hist(&mut self.wait, wait_ms);
             }
             QueueObs::Abandoned {
                 wait_ms,
@@ -127,7 +156,6 @@ impl QueueAgg {
                     sign.bump(&mut c.abandoned, 1);
                     sign.bump(&mut c.abandoned_within_sl, within as u64);
                     sign.bump(&mut c.abandoned_wait_ms, wait_ms);
-                    sign.hist(&mut self.abandon_wait, wait_ms);
                 }
             }
             QueueObs::Exited => sign.bump(&mut c.exited, 1),
@@ -145,7 +173,6 @@ impl QueueAgg {
                 sign.bump(&mut c.talk_ms, talk_ms);
                 sign.bump(&mut c.hold_ms, hold_ms);
                 sign.bump(&mut c.acw_ms, acw_ms);
-                sign.hist(&mut self.handle, handle_ms);
             }
             QueueObs::Transferred => sign.bump(&mut c.transferred, 1),
             QueueObs::Orphaned => sign.bump(&mut c.orphaned, 1),
@@ -182,6 +209,14 @@ impl Aggregate for QueueAgg {
     }
     fn unapply(&mut self, o: &QueueObs) {
         self.fold(o, Sign::Sub);
+    }
+    fn apply_counts(&mut self, o: &QueueObs) {
+        self.fold_counts(o, Sign::Add);
+    }
+    fn absorb_histograms(&mut self, interval: &Self) {
+        self.wait.merge(interval.wait.added());
+        self.abandon_wait.merge(interval.abandon_wait.added());
+        self.handle.merge(interval.handle.added());
     }
     fn to_row(&mut self) -> Self::Row {
         let p = self.percentiles();

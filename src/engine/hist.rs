@@ -101,6 +101,11 @@ impl SlidingHist {
         &self.added
     }
 
+    /// Adds every value of `other` (a closed span inside this one).
+    pub fn merge(&mut self, other: &Hist) {
+        self.added.merge(other);
+    }
+
     /// The histogram, assuming no pending removals (non-rolling aggregates).
     pub fn added(&self) -> &Hist {
         &self.added

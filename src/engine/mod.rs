@@ -33,7 +33,7 @@ use agents::AgentRt;
 use contacts::ContactRt;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 /// How the engine is run (replay and daemon differ).
 #[derive(Debug, Clone, Copy)]
@@ -160,6 +160,9 @@ pub struct Engine {
     /// Answered contact id → its queue, for events that carry no queue (JSON hold/end).
     pub(crate) answered_queue: FxHashMap<Name, u32>,
     timers: BinaryHeap<Reverse<Timer>>,
+    /// Orphan timeouts: `event time + constant`, so they arrive in deadline order and a
+    /// FIFO replaces a heap holding every open contact.
+    orphan_timers: VecDeque<Timer>,
     /// Event time reached; `None` before the first event.
     pub(crate) now: Option<Millis>,
     /// The next interval boundary, where agent state time is checkpointed.
@@ -203,6 +206,7 @@ impl Engine {
             contacts: FxHashMap::default(),
             answered_queue: FxHashMap::default(),
             timers: BinaryHeap::new(),
+            orphan_timers: VecDeque::new(),
             now: None,
             next_boundary: Millis::MIN,
             closed_cutoff: Millis::MIN,
@@ -352,7 +356,7 @@ impl Engine {
             return;
         }
         loop {
-            let timer_at = self.timers.peek().map(|Reverse(x)| x.at).filter(|&d| d < t);
+            let timer_at = self.next_timer_at().filter(|&d| d < t);
             let boundary = Some(self.next_boundary).filter(|&b| b <= t);
             match (timer_at, boundary) {
                 (_, Some(b)) if timer_at.is_none_or(|d| b <= d) => {
@@ -362,7 +366,7 @@ impl Engine {
                 (Some(d), _) => {
                     self.now = Some(self.now.map_or(d, |n| n.max(d)));
                     self.close_spans(d);
-                    if let Some(Reverse(timer)) = self.timers.pop() {
+                    if let Some(timer) = self.pop_timer() {
                         self.fire(timer);
                     }
                 }
@@ -422,11 +426,36 @@ impl Engine {
 
     pub(crate) fn schedule(&mut self, at: Millis, kind: TimerKind) {
         self.seq += 1;
-        self.timers.push(Reverse(Timer {
+        let timer = Timer {
             at,
             seq: self.seq,
             kind,
-        }));
+        };
+        let in_order = self.orphan_timers.back().is_none_or(|b| b.at <= at);
+        if matches!(timer.kind, TimerKind::Orphan { .. }) && in_order {
+            self.orphan_timers.push_back(timer);
+        } else {
+            self.timers.push(Reverse(timer));
+        }
+    }
+
+    fn next_timer_at(&self) -> Option<Millis> {
+        let heap = self.timers.peek().map(|Reverse(x)| x.at);
+        let fifo = self.orphan_timers.front().map(|x| x.at);
+        match (heap, fifo) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn pop_timer(&mut self) -> Option<Timer> {
+        let heap = self.timers.peek().map(|Reverse(x)| (x.at, x.seq));
+        let fifo = self.orphan_timers.front().map(|x| (x.at, x.seq));
+        match (heap, fifo) {
+            (Some(h), Some(f)) if f < h => self.orphan_timers.pop_front(),
+            (Some(_), _) => self.timers.pop().map(|Reverse(x)| x),
+            (None, _) => self.orphan_timers.pop_front(),
+        }
     }
 
     pub(crate) fn next_uid(&mut self) -> u64 {

@@ -317,7 +317,7 @@ impl Engine {
                 oldest_queued_at: oldest.map(format_rfc3339),
                 oldest_queued_at_ms: oldest,
                 agents: agents_by_queue.get(i).cloned().unwrap_or_default(),
-                today: queue_kpis(q.timeline.day_at(t).map(|s| &mut s.agg), preset),
+                today: queue_kpis(q.timeline.day_view(t).as_mut(), preset),
                 interval: queue_kpis(q.timeline.interval_at(t).map(|s| &mut s.agg), preset),
                 rolling,
             });

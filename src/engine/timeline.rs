@@ -47,9 +47,9 @@ impl<A: Aggregate> Timeline<A> {
 
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
-        self.totals.apply(&o);
+        self.totals.apply_counts(&o);
         let day = span_for(&mut self.days, t, || cal.day(t));
-        day.agg.apply(&o);
+        day.agg.apply_counts(&o);
         let (ds, de) = (day.start, day.end);
         span_for(&mut self.intervals, t, || cal.interval(t, (ds, de)))
             .agg
@@ -63,6 +63,10 @@ impl<A: Aggregate> Timeline<A> {
     pub fn close_before(&mut self, cutoff: Millis) {
         while self.intervals.front().is_some_and(|s| s.end <= cutoff) {
             if let Some(mut s) = self.intervals.pop_front() {
+                self.totals.absorb_histograms(&s.agg);
+                if let Some(day) = self.days.iter_mut().find(|d| d.start <= s.start && s.start < d.end) {
+                    day.agg.absorb_histograms(&s.agg);
+                }
                 if self.keep_closed && s.agg.has_activity() {
                     self.closed.push((s.start, s.agg.to_row()));
                 }
@@ -74,6 +78,20 @@ impl<A: Aggregate> Timeline<A> {
         if let Some(r) = self.rolling.as_mut() {
             r.advance(cutoff);
         }
+    }
+
+    /// The day containing `t` with the histograms of its still-open intervals merged in
+    /// (a copy: readers see complete percentiles without closing anything).
+    pub fn day_view(&self, t: Millis) -> Option<A>
+    where
+        A: Clone,
+    {
+        let day = self.days.iter().find(|s| s.start <= t && t < s.end)?;
+        let mut view = day.agg.clone();
+        for iv in self.intervals.iter().filter(|i| day.start <= i.start && i.start < day.end) {
+            view.absorb_histograms(&iv.agg);
+        }
+        Some(view)
     }
 
     /// The open span of the day containing `t`, if anything was counted in it.
