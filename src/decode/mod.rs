@@ -225,6 +225,13 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Distinct unknown type/verb names counted by name; further names count as
+/// [`UNKNOWN_OTHER`], so that hostile input cannot grow memory or metric labels.
+pub const MAX_UNKNOWN_NAMES: usize = 64;
+
+/// The name under which unknown types/verbs beyond [`MAX_UNKNOWN_NAMES`] are counted.
+pub const UNKNOWN_OTHER: &str = "_other";
+
 /// Per-source decode counters; the first occurrence of each reject reason and each
 /// unknown name is logged once (`warn`), later ones only counted.
 #[derive(Debug, Clone, Default)]
@@ -282,6 +289,20 @@ impl DecodeStats {
         self.unknown_total += 1;
         if let Some(n) = self.unknown.get_mut(name) {
             *n += 1;
+        } else if self.unknown.len() >= MAX_UNKNOWN_NAMES {
+            // Bounded cardinality (metric labels, memory, log lines) whatever the input.
+            let other = self
+                .unknown
+                .entry(Name::const_new(UNKNOWN_OTHER))
+                .or_insert(0);
+            if *other == 0 {
+                tracing::warn!(
+                    source = %self.source,
+                    line = line_no,
+                    "more than {MAX_UNKNOWN_NAMES} distinct unknown types or verbs: further ones are counted as `{UNKNOWN_OTHER}`"
+                );
+            }
+            *other += 1;
         } else {
             tracing::warn!(
                 source = %self.source,
@@ -313,7 +334,8 @@ impl DecodeStats {
         self.unknown_total
     }
 
-    /// Lines with an unknown type or verb, by name.
+    /// Lines with an unknown type or verb, by name (at most [`MAX_UNKNOWN_NAMES`] names
+    /// plus [`UNKNOWN_OTHER`]).
     pub fn unknown_by_name(&self) -> &FxHashMap<Name, u64> {
         &self.unknown
     }
@@ -393,6 +415,20 @@ mod tests {
         assert!(names.iter().all(|n| n
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')));
+    }
+
+    #[test]
+    fn unknown_names_are_bounded() {
+        let mut stats = DecodeStats::new("test");
+        for i in 0..(MAX_UNKNOWN_NAMES + 10) {
+            let name = Name::from(format!("T{i}"));
+            stats.record(1, &Decoded::Unknown(name.clone()));
+            stats.record(2, &Decoded::Unknown(name));
+        }
+        assert_eq!(stats.unknown(), 2 * (MAX_UNKNOWN_NAMES as u64 + 10));
+        assert_eq!(stats.unknown_by_name().len(), MAX_UNKNOWN_NAMES + 1);
+        assert_eq!(stats.unknown_by_name().get(UNKNOWN_OTHER), Some(&20));
+        assert_eq!(stats.unknown_by_name().get("T0"), Some(&2));
     }
 
     #[test]
