@@ -1,6 +1,6 @@
 //! JSON lines, schema v1 (interfaces.md §2): one object per line.
 //!
-//! Parsed with serde_json into a borrowed intermediate ([`Raw`]) whose string fields
+//! Parsed with serde_json into a borrowed intermediate (`Raw`) whose string fields
 //! point into the line when they have no escapes, then validated by hand so that
 //! each problem maps to one [`RejectReason`].
 

@@ -84,6 +84,15 @@ impl FormatChoice {
     }
 }
 
+/// Resolves `choice` from the start of `reader` without consuming anything (the sample
+/// is whatever the reader has buffered, 8 KiB for a default `BufReader`).
+pub fn sniff_format<R: BufRead>(reader: &mut R, choice: FormatChoice) -> io::Result<Format> {
+    match choice {
+        FormatChoice::Fixed(f) => Ok(f),
+        FormatChoice::Auto => Ok(Format::detect(reader.fill_buf()?)),
+    }
+}
+
 /// A `--format` value that is not `auto`, `jsonl` or `queue_log`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown format `{0}` (expected auto, jsonl or queue_log)")]
@@ -392,6 +401,18 @@ mod tests {
             Format::QueueLog
         );
         assert_eq!(Format::detect(b""), Format::QueueLog);
+    }
+
+    #[test]
+    fn sniffing_does_not_consume() {
+        let mut r = &b"{\"ts\":1}\n"[..];
+        assert_eq!(
+            sniff_format(&mut r, FormatChoice::Auto).unwrap(),
+            Format::Jsonl
+        );
+        assert_eq!(r.len(), 9);
+        let fixed = FormatChoice::Fixed(Format::QueueLog);
+        assert_eq!(sniff_format(&mut r, fixed).unwrap(), Format::QueueLog);
     }
 
     #[test]
