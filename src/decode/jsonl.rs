@@ -3,6 +3,12 @@
 //! Parsed with serde_json into a borrowed intermediate (`Raw`) whose string fields
 //! point into the line when they have no escapes, then validated by hand so that
 //! each problem maps to one [`RejectReason`].
+//!
+//! Leniencies, deliberate: `agent` on `contact_hold/unhold/transferred/ended` is read by
+//! no one (the model keys those by contact and answered queue), so it is not required;
+//! `queue` is passed through when present. An empty optional string counts as absent,
+//! `null` as absent. A repeated key: the last value wins. `exited.reason` also accepts
+//! the model's `withdraw` and `other`.
 
 use std::borrow::Cow;
 use std::fmt;
