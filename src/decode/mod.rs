@@ -453,6 +453,27 @@ mod tests {
     }
 
     #[test]
+    fn lines_over_one_mib_are_rejected_as_too_long() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"{\"ts\":1795856401250,\"type\":\"contact_ended\",\"contact\":\"");
+        input.resize(DEFAULT_MAX_LINE_LEN + 10, b'x');
+        input.extend_from_slice(
+            b"\"}\n{\"ts\":1795856401250,\"type\":\"contact_ended\",\"contact\":\"c\"}\n",
+        );
+        let mut stats = DecodeStats::new("test");
+        let mut n = 0;
+        decode_reader(
+            std::io::BufReader::new(&input[..]),
+            &JsonlDecoder::new(),
+            &mut stats,
+            |_| n += 1,
+        )
+        .unwrap();
+        assert_eq!((stats.lines(), stats.events(), n), (2, 1, 1));
+        assert_eq!(stats.rejected_for(RejectReason::TooLong), 1);
+    }
+
+    #[test]
     fn stats_account_for_every_line() {
         let input = b"1675555753|c1|q|NONE|ENTERQUEUE||200|1\n\n1|x\n1675555753|c1|q|NONE|FULL|\r\n1675555753|NONE|NONE|NONE|CONFIGRELOAD|";
         let mut stats = DecodeStats::new("test");
