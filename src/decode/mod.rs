@@ -39,6 +39,7 @@ impl Format {
     /// Guesses the format from the start of the input: the first non-blank line
     /// starting with `{` means JSON lines, anything else `queue_log`.
     pub fn detect(sample: &[u8]) -> Format {
+        let sample = sample.strip_prefix(lines::UTF8_BOM).unwrap_or(sample);
         for line in sample.split(|&b| b == b'\n') {
             match line.iter().find(|b| !b.is_ascii_whitespace()) {
                 None => continue,
@@ -401,6 +402,7 @@ mod tests {
             Format::QueueLog
         );
         assert_eq!(Format::detect(b""), Format::QueueLog);
+        assert_eq!(Format::detect(b"\xEF\xBB\xBF{\"v\":1}"), Format::Jsonl);
     }
 
     #[test]
