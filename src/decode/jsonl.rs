@@ -1,8 +1,14 @@
 //! JSON lines, schema v1 (interfaces.md §2): one object per line.
 //!
-//! Parsed with serde_json into a borrowed intermediate ([`Raw`]) whose string fields
+//! Parsed with serde_json into a borrowed intermediate (`Raw`) whose string fields
 //! point into the line when they have no escapes, then validated by hand so that
 //! each problem maps to one [`RejectReason`].
+//!
+//! Leniencies, deliberate: `agent` on `contact_hold/unhold/transferred/ended` is read by
+//! no one (the model keys those by contact and answered queue), so it is not required;
+//! `queue` is passed through when present. An empty optional string counts as absent,
+//! `null` as absent. A repeated key: the last value wins. `exited.reason` also accepts
+//! the model's `withdraw` and `other`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -113,38 +119,106 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
     }
 }
 
-/// The v1 fields we read; unknown fields are skipped by serde.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// The v1 fields we read; unknown fields are skipped.
+#[derive(Debug, Default)]
 struct Raw<'a> {
-    #[serde(borrow)]
     v: Field<'a>,
-    #[serde(borrow)]
     ts: Field<'a>,
-    #[serde(borrow)]
     id: Field<'a>,
-    #[serde(borrow, rename = "type")]
     kind: Field<'a>,
-    #[serde(borrow)]
     contact: Field<'a>,
-    #[serde(borrow)]
     queue: Field<'a>,
-    #[serde(borrow)]
     channel: Field<'a>,
-    #[serde(borrow)]
     agent: Field<'a>,
-    #[serde(borrow)]
     reason: Field<'a>,
-    #[serde(borrow)]
     to: Field<'a>,
-    #[serde(borrow)]
     state: Field<'a>,
-    #[serde(borrow)]
     team: Field<'a>,
-    #[serde(borrow)]
     queues: Field<'a>,
-    #[serde(borrow)]
     name: Field<'a>,
+}
+
+/// The keys of [`Raw`] (matched without allocating; anything else is `Other`).
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Key {
+    V,
+    Ts,
+    Id,
+    #[serde(rename = "type")]
+    Kind,
+    Contact,
+    Queue,
+    Channel,
+    Agent,
+    Reason,
+    To,
+    State,
+    Team,
+    Queues,
+    Name,
+    #[serde(other)]
+    Other,
+}
+
+/// Fills a [`Raw`] in place from a JSON object (no large moves per line, which the
+/// derived `Deserialize` showed in profiles). A repeated key: the last one wins.
+struct RawSeed<'r, 'a>(&'r mut Raw<'a>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for RawSeed<'_, 'a> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for RawSeed<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let raw = self.0;
+        while let Some(key) = map.next_key::<Key>()? {
+            let slot = match key {
+                Key::V => &mut raw.v,
+                Key::Ts => &mut raw.ts,
+                Key::Id => &mut raw.id,
+                Key::Kind => &mut raw.kind,
+                Key::Contact => &mut raw.contact,
+                Key::Queue => &mut raw.queue,
+                Key::Channel => &mut raw.channel,
+                Key::Agent => &mut raw.agent,
+                Key::Reason => &mut raw.reason,
+                Key::To => &mut raw.to,
+                Key::State => &mut raw.state,
+                Key::Team => &mut raw.team,
+                Key::Queues => &mut raw.queues,
+                Key::Name => &mut raw.name,
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = map.next_value()?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_raw<'a>(text: &'a str, raw: &mut Raw<'a>) -> Result<(), RejectReason> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let classify = |e: serde_json::Error| {
+        if e.is_eof() {
+            RejectReason::Truncated
+        } else {
+            RejectReason::BadJson
+        }
+    };
+    de::DeserializeSeed::deserialize(RawSeed(raw), &mut de).map_err(classify)?;
+    de.end().map_err(classify)
 }
 
 fn decode_line(line: &[u8]) -> Result<Decoded, RejectReason> {
@@ -152,18 +226,8 @@ fn decode_line(line: &[u8]) -> Result<Decoded, RejectReason> {
         return Ok(Decoded::Ignored);
     }
     let text = std::str::from_utf8(line).map_err(|_| RejectReason::NotUtf8)?;
-    // serde's derived struct visitor also accepts arrays (positional fields): only
-    // objects are v1 events.
-    if !text.trim_start().starts_with('{') {
-        return Err(RejectReason::BadJson);
-    }
-    let raw: Raw<'_> = serde_json::from_str(text).map_err(|e| {
-        if e.is_eof() {
-            RejectReason::Truncated
-        } else {
-            RejectReason::BadJson
-        }
-    })?;
+    let mut raw = Raw::default();
+    parse_raw(text, &mut raw)?;
     match raw.v {
         Field::Absent | Field::Int(1) => {}
         _ => return Err(RejectReason::BadVersion),

@@ -70,7 +70,7 @@ impl<R: BufRead> LineReader<R> {
             self.line_no += 1;
             let available = fill_buf(&mut self.inner)?;
             let line = available.get(..i).unwrap_or_default();
-            return Ok(Some((self.line_no, Line::Ok(strip_cr(line)))));
+            return Ok(Some((self.line_no, Line::Ok(clean(self.line_no, line)))));
         }
         // Slow path: the line straddles refills (or is too long).
         self.buf.clear();
@@ -101,7 +101,10 @@ impl<R: BufRead> LineReader<R> {
         if too_long {
             return Ok(Some((self.line_no, Line::TooLong)));
         }
-        Ok(Some((self.line_no, Line::Ok(strip_cr(&self.buf)))))
+        Ok(Some((
+            self.line_no,
+            Line::Ok(clean(self.line_no, &self.buf)),
+        )))
     }
 }
 
@@ -115,6 +118,20 @@ fn fill_buf<R: BufRead>(r: &mut R) -> io::Result<&[u8]> {
     }
     r.fill_buf()
 }
+
+/// Removes a trailing `\r`, and a UTF-8 byte-order mark at the start of line 1
+/// (Windows tools write one; it is not part of the data).
+fn clean(line_no: u64, line: &[u8]) -> &[u8] {
+    let line = if line_no == 1 {
+        line.strip_prefix(UTF8_BOM).unwrap_or(line)
+    } else {
+        line
+    };
+    strip_cr(line)
+}
+
+/// The UTF-8 byte-order mark.
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn strip_cr(line: &[u8]) -> &[u8] {
     match line.split_last() {
@@ -150,6 +167,12 @@ mod tests {
     fn handles_crlf_and_missing_final_newline() {
         let got = collect(LineReader::new(&b"a\r\nb\n\nc"[..]));
         assert_eq!(got, vec![(1, s("a")), (2, s("b")), (3, s("")), (4, s("c"))]);
+    }
+
+    #[test]
+    fn strips_a_leading_bom_only() {
+        let got = collect(LineReader::new(&b"\xEF\xBB\xBFa\n\xEF\xBB\xBFb"[..]));
+        assert_eq!(got, vec![(1, s("a")), (2, Some(b"\xEF\xBB\xBFb".to_vec()))]);
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl Format {
     /// Guesses the format from the start of the input: the first non-blank line
     /// starting with `{` means JSON lines, anything else `queue_log`.
     pub fn detect(sample: &[u8]) -> Format {
+        let sample = sample.strip_prefix(lines::UTF8_BOM).unwrap_or(sample);
         for line in sample.split(|&b| b == b'\n') {
             match line.iter().find(|b| !b.is_ascii_whitespace()) {
                 None => continue,
@@ -81,6 +82,15 @@ impl FormatChoice {
             FormatChoice::Auto => Format::detect(sample),
             FormatChoice::Fixed(f) => f,
         }
+    }
+}
+
+/// Resolves `choice` from the start of `reader` without consuming anything (the sample
+/// is whatever the reader has buffered, 8 KiB for a default `BufReader`).
+pub fn sniff_format<R: BufRead>(reader: &mut R, choice: FormatChoice) -> io::Result<Format> {
+    match choice {
+        FormatChoice::Fixed(f) => Ok(f),
+        FormatChoice::Auto => Ok(Format::detect(reader.fill_buf()?)),
     }
 }
 
@@ -225,6 +235,13 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Distinct unknown type/verb names counted by name; further names count as
+/// [`UNKNOWN_OTHER`], so that hostile input cannot grow memory or metric labels.
+pub const MAX_UNKNOWN_NAMES: usize = 64;
+
+/// The name under which unknown types/verbs beyond [`MAX_UNKNOWN_NAMES`] are counted.
+pub const UNKNOWN_OTHER: &str = "_other";
+
 /// Per-source decode counters; the first occurrence of each reject reason and each
 /// unknown name is logged once (`warn`), later ones only counted.
 #[derive(Debug, Clone, Default)]
@@ -282,6 +299,20 @@ impl DecodeStats {
         self.unknown_total += 1;
         if let Some(n) = self.unknown.get_mut(name) {
             *n += 1;
+        } else if self.unknown.len() >= MAX_UNKNOWN_NAMES {
+            // Bounded cardinality (metric labels, memory, log lines) whatever the input.
+            let other = self
+                .unknown
+                .entry(Name::const_new(UNKNOWN_OTHER))
+                .or_insert(0);
+            if *other == 0 {
+                tracing::warn!(
+                    source = %self.source,
+                    line = line_no,
+                    "more than {MAX_UNKNOWN_NAMES} distinct unknown types or verbs: further ones are counted as `{UNKNOWN_OTHER}`"
+                );
+            }
+            *other += 1;
         } else {
             tracing::warn!(
                 source = %self.source,
@@ -313,7 +344,8 @@ impl DecodeStats {
         self.unknown_total
     }
 
-    /// Lines with an unknown type or verb, by name.
+    /// Lines with an unknown type or verb, by name (at most [`MAX_UNKNOWN_NAMES`] names
+    /// plus [`UNKNOWN_OTHER`]).
     pub fn unknown_by_name(&self) -> &FxHashMap<Name, u64> {
         &self.unknown
     }
@@ -370,6 +402,19 @@ mod tests {
             Format::QueueLog
         );
         assert_eq!(Format::detect(b""), Format::QueueLog);
+        assert_eq!(Format::detect(b"\xEF\xBB\xBF{\"v\":1}"), Format::Jsonl);
+    }
+
+    #[test]
+    fn sniffing_does_not_consume() {
+        let mut r = &b"{\"ts\":1}\n"[..];
+        assert_eq!(
+            sniff_format(&mut r, FormatChoice::Auto).unwrap(),
+            Format::Jsonl
+        );
+        assert_eq!(r.len(), 9);
+        let fixed = FormatChoice::Fixed(Format::QueueLog);
+        assert_eq!(sniff_format(&mut r, fixed).unwrap(), Format::QueueLog);
     }
 
     #[test]
@@ -393,6 +438,41 @@ mod tests {
         assert!(names.iter().all(|n| n
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')));
+    }
+
+    #[test]
+    fn unknown_names_are_bounded() {
+        let mut stats = DecodeStats::new("test");
+        for i in 0..(MAX_UNKNOWN_NAMES + 10) {
+            let name = Name::from(format!("T{i}"));
+            stats.record(1, &Decoded::Unknown(name.clone()));
+            stats.record(2, &Decoded::Unknown(name));
+        }
+        assert_eq!(stats.unknown(), 2 * (MAX_UNKNOWN_NAMES as u64 + 10));
+        assert_eq!(stats.unknown_by_name().len(), MAX_UNKNOWN_NAMES + 1);
+        assert_eq!(stats.unknown_by_name().get(UNKNOWN_OTHER), Some(&20));
+        assert_eq!(stats.unknown_by_name().get("T0"), Some(&2));
+    }
+
+    #[test]
+    fn lines_over_one_mib_are_rejected_as_too_long() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"{\"ts\":1795856401250,\"type\":\"contact_ended\",\"contact\":\"");
+        input.resize(DEFAULT_MAX_LINE_LEN + 10, b'x');
+        input.extend_from_slice(
+            b"\"}\n{\"ts\":1795856401250,\"type\":\"contact_ended\",\"contact\":\"c\"}\n",
+        );
+        let mut stats = DecodeStats::new("test");
+        let mut n = 0;
+        decode_reader(
+            std::io::BufReader::new(&input[..]),
+            &JsonlDecoder::new(),
+            &mut stats,
+            |_| n += 1,
+        )
+        .unwrap();
+        assert_eq!((stats.lines(), stats.events(), n), (2, 1, 1));
+        assert_eq!(stats.rejected_for(RejectReason::TooLong), 1);
     }
 
     #[test]

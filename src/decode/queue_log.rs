@@ -123,7 +123,10 @@ fn secs(s: &str) -> Result<Option<Millis>, RejectReason> {
     v.checked_mul(1000).map(Some).ok_or(RejectReason::BadField)
 }
 
-/// Checks that a field which is documented as a number is one, when present.
+/// Checks that a field documented as a number is one, when present. Used only on
+/// fields *before* a value we read, to make sure the line has the shape we expect
+/// (a shifted variant would otherwise give a wrong wait or talk); numbers we do not
+/// depend on are not checked, so a vendor quirk there cannot lose an event.
 fn check_number(s: &str) -> Result<(), RejectReason> {
     secs(s).map(|_| ())
 }
@@ -219,12 +222,22 @@ fn agent_state(agent: &str, state: AgentStatus, reason: &str) -> Result<EventBod
     })))
 }
 
-fn exited(f: &Fields<'_>, reason: ExitReason, wait: &str) -> Result<EventBody, RejectReason> {
+/// An exit; `wait` is the data index of the wait, and the numeric fields between
+/// `first_number` and it are checked.
+fn exited(
+    f: &Fields<'_>,
+    reason: ExitReason,
+    first_number: usize,
+    wait: usize,
+) -> Result<EventBody, RejectReason> {
+    for i in first_number..wait {
+        check_number(f.data(i))?;
+    }
     Ok(EventBody::ContactExited {
         contact: req_name(f.get(1))?,
         queue: req_name(f.get(2))?,
         reason,
-        wait_ms: secs(wait)?,
+        wait_ms: secs(f.data(wait))?,
     })
 }
 
@@ -247,14 +260,11 @@ fn target(exten: &str, context: &str) -> Option<Name> {
 fn body(verb: &str, f: &Fields<'_>) -> Result<Option<EventBody>, RejectReason> {
     let (callid, queue, agent) = (f.get(1), f.get(2), f.get(3));
     let body = match verb {
-        "ENTERQUEUE" => {
-            check_number(f.data(3))?;
-            EventBody::ContactQueued {
-                contact: req_name(callid)?,
-                queue: req_name(queue)?,
-                channel: Channel::Voice,
-            }
-        }
+        "ENTERQUEUE" => EventBody::ContactQueued {
+            contact: req_name(callid)?,
+            queue: req_name(queue)?,
+            channel: Channel::Voice,
+        },
         "CONNECT" => EventBody::ContactAnswered {
             contact: req_name(callid)?,
             queue: req_name(queue)?,
@@ -278,11 +288,17 @@ fn body(verb: &str, f: &Fields<'_>) -> Result<Option<EventBody>, RejectReason> {
                 wait_ms: secs(f.data(3))?,
             }
         }
-        "EXITEMPTY" => exited(f, ExitReason::NoAgents, f.data(3))?,
-        "EXITWITHTIMEOUT" => exited(f, ExitReason::Timeout, f.data(3))?,
-        "EXITWITHKEY" => exited(f, ExitReason::ExitKey, f.data(4))?,
-        "WITHDRAW" => exited(f, ExitReason::Withdraw, f.data(3))?,
-        "SYSCOMPAT" => exited(f, ExitReason::Other, "")?,
+        "EXITEMPTY" => exited(f, ExitReason::NoAgents, 1, 3)?,
+        "EXITWITHTIMEOUT" => exited(f, ExitReason::Timeout, 1, 3)?,
+        // data1 is the key pressed (`*`, `#`, a digit): not a number to check.
+        "EXITWITHKEY" => exited(f, ExitReason::ExitKey, 2, 4)?,
+        "WITHDRAW" => exited(f, ExitReason::Withdraw, 1, 3)?,
+        "SYSCOMPAT" => EventBody::ContactExited {
+            contact: req_name(callid)?,
+            queue: req_name(queue)?,
+            reason: ExitReason::Other,
+            wait_ms: None,
+        },
         "BLINDTRANSFER" | "TRANSFER" => {
             check_number(f.data(3))?;
             EventBody::ContactTransferred {
@@ -304,21 +320,16 @@ fn body(verb: &str, f: &Fields<'_>) -> Result<Option<EventBody>, RejectReason> {
                 talk_ms: secs(f.data(4 + shift))?,
             }
         }
-        "RINGNOANSWER" => {
-            check_number(f.data(1))?;
-            EventBody::RingNoAnswer {
-                agent: req_name(agent)?,
-                queue: req_name(queue)?,
-            }
-        }
+        // data1 is the ring time in ms: not used.
+        "RINGNOANSWER" => EventBody::RingNoAnswer {
+            agent: req_name(agent)?,
+            queue: req_name(queue)?,
+        },
         "PAUSE" | "PAUSEALL" => agent_state(agent, AgentStatus::Aux, f.data(1))?,
         "UNPAUSE" | "UNPAUSEALL" | "AGENTLOGIN" | "AGENTCALLBACKLOGIN" => {
             agent_state(agent, AgentStatus::Available, "")?
         }
-        "AGENTLOGOFF" => {
-            check_number(f.data(2))?;
-            agent_state(agent, AgentStatus::LoggedOut, "")?
-        }
+        "AGENTLOGOFF" => agent_state(agent, AgentStatus::LoggedOut, "")?,
         "AGENTCALLBACKLOGOFF" => {
             check_number(f.data(2))?;
             agent_state(agent, AgentStatus::LoggedOut, f.data(3))?
@@ -729,9 +740,22 @@ mod tests {
             RejectReason::BadField
         );
         assert_eq!(
-            rej(b"1675555753|c1|q|A|RINGNOANSWER|soon"),
+            rej(b"1675555753|c1|q|NONE|EXITWITHTIMEOUT|one|2|300"),
             RejectReason::BadField
         );
+        assert_eq!(
+            rej(b"1675555753|c1|q|NONE|EXITWITHKEY|*|x|1|5"),
+            RejectReason::BadField
+        );
+        assert_eq!(
+            rej(b"1675555753|c1|q|A|COMPLETECALLER|x|5|1"),
+            RejectReason::BadField
+        );
+        // Numbers we do not use are not checked.
+        assert!(matches!(
+            QueueLogDecoder::new().decode(b"1675555753|c1|q|A|RINGNOANSWER|soon"),
+            Decoded::Event(_)
+        ));
         assert_eq!(
             rej(b"yesterday|c1|q|NONE|ENTERQUEUE||1|1"),
             RejectReason::BadTimestamp
