@@ -5,7 +5,7 @@ use super::UsageError;
 use ccpulse::config::{parse_duration, Config};
 use ccpulse::decode::FormatChoice;
 use ccpulse::kpi::SlPreset;
-use ccpulse::replay::{replay, Input};
+use ccpulse::replay::{decode_only, replay, Input};
 use ccpulse::report::OutputFormat;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -41,6 +41,9 @@ pub struct ReplayArgs {
     /// Allowed lateness of out-of-order events (e.g. 2s); overrides the config.
     #[arg(long)]
     pub allowed_lateness: Option<String>,
+    /// Only decode (no engine, no report): prints the input counts. For benchmarks.
+    #[arg(long, hide = true)]
+    pub decode_only: bool,
     /// Report format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
@@ -112,6 +115,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
             label,
             reader: open(path)?,
         });
+    }
+    if args.decode_only {
+        let counts = decode_only(inputs, choice)?;
+        println!("{}", serde_json::to_string(&counts)?);
+        return Ok(());
     }
     let report = replay(inputs, &cfg, choice)?;
     let stdout = io::stdout();

@@ -19,8 +19,12 @@ pub trait Aggregate: Default {
     fn apply_counts(&mut self, o: &Self::Obs) {
         self.apply(o);
     }
-    /// Adds the histograms of a closed interval inside this span.
-    fn absorb_histograms(&mut self, _interval: &Self) {}
+    /// Folds an observation in keeping raw values instead of histograms (intervals).
+    fn apply_sampled(&mut self, o: &Self::Obs) {
+        self.apply(o);
+    }
+    /// Adds the histograms / samples of a closed span inside this one.
+    fn absorb_histograms(&mut self, _inner: &Self) {}
     /// The compact row kept for a closed interval.
     fn to_row(&mut self) -> Self::Row;
     /// True when the span saw anything worth a report row.
@@ -80,7 +84,33 @@ pub enum QueueObs {
     Orphaned,
 }
 
-/// Counters plus wait/handle histograms of a queue over a span.
+/// Raw values of one interval: few per queue and interval, so exact percentiles are
+/// cheap at close, and the day's histogram takes them without walking buckets.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    /// Waits of answered contacts (ms).
+    pub wait: Vec<u64>,
+    /// Waits of abandoned (not short) contacts (ms).
+    pub abandon_wait: Vec<u64>,
+    /// Handle times (ms).
+    pub handle: Vec<u64>,
+}
+
+/// Nearest-rank quantiles (ascending `qs`) of raw ms values, in seconds.
+fn exact_quantiles<const N: usize>(values: &mut [u64], qs: [f64; N]) -> [Option<f64>; N] {
+    if values.is_empty() {
+        return [None; N];
+    }
+    values.sort_unstable();
+    let n = values.len();
+    qs.map(|q| {
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        values.get(rank - 1).map(|v| *v as f64 / 1000.0)
+    })
+}
+
+/// Counters plus wait/handle distributions of a queue over a span: HdrHistograms for
+/// days, totals and rolling windows; raw samples for intervals.
 #[derive(Debug, Clone, Default)]
 pub struct QueueAgg {
     /// The counters.
@@ -91,25 +121,38 @@ pub struct QueueAgg {
     pub abandon_wait: SlidingHist,
     /// Handle times.
     pub handle: SlidingHist,
+    /// Raw values (interval spans only).
+    pub samples: Samples,
 }
 
+const QS: [f64; 3] = [0.5, 0.9, 0.99];
+
 impl QueueAgg {
-    /// Percentiles of the span (applies pending rolling removals).
+    /// Percentiles of the span (applies pending rolling removals first).
     pub fn percentiles(&mut self) -> Percentiles {
-        let w = self.wait.current();
-        let (wait_p50_seconds, wait_p90_seconds, wait_p99_seconds) = (
-            w.quantile_secs(0.5),
-            w.quantile_secs(0.9),
-            w.quantile_secs(0.99),
-        );
-        let h = self.handle.current();
+        self.wait.current();
+        self.handle.current();
+        self.settled_percentiles()
+    }
+
+    /// Percentiles of a span with no pending removals: exact from samples when the
+    /// span keeps them, else from the histograms (2 significant figures).
+    pub fn settled_percentiles(&self) -> Percentiles {
+        let (w, h) = if self.wait.added().is_empty() && self.handle.added().is_empty() {
+            (
+                exact_quantiles(&mut self.samples.wait.clone(), QS),
+                exact_quantiles(&mut self.samples.handle.clone(), QS),
+            )
+        } else {
+            (self.wait.added().quantiles_secs(QS), self.handle.added().quantiles_secs(QS))
+        };
         Percentiles {
-            wait_p50_seconds,
-            wait_p90_seconds,
-            wait_p99_seconds,
-            handle_p50_seconds: h.quantile_secs(0.5),
-            handle_p90_seconds: h.quantile_secs(0.9),
-            handle_p99_seconds: h.quantile_secs(0.99),
+            wait_p50_seconds: w[0],
+            wait_p90_seconds: w[1],
+            wait_p99_seconds: w[2],
+            handle_p50_seconds: h[0],
+            handle_p90_seconds: h[1],
+            handle_p99_seconds: h[2],
         }
     }
 
@@ -117,22 +160,13 @@ impl QueueAgg {
         self.fold_counts(o, sign);
         match *o {
             QueueObs::Answered { wait_ms, .. } => sign.hist(&mut self.wait, wait_ms),
-            QueueObs::Abandoned { wait_ms, short: false, .. } => sign.hist(&mut self.abandon_wait, wait_ms),
+            QueueObs::Abandoned {
+                wait_ms,
+                short: false,
+                ..
+            } => sign.hist(&mut self.abandon_wait, wait_ms),
             QueueObs::Handled { handle_ms, .. } => sign.hist(&mut self.handle, handle_ms),
             _ => {}
-        }
-    }
-
-    /// Percentiles of a span with no pending removals (intervals, days, totals).
-    pub fn settled_percentiles(&self) -> Percentiles {
-        let (w, h) = (self.wait.added(), self.handle.added());
-        Percentiles {
-            wait_p50_seconds: w.quantile_secs(0.5),
-            wait_p90_seconds: w.quantile_secs(0.9),
-            wait_p99_seconds: w.quantile_secs(0.99),
-            handle_p50_seconds: h.quantile_secs(0.5),
-            handle_p90_seconds: h.quantile_secs(0.9),
-            handle_p99_seconds: h.quantile_secs(0.99),
         }
     }
 
@@ -213,10 +247,27 @@ impl Aggregate for QueueAgg {
     fn apply_counts(&mut self, o: &QueueObs) {
         self.fold_counts(o, Sign::Add);
     }
-    fn absorb_histograms(&mut self, interval: &Self) {
-        self.wait.merge(interval.wait.added());
-        self.abandon_wait.merge(interval.abandon_wait.added());
-        self.handle.merge(interval.handle.added());
+    fn apply_sampled(&mut self, o: &QueueObs) {
+        self.fold_counts(o, Sign::Add);
+        match *o {
+            QueueObs::Answered { wait_ms, .. } => self.samples.wait.push(wait_ms),
+            QueueObs::Abandoned {
+                wait_ms,
+                short: false,
+                ..
+            } => self.samples.abandon_wait.push(wait_ms),
+            QueueObs::Handled { handle_ms, .. } => self.samples.handle.push(handle_ms),
+            _ => {}
+        }
+    }
+    fn absorb_histograms(&mut self, inner: &Self) {
+        self.wait.merge(inner.wait.added());
+        self.abandon_wait.merge(inner.abandon_wait.added());
+        self.handle.merge(inner.handle.added());
+        let s = &inner.samples;
+        s.wait.iter().for_each(|v| self.wait.record(*v));
+        s.abandon_wait.iter().for_each(|v| self.abandon_wait.record(*v));
+        s.handle.iter().for_each(|v| self.handle.record(*v));
     }
     fn to_row(&mut self) -> Self::Row {
         let p = self.percentiles();

@@ -23,8 +23,8 @@ pub struct Span<A> {
 pub struct Timeline<A: Aggregate> {
     /// Everything since the engine started (replay totals; Prometheus counters).
     pub totals: A,
-    days: VecDeque<Span<A>>,
-    intervals: VecDeque<Span<A>>,
+    days: Spans<A>,
+    intervals: Spans<A>,
     /// Closed intervals with activity, oldest first (kept only when reports need them).
     pub closed: Vec<(Millis, A::Row)>,
     keep_closed: bool,
@@ -37,8 +37,8 @@ impl<A: Aggregate> Timeline<A> {
     pub fn new(keep_closed: bool, rolling: Option<Rolling<A>>) -> Self {
         Timeline {
             totals: A::default(),
-            days: VecDeque::new(),
-            intervals: VecDeque::new(),
+            days: Spans::default(),
+            intervals: Spans::default(),
             closed: Vec::new(),
             keep_closed,
             rolling,
@@ -48,12 +48,13 @@ impl<A: Aggregate> Timeline<A> {
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
         self.totals.apply_counts(&o);
-        let day = span_for(&mut self.days, t, || cal.day(t));
+        let day = self.days.get_or_create(t, || cal.day(t));
         day.agg.apply_counts(&o);
         let (ds, de) = (day.start, day.end);
-        span_for(&mut self.intervals, t, || cal.interval(t, (ds, de)))
+        self.intervals
+            .get_or_create(t, || cal.interval(t, (ds, de)))
             .agg
-            .apply(&o);
+            .apply_sampled(&o);
         if let Some(r) = self.rolling.as_mut() {
             r.record(t, o);
         }
@@ -61,19 +62,16 @@ impl<A: Aggregate> Timeline<A> {
 
     /// Closes days and intervals that end at or before `cutoff`.
     pub fn close_before(&mut self, cutoff: Millis) {
-        while self.intervals.front().is_some_and(|s| s.end <= cutoff) {
-            if let Some(mut s) = self.intervals.pop_front() {
-                self.totals.absorb_histograms(&s.agg);
-                if let Some(day) = self.days.iter_mut().find(|d| d.start <= s.start && s.start < d.end) {
-                    day.agg.absorb_histograms(&s.agg);
-                }
-                if self.keep_closed && s.agg.has_activity() {
-                    self.closed.push((s.start, s.agg.to_row()));
-                }
+        while let Some(mut s) = self.intervals.pop_ended(cutoff) {
+            if let Some(day) = self.days.find_mut(s.start) {
+                day.agg.absorb_histograms(&s.agg);
+            }
+            if self.keep_closed && s.agg.has_activity() {
+                self.closed.push((s.start, s.agg.to_row()));
             }
         }
-        while self.days.front().is_some_and(|s| s.end <= cutoff) {
-            self.days.pop_front();
+        while let Some(day) = self.days.pop_ended(cutoff) {
+            self.totals.absorb_histograms(&day.agg);
         }
         if let Some(r) = self.rolling.as_mut() {
             r.advance(cutoff);
@@ -86,9 +84,13 @@ impl<A: Aggregate> Timeline<A> {
     where
         A: Clone,
     {
-        let day = self.days.iter().find(|s| s.start <= t && t < s.end)?;
+        let day = self.days.find(t)?;
         let mut view = day.agg.clone();
-        for iv in self.intervals.iter().filter(|i| day.start <= i.start && i.start < day.end) {
+        for iv in self
+            .intervals
+            .iter()
+            .filter(|i| day.start <= i.start && i.start < day.end)
+        {
             view.absorb_histograms(&iv.agg);
         }
         Some(view)
@@ -96,39 +98,113 @@ impl<A: Aggregate> Timeline<A> {
 
     /// The open span of the day containing `t`, if anything was counted in it.
     pub fn day_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
-        self.days.iter_mut().find(|s| s.start <= t && t < s.end)
+        self.days.find_mut(t)
     }
 
     /// The open interval containing `t`, if anything was counted in it.
     pub fn interval_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
-        self.intervals
-            .iter_mut()
-            .find(|s| s.start <= t && t < s.end)
+        self.intervals.find_mut(t)
     }
 }
 
-fn span_for<A: Aggregate>(
-    spans: &mut VecDeque<Span<A>>,
-    t: Millis,
-    bounds: impl FnOnce() -> (Millis, Millis),
-) -> &mut Span<A> {
-    // Spans are few (one or two open) and `t` is almost always in the newest.
-    let pos = spans.iter().rposition(|s| s.start <= t && t < s.end);
-    let idx = match pos {
-        Some(i) => i,
-        None => {
-            let (start, end) = bounds();
-            let at = spans.partition_point(|s| s.start < start);
-            spans.insert(
-                at,
-                Span {
-                    start,
-                    end,
-                    agg: A::default(),
-                },
-            );
-            at
+/// The open spans of one kind (days or intervals): almost always one, two around a
+/// boundary while records within the grace can still reach the older one. The newest
+/// is kept inline so the hot path touches no other allocation.
+#[derive(Debug)]
+struct Spans<A> {
+    cur: Option<Span<A>>,
+    older: VecDeque<Span<A>>,
+}
+
+impl<A> Default for Spans<A> {
+    fn default() -> Self {
+        Spans {
+            cur: None,
+            older: VecDeque::new(),
         }
-    };
-    &mut spans[idx]
+    }
+}
+
+impl<A: Default> Spans<A> {
+    fn get_or_create(&mut self, t: Millis, bounds: impl FnOnce() -> (Millis, Millis)) -> &mut Span<A> {
+        let contains = |s: &Span<A>| s.start <= t && t < s.end;
+        let in_older = || self.older.iter().position(contains);
+        let loc = if self.cur.as_ref().is_some_and(contains) {
+            None
+        } else {
+            Some(match in_older() {
+                Some(i) => i,
+                None => self.insert(bounds()),
+            })
+        };
+        match loc {
+            Some(i) if i < self.older.len() => &mut self.older[i],
+            _ => self.cur.get_or_insert_with(|| Span {
+                start: t,
+                end: t + 1,
+                agg: A::default(),
+            }),
+        }
+    }
+
+    /// Inserts a new span; returns its index in `older`, or `usize::MAX` when it is `cur`.
+    fn insert(&mut self, (start, end): (Millis, Millis)) -> usize {
+        let span = Span {
+            start,
+            end,
+            agg: A::default(),
+        };
+        match self.cur.take() {
+            Some(cur) if cur.start > start => {
+                let at = self.older.partition_point(|s| s.start < start);
+                self.older.insert(at, span);
+                self.cur = Some(cur);
+                at
+            }
+            prev => {
+                if let Some(p) = prev {
+                    self.older.push_back(p);
+                }
+                self.cur = Some(span);
+                usize::MAX
+            }
+        }
+    }
+
+    fn find(&self, t: Millis) -> Option<&Span<A>> {
+        self.iter().find(|s| s.start <= t && t < s.end)
+    }
+
+    fn find_mut(&mut self, t: Millis) -> Option<&mut Span<A>> {
+        self.older
+            .iter_mut()
+            .chain(self.cur.as_mut())
+            .find(|s| s.start <= t && t < s.end)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Span<A>> {
+        self.older.iter().chain(self.cur.as_ref())
+    }
+
+    /// Removes and returns the oldest span ending at or before `cutoff`.
+    fn pop_ended(&mut self, cutoff: Millis) -> Option<Span<A>> {
+        if self.older.front().is_some_and(|s| s.end <= cutoff) {
+            return self.older.pop_front();
+        }
+        if self.older.is_empty() && self.cur.as_ref().is_some_and(|s| s.end <= cutoff) {
+            return self.cur.take();
+        }
+        None
+    }
+
+    fn len(&self) -> usize {
+        self.older.len() + usize::from(self.cur.is_some())
+    }
+}
+
+impl<A: Aggregate> Timeline<A> {
+    /// Debug: open spans.
+    pub fn open_spans(&self) -> (usize, usize) {
+        (self.days.len(), self.intervals.len())
+    }
 }
