@@ -32,12 +32,29 @@ pub struct Input {
     pub reader: Box<dyn BufRead>,
 }
 
-/// Replays `inputs` in order through one engine and builds the report.
+/// A finished replay: the engine and the input accounting; [`Replayed::report`] views it.
+pub struct Replayed {
+    /// The engine, settled at the end of input.
+    pub engine: Engine,
+    /// Decoder counts (the engine adds its own when the report is made).
+    pub input: InputCounts,
+    /// The first event's time.
+    pub first: Option<Millis>,
+}
+
+impl Replayed {
+    /// The report over the whole input.
+    pub fn report(&mut self) -> Report<'_> {
+        Report::new(&mut self.engine, self.input.clone(), self.first)
+    }
+}
+
+/// Replays `inputs` in order through one engine.
 pub fn replay(
     inputs: Vec<Input>,
     cfg: &Config,
     choice: FormatChoice,
-) -> Result<Report, ReplayError> {
+) -> Result<Replayed, ReplayError> {
     let tz = jiff::tz::TimeZone::get(&cfg.timezone).map_err(|e| ConfigError {
         file: "<config>".into(),
         key: "timezone".into(),
@@ -83,7 +100,11 @@ pub fn replay(
         counts.rejected += stats.rejected();
         counts.unknown += stats.unknown();
     }
-    Ok(Report::build(&mut engine, counts, first))
+    Ok(Replayed {
+        engine,
+        input: counts,
+        first,
+    })
 }
 
 /// Decodes `inputs` without the engine (the baseline of the end-to-end benchmark).

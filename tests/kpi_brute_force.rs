@@ -655,7 +655,11 @@ fn check(seed: u64) {
             let next = interval_start(s.tz, s.interval, st + s.interval + 3_600_000 * 2)
                 .min(st + s.interval);
             let exp = brute_states(&[tl], *st, next.max(st + 1), w);
-            assert_eq!(row.state_ms, exp, "agent {name} interval {st}");
+            assert_eq!(
+                AgentCounters::from(row).state_ms,
+                exp,
+                "agent {name} interval {st}"
+            );
         }
     }
 

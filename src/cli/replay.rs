@@ -121,7 +121,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&counts)?);
         return Ok(());
     }
-    let report = replay(inputs, &cfg, choice)?;
+    let mut replayed = replay(inputs, &cfg, choice)?;
+    let report = replayed.report();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     report.write(args.output, &mut out)?;

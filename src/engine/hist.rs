@@ -93,7 +93,11 @@ impl Hist {
             seen += v.count_at_value();
             while k < N && seen >= ranks[k] {
                 let x = v.value_iterated_to();
-                let mid = if x == 0 { 0 } else { self.0.median_equivalent(x) };
+                let mid = if x == 0 {
+                    0
+                } else {
+                    self.0.median_equivalent(x)
+                };
                 out[k] = Some(mid as f64 / 1000.0);
                 k += 1;
             }
@@ -161,7 +165,10 @@ mod tests {
             h.record(v * 37);
         }
         let p90 = h.quantile_secs(0.9).unwrap_or_default();
-        assert_eq!(h.quantiles_secs([0.5, 0.9, 0.99]), [0.5, 0.9, 0.99].map(|q| h.quantile_secs(q)));
+        assert_eq!(
+            h.quantiles_secs([0.5, 0.9, 0.99]),
+            [0.5, 0.9, 0.99].map(|q| h.quantile_secs(q))
+        );
         let exact = 9_000.0 * 37.0 / 1000.0;
         assert!((p90 - exact).abs() / exact < 0.01, "{p90} vs {exact}");
         assert_eq!(Hist::default().quantile_secs(0.5), None);

@@ -16,7 +16,7 @@ mod rolling;
 mod snapshot;
 mod timeline;
 
-pub use agg::{AgentAgg, AgentObs, Aggregate, QueueAgg, QueueObs, SlOutcome};
+pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, SlOutcome};
 pub use calendar::Calendar;
 pub use hist::{Hist, SlidingHist};
 pub use reorder::{Refused, Reorder};

@@ -338,7 +338,8 @@ fn agent_state_time_is_split_at_interval_boundaries() {
     let rows: Vec<_> = e
         .agents()
         .flat_map(|(_, _, tl)| {
-            tl.closed.iter().map(|(st, c)| {
+            tl.closed.iter().map(|(st, r)| {
+                let c = crate::kpi::AgentCounters::from(r);
                 (
                     *st,
                     c.in_state(AgentStatus::Available),

@@ -126,7 +126,11 @@ impl<A> Default for Spans<A> {
 }
 
 impl<A: Default> Spans<A> {
-    fn get_or_create(&mut self, t: Millis, bounds: impl FnOnce() -> (Millis, Millis)) -> &mut Span<A> {
+    fn get_or_create(
+        &mut self,
+        t: Millis,
+        bounds: impl FnOnce() -> (Millis, Millis),
+    ) -> &mut Span<A> {
         let contains = |s: &Span<A>| s.start <= t && t < s.end;
         let in_older = || self.older.iter().position(contains);
         let loc = if self.cur.as_ref().is_some_and(contains) {

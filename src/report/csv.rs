@@ -1,10 +1,11 @@
 //! CSV form of the report: one header line, one row per queue or agent interval.
 
-use super::Report;
+use super::{agent_rows, queue_rows, Report};
+use crate::kpi::{AgentKpis, QueueKpis};
 use serde::Serialize;
 use std::io::Write;
 
-/// The KPI columns of a row, as (name, rendered value) pairs, from its JSON form.
+/// The KPI columns of a row, as rendered values in the order of its fields.
 fn columns<T: Serialize>(row: &T) -> Vec<(String, String)> {
     let Ok(serde_json::Value::Object(map)) = serde_json::to_value(row) else {
         return Vec::new();
@@ -32,12 +33,12 @@ fn field(s: &str) -> String {
 }
 
 /// Writes the CSV: `kind,name,start,` then the union of queue and agent KPI columns.
-pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let qcols: Vec<String> = columns(&crate::kpi::QueueKpis::default())
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    let qcols: Vec<String> = columns(&QueueKpis::default())
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    let acols: Vec<String> = columns(&crate::kpi::AgentKpis::default())
+    let acols: Vec<String> = columns(&AgentKpis::default())
         .into_iter()
         .map(|(k, _)| k)
         .filter(|k| !qcols.contains(k))
@@ -60,14 +61,14 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
         writeln!(out, "{}", line.join(","))
     };
-    for q in &r.queues {
-        for row in &q.intervals {
-            emit("queue", &q.queue, &row.start, columns(&row.kpis))?;
+    for (name, params, tl) in &r.queues {
+        for row in queue_rows(params, tl) {
+            emit("queue", name, &row.start, columns(&row.kpis))?;
         }
     }
-    for a in &r.agents {
-        for row in &a.intervals {
-            emit("agent", &a.agent, &row.start, columns(&row.kpis))?;
+    for (name, targets, tl) in &r.agents {
+        for row in agent_rows(targets, tl) {
+            emit("agent", name, &row.start, columns(&row.kpis))?;
         }
     }
     Ok(())

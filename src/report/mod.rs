@@ -1,20 +1,25 @@
 //! The interval report (`ccpulse replay`, interfaces.md §3): per queue and per agent,
 //! totals over the whole input and one row per interval with activity.
+//!
+//! The report is a *view* over a finished engine: rows are turned into KPIs while
+//! they are written, so a report over weeks of 2,000 agents never exists twice in memory.
 
 mod csv;
 mod table;
 
-use crate::engine::{Aggregate, Engine};
-use crate::kpi::{AgentKpis, QueueKpis};
-use crate::model::{format_rfc3339, Millis};
-use serde::Serialize;
+use crate::config::Targets;
+use crate::engine::{AgentAgg, Aggregate, Engine, QueueAgg, QueueParams, Timeline};
+use crate::kpi::{AgentCounters, AgentKpis, QueueKpis};
+use crate::model::{format_rfc3339, Millis, Name};
+use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
 use std::io::Write;
 
 /// Report schema version.
 pub const REPORT_VERSION: u32 = 1;
 
 /// What was read, and what of it was not counted (and why).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InputCounts {
     /// Lines read.
     pub lines: u64,
@@ -34,62 +39,6 @@ pub struct InputCounts {
     pub orphaned: u64,
 }
 
-/// One interval row: its start and KPIs.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row<K> {
-    /// Interval start (RFC 3339).
-    pub start: String,
-    /// Interval start (epoch ms) for consumers that compute.
-    #[serde(skip)]
-    pub start_ms: Millis,
-    /// The KPIs.
-    #[serde(flatten)]
-    pub kpis: K,
-}
-
-/// A queue's totals and interval rows.
-#[derive(Debug, Clone, Serialize)]
-pub struct QueueReport {
-    /// Queue name.
-    pub queue: String,
-    /// Over the whole input.
-    pub totals: QueueKpis,
-    /// Intervals with activity, in time order.
-    pub intervals: Vec<Row<QueueKpis>>,
-}
-
-/// An agent's totals and interval rows.
-#[derive(Debug, Clone, Serialize)]
-pub struct AgentReport {
-    /// Agent id.
-    pub agent: String,
-    /// Over the whole input.
-    pub totals: AgentKpis,
-    /// Intervals with activity, in time order.
-    pub intervals: Vec<Row<AgentKpis>>,
-}
-
-/// The whole report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// Schema version (1).
-    pub version: u32,
-    /// Interval length.
-    pub interval_seconds: i64,
-    /// Time zone intervals are aligned in.
-    pub timezone: String,
-    /// First event time.
-    pub from: Option<String>,
-    /// Watermark at the end (the last event's time).
-    pub to: Option<String>,
-    /// Input accounting.
-    pub input: InputCounts,
-    /// Queues by name.
-    pub queues: Vec<QueueReport>,
-    /// Agents by id.
-    pub agents: Vec<AgentReport>,
-}
-
 /// Output formats of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -102,75 +51,94 @@ pub enum OutputFormat {
     Table,
 }
 
-impl Report {
-    /// Builds the report from a finished engine (closes every open interval).
-    pub fn build(engine: &mut Engine, mut input: InputCounts, from: Option<Millis>) -> Report {
+/// The report over a finished engine.
+pub struct Report<'a> {
+    engine: &'a Engine,
+    input: InputCounts,
+    from: Option<Millis>,
+    queues: Vec<(&'a Name, &'a QueueParams, &'a Timeline<QueueAgg>)>,
+    agents: Vec<(&'a Name, Targets, &'a Timeline<AgentAgg>)>,
+}
+
+/// One interval row of a queue or agent, with its KPIs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row<K> {
+    /// Interval start (RFC 3339).
+    pub start: String,
+    /// The KPIs.
+    #[serde(flatten)]
+    pub kpis: K,
+}
+
+impl<'a> Report<'a> {
+    /// Settles `engine` (end of input: buffered events applied, open intervals closed)
+    /// and views it as a report. `from` is the first event's time.
+    pub fn new(engine: &'a mut Engine, mut input: InputCounts, from: Option<Millis>) -> Self {
         engine.finish();
         engine.close_all();
-        let stats = engine.stats().clone();
+        let stats = engine.stats();
         input.late = stats.late;
         input.duplicates = stats.duplicates;
         input.unmatched = stats.unmatched;
         input.orphaned = stats.orphaned;
-        let to = engine.watermark();
-        let mut queues: Vec<QueueReport> = engine
-            .queues_mut()
-            .map(|(name, params, tl)| {
-                let p = tl.totals.percentiles();
-                let mut rows = tl.closed.clone();
-                rows.sort_by_key(|r| r.0);
-                QueueReport {
-                    queue: name.to_string(),
-                    totals: QueueKpis::compute(&tl.totals.c, params.preset, p),
-                    intervals: rows
-                        .into_iter()
-                        .map(|(start, (c, p))| Row {
-                            start: format_rfc3339(start),
-                            start_ms: start,
-                            kpis: QueueKpis::compute(&c, params.preset, p),
-                        })
-                        .collect(),
-                }
-            })
-            .filter(|q| !q.intervals.is_empty() || q.totals.arrived > 0)
+        let engine: &'a Engine = engine;
+        let mut queues: Vec<_> = engine
+            .queues()
+            .filter(|(_, _, tl)| !tl.closed.is_empty() || tl.totals.has_activity())
             .collect();
-        queues.sort_by(|a, b| a.queue.cmp(&b.queue));
-        let mut agents: Vec<AgentReport> = engine
+        queues.sort_by(|a, b| a.0.cmp(b.0));
+        let mut agents: Vec<_> = engine
             .agents()
             .filter(|(_, _, tl)| tl.totals.has_activity())
-            .map(|(name, targets, tl)| {
-                let mut rows = tl.closed.clone();
-                rows.sort_by_key(|r| r.0);
-                AgentReport {
-                    agent: name.to_string(),
-                    totals: AgentKpis::compute(&tl.totals.c, Some(&targets)),
-                    intervals: rows
-                        .into_iter()
-                        .map(|(start, c)| Row {
-                            start: format_rfc3339(start),
-                            start_ms: start,
-                            kpis: AgentKpis::compute(&c, Some(&targets)),
-                        })
-                        .collect(),
-                }
-            })
             .collect();
-        agents.sort_by(|a, b| a.agent.cmp(&b.agent));
+        agents.sort_by(|a, b| a.0.cmp(b.0));
         Report {
-            version: REPORT_VERSION,
-            interval_seconds: engine.calendar().interval_ms() / 1000,
-            timezone: engine
-                .calendar()
-                .tz()
-                .iana_name()
-                .unwrap_or("UTC")
-                .to_string(),
-            from: from.map(format_rfc3339),
-            to: to.map(format_rfc3339),
+            engine,
             input,
+            from,
             queues,
             agents,
         }
+    }
+
+    /// The input accounting.
+    pub fn input(&self) -> &InputCounts {
+        &self.input
+    }
+
+    /// Queue names, sorted.
+    pub fn queue_names(&self) -> impl Iterator<Item = &str> {
+        self.queues.iter().map(|q| q.0.as_str())
+    }
+
+    /// A queue's totals.
+    pub fn queue_totals(&self, queue: &str) -> Option<QueueKpis> {
+        let (_, params, tl) = self.queues.iter().find(|q| q.0.as_str() == queue)?;
+        Some(QueueKpis::compute(
+            &tl.totals.c,
+            params.preset,
+            tl.totals.settled_percentiles(),
+        ))
+    }
+
+    /// A queue's interval rows.
+    pub fn queue_rows(&self, queue: &str) -> Vec<Row<QueueKpis>> {
+        self.queues
+            .iter()
+            .filter(|q| q.0.as_str() == queue)
+            .flat_map(|(_, params, tl)| queue_rows(params, tl))
+            .collect()
+    }
+
+    /// Agent ids, sorted.
+    pub fn agent_names(&self) -> impl Iterator<Item = &str> {
+        self.agents.iter().map(|a| a.0.as_str())
+    }
+
+    /// An agent's totals.
+    pub fn agent_totals(&self, agent: &str) -> Option<AgentKpis> {
+        let (_, targets, tl) = self.agents.iter().find(|a| a.0.as_str() == agent)?;
+        Some(AgentKpis::compute(&tl.totals.c, Some(targets)))
     }
 
     /// Writes the report in `format`.
@@ -183,5 +151,108 @@ impl Report {
             OutputFormat::Csv => csv::write(self, out),
             OutputFormat::Table => table::write(self, out),
         }
+    }
+
+    fn interval_seconds(&self) -> i64 {
+        self.engine.calendar().interval_ms() / 1000
+    }
+
+    fn timezone(&self) -> &str {
+        self.engine.calendar().tz().iana_name().unwrap_or("UTC")
+    }
+}
+
+fn queue_rows<'a>(
+    params: &'a QueueParams,
+    tl: &'a Timeline<QueueAgg>,
+) -> impl Iterator<Item = Row<QueueKpis>> + 'a {
+    tl.closed.iter().map(move |(start, (c, p))| Row {
+        start: format_rfc3339(*start),
+        kpis: QueueKpis::compute(c, params.preset, *p),
+    })
+}
+
+fn agent_rows<'a>(
+    targets: &'a Targets,
+    tl: &'a Timeline<AgentAgg>,
+) -> impl Iterator<Item = Row<AgentKpis>> + 'a {
+    tl.closed.iter().map(move |(start, row)| Row {
+        start: format_rfc3339(*start),
+        kpis: AgentKpis::compute(&AgentCounters::from(row), Some(targets)),
+    })
+}
+
+/// Serializes an iterator as a sequence without collecting it.
+struct Lazy<F>(F);
+
+impl<F, I, T> Serialize for Lazy<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = T>,
+    T: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for item in (self.0)() {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
+}
+
+/// One entity: its name under `key`, its totals and its rows.
+struct Entity<'a, T, R> {
+    key: &'static str,
+    name: &'a str,
+    totals: T,
+    rows: R,
+}
+
+impl<T: Serialize, R: Serialize> Serialize for Entity<'_, T, R> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Entity", 3)?;
+        st.serialize_field(self.key, self.name)?;
+        st.serialize_field("totals", &self.totals)?;
+        st.serialize_field("intervals", &self.rows)?;
+        st.end()
+    }
+}
+
+impl Serialize for Report<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Report", 8)?;
+        st.serialize_field("version", &REPORT_VERSION)?;
+        st.serialize_field("interval_seconds", &self.interval_seconds())?;
+        st.serialize_field("timezone", self.timezone())?;
+        st.serialize_field("from", &self.from.map(format_rfc3339))?;
+        st.serialize_field("to", &self.engine.watermark().map(format_rfc3339))?;
+        st.serialize_field("input", &self.input)?;
+        st.serialize_field(
+            "queues",
+            &Lazy(|| {
+                self.queues.iter().map(|(name, params, tl)| Entity {
+                    key: "queue",
+                    name: name.as_str(),
+                    totals: QueueKpis::compute(
+                        &tl.totals.c,
+                        params.preset,
+                        tl.totals.settled_percentiles(),
+                    ),
+                    rows: Lazy(move || queue_rows(params, tl)),
+                })
+            }),
+        )?;
+        st.serialize_field(
+            "agents",
+            &Lazy(|| {
+                self.agents.iter().map(|(name, targets, tl)| Entity {
+                    key: "agent",
+                    name: name.as_str(),
+                    totals: AgentKpis::compute(&tl.totals.c, Some(targets)),
+                    rows: Lazy(move || agent_rows(targets, tl)),
+                })
+            }),
+        )?;
+        st.end()
     }
 }

@@ -12,14 +12,17 @@ fn secs(v: Option<f64>) -> String {
 }
 
 /// Writes the summary tables (queues, then agents).
-pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "ccpulse report  {} → {}  ({} s intervals, {})",
-        r.from.as_deref().unwrap_or("-"),
-        r.to.as_deref().unwrap_or("-"),
-        r.interval_seconds,
-        r.timezone
+        r.from
+            .map_or_else(|| "-".into(), crate::model::format_rfc3339),
+        r.engine
+            .watermark()
+            .map_or_else(|| "-".into(), crate::model::format_rfc3339),
+        r.interval_seconds(),
+        r.timezone()
     )?;
     let i = &r.input;
     writeln!(
@@ -32,12 +35,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8}",
         "queue", "arrived", "answered", "abandon", "exit", "SL", "ASA", "abn%", "AHT", "waitP90"
     )?;
-    for q in &r.queues {
-        let k = &q.totals;
+    for name in r.queue_names() {
+        let Some(k) = r.queue_totals(name) else {
+            continue;
+        };
+        let k = &k;
         writeln!(
             out,
             "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8}",
-            q.queue,
+            name,
             k.arrived,
             k.answered,
             k.abandoned,
@@ -54,12 +60,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "\n{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}",
         "agent", "handled", "AHT", "logged in", "occupancy", "utilis.", "RNA", "targets"
     )?;
-    for a in &r.agents {
-        let k = &a.totals;
+    for name in r.agent_names() {
+        let Some(k) = r.agent_totals(name) else {
+            continue;
+        };
+        let k = &k;
         writeln!(
             out,
             "{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}",
-            a.agent,
+            name,
             k.handled,
             secs(k.aht_seconds),
             format!("{:.0}m", k.logged_in_seconds / 60.0),
