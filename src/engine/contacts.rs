@@ -45,7 +45,7 @@ pub(crate) struct Finished {
 impl Engine {
     pub(super) fn on_queued(&mut self, t: Millis, q: u32, contact: Name, channel: Channel) {
         let key = (q, contact);
-        if self.contacts.contains_key(&key) {
+        if self.contacts.get(q, &key.1).is_some() {
             self.stats.unmatched += 1;
             return;
         }
@@ -57,7 +57,8 @@ impl Engine {
         queue.waiting_by_channel[channel_ix(channel)] += 1;
         let sl_at = t + queue.params.sl_threshold_ms + self.opts.sl_grace_ms;
         self.contacts.insert(
-            key.clone(),
+            q,
+            key.1.clone(),
             ContactRt {
                 uid,
                 channel,
@@ -134,11 +135,11 @@ impl Engine {
     ) {
         let key = (q, contact);
         let uid = self.next_uid();
-        let mut c = match self.contacts.remove(&key) {
+        let mut c = match self.contacts.remove(q, &key.1) {
             Some(c) if c.phase == Phase::Waiting => c,
             Some(c) => {
                 self.stats.unmatched += 1;
-                self.contacts.insert(key, c);
+                self.contacts.insert(q, key.1, c);
                 return;
             }
             None => {
@@ -174,7 +175,6 @@ impl Engine {
             hold_ms: 0,
             hold_since: None,
         };
-        self.answered_queue.insert(key.1.clone(), q);
         self.schedule(
             t + self.orphan_ms,
             TimerKind::Orphan {
@@ -184,7 +184,7 @@ impl Engine {
             },
         );
         self.agent_answered(t, a, q, key.1.clone());
-        self.contacts.insert(key, c);
+        self.contacts.insert(q, key.1, c);
     }
 
     /// Abandon (`exit == None`) or exit: the contact leaves the queue unanswered.
@@ -197,12 +197,12 @@ impl Engine {
         exit: Option<ExitReason>,
     ) {
         let key = (q, contact);
-        let mut c = match self.contacts.remove(&key) {
+        let mut c = match self.contacts.remove(q, &key.1) {
             Some(c) if c.phase == Phase::Waiting => c,
             other => {
                 self.stats.unmatched += 1;
                 if let Some(c) = other {
-                    self.contacts.insert(key, c);
+                    self.contacts.insert(q, key.1, c);
                 }
                 return;
             }
@@ -239,7 +239,7 @@ impl Engine {
     fn answered_key(&self, contact: &Name, queue: Option<&Name>) -> Option<(u32, Name)> {
         let q = match queue {
             Some(name) => *self.queue_ix.get(name)?,
-            None => *self.answered_queue.get(contact)?,
+            None => self.contacts.answered_queue(contact)?,
         };
         Some((q, contact.clone()))
     }
@@ -251,7 +251,7 @@ impl Engine {
             hold_since,
             ..
         }) = key
-            .and_then(|k| self.contacts.get_mut(&k))
+            .and_then(|(q, id)| self.contacts.get_mut(q, &id))
             .map(|c| &mut c.phase)
         else {
             self.stats.unmatched += 1;
@@ -279,13 +279,13 @@ impl Engine {
         let key = self.answered_key(&contact, queue);
         let Some(key) = key.filter(|k| {
             self.contacts
-                .get(k)
+                .get(k.0, &k.1)
                 .is_some_and(|c| matches!(c.phase, Phase::Answered { .. }))
         }) else {
             self.stats.unmatched += 1;
             return;
         };
-        let Some(c) = self.contacts.remove(&key) else {
+        let Some(c) = self.contacts.remove(key.0, &key.1) else {
             return;
         };
         let Phase::Answered {
@@ -299,9 +299,6 @@ impl Engine {
         };
         if let Some(since) = hold_since {
             hold_ms += (t - since).max(0) as u64;
-        }
-        if self.answered_queue.get(&key.1) == Some(&key.0) {
-            self.answered_queue.remove(&key.1);
         }
         let talk_total = talk_ms.unwrap_or(t - at).max(0) as u64;
         let fin = Finished {
@@ -346,7 +343,7 @@ impl Engine {
     pub(super) fn on_sl_deadline(&mut self, q: u32, contact: Name, uid: u64) {
         let key = (q, contact);
         let threshold = self.queue_threshold(q);
-        let Some(c) = self.contacts.get_mut(&key) else {
+        let Some(c) = self.contacts.get_mut(key.0, &key.1) else {
             return;
         };
         if c.uid != uid || c.sl_decided || c.phase != Phase::Waiting {
@@ -361,14 +358,18 @@ impl Engine {
 
     pub(super) fn on_orphan(&mut self, at: Millis, q: u32, contact: Name, uid: u64) {
         let key = (q, contact);
-        if self.contacts.get(&key).is_some_and(|c| c.uid == uid) {
+        if self
+            .contacts
+            .get(key.0, &key.1)
+            .is_some_and(|c| c.uid == uid)
+        {
             self.orphan(at, key);
         }
     }
 
     /// Closes an open contact that can no longer finish, and counts it.
     fn orphan(&mut self, at: Millis, key: (u32, Name)) {
-        let Some(c) = self.contacts.remove(&key) else {
+        let Some(c) = self.contacts.remove(key.0, &key.1) else {
             return;
         };
         match c.phase {
@@ -376,9 +377,6 @@ impl Engine {
                 self.leave_queue(at, key.0, &c, None);
             }
             Phase::Answered { agent, .. } => {
-                if self.answered_queue.get(&key.1) == Some(&key.0) {
-                    self.answered_queue.remove(&key.1);
-                }
                 self.agent_dropped_contact(at, agent, &key.1);
             }
         }
@@ -388,14 +386,10 @@ impl Engine {
 
     /// The ACD restarted: every open contact is closed as an orphan.
     pub(super) fn on_restart(&mut self, t: Millis) {
-        let mut keys: Vec<_> = self
-            .contacts
-            .iter()
-            .map(|(k, c)| (c.uid, k.clone()))
-            .collect();
+        let mut keys = self.contacts.keys();
         keys.sort();
-        for (_, key) in keys {
-            self.orphan(t, key);
+        for (_, q, id) in keys {
+            self.orphan(t, (q, id));
         }
     }
 }

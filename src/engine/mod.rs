@@ -9,6 +9,7 @@
 mod agents;
 mod agg;
 mod calendar;
+mod contact_table;
 mod contacts;
 mod hist;
 mod reorder;
@@ -30,7 +31,7 @@ use crate::config::{Config, ConfigError, QueueSettings, Targets};
 use crate::kpi::SlPreset;
 use crate::model::{AgentStatus, Channel, Event, EventBody, Millis, Name};
 use agents::AgentRt;
-use contacts::ContactRt;
+use contact_table::ContactTable;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
@@ -156,9 +157,7 @@ pub struct Engine {
     team_ix: FxHashMap<Name, u32>,
     pub(crate) reasons: Vec<Name>,
     reason_ix: FxHashMap<Name, u32>,
-    pub(crate) contacts: FxHashMap<(u32, Name), ContactRt>,
-    /// Answered contact id → its queue, for events that carry no queue (JSON hold/end).
-    pub(crate) answered_queue: FxHashMap<Name, u32>,
+    pub(crate) contacts: ContactTable,
     timers: BinaryHeap<Reverse<Timer>>,
     /// Orphan timeouts: `event time + constant`, so they arrive in deadline order and a
     /// FIFO replaces a heap holding every open contact.
@@ -203,8 +202,7 @@ impl Engine {
             team_ix: FxHashMap::default(),
             reasons: Vec::new(),
             reason_ix: FxHashMap::default(),
-            contacts: FxHashMap::default(),
-            answered_queue: FxHashMap::default(),
+            contacts: ContactTable::default(),
             timers: BinaryHeap::new(),
             orphan_timers: VecDeque::new(),
             now: None,

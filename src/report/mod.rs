@@ -141,11 +141,12 @@ impl<'a> Report<'a> {
         Some(AgentKpis::compute(&tl.totals.c, Some(targets)))
     }
 
-    /// Writes the report in `format`.
+    /// Writes the report in `format` (JSON on one line: reports of weeks of 2,000 agents
+    /// are large; pipe through `jq` to read one).
     pub fn write(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
         match format {
             OutputFormat::Json => {
-                serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
+                serde_json::to_writer(&mut *out, self).map_err(std::io::Error::other)?;
                 writeln!(out)
             }
             OutputFormat::Csv => csv::write(self, out),
