@@ -20,17 +20,17 @@ common=(--queues "$QUEUES" --agents "$AGENTS" --events "$EVENTS" --duration 1440
 [ -s "$DIR/sim.jsonl" ] || $B simulate "${common[@]}" -o "$DIR/sim.jsonl"
 [ -s "$DIR/sim.qlog" ] || $B simulate "${common[@]}" --format queue_log -o "$DIR/sim.qlog"
 
-one() { taskset -c 0 "$@"; }   # single core
-secs() { /usr/bin/time -f "%e %M" -o "$DIR/t" "$@" >/dev/null 2>&1; cat "$DIR/t"; }
+ONE=(taskset -c 0)   # single core
+secs() { /usr/bin/time -f "%e %M" -o "$DIR/t" "${ONE[@]}" "$@" >/dev/null 2>&1; cat "$DIR/t"; }
 
 for fmt in qlog jsonl; do
   f="$DIR/sim.$fmt"; n=$(wc -l < "$f")
-  read -r d _ < <(secs one $B replay "$f" --decode-only)
-  read -r e rss < <(secs one $B replay "$f" --output json)
+  read -r d _ < <(secs $B replay "$f" --decode-only)
+  read -r e rss < <(secs $B replay "$f" --output json)
   printf '%-6s %10d lines  decode-only %6.2fs (%5.2fM lines/s)  end-to-end %6.2fs (%5.2fM lines/s, %4.0f MB RSS)  end-to-end/decode = %.2f\n' \
     "$fmt" "$n" "$d" "$(echo "$n/$d/1000000" | bc -l)" "$e" "$(echo "$n/$e/1000000" | bc -l)" "$(echo "$rss/1024" | bc -l)" "$(echo "$d/$e" | bc -l)"
   if [ "$fmt" = qlog ]; then
-    read -r q _ < <(one python3 bench/duckdb_report.py "$f" 1)
+    read -r q _ < <("${ONE[@]}" python3 bench/duckdb_report.py "$f" 1)
     printf '       duckdb (1 thread, simpler count report) %6.2fs   ccpulse/duckdb speed = %.2f\n' "$q" "$(echo "$q/$e" | bc -l)"
   fi
 done
