@@ -93,3 +93,27 @@ fn replay_report_formats() {
         "{table}"
     );
 }
+
+#[test]
+fn environment_overrides_the_config_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "[defaults]\nsl_threshold = \"20s\"\nshort_abandon = \"5s\"\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
+        .args(["check-config", path.to_str().expect("utf8")])
+        .env("CCPULSE__DEFAULTS__SHORT_ABANDON", "30s")
+        .output()
+        .expect("run");
+    // S = 30 s from the environment exceeds T = 20 s from the file: the override applied.
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("defaults.short_abandon"));
+}

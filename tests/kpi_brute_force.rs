@@ -15,7 +15,9 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 
-const T0: Millis = 1_774_000_000_000; // 2026-03-20: a few days before the EU DST change
+/// 2026-03-28T12:00Z: scenarios start within the next 24 h, so many cross the EU switch
+/// to summer time (2026-03-29 01:00 UTC, a 23-hour day in Europe/Berlin).
+const T0: Millis = 1_774_699_200_000;
 
 #[derive(Debug, Clone)]
 enum Outcome {
@@ -673,7 +675,7 @@ fn check(seed: u64) {
         e.stats(),
         "same late/duplicate/unmatched counts"
     );
-    let rows = |x: &Engine| -> Vec<(String, QueueCounters, Vec<(Millis, QueueCounters)>)> {
+    let rows = |x: &Engine| -> Vec<QueueRows> {
         let mut v: Vec<_> = x
             .queues()
             .map(|(n, _, tl)| {
@@ -888,6 +890,9 @@ fn check(seed: u64) {
     }
     let _ = AgentCounters::default();
 }
+
+/// A queue's name, totals and interval rows.
+type QueueRows = (String, QueueCounters, Vec<(Millis, QueueCounters)>);
 
 struct ViaJson {
     engine: Engine,
