@@ -74,6 +74,7 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.daemon.listen))?;
     let addr = listener.local_addr()?;
+    let mut signals = Signals::register()?;
     let daemon = builder.start(clock);
     if demo {
         tracing::info!(
@@ -81,14 +82,16 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             "demo: a simulated contact center, opening now"
         );
     }
-    tracing::info!("API on http://{addr}/api/v1/snapshot (health: http://{addr}/healthz)");
+    tracing::info!(
+        "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, health: http://{addr}/healthz)"
+    );
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve(
         listener,
         daemon.published().clone(),
         async move { stop.wait().await },
     ));
-    let signal = wait_for_signal().await;
+    let signal = signals.wait().await;
     tracing::info!("{signal}: shutting down");
     let engine = daemon.shutdown().await?;
     match server.await {
@@ -100,25 +103,44 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM; returns its name.
-async fn wait_for_signal() -> &'static str {
+/// SIGINT (Ctrl-C) and, on Unix, SIGTERM, registered before the daemon says it is up
+/// so a signal sent right after that line is never missed.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
+
+    /// Waits for the first signal; returns its name.
+    async fn wait(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
     }
 }
