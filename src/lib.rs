@@ -7,6 +7,10 @@
 //! - [`sim`]: a seeded simulated contact center (demo data, load generation).
 //! - [`engine`]: event-time state machines and windows → counters and snapshots.
 //! - [`kpi`]: pure formulas from counters to KPIs (service level presets, AHT, ...).
+//! - [`sources`]: live event sources of the daemon (now the simulator) → bounded channel.
+//! - [`runtime`]: the engine task (owns the engine, ticks with an injected clock,
+//!   publishes `Arc<Snapshot>`), shutdown.
+//! - [`outputs`]: readers of published snapshots (the HTTP API).
 //! - [`replay`]: files → decoders → engine → report, as fast as one core allows.
 //! - [`report`]: interval reports (`ccpulse replay`).
 //! - [`staffing`]: Erlang C / Erlang A staffing.
@@ -19,7 +23,10 @@ pub mod encode;
 pub mod engine;
 pub mod kpi;
 pub mod model;
+pub mod outputs;
 pub mod replay;
 pub mod report;
+pub mod runtime;
 pub mod sim;
+pub mod sources;
 pub mod staffing;

@@ -15,6 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The live daemon: sources → engine → HTTP API (the built-in demo without a config).
+    Run(cli::run::RunArgs),
     /// Read ACD logs through the engine as fast as possible and print an interval report.
     Replay(cli::replay::ReplayArgs),
     /// Write a realistic simulated event stream (demo data, load generation).
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Run(a) => cli::run::run(a),
         Command::Replay(a) => cli::replay::run(a),
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Erlang(a) => cli::erlang::run(a),

@@ -3,6 +3,7 @@
 pub mod check_config;
 pub mod erlang;
 pub mod replay;
+pub mod run;
 pub mod simulate;
 
 /// A usage or configuration error: exit code 2 (runtime errors exit 1).
@@ -15,6 +16,10 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     let usage = e.chain().any(|c| {
         c.is::<UsageError>()
             || c.is::<ccpulse::config::ConfigError>()
+            || matches!(
+                c.downcast_ref::<ccpulse::runtime::RuntimeError>(),
+                Some(ccpulse::runtime::RuntimeError::Config(_))
+            )
             || matches!(
                 c.downcast_ref::<ccpulse::replay::ReplayError>(),
                 Some(ccpulse::replay::ReplayError::Config(_))

@@ -42,6 +42,8 @@ pub struct Config {
     pub teams: BTreeMap<String, TeamConfig>,
     /// Per-agent settings, by agent id as the ACD names it.
     pub agents: BTreeMap<String, AgentConfig>,
+    /// The live daemon (`ccpulse run`).
+    pub daemon: DaemonSection,
 }
 
 impl Default for Config {
@@ -55,6 +57,32 @@ impl Default for Config {
             queues: BTreeMap::new(),
             teams: BTreeMap::new(),
             agents: BTreeMap::new(),
+            daemon: DaemonSection::default(),
+        }
+    }
+}
+
+/// The live daemon (`ccpulse run`): where it listens and how often it publishes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonSection {
+    /// HTTP listen address (`--listen` overrides); 127.0.0.1 by default so nothing is exposed.
+    pub listen: String,
+    /// How often the engine advances with the wall clock and publishes a snapshot.
+    pub tick: Duration,
+    /// Run the built-in simulator as a source; unset: on when no other source is configured.
+    pub demo: Option<bool>,
+    /// Capacity of the bounded channel from the sources to the engine, in events.
+    pub channel_capacity: usize,
+}
+
+impl Default for DaemonSection {
+    fn default() -> Self {
+        DaemonSection {
+            listen: "127.0.0.1:8080".into(),
+            tick: Duration::secs(1),
+            demo: None,
+            channel_capacity: 65_536,
         }
     }
 }
@@ -281,6 +309,31 @@ impl Config {
         }
         if self.engine.orphan_timeout.ms() < 60_000 {
             return Err(err("engine.orphan_timeout", "must be at least 1m".into()));
+        }
+        if self.daemon.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(err(
+                "daemon.listen",
+                format!(
+                    "`{}` is not an address with a port (e.g. 127.0.0.1:8080)",
+                    self.daemon.listen
+                ),
+            ));
+        }
+        let tick = self.daemon.tick.ms();
+        if !(100..=60_000).contains(&tick) {
+            return Err(err(
+                "daemon.tick",
+                format!("{} must be between 100ms and 1m", self.daemon.tick),
+            ));
+        }
+        if !(16..=16_777_216).contains(&self.daemon.channel_capacity) {
+            return Err(err(
+                "daemon.channel_capacity",
+                format!(
+                    "{} must be between 16 and 16777216 events",
+                    self.daemon.channel_capacity
+                ),
+            ));
         }
         check_queue(
             &self.defaults.or(&QueueSettings::builtin()),

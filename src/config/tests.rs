@@ -75,3 +75,26 @@ fn missing_file_is_a_clear_error() {
     let e = Config::load(Path::new("/nonexistent/ccpulse.toml")).expect_err("missing");
     assert!(e.to_string().contains("file not found"));
 }
+
+#[test]
+fn daemon_section_defaults_and_errors() {
+    let f = write("[daemon]\ntick = \"500ms\"\nlisten = \"0.0.0.0:9000\"\ndemo = false\n");
+    let cfg = Config::load(f.path()).expect("valid daemon section");
+    assert_eq!(cfg.daemon.tick, Duration(500));
+    assert_eq!(cfg.daemon.listen, "0.0.0.0:9000");
+    assert_eq!(cfg.daemon.demo, Some(false));
+    assert_eq!(Config::default().daemon.tick, Duration::secs(1));
+
+    let f = write("[daemon]\ntick = \"10ms\"\n");
+    assert_eq!(Config::load(f.path()).expect_err("tick").key, "daemon.tick");
+
+    let f = write("[daemon]\nlisten = \"localhost\"\n");
+    assert_eq!(
+        Config::load(f.path()).expect_err("listen").key,
+        "daemon.listen"
+    );
+
+    let f = write("[daemon]\nport = 80\n");
+    let e = Config::load(f.path()).expect_err("unknown key");
+    assert!(e.to_string().contains("port"), "{e}");
+}

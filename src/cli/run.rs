@@ -1,0 +1,146 @@
+//! `ccpulse run`: the live daemon (interfaces.md §1). With no config, or a config that
+//! names no source, it plays the built-in demo center in real time.
+
+use super::UsageError;
+use ccpulse::config::Config;
+use ccpulse::outputs::http;
+use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
+use ccpulse::sources::simulator::SimulatorSource;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `ccpulse run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Config file (queues, teams, targets, `[daemon]`); without one the demo runs.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// HTTP listen address; overrides `daemon.listen` (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Accelerate the clock (and so the demo simulator) by this factor.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed of the demo simulator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+/// Runs the daemon until SIGINT/SIGTERM.
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 100_000.0) {
+        return Err(usage(format!(
+            "--speed: {} must be a factor in (0, 100000]",
+            args.speed
+        )));
+    }
+    let mut cfg = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(listen) = &args.listen {
+        cfg.daemon.listen = listen.clone();
+    }
+    let origin = args.config.as_ref().map_or_else(
+        || "<command line>".to_string(),
+        |p| format!("{} + command line", p.display()),
+    );
+    cfg.validate(&origin)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(daemon(cfg, args))
+}
+
+async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::accelerated(args.speed));
+    // No other source kind exists yet, so the demo is on unless the config turns it off.
+    let demo = cfg.daemon.demo.unwrap_or(true);
+    let sim = demo.then(|| SimulatorSource::demo(args.seed, clock.clone()));
+    let cfg = match &sim {
+        Some(s) => s.engine_config(&cfg),
+        None => cfg,
+    };
+    let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg))?;
+    match sim {
+        Some(s) => builder.source(Box::new(s))?,
+        None => tracing::warn!("no sources configured (set daemon.demo = true for the demo)"),
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.daemon.listen))?;
+    let addr = listener.local_addr()?;
+    let mut signals = Signals::register()?;
+    let daemon = builder.start(clock);
+    if demo {
+        tracing::info!(
+            speed = args.speed,
+            "demo: a simulated contact center, opening now"
+        );
+    }
+    tracing::info!(
+        "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, health: http://{addr}/healthz)"
+    );
+    let mut stop = daemon.shutdown_signal();
+    let server = tokio::spawn(http::serve(
+        listener,
+        daemon.published().clone(),
+        async move { stop.wait().await },
+    ));
+    let signal = signals.wait().await;
+    tracing::info!("{signal}: shutting down");
+    let engine = daemon.shutdown().await?;
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("http server: {e}"),
+        Err(e) => tracing::warn!("http server task: {e}"),
+    }
+    tracing::info!(events = engine.stats().applied, "stopped cleanly");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) and, on Unix, SIGTERM, registered before the daemon says it is up
+/// so a signal sent right after that line is never missed.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    /// Waits for the first signal; returns its name.
+    async fn wait(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The HTTP API (interfaces.md §5): `GET /api/v1/snapshot`, `/api/v1/queues`,
+//! `/api/v1/agents` (JSON from the latest snapshot, filtered with `?queues=a,b` and
+//! `?teams=x`), `/healthz`, `/readyz`, and a placeholder page at `/`.
+
+use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
+use crate::runtime::Published;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Builds the router over the daemon's published state.
+pub fn router(state: Arc<Published>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/snapshot", get(snapshot))
+        .route("/api/v1/queues", get(queues))
+        .route("/api/v1/agents", get(agents))
+        .with_state(state)
+}
+
+/// Serves the API on a bound listener until `shutdown` completes, then finishes the
+/// requests in flight. Binding is the caller's (tests bind 127.0.0.1:0).
+pub async fn serve<F>(
+    listener: TcpListener,
+    state: Arc<Published>,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `?queues=a,b&teams=x`: comma-separated names; absent means all.
+#[derive(Debug, Default, Deserialize)]
+pub struct Filter {
+    /// Queue names.
+    pub queues: Option<String>,
+    /// Team names.
+    pub teams: Option<String>,
+}
+
+struct Names(Option<Vec<String>>);
+
+impl Names {
+    fn parse(list: Option<&str>) -> Self {
+        Names(list.map(|l| {
+            l.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        }))
+    }
+
+    fn allows(&self, name: &str) -> bool {
+        self.0.as_ref().is_none_or(|l| l.iter().any(|n| n == name))
+    }
+
+    fn allows_any<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
+        self.0.is_none() || names.any(|n| self.allows(n))
+    }
+
+    fn is_all(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+struct Selection {
+    queues: Names,
+    teams: Names,
+}
+
+impl Selection {
+    fn new(f: &Filter) -> Self {
+        Selection {
+            queues: Names::parse(f.queues.as_deref()),
+            teams: Names::parse(f.teams.as_deref()),
+        }
+    }
+
+    fn queue(&self, q: &QueueSnapshot) -> bool {
+        self.queues.allows(&q.queue)
+    }
+
+    fn team(&self, t: &TeamSnapshot) -> bool {
+        self.teams.allows(&t.team)
+    }
+
+    /// An agent passes when it serves one of the queues and belongs to one of the teams.
+    fn agent(&self, a: &AgentSnapshot) -> bool {
+        self.queues.allows_any(a.queues.iter().map(String::as_str))
+            && (self.teams.is_all() || a.team.as_deref().is_some_and(|t| self.teams.allows(t)))
+    }
+}
+
+/// The snapshot, filtered, borrowing from the published `Arc<Snapshot>`.
+#[derive(Serialize)]
+struct SnapshotView<'a, E: Serialize> {
+    v: u32,
+    watermark: &'a Option<String>,
+    watermark_ms: Option<i64>,
+    interval_start: &'a Option<String>,
+    day_start: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queues: Option<Vec<&'a QueueSnapshot>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    teams: Option<Vec<&'a TeamSnapshot>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agents: Option<Vec<&'a AgentSnapshot>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<&'a E>,
+}
+
+#[derive(Clone, Copy)]
+struct Parts {
+    queues: bool,
+    teams: bool,
+    agents: bool,
+    engine: bool,
+}
+
+// `E`: the engine's `StatsView`, which the engine module does not export by name.
+fn view<'a>(
+    s: &'a Snapshot,
+    sel: &Selection,
+    parts: Parts,
+) -> SnapshotView<'a, impl Serialize + 'a> {
+    SnapshotView {
+        v: s.v,
+        watermark: &s.watermark,
+        watermark_ms: s.watermark_ms,
+        interval_start: &s.interval_start,
+        day_start: &s.day_start,
+        queues: parts
+            .queues
+            .then(|| s.queues.iter().filter(|q| sel.queue(q)).collect()),
+        teams: parts
+            .teams
+            .then(|| s.teams.iter().filter(|t| sel.team(t)).collect()),
+        agents: parts
+            .agents
+            .then(|| s.agents.iter().filter(|a| sel.agent(a)).collect()),
+        engine: parts.engine.then_some(&s.engine),
+    }
+}
+
+fn not_ready() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        Json(serde_json::json!({ "error": "no snapshot yet" })),
+    )
+        .into_response()
+}
+
+fn json_view(state: &Published, filter: &Filter, parts: Parts) -> Response {
+    let Some(snap) = state.latest() else {
+        return not_ready();
+    };
+    let sel = Selection::new(filter);
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(view(&snap, &sel, parts)),
+    )
+        .into_response()
+}
+
+async fn snapshot(State(state): State<Arc<Published>>, Query(f): Query<Filter>) -> Response {
+    let parts = Parts {
+        queues: true,
+        teams: true,
+        agents: true,
+        engine: true,
+    };
+    json_view(&state, &f, parts)
+}
+
+async fn queues(State(state): State<Arc<Published>>, Query(f): Query<Filter>) -> Response {
+    let parts = Parts {
+        queues: true,
+        teams: false,
+        agents: false,
+        engine: false,
+    };
+    json_view(&state, &f, parts)
+}
+
+async fn agents(State(state): State<Arc<Published>>, Query(f): Query<Filter>) -> Response {
+    let parts = Parts {
+        queues: false,
+        teams: false,
+        agents: true,
+        engine: false,
+    };
+    json_view(&state, &f, parts)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+#[derive(Serialize)]
+struct SourceView<'a> {
+    source: &'a str,
+    up: bool,
+    events: u64,
+    refused: u64,
+}
+
+async fn readyz(State(state): State<Arc<Published>>) -> Response {
+    let ready = state.is_ready();
+    let body = serde_json::json!({
+        "ready": ready,
+        "snapshot": state.latest().is_some(),
+        "sources": state
+            .sources()
+            .iter()
+            .map(|s| SourceView { source: s.name(), up: s.is_up(), events: s.events(), refused: s.refused() })
+            .collect::<Vec<_>>(),
+    });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+const INDEX: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ccpulse</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto">
+<h1>ccpulse</h1>
+<p>The live wallboard is coming. Meanwhile, the JSON API:</p>
+<ul>
+<li><a href="/api/v1/snapshot">/api/v1/snapshot</a> — queues, teams, agents and engine counters</li>
+<li><a href="/api/v1/queues">/api/v1/queues</a> — queues (<code>?queues=sales,support</code>)</li>
+<li><a href="/api/v1/agents">/api/v1/agents</a> — agents (<code>?queues=…</code>, <code>?teams=…</code>)</li>
+<li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
+</ul>
+</body></html>
+"#;

@@ -1,0 +1,358 @@
+//! The live runtime: the engine task, snapshot publication and shutdown.
+//!
+//! ```text
+//! sources ──Ingest──▶ bounded mpsc ──▶ engine task ──Arc<Snapshot>──▶ ArcSwap ──▶ outputs
+//!                                     (owns Engine,                   (readers load,
+//!                                      ticks with the Clock)           never lock)
+//! ```
+//! The engine task owns the [`Engine`] exclusively. It applies events as they arrive and,
+//! every tick, advances event time with the injected [`Clock`] (so an idle, caught-up
+//! center still turns waiting contacts into `sl_missed`), computes a snapshot and
+//! publishes it. Readers take the latest `Arc<Snapshot>`; nothing outside the task ever
+//! touches the engine.
+
+mod clock;
+
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+
+use crate::config::{Config, ConfigError};
+use crate::engine::{Engine, EngineOptions, Snapshot};
+use crate::model::Millis;
+use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
+use arc_swap::ArcSwapOption;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Why the daemon could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// More sources than a [`SourceId`] can number.
+    #[error("too many sources")]
+    TooManySources,
+    /// The engine task panicked.
+    #[error("the engine task failed: {0}")]
+    EngineTask(String),
+}
+
+/// The receiving side of the shutdown signal; cheap to clone, one per task.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// The sending side: [`ShutdownTrigger::trigger`] asks every task to stop.
+#[derive(Debug)]
+pub struct ShutdownTrigger(watch::Sender<bool>);
+
+/// A connected trigger and signal.
+pub fn shutdown_channel() -> (ShutdownTrigger, Shutdown) {
+    let (tx, rx) = watch::channel(false);
+    (ShutdownTrigger(tx), Shutdown(rx))
+}
+
+impl ShutdownTrigger {
+    /// Signals shutdown to every [`Shutdown`] (idempotent).
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Another receiver of this trigger.
+    pub fn subscribe(&self) -> Shutdown {
+        Shutdown(self.0.subscribe())
+    }
+}
+
+impl Shutdown {
+    /// Completes once shutdown was triggered (or the trigger was dropped).
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    /// True once shutdown was triggered.
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+/// What the engine task publishes for readers: the latest snapshot, a sequence number
+/// to wait on, and the sources' status.
+#[derive(Debug)]
+pub struct Published {
+    snapshot: ArcSwapOption<Snapshot>,
+    seq: watch::Sender<u64>,
+    sources: Vec<Arc<SourceStatus>>,
+    ticks: AtomicU64,
+}
+
+impl Published {
+    fn new(sources: Vec<Arc<SourceStatus>>) -> Self {
+        Published {
+            snapshot: ArcSwapOption::empty(),
+            seq: watch::Sender::new(0),
+            sources,
+            ticks: AtomicU64::new(0),
+        }
+    }
+
+    /// The latest snapshot (`None` before the first tick). Lock-free.
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.load_full()
+    }
+
+    /// Snapshots published so far; waiters get each new number (feeds, tests).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.seq.subscribe()
+    }
+
+    /// Sources, in registration order.
+    pub fn sources(&self) -> &[Arc<SourceStatus>] {
+        &self.sources
+    }
+
+    /// Ready: a first snapshot exists and every source reported up.
+    pub fn is_ready(&self) -> bool {
+        self.snapshot.load().is_some() && self.sources.iter().all(|s| s.is_up())
+    }
+
+    fn publish(&self, snapshot: Snapshot) {
+        self.snapshot.store(Some(Arc::new(snapshot)));
+        let n = self.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+        self.seq.send_replace(n);
+    }
+}
+
+/// Knobs of the engine task.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeOptions {
+    /// Snapshot period (and how often event time follows the clock).
+    pub tick: Duration,
+    /// Capacity of the source → engine channel, in events.
+    pub channel_capacity: usize,
+    /// Engine settings (the daemon keeps no closed rows and maintains rolling windows).
+    pub engine: EngineOptions,
+}
+
+impl RuntimeOptions {
+    /// The options a config asks for.
+    pub fn from_config(cfg: &Config) -> Self {
+        RuntimeOptions {
+            tick: Duration::from_millis(cfg.daemon.tick.ms().max(1) as u64),
+            channel_capacity: cfg.daemon.channel_capacity.max(1),
+            engine: EngineOptions {
+                sl_grace_ms: 0,
+                keep_closed: false,
+                rolling: true,
+            },
+        }
+    }
+}
+
+/// Assembles a daemon: the engine, its sources and handles fed from outside.
+pub struct DaemonBuilder {
+    engine: Engine,
+    opts: RuntimeOptions,
+    tx: mpsc::Sender<Ingest>,
+    rx: mpsc::Receiver<Ingest>,
+    handles: Vec<SourceHandle>,
+    sources: Vec<(Box<dyn Source>, SourceHandle)>,
+}
+
+impl DaemonBuilder {
+    /// An engine for `cfg` with the daemon's options.
+    pub fn new(cfg: &Config, opts: RuntimeOptions) -> Result<Self, RuntimeError> {
+        let engine = Engine::new(cfg, opts.engine)?;
+        let (tx, rx) = mpsc::channel(opts.channel_capacity.max(1));
+        Ok(DaemonBuilder {
+            engine,
+            opts,
+            tx,
+            rx,
+            handles: Vec::new(),
+            sources: Vec::new(),
+        })
+    }
+
+    /// A handle for events fed from outside a [`Source`] (HTTP POST later; tests). The
+    /// holder reports it up with [`SourceHandle::set_up`].
+    pub fn handle(&mut self, name: &str) -> Result<SourceHandle, RuntimeError> {
+        let id =
+            SourceId::try_from(self.handles.len()).map_err(|_| RuntimeError::TooManySources)?;
+        let h = SourceHandle::new(id, name.to_string(), self.tx.clone());
+        self.handles.push(h.clone());
+        Ok(h)
+    }
+
+    /// Adds a source, started with the daemon.
+    pub fn source(&mut self, source: Box<dyn Source>) -> Result<(), RuntimeError> {
+        let name = source.name().to_string();
+        let h = self.handle(&name)?;
+        self.sources.push((source, h));
+        Ok(())
+    }
+
+    /// Spawns the engine task and the sources on the current tokio runtime.
+    pub fn start(self, clock: Arc<dyn Clock>) -> Daemon {
+        let DaemonBuilder {
+            engine,
+            opts,
+            tx,
+            rx,
+            handles,
+            sources,
+        } = self;
+        // Only the handles keep the channel open: when every source is gone the engine
+        // keeps ticking on the clock alone.
+        drop(tx);
+        let statuses: Vec<Arc<SourceStatus>> = handles.iter().map(|h| h.status().clone()).collect();
+        let published = Arc::new(Published::new(statuses.clone()));
+        let (trigger, shutdown) = shutdown_channel();
+        let task = EngineTask {
+            engine,
+            rx,
+            clock,
+            published: published.clone(),
+            statuses,
+            tick: opts.tick,
+            drain_limit: opts.channel_capacity.max(1),
+        };
+        let engine = tokio::spawn(task.run(shutdown.clone()));
+        let mut source_tasks = Vec::with_capacity(sources.len());
+        for (source, handle) in sources {
+            let name = source.name().to_string();
+            let status = handle.status().clone();
+            let fut = source.run(handle, shutdown.clone());
+            source_tasks.push(tokio::spawn(async move {
+                match fut.await {
+                    Ok(()) => tracing::debug!(source = %name, "source stopped"),
+                    Err(SourceError::EngineGone) => {}
+                    Err(e) => {
+                        status.set_down();
+                        tracing::error!(source = %name, "source failed: {e}");
+                    }
+                }
+            }));
+        }
+        drop(handles);
+        Daemon {
+            published,
+            trigger,
+            engine,
+            sources: source_tasks,
+        }
+    }
+}
+
+/// A running daemon: read its [`Published`] state; [`Daemon::shutdown`] stops it.
+pub struct Daemon {
+    published: Arc<Published>,
+    trigger: ShutdownTrigger,
+    engine: JoinHandle<Engine>,
+    sources: Vec<JoinHandle<()>>,
+}
+
+impl Daemon {
+    /// What readers (HTTP, later the feed and exporters) read.
+    pub fn published(&self) -> &Arc<Published> {
+        &self.published
+    }
+
+    /// A shutdown signal tied to this daemon (e.g. for the HTTP server).
+    pub fn shutdown_signal(&self) -> Shutdown {
+        self.trigger.subscribe()
+    }
+
+    /// Stops the sources, lets the engine apply what it received, publishes a final
+    /// snapshot and returns the engine (for checkpoints; tests).
+    pub async fn shutdown(self) -> Result<Engine, RuntimeError> {
+        self.trigger.trigger();
+        for s in self.sources {
+            let _ = s.await;
+        }
+        self.engine
+            .await
+            .map_err(|e| RuntimeError::EngineTask(e.to_string()))
+    }
+}
+
+/// The task that owns the engine.
+struct EngineTask {
+    engine: Engine,
+    rx: mpsc::Receiver<Ingest>,
+    clock: Arc<dyn Clock>,
+    published: Arc<Published>,
+    statuses: Vec<Arc<SourceStatus>>,
+    tick: Duration,
+    drain_limit: usize,
+}
+
+impl EngineTask {
+    async fn run(mut self, mut shutdown: Shutdown) -> Engine {
+        let mut ticker = tokio::time::interval(self.tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut open = true;
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.wait() => break,
+                // Ticks come before events so a flood of events cannot starve them.
+                _ = ticker.tick() => self.tick(),
+                msg = self.rx.recv(), if open => match msg {
+                    Some(m) => self.ingest(m),
+                    None => open = false,
+                },
+            }
+        }
+        self.finish();
+        self.engine
+    }
+
+    fn ingest(&mut self, m: Ingest) {
+        if self.engine.push(m.event).is_err() {
+            if let Some(s) = self.statuses.get(usize::from(m.source)) {
+                s.count_refused();
+            }
+        }
+    }
+
+    /// Applies what has already arrived (bounded), then moves event time to now.
+    fn drain(&mut self) {
+        for _ in 0..self.drain_limit {
+            match self.rx.try_recv() {
+                Ok(m) => self.ingest(m),
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        // Read the clock first: whatever was sent before this instant is in the channel.
+        let now: Millis = self.clock.now_ms();
+        self.drain();
+        // The engine holds event time `allowed_lateness` behind what it has seen, so
+        // giving it "now" puts the watermark at now − lateness.
+        self.engine.advance_to(now);
+        self.published.publish(self.engine.snapshot());
+    }
+
+    /// Shutdown: apply everything received, including events still inside the allowed
+    /// lateness, and publish the final state.
+    fn finish(&mut self) {
+        self.rx.close();
+        let now = self.clock.now_ms();
+        while let Ok(m) = self.rx.try_recv() {
+            self.ingest(m);
+        }
+        self.engine.flush();
+        self.engine.advance_to(now);
+        self.published.publish(self.engine.snapshot());
+        tracing::info!(
+            applied = self.engine.stats().applied,
+            late = self.engine.stats().late,
+            "engine stopped"
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! `ccpulse run` as a process: it says where it listens, serves, and exits 0 on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn run_serves_the_demo_and_stops_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
+        .args(["run", "--listen", "127.0.0.1:0", "--speed", "600"])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ccpulse run");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    // The daemon logs its address once bound: read up to that line.
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            let rest = l.split("listening on http://").nth(1)?;
+            rest.split('/').next().map(str::to_string)
+        })
+        .expect("the daemon says where it listens");
+
+    let mut s = TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("response");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the daemon did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(status.success(), "{status}: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("SIGTERM: shutting down")),
+        "{rest:?}"
+    );
+    assert!(
+        rest.iter().any(|l| l.contains("stopped cleanly")),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn run_rejects_a_bad_speed_with_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
+        .args(["run", "--speed", "0"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--speed"));
+}
+
+#[test]
+fn run_rejects_a_bad_listen_address_with_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
+        .args(["run", "--listen", "nowhere"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("daemon.listen"));
+}
