@@ -35,6 +35,7 @@ pub(crate) struct ContactRt {
 #[derive(Debug, Clone)]
 pub(crate) struct Finished {
     pub(crate) queue: u32,
+    pub(crate) channel: Channel,
     pub(crate) talk_ms: u64,
     pub(crate) hold_ms: u64,
     pub(crate) ended_at: Millis,
@@ -67,7 +68,7 @@ impl Engine {
                 phase: Phase::Waiting,
             },
         );
-        self.record_queue(q, t, QueueObs::Arrived);
+        self.record_queue(q, channel, t, QueueObs::Arrived);
         self.schedule(
             sl_at,
             TimerKind::SlDeadline {
@@ -112,10 +113,10 @@ impl Engine {
         c.sl_decided = true;
         let threshold = self.queue_threshold(q);
         if wait as i64 <= threshold {
-            self.record_queue(q, t, QueueObs::Sl(within));
+            self.record_queue(q, c.channel, t, QueueObs::Sl(within));
         } else {
             let at = c.queued_at.map_or(t, |qt| qt + threshold);
-            self.record_queue(q, at, QueueObs::Sl(SlOutcome::Missed));
+            self.record_queue(q, c.channel, at, QueueObs::Sl(SlOutcome::Missed));
         }
     }
 
@@ -160,6 +161,7 @@ impl Engine {
             let within = wait as i64 <= self.queue_threshold(q);
             self.record_queue(
                 q,
+                c.channel,
                 t,
                 QueueObs::Answered {
                     wait_ms: wait,
@@ -217,6 +219,7 @@ impl Engine {
                 let within = !short && wait as i64 <= threshold;
                 self.record_queue(
                     q,
+                    c.channel,
                     t,
                     QueueObs::Abandoned {
                         wait_ms: wait,
@@ -229,7 +232,7 @@ impl Engine {
                 }
             }
             Some(_) => {
-                self.record_queue(q, t, QueueObs::Exited);
+                self.record_queue_exit(q, c.channel, t, QueueObs::Exited, exit);
                 self.decide_sl(t, q, &mut c, wait, SlOutcome::AbandonedWithin);
             }
         }
@@ -303,13 +306,14 @@ impl Engine {
         let talk_total = talk_ms.unwrap_or(t - at).max(0) as u64;
         let fin = Finished {
             queue: key.0,
+            channel: c.channel,
             talk_ms: talk_total.saturating_sub(hold_ms),
             hold_ms: hold_ms.min(talk_total),
             ended_at: t,
             acw_start: None,
         };
         if transferred {
-            self.record_queue(key.0, t, QueueObs::Transferred);
+            self.record_queue(key.0, c.channel, t, QueueObs::Transferred);
             self.record_agent(agent, t, super::AgentObs::Transferred);
         }
         self.agent_finished(t, agent, &key.1, fin);
@@ -320,6 +324,7 @@ impl Engine {
         let handle_ms = fin.talk_ms + fin.hold_ms + acw_ms;
         self.record_queue(
             fin.queue,
+            fin.channel,
             t,
             QueueObs::Handled {
                 handle_ms,
@@ -350,9 +355,9 @@ impl Engine {
             return;
         }
         c.sl_decided = true;
-        let at = c.queued_at.map(|qt| qt + threshold);
+        let (at, ch) = (c.queued_at.map(|qt| qt + threshold), c.channel);
         if let Some(at) = at {
-            self.record_queue(q, at, QueueObs::Sl(SlOutcome::Missed));
+            self.record_queue(q, ch, at, QueueObs::Sl(SlOutcome::Missed));
         }
     }
 
@@ -381,7 +386,7 @@ impl Engine {
             }
         }
         self.stats.orphaned += 1;
-        self.record_queue(key.0, at, QueueObs::Orphaned);
+        self.record_queue(key.0, c.channel, at, QueueObs::Orphaned);
     }
 
     /// The ACD restarted: every open contact is closed as an orphan.

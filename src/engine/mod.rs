@@ -12,6 +12,7 @@ mod calendar;
 mod contact_table;
 mod contacts;
 mod hist;
+mod lifetime;
 mod reorder;
 mod rolling;
 mod snapshot;
@@ -20,6 +21,7 @@ mod timeline;
 pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, SlOutcome};
 pub use calendar::Calendar;
 pub use hist::{Hist, SlidingHist};
+pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
 pub use rolling::Rolling;
 pub use snapshot::{
@@ -110,6 +112,8 @@ pub(crate) struct QueueRt {
     pub(crate) waiting: BTreeSet<(Millis, u64)>,
     pub(crate) waiting_by_channel: [u32; 6],
     pub(crate) timeline: Timeline<QueueAgg>,
+    /// Lifetime counters by channel (Prometheus), allocated when a channel is first seen.
+    pub(crate) lifetime: [Option<Box<ChannelTotals>>; 6],
 }
 
 /// One team's aggregates (sums over its agents).
@@ -499,6 +503,7 @@ impl Engine {
             waiting: BTreeSet::new(),
             waiting_by_channel: [0; 6],
             timeline: Timeline::new(self.opts.keep_closed, rolling),
+            lifetime: Default::default(),
         });
         self.queue_ix.insert(name.clone(), i);
         i
@@ -569,9 +574,27 @@ impl Engine {
         })
     }
 
-    pub(crate) fn record_queue(&mut self, q: u32, t: Millis, o: QueueObs) {
+    /// Counts a queue observation of a contact on `channel` at instant `t`.
+    pub(crate) fn record_queue(&mut self, q: u32, ch: Channel, t: Millis, o: QueueObs) {
+        self.record_queue_exit(q, ch, t, o, None);
+    }
+
+    /// [`Engine::record_queue`] with the exit reason for `Exited`.
+    pub(crate) fn record_queue_exit(
+        &mut self,
+        q: u32,
+        ch: Channel,
+        t: Millis,
+        o: QueueObs,
+        exit: Option<crate::model::ExitReason>,
+    ) {
         if let Some(rt) = self.queues.get_mut(q as usize) {
             rt.timeline.record(&self.cal, t, o);
+            let threshold = rt.params.sl_threshold_ms;
+            if let Some(slot) = rt.lifetime.get_mut(channel_ix(ch)) {
+                slot.get_or_insert_with(|| Box::new(ChannelTotals::new(threshold)))
+                    .apply(&o, exit);
+            }
         }
     }
 

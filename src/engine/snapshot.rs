@@ -4,7 +4,7 @@
 //! `Arc`; readers never lock or touch the engine.
 
 use super::agg::{AgentAgg, QueueAgg};
-use super::{state_ix, Engine, EngineStats};
+use super::{state_ix, ChannelTotals, Engine, EngineStats};
 use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, SlPreset};
 use crate::model::{format_rfc3339, AgentStatus, Channel, Millis};
 use serde::Serialize;
@@ -57,6 +57,9 @@ pub struct QueueSnapshot {
     pub interval: QueueKpis,
     /// Rolling windows, shortest first.
     pub rolling: Vec<WindowKpis>,
+    /// Lifetime counters and histogram buckets by channel, for `/metrics` (not in JSON).
+    #[serde(skip)]
+    pub lifetime: Vec<(Channel, ChannelTotals)>,
 }
 
 /// One team now.
@@ -74,6 +77,9 @@ pub struct TeamSnapshot {
     pub interval: AgentKpis,
     /// Rolling windows.
     pub rolling: Vec<WindowTeamKpis>,
+    /// Agent-state seconds since the engine started, open states up to the watermark
+    /// (the `agent_state_seconds_total` counter), by state.
+    pub state_seconds_total: BTreeMap<&'static str, f64>,
 }
 
 /// The contact an agent is on.
@@ -112,6 +118,9 @@ pub struct AgentSnapshot {
     pub contact: Option<AgentContact>,
     /// Today's KPIs with target attainment.
     pub today: AgentKpis,
+    /// Lifetime counters, open state up to the watermark (per-agent metrics; not in JSON).
+    #[serde(skip)]
+    pub lifetime: AgentCounters,
 }
 
 /// Everything a reader needs, as of the watermark.
@@ -198,6 +207,7 @@ impl Engine {
         let mut aux_by_team: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); self.teams.len()];
         // Open state time per team: today, interval and per rolling window.
         let nwin = self.rolling_lengths.len();
+        let mut open_team_life: Vec<[u64; 6]> = vec![[0; 6]; self.teams.len()];
         let mut open_team: Vec<(AgentCounters, AgentCounters, Vec<AgentCounters>)> = vec![
             (
                 AgentCounters::default(),
@@ -235,6 +245,9 @@ impl Engine {
                     if let Some(m) = aux_by_team.get_mut(team as usize) {
                         *m.entry(reason).or_default() += 1;
                     }
+                }
+                if let Some(o) = open_team_life.get_mut(team as usize) {
+                    o[s] += (open.1 - open.0).max(0) as u64;
                 }
                 if let Some(o) = open_team.get_mut(team as usize) {
                     o.0.state_ms[s] += overlap(open.0, open.1, day.0, day.1);
@@ -282,6 +295,11 @@ impl Engine {
                     since_ms: *at,
                 }),
                 today: AgentKpis::compute(&today, Some(&targets)),
+                lifetime: {
+                    let mut l = rt.timeline.totals.c.clone();
+                    l.state_ms[s] += (open.1 - open.0).max(0) as u64;
+                    l
+                },
             });
         }
 
@@ -320,6 +338,15 @@ impl Engine {
                 today: queue_kpis(q.timeline.day_view(t).as_mut(), preset),
                 interval: queue_kpis(q.timeline.interval_at(t).map(|s| &mut s.agg), preset),
                 rolling,
+                lifetime: Channel::ALL
+                    .iter()
+                    .filter_map(|c| {
+                        q.lifetime
+                            .get(*c as usize)
+                            .and_then(|x| x.as_deref())
+                            .map(|t| (*c, t.clone()))
+                    })
+                    .collect(),
             });
         }
 
@@ -351,8 +378,18 @@ impl Engine {
                 }
                 None => Vec::new(),
             };
+            let life = team.timeline.totals.c.state_ms;
+            let open_life = open_team_life.get(i).copied().unwrap_or_default();
+            let state_seconds_total = AgentStatus::ALL
+                .iter()
+                .map(|st| {
+                    let k = *st as usize;
+                    (st.as_str(), (life[k] + open_life[k]) as f64 / 1000.0)
+                })
+                .collect();
             teams.push(TeamSnapshot {
                 team: team.name.to_string(),
+                state_seconds_total,
                 agents: agents_by_team.get(i).cloned().unwrap_or_default(),
                 aux_by_reason: aux_by_team.get(i).cloned().unwrap_or_default(),
                 today: AgentKpis::compute(&today, Some(&team.targets)),

@@ -396,3 +396,60 @@ fn rolling_windows_slide() {
         "c1's events slid out"
     );
 }
+
+#[test]
+fn lifetime_counters_by_channel_and_team_state_totals() {
+    let mut e = engine(0);
+    let mut chat = queued(s(5), "c9");
+    if let EventBody::ContactQueued { channel, .. } = &mut chat.body {
+        *channel = Channel::Chat;
+    }
+    run(
+        &mut e,
+        vec![
+            state(s(0), "a1", AgentStatus::Available, None),
+            queued(s(0), "c1"),
+            chat,
+            answered(s(10), "c1", "a1"),
+            state(s(10), "a1", AgentStatus::OnContact, None),
+            abandoned(s(40), "c9"),
+            ended(s(70), "c1"),
+            state(s(70), "a1", AgentStatus::Available, None),
+        ],
+    );
+    e.advance_to(s(100));
+    let snap = e.snapshot();
+    let q = &snap.queues[0];
+    let voice = q
+        .lifetime
+        .iter()
+        .find(|(c, _)| *c == Channel::Voice)
+        .map(|(_, t)| t)
+        .expect("voice");
+    let chat = q
+        .lifetime
+        .iter()
+        .find(|(c, _)| *c == Channel::Chat)
+        .map(|(_, t)| t)
+        .expect("chat");
+    assert_eq!(
+        (voice.c.arrived, voice.c.answered, voice.c.handled),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        (chat.c.arrived, chat.c.abandoned, chat.c.sl_missed),
+        (1, 1, 1)
+    );
+    assert_eq!(voice.answer_wait.count, 1);
+    assert_eq!(voice.answer_wait.sum_ms, 10_000);
+    let mut sum = voice.c.clone();
+    sum.add(&chat.c);
+    assert_eq!(sum, totals(&e), "channels add up to the queue's totals");
+    let team = &snap.teams[0];
+    assert_eq!(team.state_seconds_total["available"], 10.0 + 30.0);
+    assert_eq!(team.state_seconds_total["on_contact"], 60.0);
+    assert_eq!(
+        snap.agents[0].lifetime.in_state(AgentStatus::Available),
+        40_000
+    );
+}
