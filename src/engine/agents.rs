@@ -11,12 +11,14 @@ use crate::config::Targets;
 use crate::model::{AgentStateChange, AgentStatus, Millis, Name};
 
 /// One agent's live state and aggregates.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AgentRt {
     pub(crate) name: Name,
     pub(crate) display: Option<Name>,
     pub(crate) team: Option<u32>,
     pub(crate) queues: Vec<u32>,
+    /// From the config (re-read on restore, never checkpointed).
+    #[serde(skip)]
     pub(crate) own_targets: Targets,
     /// The source reports this agent's states itself.
     pub(crate) explicit: Option<(AgentStatus, Option<u32>)>,

@@ -5,11 +5,11 @@ use crate::kpi::{AgentCounters, Percentiles, QueueCounters};
 use crate::model::AgentStatus;
 
 /// A mergeable aggregate of observations over a span of event time.
-pub trait Aggregate: Default {
+pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     /// One observation.
-    type Obs: Copy + std::fmt::Debug;
+    type Obs: Copy + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
     /// What is kept of a closed interval (counters and percentiles, no histograms).
-    type Row: Clone + std::fmt::Debug;
+    type Row: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
     /// Folds an observation in.
     fn apply(&mut self, o: &Self::Obs);
     /// Takes an observation out again (it slid out of a rolling window).
@@ -32,7 +32,7 @@ pub trait Aggregate: Default {
 }
 
 /// The service-level outcome of one contact (exactly one per non-short contact).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SlOutcome {
     /// Answered within T.
     Met,
@@ -43,7 +43,7 @@ pub enum SlOutcome {
 }
 
 /// One queue counter increment, at the instant kpi-definitions §2 gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QueueObs {
     /// Contact queued.
     Arrived,
@@ -86,7 +86,7 @@ pub enum QueueObs {
 
 /// Raw values of one interval: few per queue and interval, so exact percentiles are
 /// cheap at close, and the day's histogram takes them without walking buckets.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Samples {
     /// Waits of answered contacts (ms).
     pub wait: Vec<u64>,
@@ -111,7 +111,7 @@ fn exact_quantiles<const N: usize>(values: &mut [u64], qs: [f64; N]) -> [Option<
 
 /// Counters plus wait/handle distributions of a queue over a span: HdrHistograms for
 /// days, totals and rolling windows; raw samples for intervals.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct QueueAgg {
     /// The counters.
     pub c: QueueCounters,
@@ -284,7 +284,7 @@ impl Aggregate for QueueAgg {
 }
 
 /// One agent (or team) counter increment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AgentObs {
     /// Handled a contact.
     Handled {
@@ -311,7 +311,7 @@ pub enum AgentObs {
 }
 
 /// Counters of an agent or team over a span.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AgentAgg {
     /// The counters.
     pub c: AgentCounters,
@@ -342,7 +342,7 @@ impl AgentAgg {
 
 /// An agent's closed-interval counters, packed in 32 bits each (an interval's sums fit
 /// easily): reports over weeks of 2,000 agents keep millions of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentRow([u32; 13]);
 
 impl From<&AgentCounters> for AgentRow {

@@ -11,6 +11,13 @@ pub struct Calendar {
     interval_ms: i64,
 }
 
+impl Default for Calendar {
+    /// UTC, 15-minute intervals (replaced by the config's on restore).
+    fn default() -> Self {
+        Calendar::new(TimeZone::UTC, 900_000)
+    }
+}
+
 impl Calendar {
     /// A calendar in `tz` with intervals of `interval_ms` (dividing a day).
     pub fn new(tz: TimeZone, interval_ms: i64) -> Self {

@@ -6,14 +6,14 @@ use crate::model::Name;
 use rustc_hash::FxHashMap;
 
 /// The queue entries of one contact id: almost always one.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Entries {
     One(u32, ContactRt),
     Many(Vec<(u32, ContactRt)>),
 }
 
 /// Open contacts keyed by (queue, contact id).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ContactTable {
     map: FxHashMap<Name, Entries>,
     len: usize,

@@ -6,7 +6,7 @@ use super::{channel_ix, Engine, TimerKind};
 use crate::model::{Channel, ExitReason, Millis, Name};
 
 /// Where a contact is in its life within one queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Phase {
     /// In the queue.
     Waiting,
@@ -20,7 +20,7 @@ pub(crate) enum Phase {
 }
 
 /// One contact in one queue, keyed by (queue, contact id).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ContactRt {
     /// Identifies this phase of the contact for timers (changes on answer).
     pub(crate) uid: u64,
@@ -32,7 +32,7 @@ pub(crate) struct ContactRt {
 }
 
 /// A contact whose talk is over and whose handling ends with its ACW.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Finished {
     pub(crate) queue: u32,
     pub(crate) channel: Channel,

@@ -20,6 +20,32 @@ fn new_hist() -> Histogram<u64> {
 #[derive(Debug, Clone)]
 pub struct Hist(Histogram<u64>);
 
+/// Checkpoints store a histogram as its recorded `(value, count)` pairs: compact for
+/// the sparse histograms of a contact center, and no extra codec dependency.
+impl serde::Serialize for Hist {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(None)?;
+        for v in self.0.iter_recorded() {
+            seq.serialize_element(&(v.value_iterated_to(), v.count_at_value()))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Hist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(u64, u64)> = serde::Deserialize::deserialize(d)?;
+        let mut h = Hist::default();
+        for (value, n) in pairs {
+            if h.0.record_n(value, n).is_err() {
+                h.0.saturating_record_n(value, n);
+            }
+        }
+        Ok(h)
+    }
+}
+
 impl Default for Hist {
     fn default() -> Self {
         Hist(new_hist())
@@ -115,7 +141,7 @@ impl Hist {
 }
 
 /// A histogram that values can also leave (rolling windows).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SlidingHist {
     added: Hist,
     removed: Option<Box<Hist>>,

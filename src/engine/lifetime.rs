@@ -17,7 +17,7 @@ const HANDLE_EDGES_S: [f64; 13] = [
 ];
 
 /// A cumulative histogram with fixed bucket edges (`le` in seconds), plus sum and count.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PromHist {
     /// Upper bounds in seconds, ascending (the `+Inf` bucket is `count`).
     pub le: Vec<f64>,
@@ -70,7 +70,7 @@ impl PromHist {
 }
 
 /// Everything counted for one queue and channel since the engine started.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelTotals {
     /// The counters.
     pub c: QueueCounters,

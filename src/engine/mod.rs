@@ -9,6 +9,7 @@
 mod agents;
 mod agg;
 mod calendar;
+mod checkpoint;
 mod contact_table;
 mod contacts;
 mod hist;
@@ -20,6 +21,7 @@ mod timeline;
 
 pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, SlOutcome};
 pub use calendar::Calendar;
+pub use checkpoint::CheckpointError;
 pub use hist::{Hist, SlidingHist};
 pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
@@ -60,7 +62,7 @@ impl Default for EngineOptions {
 }
 
 /// What the engine refused or repaired, by kind (never silent).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineStats {
     /// Events applied to the state machines.
     pub applied: u64,
@@ -76,7 +78,7 @@ pub struct EngineStats {
 }
 
 /// Resolved per-queue settings, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QueueParams {
     /// SL threshold `T`.
     pub sl_threshold_ms: Millis,
@@ -104,7 +106,7 @@ impl QueueParams {
 }
 
 /// One queue's live state and aggregates.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct QueueRt {
     pub(crate) name: Name,
     pub(crate) params: QueueParams,
@@ -117,14 +119,16 @@ pub(crate) struct QueueRt {
 }
 
 /// One team's aggregates (sums over its agents).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TeamRt {
     pub(crate) name: Name,
+    /// From the config (re-read on restore, never checkpointed).
+    #[serde(skip)]
     pub(crate) targets: Targets,
     pub(crate) timeline: Timeline<AgentAgg>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) enum TimerKind {
     /// A waiting contact reaches queued + T (+ grace).
     SlDeadline { queue: u32, contact: Name, uid: u64 },
@@ -136,22 +140,29 @@ pub(crate) enum TimerKind {
     DerivedAcwEnd { agent: u32, seq: u64 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Timer {
     at: Millis,
     seq: u64,
     kind: TimerKind,
 }
 
-/// The engine. See the module docs.
-#[derive(Debug)]
+/// The engine. See the module docs. It serializes to a checkpoint (see
+/// [`Engine::checkpoint`]); the fields marked `skip` come from the config on restore.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Engine {
+    #[serde(skip)]
     pub(crate) opts: EngineOptions,
+    #[serde(skip)]
     pub(crate) cal: Calendar,
+    #[serde(skip)]
     pub(crate) config: Config,
     pub(crate) reorder: Reorder,
+    #[serde(skip)]
     pub(crate) orphan_ms: Millis,
+    #[serde(skip)]
     pub(crate) rolling_lengths: Vec<Millis>,
+    #[serde(skip)]
     pub(crate) granularity: Millis,
     pub(crate) queues: Vec<QueueRt>,
     queue_ix: FxHashMap<Name, u32>,

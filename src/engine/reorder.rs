@@ -16,7 +16,7 @@ pub enum Refused {
 
 /// Holds events until the allowed lateness has passed, then releases them in
 /// `(ts, arrival)` order, so equal timestamps keep their file order.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Reorder {
     lateness: Millis,
     max_seen: Option<Millis>,
@@ -39,6 +39,12 @@ impl Reorder {
             id_order: VecDeque::new(),
             dedupe_horizon,
         }
+    }
+
+    /// Applies a (possibly changed) configuration after a restore.
+    pub fn set_limits(&mut self, lateness: Millis, dedupe_horizon: Millis) {
+        self.lateness = lateness.max(0);
+        self.dedupe_horizon = dedupe_horizon;
     }
 
     /// The newest event time seen.

@@ -9,7 +9,8 @@ use crate::model::Millis;
 use std::collections::VecDeque;
 
 /// The rolling windows of one entity (queue or team).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
 pub struct Rolling<A: Aggregate> {
     granularity: Millis,
     lengths: Vec<Millis>,

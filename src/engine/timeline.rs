@@ -8,7 +8,11 @@ use crate::model::Millis;
 use std::collections::VecDeque;
 
 /// An open span `[start, end)` and its aggregate.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "A: serde::Serialize",
+    deserialize = "A: serde::de::DeserializeOwned"
+))]
 pub struct Span<A> {
     /// Start (inclusive).
     pub start: Millis,
@@ -19,7 +23,8 @@ pub struct Span<A> {
 }
 
 /// The aggregates of one queue, agent or team.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
 pub struct Timeline<A: Aggregate> {
     /// Everything since the engine started (replay totals; Prometheus counters).
     pub totals: A,
@@ -110,7 +115,11 @@ impl<A: Aggregate> Timeline<A> {
 /// The open spans of one kind (days or intervals): almost always one, two around a
 /// boundary while records within the grace can still reach the older one. The newest
 /// is kept inline so the hot path touches no other allocation.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound(
+    serialize = "A: serde::Serialize",
+    deserialize = "A: serde::de::DeserializeOwned"
+))]
 struct Spans<A> {
     cur: Option<Span<A>>,
     older: VecDeque<Span<A>>,

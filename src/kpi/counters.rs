@@ -3,7 +3,7 @@
 use crate::model::AgentStatus;
 
 /// Counters of one queue over one span of event time (kpi-definitions §2).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QueueCounters {
     /// Contacts queued.
     pub arrived: u64,
@@ -91,7 +91,7 @@ impl QueueCounters {
 }
 
 /// Counters of one agent (or a team, summed over its agents) over one span.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentCounters {
     /// Contacts handled (end of ACW).
     pub handled: u64,

@@ -4,7 +4,7 @@ use super::{ratio, secs, QueueCounters, SlPreset};
 use serde::Serialize;
 
 /// Wait and handle-time percentiles of a window, in seconds (`None` when empty).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Percentiles {
     /// Median wait of answered contacts.
     pub wait_p50_seconds: Option<f64>,

@@ -182,7 +182,7 @@ wire_from_str!(AgentStatus, "agent state");
 wire_from_str!(ExitReason, "exit reason");
 
 /// One event from any source, in event time.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// When it happened (event time, ms since the epoch).
     pub ts: Millis,
@@ -193,7 +193,7 @@ pub struct Event {
 }
 
 /// An agent-state change, explicit (the source says so) or derived (from queue_log verbs).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentStateChange {
     /// The agent.
     pub agent: Name,
@@ -215,7 +215,7 @@ pub struct AgentStateChange {
 
 /// What happened. Contact events are keyed by contact id **and** queue; events that
 /// carry no queue (hold, end, transfer in JSON v1) refer to the contact's answered queue.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EventBody {
     /// The contact entered a queue.
     ContactQueued {
