@@ -22,8 +22,10 @@ fn opts() -> EngineOptions {
 }
 
 fn config() -> Config {
-    let mut c = Config::default();
-    c.timezone = "Europe/Berlin".into();
+    let mut c = Config {
+        timezone: "Europe/Berlin".into(),
+        ..Config::default()
+    };
     c.defaults.wrap_up = Some(Duration::secs(5));
     c
 }
