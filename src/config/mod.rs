@@ -42,6 +42,8 @@ pub struct Config {
     pub teams: BTreeMap<String, TeamConfig>,
     /// Per-agent settings, by agent id as the ACD names it.
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Live staffing: required agents (Erlang C) against agents staffed per queue.
+    pub staffing: StaffingSection,
     /// The live daemon (`ccpulse run`).
     pub daemon: DaemonSection,
 }
@@ -57,6 +59,7 @@ impl Default for Config {
             queues: BTreeMap::new(),
             teams: BTreeMap::new(),
             agents: BTreeMap::new(),
+            staffing: StaffingSection::default(),
             daemon: DaemonSection::default(),
         }
     }
@@ -129,6 +132,31 @@ impl Default for EngineSection {
             allowed_lateness: Duration::secs(2),
             orphan_timeout: Duration::mins(240),
             dedupe_horizon: Duration::mins(10),
+        }
+    }
+}
+
+/// How the live staffing gap is computed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffingSection {
+    /// Trailing window for the measured arrival rate and AHT; one of `windows.rolling`.
+    pub window: Duration,
+    /// AHT assumed while the window has too few handled contacts and today has none.
+    pub default_aht: Duration,
+    /// Handled contacts the window needs before its own AHT is trusted (else today's).
+    pub min_handled: u64,
+    /// Optional occupancy cap for the required agents (e.g. 0.85).
+    pub max_occupancy: Option<f64>,
+}
+
+impl Default for StaffingSection {
+    fn default() -> Self {
+        StaffingSection {
+            window: Duration::mins(30),
+            default_aht: Duration::secs(180),
+            min_handled: 5,
+            max_occupancy: None,
         }
     }
 }
@@ -304,6 +332,23 @@ impl Config {
                 return Err(err(
                     &format!("windows.rolling[{i}]"),
                     format!("{w} is longer than a day"),
+                ));
+            }
+        }
+        if !self.windows.rolling.contains(&self.staffing.window) {
+            return Err(err(
+                "staffing.window",
+                format!("{} is not one of windows.rolling", self.staffing.window),
+            ));
+        }
+        if self.staffing.default_aht.ms() <= 0 {
+            return Err(err("staffing.default_aht", "must be positive".into()));
+        }
+        if let Some(cap) = self.staffing.max_occupancy {
+            if !(cap > 0.0 && cap <= 1.0) {
+                return Err(err(
+                    "staffing.max_occupancy",
+                    format!("{cap} must be a ratio in (0, 1]"),
                 ));
             }
         }

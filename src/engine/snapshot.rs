@@ -57,9 +57,32 @@ pub struct QueueSnapshot {
     pub interval: QueueKpis,
     /// Rolling windows, shortest first.
     pub rolling: Vec<WindowKpis>,
+    /// Required agents (Erlang C on the measured load) against agents staffed now.
+    pub staffing: Option<Staffing>,
     /// Lifetime counters and histogram buckets by channel, for `/metrics` (not in JSON).
     #[serde(skip)]
     pub lifetime: Vec<(Channel, ChannelTotals)>,
+}
+
+/// The live staffing gap of a queue (kpi-definitions §6).
+#[derive(Debug, Clone, Serialize)]
+pub struct Staffing {
+    /// The trailing window the load was measured over.
+    pub window_seconds: i64,
+    /// Arrivals per hour in that window.
+    pub arrivals_per_hour: f64,
+    /// AHT used, and where it came from (`window`, `today` or `default`).
+    pub aht_seconds: f64,
+    /// Source of the AHT.
+    pub aht_source: &'static str,
+    /// Offered load in Erlangs.
+    pub load_erlangs: f64,
+    /// Agents needed for the queue's SL target (0 without load).
+    pub required_agents: u32,
+    /// Agents serving the queue who are not in aux or logged out.
+    pub staffed_agents: u32,
+    /// `required − staffed` (positive = short of agents).
+    pub staffing_gap: i64,
 }
 
 /// One team now.
@@ -192,6 +215,47 @@ fn overlap(a: Millis, b: Millis, lo: Millis, hi: Millis) -> u64 {
     (b.min(hi) - a.max(lo)).max(0) as u64
 }
 
+/// Erlang C staffing from a rolling window's load; the AHT falls back to today's, then
+/// to the configured default, when the window has handled too few contacts.
+fn staffing_gap(
+    w: &WindowKpis,
+    today: &QueueKpis,
+    cfg: &crate::config::StaffingSection,
+    target: f64,
+    threshold_ms: Millis,
+    staffed: u32,
+) -> Staffing {
+    let window_s = w.window_seconds.max(1) as f64;
+    let (aht, aht_source) = match (w.kpis.aht_seconds, today.aht_seconds) {
+        (Some(a), _) if w.kpis.handled >= cfg.min_handled => (a, "window"),
+        (_, Some(a)) => (a, "today"),
+        _ => (cfg.default_aht.ms() as f64 / 1000.0, "default"),
+    };
+    let load = w.kpis.arrived as f64 / window_s * aht;
+    let required = if load > 0.0 && aht > 0.0 {
+        crate::staffing::required_agents(
+            load,
+            aht,
+            target.min(0.999_999),
+            threshold_ms as f64 / 1000.0,
+            cfg.max_occupancy,
+        )
+        .unwrap_or(0)
+    } else {
+        0
+    };
+    Staffing {
+        window_seconds: w.window_seconds,
+        arrivals_per_hour: w.kpis.arrived as f64 * 3600.0 / window_s,
+        aht_seconds: aht,
+        aht_source,
+        load_erlangs: load,
+        required_agents: required,
+        staffed_agents: staffed,
+        staffing_gap: i64::from(required) - i64::from(staffed),
+    }
+}
+
 impl Engine {
     /// Computes a snapshot at the watermark.
     pub fn snapshot(&mut self) -> Snapshot {
@@ -303,6 +367,17 @@ impl Engine {
             });
         }
 
+        let mut staffed = vec![0u32; self.queues.len()];
+        for rt in &self.agents {
+            if !matches!(rt.state, AgentStatus::LoggedOut | AgentStatus::Aux) {
+                for q in &rt.queues {
+                    if let Some(n) = staffed.get_mut(*q as usize) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let staffing_cfg = self.config.staffing.clone();
         let mut queues = Vec::with_capacity(self.queues.len());
         for (i, q) in self.queues.iter_mut().enumerate() {
             let preset = q.params.preset;
@@ -321,6 +396,20 @@ impl Engine {
                 }
                 None => Vec::new(),
             };
+            let today_kpis = queue_kpis(q.timeline.day_view(t).as_mut(), preset);
+            let staffing = rolling
+                .iter()
+                .find(|w: &&WindowKpis| w.window_seconds * 1000 == staffing_cfg.window.ms())
+                .map(|w| {
+                    staffing_gap(
+                        w,
+                        &today_kpis,
+                        &staffing_cfg,
+                        q.params.sl_target,
+                        q.params.sl_threshold_ms,
+                        staffed.get(i).copied().unwrap_or(0),
+                    )
+                });
             queues.push(QueueSnapshot {
                 queue: q.name.to_string(),
                 sl_threshold_seconds: q.params.sl_threshold_ms as f64 / 1000.0,
@@ -335,9 +424,10 @@ impl Engine {
                 oldest_queued_at: oldest.map(format_rfc3339),
                 oldest_queued_at_ms: oldest,
                 agents: agents_by_queue.get(i).cloned().unwrap_or_default(),
-                today: queue_kpis(q.timeline.day_view(t).as_mut(), preset),
+                today: today_kpis,
                 interval: queue_kpis(q.timeline.interval_at(t).map(|s| &mut s.agg), preset),
                 rolling,
+                staffing,
                 lifetime: Channel::ALL
                     .iter()
                     .filter_map(|c| {
@@ -412,5 +502,73 @@ impl Engine {
             agents,
             engine: StatsView::from(&self.stats),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StaffingSection;
+
+    fn window(arrived: u64, handled: u64, aht: Option<f64>) -> WindowKpis {
+        WindowKpis {
+            window_seconds: 1800,
+            kpis: QueueKpis {
+                arrived,
+                handled,
+                aht_seconds: aht,
+                ..QueueKpis::default()
+            },
+        }
+    }
+
+    /// kpi-definitions §6: 100 calls per 30 min at AHT 180 s, 80/20 → 14 agents.
+    #[test]
+    fn reference_load_needs_14_agents() {
+        let cfg = StaffingSection::default();
+        let s = staffing_gap(
+            &window(100, 50, Some(180.0)),
+            &QueueKpis::default(),
+            &cfg,
+            0.8,
+            20_000,
+            11,
+        );
+        assert!((s.load_erlangs - 10.0).abs() < 1e-9);
+        assert_eq!(
+            (s.required_agents, s.staffed_agents, s.staffing_gap),
+            (14, 11, 3)
+        );
+        assert_eq!(s.aht_source, "window");
+        assert_eq!(s.arrivals_per_hour, 200.0);
+    }
+
+    #[test]
+    fn aht_falls_back_to_today_then_default_and_no_load_needs_nobody() {
+        let cfg = StaffingSection::default();
+        let today = QueueKpis {
+            aht_seconds: Some(240.0),
+            ..QueueKpis::default()
+        };
+        let s = staffing_gap(&window(10, 2, Some(30.0)), &today, &cfg, 0.8, 20_000, 3);
+        assert_eq!((s.aht_seconds, s.aht_source), (240.0, "today"));
+        let s = staffing_gap(
+            &window(10, 0, None),
+            &QueueKpis::default(),
+            &cfg,
+            0.8,
+            20_000,
+            3,
+        );
+        assert_eq!((s.aht_seconds, s.aht_source), (180.0, "default"));
+        let s = staffing_gap(
+            &window(0, 0, None),
+            &QueueKpis::default(),
+            &cfg,
+            0.8,
+            20_000,
+            3,
+        );
+        assert_eq!((s.required_agents, s.staffing_gap), (0, -3));
     }
 }
