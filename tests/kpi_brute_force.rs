@@ -362,6 +362,7 @@ fn config(s: &Scenario) -> Config {
     cfg.engine.allowed_lateness = Duration(s.lateness);
     cfg.engine.orphan_timeout = Duration::mins(24 * 60);
     cfg.windows.rolling = s.rolling.iter().map(|&l| Duration(l)).collect();
+    cfg.staffing.window = Duration(s.rolling[0]);
     cfg.windows.granularity = Duration(s.granularity);
     for q in &s.queues {
         cfg.queues.insert(

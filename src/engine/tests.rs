@@ -374,6 +374,7 @@ fn rolling_windows_slide() {
     let mut cfg = Config::default();
     cfg.engine.allowed_lateness = Duration(0);
     cfg.windows.rolling = vec![Duration::mins(5)];
+    cfg.staffing.window = Duration::mins(5);
     let mut e = Engine::new(&cfg, EngineOptions::default()).expect("engine");
     run(
         &mut e,
