@@ -190,6 +190,7 @@ impl DaemonBuilder {
     pub fn source(&mut self, source: Box<dyn Source>) -> Result<(), RuntimeError> {
         let name = source.name().to_string();
         let h = self.handle(&name)?;
+        h.set_catching_up(source.starts_catching_up());
         self.sources.push((source, h));
         Ok(())
     }

@@ -152,6 +152,10 @@ impl Source for FileTailSource {
     fn run(self: Box<Self>, handle: SourceHandle, shutdown: Shutdown) -> SourceTask {
         Box::pin(self.tail(handle, shutdown))
     }
+
+    fn starts_catching_up(&self) -> bool {
+        true
+    }
 }
 
 /// The file being read.
@@ -274,6 +278,7 @@ impl Tailer {
                     *start_at = StartAt::Beginning;
                 }
                 h.set_up(false);
+                h.set_catching_up(false);
                 return false;
             }
         };
@@ -315,9 +320,7 @@ impl Tailer {
         });
         self.switched = true;
         h.set_up(true);
-        if len > start {
-            h.set_catching_up(true);
-        }
+        h.set_catching_up(len > start);
         true
     }
 

@@ -197,4 +197,11 @@ pub trait Source: Send + 'static {
     fn name(&self) -> &str;
     /// The task that feeds the engine.
     fn run(self: Box<Self>, handle: SourceHandle, shutdown: Shutdown) -> SourceTask;
+    /// True for a source that may start with a backlog (a file read from a checkpoint or
+    /// its start): the daemon marks it catching up *before* the engine's first tick, and
+    /// the source clears that once it has read to the end
+    /// ([`SourceHandle::set_catching_up`]).
+    fn starts_catching_up(&self) -> bool {
+        false
+    }
 }
