@@ -242,6 +242,9 @@ impl Tailer {
         if self.cur.is_none() && !self.open(h) {
             return Ok(());
         }
+        // Before reading: a file truncated and written again past our position must not
+        // be read from the middle.
+        self.check_truncated();
         let got = match self.read_available(h, shutdown).await {
             Ok(n) => n,
             Err(ReadError::Gone) => return Err(SourceError::EngineGone),
@@ -510,12 +513,25 @@ impl Tailer {
             return Ok(());
         }
         cur.rotated = false;
-        let len = at_path.map(|m| m.len()).unwrap_or(0);
-        let head = match Head::read(&mut cur.file) {
-            Ok(head) => head,
+        self.check_truncated();
+        Ok(())
+    }
+
+    /// Truncated (shorter than what we read) or replaced in place (its first line
+    /// changed): read it again from the start.
+    fn check_truncated(&mut self) {
+        let Some(cur) = self.cur.as_mut() else {
+            return;
+        };
+        let (len, head) = match cur
+            .file
+            .metadata()
+            .and_then(|m| Ok((m.len(), Head::read(&mut cur.file)?)))
+        {
+            Ok(x) => x,
             Err(e) => {
-                tracing::warn!(source = %self.name, "cannot read the file's start: {e}");
-                return Ok(());
+                tracing::warn!(source = %self.name, "cannot inspect the file: {e}");
+                return;
             }
         };
         if len < cur.read_pos || !head.continues(&cur.head) {
@@ -529,7 +545,6 @@ impl Tailer {
         } else {
             cur.head = head;
         }
-        Ok(())
     }
 
     /// The old file of a rotation is final: its unfinished last line, if any, is a line.
