@@ -5,6 +5,7 @@ use super::UsageError;
 use ccpulse::config::Config;
 use ccpulse::outputs::http;
 use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
+use ccpulse::sources::file_tail::FileTailSource;
 use ccpulse::sources::simulator::SimulatorSource;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,17 +59,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
 async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::accelerated(args.speed));
-    // No other source kind exists yet, so the demo is on unless the config turns it off.
-    let demo = cfg.daemon.demo.unwrap_or(true);
+    // The demo runs when no `[[sources]]` is configured, unless the config says otherwise.
+    let demo = cfg.daemon.demo.unwrap_or(cfg.sources.is_empty());
     let sim = demo.then(|| SimulatorSource::demo(args.seed, clock.clone()));
     let cfg = match &sim {
         Some(s) => s.engine_config(&cfg),
         None => cfg,
     };
     let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg))?;
+    for src in &cfg.sources {
+        builder.source(Box::new(FileTailSource::new(src, &cfg)?))?;
+    }
     match sim {
         Some(s) => builder.source(Box::new(s))?,
-        None => tracing::warn!("no sources configured (set daemon.demo = true for the demo)"),
+        None if cfg.sources.is_empty() => {
+            tracing::warn!("no sources configured (set daemon.demo = true for the demo)")
+        }
+        None => {}
     }
     let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)
         .await

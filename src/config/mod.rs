@@ -2,13 +2,15 @@
 //! parsed and validated in one place so the rest of the code never sees bad values.
 
 mod duration;
+mod sources;
 
 pub use duration::{parse_duration, Duration};
+pub use sources::{SourceConfig, SourceFormat, SourceKind, StartAt};
 
 use crate::kpi::SlPreset;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A configuration error, naming the file and the key.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,6 +48,9 @@ pub struct Config {
     pub staffing: StaffingSection,
     /// The live daemon (`ccpulse run`).
     pub daemon: DaemonSection,
+    /// Inputs of the live daemon (`[[sources]]`); when any is set the demo is off unless
+    /// `daemon.demo = true`.
+    pub sources: Vec<SourceConfig>,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             agents: BTreeMap::new(),
             staffing: StaffingSection::default(),
             daemon: DaemonSection::default(),
+            sources: Vec::new(),
         }
     }
 }
@@ -73,10 +79,12 @@ pub struct DaemonSection {
     pub listen: String,
     /// How often the engine advances with the wall clock and publishes a snapshot.
     pub tick: Duration,
-    /// Run the built-in simulator as a source; unset: on when no other source is configured.
+    /// Run the built-in simulator as a source; unset: on when no `[[sources]]` is configured.
     pub demo: Option<bool>,
     /// Capacity of the bounded channel from the sources to the engine, in events.
     pub channel_capacity: usize,
+    /// Where the daemon keeps its state between runs (file source offsets).
+    pub data_dir: PathBuf,
 }
 
 impl Default for DaemonSection {
@@ -86,6 +94,7 @@ impl Default for DaemonSection {
             tick: Duration::secs(1),
             demo: None,
             channel_capacity: 65_536,
+            data_dir: PathBuf::from("./ccpulse-data"),
         }
     }
 }
@@ -380,6 +389,10 @@ impl Config {
                 ),
             ));
         }
+        if self.daemon.data_dir.as_os_str().is_empty() {
+            return Err(err("daemon.data_dir", "must name a directory".into()));
+        }
+        sources::check_sources(&self.sources, &err)?;
         check_queue(
             &self.defaults.or(&QueueSettings::builtin()),
             "defaults",

@@ -98,3 +98,64 @@ fn daemon_section_defaults_and_errors() {
     let e = Config::load(f.path()).expect_err("unknown key");
     assert!(e.to_string().contains("port"), "{e}");
 }
+
+#[test]
+fn sources_parse_and_errors_name_the_key() {
+    let f = write(
+        r#"
+[daemon]
+data_dir = "/var/lib/ccpulse"
+[[sources]]
+kind = "file"
+name = "asterisk"
+path = "/var/log/asterisk/queue_log"
+format = "queue_log"
+start_at = "today"
+poll_interval = "250ms"
+timezone = "Europe/Berlin"
+[[sources]]
+kind = "file"
+name = "adapter"
+path = "/var/log/ccpulse/events.jsonl"
+"#,
+    );
+    let cfg = Config::load(f.path()).expect("valid sources");
+    assert_eq!(cfg.daemon.data_dir, PathBuf::from("/var/lib/ccpulse"));
+    assert_eq!(cfg.sources.len(), 2);
+    assert_eq!(cfg.sources[0].format, SourceFormat::QueueLog);
+    assert_eq!(cfg.sources[0].start_at, StartAt::Today);
+    assert_eq!(cfg.sources[0].poll_interval, Duration(250));
+    assert_eq!(cfg.sources[1].format, SourceFormat::Auto);
+    assert_eq!(cfg.sources[1].start_at, StartAt::End);
+    assert_eq!(
+        Config::default().daemon.data_dir,
+        PathBuf::from("./ccpulse-data")
+    );
+
+    let base = "[[sources]]\nkind = \"file\"\nname = \"a\"\npath = \"/x\"\n";
+    let f = write(&format!("{base}poll_interval = \"1ms\"\n"));
+    assert_eq!(
+        Config::load(f.path()).expect_err("poll").key,
+        "sources[0].poll_interval"
+    );
+    let f = write(&format!("{base}timezone = \"Mars/Olympus\"\n"));
+    assert_eq!(
+        Config::load(f.path()).expect_err("tz").key,
+        "sources[0].timezone"
+    );
+    let f = write(&format!("{base}{base}"));
+    assert_eq!(
+        Config::load(f.path()).expect_err("duplicate").key,
+        "sources[1].name"
+    );
+    let f = write("[[sources]]\nkind = \"file\"\nname = \"../etc\"\npath = \"/x\"\n");
+    assert_eq!(
+        Config::load(f.path()).expect_err("name").key,
+        "sources[0].name"
+    );
+    let f = write(&format!("{base}colour = \"blue\"\n"));
+    let e = Config::load(f.path()).expect_err("unknown key");
+    assert!(e.to_string().contains("colour"), "{e}");
+    let f = write("[[sources]]\nkind = \"kafka\"\nname = \"a\"\npath = \"/x\"\n");
+    assert!(Config::load(f.path()).is_err(), "unknown kind");
+}

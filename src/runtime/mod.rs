@@ -190,6 +190,7 @@ impl DaemonBuilder {
     pub fn source(&mut self, source: Box<dyn Source>) -> Result<(), RuntimeError> {
         let name = source.name().to_string();
         let h = self.handle(&name)?;
+        h.set_catching_up(source.starts_catching_up());
         self.sources.push((source, h));
         Ok(())
     }
@@ -331,10 +332,16 @@ impl EngineTask {
     fn tick(&mut self) {
         // Read the clock first: whatever was sent before this instant is in the channel.
         let now: Millis = self.clock.now_ms();
+        // Read before draining: a source clears the flag after sending its backlog's last
+        // event, so once it reads clear, that event is in the channel and drained below.
+        let catching_up = self.statuses.iter().any(|s| s.is_catching_up());
         self.drain();
         // The engine holds event time `allowed_lateness` behind what it has seen, so
-        // giving it "now" puts the watermark at now − lateness.
-        self.engine.advance_to(now);
+        // giving it "now" puts the watermark at now − lateness. Not while a source reads
+        // a backlog: event time then follows the backlog's own events.
+        if !catching_up {
+            self.engine.advance_to(now);
+        }
         self.published.publish(self.engine.snapshot());
     }
 

@@ -2,16 +2,20 @@
 //! [`Event`]s and sends them to the engine task through a bounded channel; when the
 //! channel is full the *source* waits, the engine never waits for a source.
 //!
-//! Now: [`simulator`] (the built-in demo). Later: file tail, websocket, HTTP POST, bus.
+//! Now: [`simulator`] (the built-in demo) and [`file_tail`] (a log file, with
+//! [`checkpoint`] offsets). Later: websocket, HTTP POST, bus.
 
+pub mod checkpoint;
+pub mod file_tail;
 pub mod simulator;
 
+use crate::decode::{DecodeStats, Decoded};
 use crate::model::{Event, Millis};
 use crate::runtime::Shutdown;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// Index of a source in the daemon's source list.
@@ -50,16 +54,24 @@ pub struct SourceStatus {
     events: AtomicU64,
     late: AtomicU64,
     last_event_ms: AtomicI64,
+    /// Reading a backlog: while any source is, the engine does not move event time with
+    /// the clock (the backlog's old events would all be late).
+    catching_up: AtomicBool,
+    /// Per-line decode counts of sources that decode lines (files); a std mutex because
+    /// it is held for a counter update only, never across an await.
+    decode: Mutex<DecodeStats>,
 }
 
 impl SourceStatus {
     fn new(name: String) -> Self {
         SourceStatus {
-            name,
             up: AtomicBool::new(false),
             events: AtomicU64::new(0),
             late: AtomicU64::new(0),
             last_event_ms: AtomicI64::new(Millis::MIN),
+            catching_up: AtomicBool::new(false),
+            decode: Mutex::new(DecodeStats::new(name.clone())),
+            name,
         }
     }
 
@@ -87,6 +99,20 @@ impl SourceStatus {
     pub fn last_event_ms(&self) -> Option<Millis> {
         let t = self.last_event_ms.load(Ordering::Relaxed);
         (t != Millis::MIN).then_some(t)
+    }
+
+    /// True while the source reads a backlog (the engine holds event time meanwhile).
+    pub fn is_catching_up(&self) -> bool {
+        self.catching_up.load(Ordering::Acquire)
+    }
+
+    /// The source's decode counts so far (lines, events, unknown and rejected by reason;
+    /// all zero for sources that do not decode lines).
+    pub fn decode_stats(&self) -> DecodeStats {
+        self.decode
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Marks the source down (it failed or stopped).
@@ -127,6 +153,24 @@ impl SourceHandle {
         self.status.up.store(up, Ordering::Relaxed);
     }
 
+    /// Reports that the source is reading a backlog (`true`) or has caught up. Set it
+    /// *after* the backlog's last event was sent: the engine then finds that event in
+    /// the channel before it moves event time to the clock.
+    pub fn set_catching_up(&self, catching_up: bool) {
+        self.status
+            .catching_up
+            .store(catching_up, Ordering::Release);
+    }
+
+    /// Counts one decoded line (1-based `line_no`) in the source's [`DecodeStats`].
+    pub fn record_decoded(&self, line_no: u64, decoded: &Decoded) {
+        self.status
+            .decode
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .record(line_no, decoded);
+    }
+
     /// Sends an event, waiting while the channel is full (backpressure on the source).
     pub async fn send(&self, event: Event) -> Result<(), SourceError> {
         let ts = event.ts;
@@ -153,4 +197,11 @@ pub trait Source: Send + 'static {
     fn name(&self) -> &str;
     /// The task that feeds the engine.
     fn run(self: Box<Self>, handle: SourceHandle, shutdown: Shutdown) -> SourceTask;
+    /// True for a source that may start with a backlog (a file read from a checkpoint or
+    /// its start): the daemon marks it catching up *before* the engine's first tick, and
+    /// the source clears that once it has read to the end
+    /// ([`SourceHandle::set_catching_up`]).
+    fn starts_catching_up(&self) -> bool {
+        false
+    }
 }
