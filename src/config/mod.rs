@@ -44,6 +44,8 @@ pub struct Config {
     pub agents: BTreeMap<String, AgentConfig>,
     /// The live daemon (`ccpulse run`).
     pub daemon: DaemonSection,
+    /// The Prometheus exposition (`GET /metrics`).
+    pub metrics: MetricsSection,
 }
 
 impl Default for Config {
@@ -58,8 +60,18 @@ impl Default for Config {
             teams: BTreeMap::new(),
             agents: BTreeMap::new(),
             daemon: DaemonSection::default(),
+            metrics: MetricsSection::default(),
         }
     }
+}
+
+/// The Prometheus exposition (`GET /metrics`, docs/metrics.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Also export per-agent series (`ccpulse_agent_*`). Off by default: one series set
+    /// per agent is a cardinality cost; per-agent detail lives on the feed and the API.
+    pub per_agent: bool,
 }
 
 /// The live daemon (`ccpulse run`): where it listens and how often it publishes.

@@ -98,3 +98,14 @@ fn daemon_section_defaults_and_errors() {
     let e = Config::load(f.path()).expect_err("unknown key");
     assert!(e.to_string().contains("port"), "{e}");
 }
+
+#[test]
+fn metrics_section_defaults_off_and_rejects_unknown_keys() {
+    assert!(!Config::default().metrics.per_agent);
+    let f = write("[metrics]\nper_agent = true\n");
+    let cfg = Config::load(f.path()).expect("valid");
+    assert!(cfg.metrics.per_agent);
+    let f = write("[metrics]\nper_agnet = true\n");
+    let e = Config::load(f.path()).expect_err("unknown key");
+    assert!(e.message.contains("per_agnet"), "{e}");
+}
