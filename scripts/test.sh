@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the ignored (real-component) tests need; none yet beyond Rust.
-NEEDED=()
+# Debian packages the ignored (real-component) tests need.
+# prometheus: /usr/bin/prometheus and /usr/bin/promtool (tests/prometheus_real.rs).
+NEEDED=(prometheus)
 missing=()
 for pkg in "${NEEDED[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -4,6 +4,7 @@
 use super::UsageError;
 use ccpulse::config::Config;
 use ccpulse::outputs::http;
+use ccpulse::outputs::metrics::MetricsOptions;
 use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
 use ccpulse::sources::file_tail::FileTailSource;
 use ccpulse::sources::simulator::SimulatorSource;
@@ -90,14 +91,16 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(
-        "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, health: http://{addr}/healthz)"
+        "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
     );
     let mut stop = daemon.shutdown_signal();
-    let server = tokio::spawn(http::serve(
-        listener,
+    let router = http::router_with(
         daemon.published().clone(),
-        async move { stop.wait().await },
-    ));
+        MetricsOptions::from_config(&cfg),
+    );
+    let server = tokio::spawn(http::serve_router(listener, router, async move {
+        stop.wait().await
+    }));
     let signal = signals.wait().await;
     tracing::info!("{signal}: shutting down");
     let engine = daemon.shutdown().await?;

@@ -51,6 +51,8 @@ pub struct Config {
     /// Inputs of the live daemon (`[[sources]]`); when any is set the demo is off unless
     /// `daemon.demo = true`.
     pub sources: Vec<SourceConfig>,
+    /// The Prometheus exposition (`GET /metrics`).
+    pub metrics: MetricsSection,
 }
 
 impl Default for Config {
@@ -67,8 +69,18 @@ impl Default for Config {
             staffing: StaffingSection::default(),
             daemon: DaemonSection::default(),
             sources: Vec::new(),
+            metrics: MetricsSection::default(),
         }
     }
+}
+
+/// The Prometheus exposition (`GET /metrics`, docs/metrics.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Also export per-agent series (`ccpulse_agent_*`). Off by default: one series set
+    /// per agent is a cardinality cost; per-agent detail lives on the feed and the API.
+    pub per_agent: bool,
 }
 
 /// The live daemon (`ccpulse run`): where it listens and how often it publishes.

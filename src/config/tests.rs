@@ -158,4 +158,12 @@ path = "/var/log/ccpulse/events.jsonl"
     assert!(e.to_string().contains("colour"), "{e}");
     let f = write("[[sources]]\nkind = \"kafka\"\nname = \"a\"\npath = \"/x\"\n");
     assert!(Config::load(f.path()).is_err(), "unknown kind");
+fn metrics_section_defaults_off_and_rejects_unknown_keys() {
+    assert!(!Config::default().metrics.per_agent);
+    let f = write("[metrics]\nper_agent = true\n");
+    let cfg = Config::load(f.path()).expect("valid");
+    assert!(cfg.metrics.per_agent);
+    let f = write("[metrics]\nper_agnet = true\n");
+    let e = Config::load(f.path()).expect_err("unknown key");
+    assert!(e.message.contains("per_agnet"), "{e}");
 }

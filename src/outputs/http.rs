@@ -1,7 +1,9 @@
 //! The HTTP API (interfaces.md §5): `GET /api/v1/snapshot`, `/api/v1/queues`,
 //! `/api/v1/agents` (JSON from the latest snapshot, filtered with `?queues=a,b` and
-//! `?teams=x`), `/healthz`, `/readyz`, and a placeholder page at `/`.
+//! `?teams=x`), `/healthz`, `/readyz`, a placeholder page at `/`, and `/metrics`
+//! ([`super::metrics`]).
 
+use super::metrics::{self, MetricsOptions};
 use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
 use crate::runtime::Published;
 use axum::extract::{Query, State};
@@ -14,8 +16,14 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Builds the router over the daemon's published state.
+/// Builds the router over the daemon's published state (`/metrics` with default options).
 pub fn router(state: Arc<Published>) -> Router {
+    router_with(state, MetricsOptions::default())
+}
+
+/// Builds the router, with `/metrics` as `metrics` asks.
+pub fn router_with(state: Arc<Published>, metrics: MetricsOptions) -> Router {
+    let metrics = metrics::router(state.clone(), metrics);
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(healthz))
@@ -24,6 +32,7 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/v1/queues", get(queues))
         .route("/api/v1/agents", get(agents))
         .with_state(state)
+        .merge(metrics)
 }
 
 /// Serves the API on a bound listener until `shutdown` completes, then finishes the
@@ -36,7 +45,19 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router(state))
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves a router built with [`router_with`] (or extended) like [`serve`].
+pub async fn serve_router<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -250,6 +271,7 @@ const INDEX: &str = r#"<!doctype html>
 <li><a href="/api/v1/snapshot">/api/v1/snapshot</a> — queues, teams, agents and engine counters</li>
 <li><a href="/api/v1/queues">/api/v1/queues</a> — queues (<code>?queues=sales,support</code>)</li>
 <li><a href="/api/v1/agents">/api/v1/agents</a> — agents (<code>?queues=…</code>, <code>?teams=…</code>)</li>
+<li><a href="/metrics">/metrics</a> — Prometheus exposition</li>
 <li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
 </ul>
 </body></html>

@@ -1,0 +1,686 @@
+//! `GET /metrics`: the Prometheus exposition (interfaces.md §4, docs/metrics.md).
+//!
+//! Rendered from the latest published snapshot *at scrape time*: every scrape builds a
+//! fresh [`Registry`] with one [`Collector`] that reads the `Arc<Snapshot>` and the
+//! sources' status, so a departed agent or a closed queue disappears with the snapshot
+//! instead of lingering as a stale series. Nothing is counted here: lifetime counters
+//! and histogram buckets come precomputed from the engine (`QueueSnapshot::lifetime`,
+//! `TeamSnapshot::state_seconds_total`, `AgentSnapshot::lifetime`); the collector only
+//! writes them out. Histograms are written from the engine's [`PromHist`] buckets with
+//! `MetricEncoder::encode_histogram` (prometheus-client's own histogram type cannot be
+//! set from precomputed buckets).
+//!
+//! The format is the Prometheus text format 0.0.4 ([`CONTENT_TYPE`]), which every
+//! scraper and `promtool check metrics` read.
+
+use crate::config::Config;
+use crate::engine::{PromHist, QueueSnapshot, Snapshot};
+use crate::kpi::QueueCounters;
+use crate::model::{AgentStatus, ExitReason};
+use crate::runtime::Published;
+use crate::sources::SourceStatus;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, EncodeLabelSet, MetricEncoder,
+    NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// The `Content-Type` of `/metrics`: Prometheus text format 0.0.4.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+
+/// The prefix of every metric name.
+pub const PREFIX: &str = "ccpulse";
+
+/// Reads the number of connected feed clients (the `ccpulse_feed_clients` gauge).
+///
+/// Hook for the `/ws` feed: wrap its connection counter, e.g.
+/// `Arc::new(move || clients.load(Ordering::Relaxed) as u64)`, and pass it with
+/// [`MetricsOptions::with_feed_clients`]. Until then the gauge reads 0.
+pub type FeedClients = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// What `/metrics` exports beyond the always-on families.
+#[derive(Clone, Default)]
+pub struct MetricsOptions {
+    /// Export per-agent series (`metrics.per_agent`; off by default for cardinality).
+    pub per_agent: bool,
+    /// The feed's client count; `None` exports 0.
+    pub feed_clients: Option<FeedClients>,
+}
+
+impl fmt::Debug for MetricsOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsOptions")
+            .field("per_agent", &self.per_agent)
+            .field("feed_clients", &self.feed_clients.is_some())
+            .finish()
+    }
+}
+
+impl MetricsOptions {
+    /// The options the `[metrics]` section asks for.
+    pub fn from_config(cfg: &Config) -> Self {
+        MetricsOptions {
+            per_agent: cfg.metrics.per_agent,
+            feed_clients: None,
+        }
+    }
+
+    /// These options with the feed's client counter hooked in.
+    pub fn with_feed_clients(mut self, clients: FeedClients) -> Self {
+        self.feed_clients = Some(clients);
+        self
+    }
+}
+
+/// Why the exposition could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The text encoder failed (it writes to a `String`, so in practice never).
+    #[error("cannot encode the metrics")]
+    Encode(#[from] fmt::Error),
+}
+
+/// Renders the exposition: the snapshot's families (when there is a snapshot) and the
+/// daemon's own (sources, feed, build info).
+pub fn render(
+    snapshot: Option<Arc<Snapshot>>,
+    sources: &[Arc<SourceStatus>],
+    opts: &MetricsOptions,
+) -> Result<String, MetricsError> {
+    let mut registry = Registry::with_prefix(PREFIX);
+    registry.register_collector(Box::new(ScrapeCollector {
+        snapshot,
+        sources: sources.to_vec(),
+        per_agent: opts.per_agent,
+        feed_clients: opts.feed_clients.as_ref().map_or(0, |f| f()),
+    }));
+    let mut out = String::new();
+    prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)?;
+    Ok(out)
+}
+
+/// State of the `/metrics` route.
+#[derive(Debug)]
+struct MetricsState {
+    published: Arc<Published>,
+    opts: MetricsOptions,
+}
+
+/// The `/metrics` route over the daemon's published state (merged into the HTTP router).
+pub fn router(published: Arc<Published>, opts: MetricsOptions) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(Arc::new(MetricsState { published, opts }))
+}
+
+async fn metrics(State(state): State<Arc<MetricsState>>) -> Response {
+    let p = &state.published;
+    match render(p.latest(), p.sources(), &state.opts) {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, CONTENT_TYPE),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("/metrics: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+        }
+    }
+}
+
+/// One scrape's view: the snapshot and the sources as they were when it began.
+#[derive(Debug)]
+struct ScrapeCollector {
+    snapshot: Option<Arc<Snapshot>>,
+    sources: Vec<Arc<SourceStatus>>,
+    per_agent: bool,
+    feed_clients: u64,
+}
+
+/// A lifetime counter by queue and channel: its name (without `_total`, which the
+/// encoder appends), help, and how to read it.
+struct QueueCounter {
+    name: &'static str,
+    help: &'static str,
+    value: fn(&QueueCounters) -> CounterValue,
+}
+
+enum CounterValue {
+    Count(u64),
+    Millis(u64),
+}
+
+const QUEUE_COUNTERS: &[QueueCounter] = &[
+    QueueCounter {
+        name: "contacts_arrived",
+        help: "Contacts that entered the queue.",
+        value: |c| CounterValue::Count(c.arrived),
+    },
+    QueueCounter {
+        name: "contacts_answered",
+        help: "Contacts answered by an agent.",
+        value: |c| CounterValue::Count(c.answered),
+    },
+    QueueCounter {
+        name: "contacts_answered_within_sl",
+        help: "Contacts answered within the queue's service-level threshold.",
+        value: |c| CounterValue::Count(c.answered_within_sl),
+    },
+    QueueCounter {
+        name: "contacts_abandoned",
+        help: "Contacts abandoned after the short-abandon threshold.",
+        value: |c| CounterValue::Count(c.abandoned),
+    },
+    QueueCounter {
+        name: "contacts_short_abandoned",
+        help: "Contacts abandoned within the short-abandon threshold.",
+        value: |c| CounterValue::Count(c.short_abandoned),
+    },
+    QueueCounter {
+        name: "contacts_abandoned_within_sl",
+        help: "Abandoned (not short) contacts that abandoned within the service-level threshold.",
+        value: |c| CounterValue::Count(c.abandoned_within_sl),
+    },
+    QueueCounter {
+        name: "contacts_handled",
+        help: "Contacts whose handling ended (talk, hold and after-contact work done).",
+        value: |c| CounterValue::Count(c.handled),
+    },
+    QueueCounter {
+        name: "contacts_transferred",
+        help: "Answered contacts transferred away by the agent.",
+        value: |c| CounterValue::Count(c.transferred),
+    },
+    QueueCounter {
+        name: "handle_seconds",
+        help: "Handle time (talk + hold + after-contact work) of handled contacts.",
+        value: |c| CounterValue::Millis(c.handle_ms),
+    },
+    QueueCounter {
+        name: "talk_seconds",
+        help: "Talk time of handled contacts.",
+        value: |c| CounterValue::Millis(c.talk_ms),
+    },
+    QueueCounter {
+        name: "hold_seconds",
+        help: "Hold time of handled contacts.",
+        value: |c| CounterValue::Millis(c.hold_ms),
+    },
+    QueueCounter {
+        name: "acw_seconds",
+        help: "After-contact work time of handled contacts.",
+        value: |c| CounterValue::Millis(c.acw_ms),
+    },
+    QueueCounter {
+        name: "answer_wait_seconds",
+        help: "Queue wait of answered contacts (ASA = rate of this / rate of contacts_answered).",
+        value: |c| CounterValue::Millis(c.answered_wait_ms),
+    },
+];
+
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// `300` → `5m`, `3600` → `1h`, `90` → `90s`.
+fn window_label(seconds: i64) -> String {
+    if seconds > 0 && seconds % 3600 == 0 {
+        format!("{}h", seconds / 3600)
+    } else if seconds > 0 && seconds % 60 == 0 {
+        format!("{}m", seconds / 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+fn counter<V: EncodeCounterValue>(
+    m: &mut MetricEncoder,
+    labels: &impl EncodeLabelSet,
+    v: V,
+) -> fmt::Result {
+    m.encode_family(labels)?
+        .encode_counter::<NoLabelSet, V, f64>(&v, None)
+}
+
+fn gauge<V: EncodeGaugeValue>(
+    m: &mut MetricEncoder,
+    labels: &impl EncodeLabelSet,
+    v: V,
+) -> fmt::Result {
+    m.encode_family(labels)?.encode_gauge(&v)
+}
+
+/// Writes a [`PromHist`]: per-bucket counts (the encoder accumulates), `+Inf`, sum, count.
+fn histogram(m: &mut MetricEncoder, labels: &impl EncodeLabelSet, h: &PromHist) -> fmt::Result {
+    let mut buckets = Vec::with_capacity(h.le.len() + 1);
+    let mut prev = 0;
+    for (le, cum) in h.cumulative() {
+        buckets.push((le, cum.saturating_sub(prev)));
+        prev = cum;
+    }
+    buckets.push((f64::INFINITY, h.count.saturating_sub(prev)));
+    m.encode_family(labels)?
+        .encode_histogram::<NoLabelSet>(secs(h.sum_ms), h.count, &buckets, None)
+}
+
+impl Collector for ScrapeCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> fmt::Result {
+        if let Some(snap) = &self.snapshot {
+            encode_queues(&mut enc, snap)?;
+            encode_teams(&mut enc, snap)?;
+            if self.per_agent {
+                encode_agents(&mut enc, snap)?;
+            }
+        }
+        self.encode_daemon(&mut enc)
+    }
+}
+
+fn encode_queues(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
+    let per_channel = || {
+        snap.queues.iter().flat_map(|q| {
+            q.lifetime
+                .iter()
+                .map(move |(ch, t)| (q.queue.as_str(), ch.as_str(), t))
+        })
+    };
+
+    for spec in QUEUE_COUNTERS {
+        let mut m = enc.encode_descriptor(spec.name, spec.help, None, MetricType::Counter)?;
+        for (queue, channel, t) in per_channel() {
+            let labels = [("queue", queue), ("channel", channel)];
+            match (spec.value)(&t.c) {
+                CounterValue::Count(n) => counter(&mut m, &labels, n)?,
+                CounterValue::Millis(ms) => counter(&mut m, &labels, secs(ms))?,
+            }
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "contacts_exited",
+        "Contacts that left the queue unanswered for a reason other than abandoning (timeout, exit key, overflow, ...).",
+        None,
+        MetricType::Counter,
+    )?;
+    for (queue, channel, t) in per_channel() {
+        for r in ExitReason::ALL {
+            let n = t.exited_by_reason.get(r as usize).copied().unwrap_or(0);
+            let labels = [
+                ("queue", queue),
+                ("channel", channel),
+                ("reason", r.as_str()),
+            ];
+            counter(&mut m, &labels, n)?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "service_level_outcomes",
+        "Service-level outcomes, each counted at its instant: met (answered within T), abandoned_within (abandoned within T), missed (still waiting at T, or exited).",
+        None,
+        MetricType::Counter,
+    )?;
+    for (queue, channel, t) in per_channel() {
+        for (outcome, n) in [
+            ("met", t.c.sl_met),
+            ("abandoned_within", t.c.sl_abandoned_within),
+            ("missed", t.c.sl_missed),
+        ] {
+            let labels = [("queue", queue), ("channel", channel), ("outcome", outcome)];
+            counter(&mut m, &labels, n)?;
+        }
+    }
+
+    type HistOf = fn(&crate::engine::ChannelTotals) -> &PromHist;
+    let hists: [(&str, &str, HistOf); 3] = [
+        (
+            "answer_wait_seconds",
+            "Queue wait of answered contacts (a bucket edge at the queue's service-level threshold).",
+            |t| &t.answer_wait,
+        ),
+        (
+            "abandon_wait_seconds",
+            "Queue wait of abandoned (not short) contacts.",
+            |t| &t.abandon_wait,
+        ),
+        (
+            "handle_time_seconds",
+            "Handle time of handled contacts.",
+            |t| &t.handle_time,
+        ),
+    ];
+    for (name, help, of) in hists {
+        let mut m = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
+        for (queue, channel, t) in per_channel() {
+            histogram(&mut m, &[("queue", queue), ("channel", channel)], of(t))?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "contacts_waiting",
+        "Contacts waiting in the queue now.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        for (channel, n) in waiting_by_channel(q) {
+            gauge(
+                &mut m,
+                &[("queue", q.queue.as_str()), ("channel", channel)],
+                n,
+            )?;
+        }
+    }
+
+    if let Some(now) = snap.watermark_ms {
+        let mut m = enc.encode_descriptor(
+            "oldest_contact_wait_seconds",
+            "How long the oldest waiting contact has waited, as of the watermark (0 when none waits).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for q in &snap.queues {
+            let age = q
+                .oldest_queued_at_ms
+                .map_or(0, |at| now.saturating_sub(at).max(0));
+            gauge(&mut m, &[("queue", q.queue.as_str())], age as f64 / 1000.0)?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "agents",
+        "Agents serving the queue, by state (an agent in several queues counts in each).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        for st in AgentStatus::ALL {
+            let n = q.agents.get(st.as_str()).copied().unwrap_or(0);
+            gauge(
+                &mut m,
+                &[("queue", q.queue.as_str()), ("state", st.as_str())],
+                n,
+            )?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "service_level_threshold_seconds",
+        "The queue's service-level threshold T.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        gauge(
+            &mut m,
+            &[("queue", q.queue.as_str())],
+            q.sl_threshold_seconds,
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "service_level_target_ratio",
+        "The queue's service-level target (0.8 = 80 %).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        gauge(&mut m, &[("queue", q.queue.as_str())], q.sl_target)?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "service_level_ratio",
+        "Service level over each rolling window with the queue's configured preset (absent while the window has no outcome).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        for w in &q.rolling {
+            if let Some(sl) = w.kpis.service_level.filter(|v| v.is_finite()) {
+                let window = window_label(w.window_seconds);
+                gauge(
+                    &mut m,
+                    &[("queue", q.queue.as_str()), ("window", window.as_str())],
+                    sl,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waiting contacts for every channel the queue has seen (0 included, so the series
+/// does not vanish when the queue empties) and any channel waiting now.
+fn waiting_by_channel(q: &QueueSnapshot) -> BTreeMap<&'static str, u64> {
+    let mut m: BTreeMap<&'static str, u64> =
+        q.lifetime.iter().map(|(ch, _)| (ch.as_str(), 0)).collect();
+    for (ch, n) in &q.waiting_by_channel {
+        m.insert(ch, *n);
+    }
+    m
+}
+
+fn encode_teams(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
+    let mut m = enc.encode_descriptor(
+        "agent_state_seconds",
+        "Agent time spent in each state by the team's agents (open states up to the watermark); occupancy over any window comes from its rate.",
+        None,
+        MetricType::Counter,
+    )?;
+    for t in &snap.teams {
+        for (state, s) in &t.state_seconds_total {
+            counter(&mut m, &[("team", t.team.as_str()), ("state", *state)], *s)?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "team_agents",
+        "The team's agents, by state.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for t in &snap.teams {
+        for st in AgentStatus::ALL {
+            let n = t.agents.get(st.as_str()).copied().unwrap_or(0);
+            gauge(
+                &mut m,
+                &[("team", t.team.as_str()), ("state", st.as_str())],
+                n,
+            )?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "agents_aux",
+        "The team's agents in aux now, by reason.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for t in &snap.teams {
+        for (reason, n) in &t.aux_by_reason {
+            gauge(
+                &mut m,
+                &[("team", t.team.as_str()), ("reason", reason.as_str())],
+                *n,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn encode_agents(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
+    let mut m = enc.encode_descriptor(
+        "agent_state",
+        "1 for the agent's current state (per-agent series: metrics.per_agent).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for a in &snap.agents {
+        let team = a.team.as_deref().unwrap_or("");
+        let labels = [
+            ("agent", a.agent.as_str()),
+            ("team", team),
+            ("state", a.state.as_str()),
+        ];
+        gauge(&mut m, &labels, 1u64)?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "agent_handled",
+        "Contacts the agent handled.",
+        None,
+        MetricType::Counter,
+    )?;
+    for a in &snap.agents {
+        counter(&mut m, &[("agent", a.agent.as_str())], a.lifetime.handled)?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "agent_handle_seconds",
+        "The agent's handle time (talk + hold + after-contact work).",
+        None,
+        MetricType::Counter,
+    )?;
+    for a in &snap.agents {
+        counter(
+            &mut m,
+            &[("agent", a.agent.as_str())],
+            secs(a.lifetime.handle_ms),
+        )?;
+    }
+
+    let mut m = enc.encode_descriptor(
+        "agent_time_in_state_seconds",
+        "Time the agent spent in each state (open state up to the watermark).",
+        None,
+        MetricType::Counter,
+    )?;
+    for a in &snap.agents {
+        for st in AgentStatus::ALL {
+            let ms = a.lifetime.in_state(st);
+            counter(
+                &mut m,
+                &[("agent", a.agent.as_str()), ("state", st.as_str())],
+                secs(ms),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+impl ScrapeCollector {
+    fn encode_daemon(&self, enc: &mut DescriptorEncoder) -> fmt::Result {
+        let mut m = enc.encode_descriptor(
+            "events_ingested",
+            "Events the source sent to the engine.",
+            None,
+            MetricType::Counter,
+        )?;
+        for s in &self.sources {
+            counter(&mut m, &[("source", s.name())], s.events())?;
+        }
+
+        let mut m = enc.encode_descriptor(
+            "events_rejected",
+            "Events rejected, by reason (now only `refused`: late or duplicate events the engine refused).",
+            None,
+            MetricType::Counter,
+        )?;
+        for s in &self.sources {
+            counter(
+                &mut m,
+                &[("source", s.name()), ("reason", "refused")],
+                s.refused(),
+            )?;
+        }
+
+        if let Some(snap) = &self.snapshot {
+            let mut m = enc.encode_descriptor(
+                "events_late",
+                "Events dropped as later than the allowed lateness (engine-wide: source=\"all\" until lateness is tracked per source).",
+                None,
+                MetricType::Counter,
+            )?;
+            counter(&mut m, &[("source", "all")], snap.engine.late)?;
+        }
+
+        let mut m = enc.encode_descriptor(
+            "source_up",
+            "1 while the source reports itself connected / reading.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for s in &self.sources {
+            gauge(&mut m, &[("source", s.name())], u64::from(s.is_up()))?;
+        }
+
+        let mut m = enc.encode_descriptor(
+            "source_last_event_timestamp_seconds",
+            "Event time of the newest event the source sent (Unix seconds).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for s in &self.sources {
+            if let Some(ms) = s.last_event_ms() {
+                gauge(&mut m, &[("source", s.name())], ms as f64 / 1000.0)?;
+            }
+        }
+
+        let mut m = enc.encode_descriptor(
+            "feed_clients",
+            "Clients connected to the /ws feed.",
+            None,
+            MetricType::Gauge,
+        )?;
+        m.encode_gauge(&self.feed_clients)?;
+
+        let mut m = enc.encode_descriptor(
+            "build_info",
+            "Always 1; the version label says which build runs.",
+            None,
+            MetricType::Gauge,
+        )?;
+        gauge(&mut m, &[("version", env!("CARGO_PKG_VERSION"))], 1u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_labels() {
+        assert_eq!(window_label(300), "5m");
+        assert_eq!(window_label(3600), "1h");
+        assert_eq!(window_label(5400), "90m");
+        assert_eq!(window_label(90), "90s");
+    }
+
+    #[test]
+    fn without_a_snapshot_only_the_daemon_families_render() {
+        let out = render(None, &[], &MetricsOptions::default()).expect("render");
+        assert!(out.contains("ccpulse_feed_clients 0\n"), "{out}");
+        assert!(out.contains("ccpulse_build_info{version=\""), "{out}");
+        assert!(!out.contains("ccpulse_contacts_arrived"), "{out}");
+    }
+
+    #[test]
+    fn the_feed_hook_is_read_at_scrape_time() {
+        let opts = MetricsOptions::default().with_feed_clients(Arc::new(|| 3));
+        let out = render(None, &[], &opts).expect("render");
+        assert!(out.contains("ccpulse_feed_clients 3\n"), "{out}");
+    }
+}

@@ -1,0 +1,209 @@
+//! `/metrics` rendered from a snapshot of a known event list: exact values of the
+//! exposed series, per-agent series only when asked, and the HTTP route.
+
+#[path = "common/metrics_script.rs"]
+mod script;
+
+use ccpulse::config::Config;
+use ccpulse::engine::{Engine, Snapshot};
+use ccpulse::outputs::{http, metrics};
+use ccpulse::runtime::{DaemonBuilder, ManualClock, RuntimeOptions};
+use metrics::MetricsOptions;
+use script::{sample, C4_QUEUED, END, EXPECTED, T0};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn snapshot() -> Snapshot {
+    let cfg = Config::default();
+    let mut engine = Engine::new(&cfg, RuntimeOptions::from_config(&cfg).engine).expect("engine");
+    engine.advance_to(T0);
+    for e in script::events() {
+        engine.push(e).expect("in order");
+    }
+    engine.advance_to(END);
+    engine.snapshot()
+}
+
+fn render(snap: &Arc<Snapshot>, per_agent: bool) -> String {
+    let opts = MetricsOptions {
+        per_agent,
+        feed_clients: None,
+    };
+    metrics::render(Some(snap.clone()), &[], &opts).expect("render")
+}
+
+#[test]
+fn exact_values_for_a_scripted_day() {
+    let snap = Arc::new(snapshot());
+    let wm = snap.watermark_ms.expect("watermark");
+    assert_eq!(wm, END - 2_000, "default allowed lateness");
+    let text = render(&snap, false);
+    for (series, want) in EXPECTED {
+        let got = sample(&text, &format!("ccpulse_{series}"));
+        assert_eq!(got, Some(*want), "{series}\n{text}");
+    }
+    let secs = |ms: i64| ms as f64 / 1000.0;
+    assert_eq!(
+        sample(
+            &text,
+            r#"ccpulse_oldest_contact_wait_seconds{queue="sales"}"#
+        ),
+        Some(secs(wm - C4_QUEUED))
+    );
+    // a2 is in aux from T0 to the watermark, open state included.
+    assert_eq!(
+        sample(
+            &text,
+            r#"ccpulse_agent_state_seconds_total{team="blue",state="aux"}"#
+        ),
+        Some(secs(wm - T0))
+    );
+    // Two agents, each in some state the whole time.
+    let all: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("ccpulse_agent_state_seconds_total{team=\"blue\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!((all - 2.0 * secs(wm - T0)).abs() < 1e-9, "{all}");
+    // The 5 minute window saw one met and two missed outcomes (cisco type 2: 1/3).
+    let sl = sample(
+        &text,
+        r#"ccpulse_service_level_ratio{queue="sales",window="5m"}"#,
+    )
+    .expect("5m service level");
+    assert!((sl - 1.0 / 3.0).abs() < 1e-9, "{sl}");
+    assert_eq!(
+        sample(&text, r#"ccpulse_events_late_total{source="all"}"#),
+        Some(0.0)
+    );
+    assert!(!text.contains("ccpulse_agent_state{"), "per-agent is off");
+    assert!(!text.contains("ccpulse_agent_handled_total"));
+}
+
+#[test]
+fn per_agent_series_when_asked() {
+    let snap = Arc::new(snapshot());
+    let text = render(&snap, true);
+    assert_eq!(
+        sample(
+            &text,
+            r#"ccpulse_agent_state{agent="a2",team="blue",state="aux"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, r#"ccpulse_agent_handled_total{agent="a1"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"ccpulse_agent_time_in_state_seconds_total{agent="a2",state="aux"}"#
+        ),
+        Some((END - 2_000 - T0) as f64 / 1000.0)
+    );
+}
+
+#[test]
+fn no_stale_series_a_new_snapshot_without_a_queue_drops_it() {
+    let text = render(&Arc::new(snapshot()), true);
+    assert!(text.contains(r#"queue="sales""#));
+    let empty = Arc::new(
+        Engine::new(&Config::default(), Default::default())
+            .expect("engine")
+            .snapshot(),
+    );
+    let text = render(&empty, true);
+    assert!(!text.contains(r#"queue="sales""#), "{text}");
+    assert!(!text.contains(r#"agent="a1""#), "{text}");
+}
+
+/// `GET path` over HTTP/1.0: (head, body).
+async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.expect("read");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("head and body");
+    (head.to_string(), body.to_string())
+}
+
+#[tokio::test]
+async fn served_by_the_daemon_with_the_text_content_type() {
+    let mut cfg = Config::default();
+    cfg.daemon.tick = ccpulse::config::Duration(100);
+    cfg.metrics.per_agent = true;
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg)).expect("daemon");
+    let feed = builder.handle("script").expect("handle");
+    let daemon = builder.start(clock.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = http::router_with(
+        daemon.published().clone(),
+        MetricsOptions::from_config(&cfg).with_feed_clients(Arc::new(|| 2)),
+    );
+    let mut stop = daemon.shutdown_signal();
+    let server = tokio::spawn(http::serve_router(listener, router, async move {
+        stop.wait().await
+    }));
+    feed.set_up(true);
+    for e in script::events() {
+        feed.send(e).await.expect("sent");
+    }
+    clock.set(END);
+    let mut seq = daemon.published().subscribe();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while daemon.published().latest().and_then(|s| s.watermark_ms) != Some(END - 2_000) {
+            seq.changed().await.expect("engine alive");
+        }
+    })
+    .await
+    .expect("snapshot at the end of the script");
+
+    let (head, body) = get(addr, "/metrics").await;
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
+        "{head}"
+    );
+    for (series, want) in EXPECTED {
+        assert_eq!(
+            sample(&body, &format!("ccpulse_{series}")),
+            Some(*want),
+            "{series}"
+        );
+    }
+    let n = script::events().len() as f64;
+    assert_eq!(
+        sample(&body, r#"ccpulse_events_ingested_total{source="script"}"#),
+        Some(n)
+    );
+    assert_eq!(
+        sample(
+            &body,
+            r#"ccpulse_events_rejected_total{source="script",reason="refused"}"#
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&body, r#"ccpulse_source_up{source="script"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &body,
+            r#"ccpulse_source_last_event_timestamp_seconds{source="script"}"#
+        ),
+        Some((T0 + 71_000) as f64 / 1000.0)
+    );
+    assert_eq!(sample(&body, "ccpulse_feed_clients"), Some(2.0));
+    assert!(body.contains(r#"ccpulse_agent_state{agent="a1",team="blue""#));
+
+    daemon.shutdown().await.expect("clean shutdown");
+    server.await.expect("server task").expect("server");
+}
