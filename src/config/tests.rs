@@ -158,6 +158,9 @@ path = "/var/log/ccpulse/events.jsonl"
     assert!(e.to_string().contains("colour"), "{e}");
     let f = write("[[sources]]\nkind = \"kafka\"\nname = \"a\"\npath = \"/x\"\n");
     assert!(Config::load(f.path()).is_err(), "unknown kind");
+}
+
+#[test]
 fn metrics_section_defaults_off_and_rejects_unknown_keys() {
     assert!(!Config::default().metrics.per_agent);
     let f = write("[metrics]\nper_agent = true\n");
