@@ -3,8 +3,11 @@
 
 use super::UsageError;
 use ccpulse::config::Config;
+use ccpulse::outputs::auth::Auth;
+use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
+use ccpulse::sources::push::{PushSource, PushState};
 use ccpulse::sources::simulator::SimulatorSource;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,8 +71,12 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg))?;
     match sim {
         Some(s) => builder.source(Box::new(s))?,
-        None => tracing::warn!("no sources configured (set daemon.demo = true for the demo)"),
+        None => tracing::warn!(
+            "no sources configured: push events to POST /api/v1/events (daemon.demo = true for the demo)"
+        ),
     }
+    let push_http = PushSource::new(builder.handle("http")?);
+    let push_ws = PushSource::new(builder.handle("ws-ingest")?);
     let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.daemon.listen))?;
@@ -85,10 +92,25 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(
         "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, health: http://{addr}/healthz)"
     );
+    let live = http::Live {
+        feed: FeedState::new(
+            daemon.published().clone(),
+            daemon.shutdown_signal(),
+            FeedOptions::from_config(&cfg),
+        ),
+        ingest: Some(PushState {
+            http: push_http,
+            ws: push_ws,
+            max_body_bytes: cfg.ingest.max_body_bytes,
+            shutdown: daemon.shutdown_signal(),
+        }),
+        auth: Auth::new(cfg.auth.token.as_deref()),
+    };
+    let app = http::app(daemon.published().clone(), live);
     let mut stop = daemon.shutdown_signal();
-    let server = tokio::spawn(http::serve(
+    let server = tokio::spawn(http::serve_app(
         listener,
-        daemon.published().clone(),
+        app,
         async move { stop.wait().await },
     ));
     let signal = signals.wait().await;

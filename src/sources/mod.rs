@@ -2,8 +2,10 @@
 //! [`Event`]s and sends them to the engine task through a bounded channel; when the
 //! channel is full the *source* waits, the engine never waits for a source.
 //!
-//! Now: [`simulator`] (the built-in demo). Later: file tail, websocket, HTTP POST, bus.
+//! Now: [`simulator`] (the built-in demo) and [`push`] (HTTP POST and websocket ingest).
+//! Later: file tail, bus.
 
+pub mod push;
 pub mod simulator;
 
 use crate::model::{Event, Millis};
