@@ -340,3 +340,27 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     drop(stalled);
     live.stop().await;
 }
+
+/// Prints a sample frame for docs/feed.md (`cargo test --test feed sample -- --ignored --nocapture`).
+#[tokio::test]
+#[ignore]
+async fn sample_frame() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    for e in [
+        agent(t0 + 10, "a1", "A", &["sales"]),
+        queued(t0 + 40, "c-1", "sales"),
+    ] {
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(t0 + 14_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 2).await;
+    let mut ws = ws_connect(live.addr, "/ws?queues=sales").await;
+    let f = next_json(&mut ws).await;
+    println!("{}", serde_json::to_string_pretty(&f).expect("json"));
+    let f = next_json(&mut ws).await;
+    println!("{}", serde_json::to_string_pretty(&f).expect("json"));
+    live.stop().await;
+}
