@@ -3,10 +3,13 @@
 
 use super::UsageError;
 use ccpulse::config::Config;
+use ccpulse::outputs::auth::Auth;
+use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::outputs::metrics::MetricsOptions;
 use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
 use ccpulse::sources::file_tail::FileTailSource;
+use ccpulse::sources::push::{PushSource, PushState};
 use ccpulse::sources::simulator::SimulatorSource;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -73,11 +76,13 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     }
     match sim {
         Some(s) => builder.source(Box::new(s))?,
-        None if cfg.sources.is_empty() => {
-            tracing::warn!("no sources configured (set daemon.demo = true for the demo)")
-        }
+        None if cfg.sources.is_empty() => tracing::warn!(
+            "no sources configured: push events to POST /api/v1/events (daemon.demo = true for the demo)"
+        ),
         None => {}
     }
+    let push_http = PushSource::new(builder.handle("http")?);
+    let push_ws = PushSource::new(builder.handle("ws-ingest")?);
     let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.daemon.listen))?;
@@ -93,14 +98,32 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(
         "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
     );
+    let live = http::Live {
+        feed: FeedState::new(
+            daemon.published().clone(),
+            daemon.shutdown_signal(),
+            FeedOptions::from_config(&cfg),
+        ),
+        ingest: Some(PushState {
+            http: push_http,
+            ws: push_ws,
+            max_body_bytes: cfg.ingest.max_body_bytes,
+            shutdown: daemon.shutdown_signal(),
+        }),
+        auth: Auth::new(cfg.auth.token.as_deref()),
+    };
+    let gauge = live.feed.clients_gauge();
+    let metrics =
+        MetricsOptions::from_config(&cfg).with_feed_clients(std::sync::Arc::new(move || {
+            gauge.load(std::sync::atomic::Ordering::Relaxed)
+        }));
+    let app = http::app_with(daemon.published().clone(), live, metrics);
     let mut stop = daemon.shutdown_signal();
-    let router = http::router_with(
-        daemon.published().clone(),
-        MetricsOptions::from_config(&cfg),
-    );
-    let server = tokio::spawn(http::serve_router(listener, router, async move {
-        stop.wait().await
-    }));
+    let server = tokio::spawn(http::serve_app(
+        listener,
+        app,
+        async move { stop.wait().await },
+    ));
     let signal = signals.wait().await;
     tracing::info!("{signal}: shutting down");
     let engine = daemon.shutdown().await?;

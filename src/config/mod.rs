@@ -53,6 +53,12 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// The Prometheus exposition (`GET /metrics`).
     pub metrics: MetricsSection,
+    /// Access control of the HTTP API.
+    pub auth: AuthSection,
+    /// The `/ws` wallboard feed.
+    pub feed: FeedSection,
+    /// The push ingest endpoints (`POST /api/v1/events`, `GET /api/v1/ingest`).
+    pub ingest: IngestSection,
 }
 
 impl Default for Config {
@@ -70,6 +76,54 @@ impl Default for Config {
             daemon: DaemonSection::default(),
             sources: Vec::new(),
             metrics: MetricsSection::default(),
+            auth: AuthSection::default(),
+            feed: FeedSection::default(),
+            ingest: IngestSection::default(),
+        }
+    }
+}
+
+/// `[auth]`: when `token` is set, ingest endpoints require `Authorization: Bearer <token>`
+/// and read endpoints (`/ws`, `GET /api/v1/*`) require the header or `?token=<token>`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// The shared secret; unset: no authentication (the default listen address is local).
+    pub token: Option<String>,
+}
+
+/// `[feed]`: the `/ws` wallboard feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedSection {
+    /// A `heartbeat` frame (and a websocket ping) after this long without a frame.
+    pub heartbeat: Duration,
+    /// A client whose socket has not taken a frame for this long, or that has sent nothing
+    /// (not even a pong) for three heartbeats and this long, is disconnected.
+    pub send_timeout: Duration,
+}
+
+impl Default for FeedSection {
+    fn default() -> Self {
+        FeedSection {
+            heartbeat: Duration::secs(15),
+            send_timeout: Duration::secs(10),
+        }
+    }
+}
+
+/// `[ingest]`: bounds of the push ingest endpoints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSection {
+    /// Largest `POST /api/v1/events` body in bytes (larger: 413).
+    pub max_body_bytes: usize,
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        IngestSection {
+            max_body_bytes: 1 << 20,
         }
     }
 }
@@ -405,6 +459,34 @@ impl Config {
             return Err(err("daemon.data_dir", "must name a directory".into()));
         }
         sources::check_sources(&self.sources, &err)?;
+        if self
+            .auth
+            .token
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(err(
+                "auth.token",
+                "must not be empty (remove it to turn auth off)".into(),
+            ));
+        }
+        for (key, d) in [
+            ("feed.heartbeat", self.feed.heartbeat),
+            ("feed.send_timeout", self.feed.send_timeout),
+        ] {
+            if !(100..=300_000).contains(&d.ms()) {
+                return Err(err(key, format!("{d} must be between 100ms and 5m")));
+            }
+        }
+        if !(1024..=(64 << 20)).contains(&self.ingest.max_body_bytes) {
+            return Err(err(
+                "ingest.max_body_bytes",
+                format!(
+                    "{} must be between 1024 and 67108864 bytes",
+                    self.ingest.max_body_bytes
+                ),
+            ));
+        }
         check_queue(
             &self.defaults.or(&QueueSettings::builtin()),
             "defaults",

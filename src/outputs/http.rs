@@ -1,7 +1,8 @@
 //! The HTTP API (interfaces.md §5): `GET /api/v1/snapshot`, `/api/v1/queues`,
 //! `/api/v1/agents` (JSON from the latest snapshot, filtered with `?queues=a,b` and
 //! `?teams=x`), `/healthz`, `/readyz`, a placeholder page at `/`, and `/metrics`
-//! ([`super::metrics`]).
+//! ([`super::metrics`]). [`app`] adds the
+//! `/ws` feed ([`super::feed`]), push ingest ([`crate::sources::push`]) and `[auth]`.
 
 use super::metrics::{self, MetricsOptions};
 use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
@@ -33,6 +34,45 @@ pub fn router_with(state: Arc<Published>, metrics: MetricsOptions) -> Router {
         .route("/api/v1/agents", get(agents))
         .with_state(state)
         .merge(metrics)
+}
+
+/// What the full daemon serves besides the published state: the feed, push ingest and
+/// access control.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// The `/ws` feed.
+    pub feed: super::feed::FeedState,
+    /// `POST /api/v1/events` and `GET /api/v1/ingest` (absent: not served).
+    pub ingest: Option<crate::sources::push::PushState>,
+    /// `[auth] token`.
+    pub auth: super::auth::Auth,
+}
+
+/// The full daemon router: [`router`] plus the feed and ingest routes, behind `[auth]`.
+pub fn app(state: Arc<Published>, live: Live) -> Router {
+    app_with(state, live, MetricsOptions::default())
+}
+
+/// [`app`] with `/metrics` options from the config.
+pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> Router {
+    let mut r = router_with(state, metrics).merge(super::feed::routes(live.feed));
+    if let Some(ingest) = live.ingest {
+        r = r.merge(crate::sources::push::routes(ingest));
+    }
+    r.layer(axum::middleware::from_fn_with_state(
+        live.auth,
+        super::auth::require_token,
+    ))
+}
+
+/// Serves a router (e.g. [`app`]) like [`serve`].
+pub async fn serve_app<F>(listener: TcpListener, app: Router, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves the API on a bound listener until `shutdown` completes, then finishes the
@@ -97,29 +137,29 @@ impl Names {
     }
 }
 
-struct Selection {
+pub(crate) struct Selection {
     queues: Names,
     teams: Names,
 }
 
 impl Selection {
-    fn new(f: &Filter) -> Self {
+    pub(crate) fn new(f: &Filter) -> Self {
         Selection {
             queues: Names::parse(f.queues.as_deref()),
             teams: Names::parse(f.teams.as_deref()),
         }
     }
 
-    fn queue(&self, q: &QueueSnapshot) -> bool {
+    pub(crate) fn queue(&self, q: &QueueSnapshot) -> bool {
         self.queues.allows(&q.queue)
     }
 
-    fn team(&self, t: &TeamSnapshot) -> bool {
+    pub(crate) fn team(&self, t: &TeamSnapshot) -> bool {
         self.teams.allows(&t.team)
     }
 
     /// An agent passes when it serves one of the queues and belongs to one of the teams.
-    fn agent(&self, a: &AgentSnapshot) -> bool {
+    pub(crate) fn agent(&self, a: &AgentSnapshot) -> bool {
         self.queues.allows_any(a.queues.iter().map(String::as_str))
             && (self.teams.is_all() || a.team.as_deref().is_some_and(|t| self.teams.allows(t)))
     }
@@ -272,6 +312,7 @@ const INDEX: &str = r#"<!doctype html>
 <li><a href="/api/v1/queues">/api/v1/queues</a> — queues (<code>?queues=sales,support</code>)</li>
 <li><a href="/api/v1/agents">/api/v1/agents</a> — agents (<code>?queues=…</code>, <code>?teams=…</code>)</li>
 <li><a href="/metrics">/metrics</a> — Prometheus exposition</li>
+<li><code>/ws</code> — the live feed (websocket, see docs/feed.md)</li>
 <li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
 </ul>
 </body></html>

@@ -1,7 +1,9 @@
 //! Outputs of the live daemon: they read published snapshots and never touch the engine.
 //!
-//! Now: [`http`] (JSON API, health), [`metrics`] (`GET /metrics`, Prometheus). Later:
-//! the `/ws` feed, notifiers.
+//! Now: [`http`] (JSON API, health), [`metrics`] (`GET /metrics`, Prometheus), [`feed`]
+//! (the `/ws` wallboard feed) and [`auth`] (bearer token). Later: notifiers.
 
+pub mod auth;
+pub mod feed;
 pub mod http;
 pub mod metrics;

@@ -2,11 +2,13 @@
 //! [`Event`]s and sends them to the engine task through a bounded channel; when the
 //! channel is full the *source* waits, the engine never waits for a source.
 //!
-//! Now: [`simulator`] (the built-in demo) and [`file_tail`] (a log file, with
-//! [`checkpoint`] offsets). Later: websocket, HTTP POST, bus.
+//! Now: [`simulator`] (the built-in demo), [`file_tail`] (a log file, with
+//! [`checkpoint`] offsets) and [`push`] (HTTP POST and websocket ingest). Later: the
+//! websocket client, the bus.
 
 pub mod checkpoint;
 pub mod file_tail;
+pub mod push;
 pub mod simulator;
 
 use crate::decode::{DecodeStats, Decoded};

@@ -1,0 +1,521 @@
+//! The wallboard feed, `GET /ws` (interfaces.md §5; schema in docs/feed.md).
+//!
+//! Every connection gets JSON text frames `{"v":1,"type":…,"seq":…}`: a full `snapshot`
+//! on connect, then a full `snapshot` after each published tick whose content (beyond
+//! the watermark) changed, and a `heartbeat` when nothing was sent for
+//! `[feed] heartbeat`. No deltas: a frame always holds the whole (filtered) state, so a
+//! client that missed frames is never inconsistent.
+//!
+//! Slow clients: the connection task reads the latest `Arc<Snapshot>` only when it is
+//! ready to send (coalescing: a client that cannot keep up skips ticks, nothing queues),
+//! and it is disconnected when one frame has not gone out within `[feed] send_timeout`
+//! or when it has sent nothing, not even a pong to our pings, for three heartbeats plus
+//! the send timeout. The engine and other clients never wait for a connection.
+
+use super::http::{Filter, Selection};
+use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
+use crate::runtime::{Published, Shutdown};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{sleep_until, timeout, Instant};
+
+/// Feed schema version (`v` of every frame).
+pub const FEED_VERSION: u32 = 1;
+
+/// Largest message a feed client may send (it has nothing to send but control frames).
+const MAX_CLIENT_MESSAGE: usize = 4096;
+
+/// Amber band below a service-level target, as a ratio (10 points).
+pub const SL_AMBER_BAND: f64 = 0.10;
+
+/// Timing of the feed.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedOptions {
+    /// A heartbeat frame (and a websocket ping) after this long without a frame.
+    pub heartbeat: Duration,
+    /// The longest a single frame may take to leave; slower clients are disconnected.
+    pub send_timeout: Duration,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        FeedOptions {
+            heartbeat: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl FeedOptions {
+    /// The options a config asks for.
+    pub fn from_config(cfg: &crate::config::Config) -> Self {
+        let ms = |d: crate::config::Duration| Duration::from_millis(d.ms().max(1) as u64);
+        FeedOptions {
+            heartbeat: ms(cfg.feed.heartbeat),
+            send_timeout: ms(cfg.feed.send_timeout),
+        }
+    }
+
+    /// A client silent for this long (no pong, nothing) is disconnected.
+    pub fn idle_timeout(&self) -> Duration {
+        self.heartbeat * 3 + self.send_timeout
+    }
+}
+
+/// State of the `/ws` route: the published snapshots, the shutdown signal, the options
+/// and the `feed_clients` gauge.
+#[derive(Debug, Clone)]
+pub struct FeedState {
+    published: Arc<Published>,
+    shutdown: Shutdown,
+    opts: FeedOptions,
+    clients: Arc<AtomicU64>,
+}
+
+impl FeedState {
+    /// A feed over `published` that ends its connections when `shutdown` fires.
+    pub fn new(published: Arc<Published>, shutdown: Shutdown, opts: FeedOptions) -> Self {
+        FeedState {
+            published,
+            shutdown,
+            opts,
+            clients: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The `feed_clients` gauge: connected feed clients now.
+    pub fn clients(&self) -> u64 {
+        self.clients.load(Ordering::Relaxed)
+    }
+
+    /// The gauge itself, for an exporter that outlives this state.
+    pub fn clients_gauge(&self) -> Arc<AtomicU64> {
+        self.clients.clone()
+    }
+}
+
+/// The `/ws` route.
+pub fn routes(state: FeedState) -> Router {
+    Router::new().route("/ws", get(upgrade)).with_state(state)
+}
+
+async fn upgrade(
+    State(st): State<FeedState>,
+    Query(filter): Query<Filter>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| connection(socket, st, filter))
+}
+
+/// Decrements the gauge however the connection ends.
+struct ClientGuard(Arc<AtomicU64>);
+
+impl ClientGuard {
+    fn new(gauge: Arc<AtomicU64>) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        ClientGuard(gauge)
+    }
+}
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A status colour, computed by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Colour {
+    /// On target.
+    Green,
+    /// Close to missing.
+    Amber,
+    /// Missing.
+    Red,
+    /// No data (no contacts offered, nobody waiting).
+    None,
+}
+
+/// A service level against its target: green ≥ target, amber ≥ target − 10 points,
+/// red below; `none` without offered contacts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlStatus {
+    /// The service level (ratio), `null` without offered contacts.
+    pub value: Option<f64>,
+    /// The colour.
+    pub colour: Colour,
+    /// Green at or above this ratio (the queue's `sl_target`).
+    pub green_from: f64,
+    /// Amber at or above this ratio (below `green_from`); red below.
+    pub amber_from: f64,
+}
+
+/// Colours a service level against a target.
+pub fn sl_status(value: Option<f64>, target: f64) -> SlStatus {
+    let amber_from = ((target - SL_AMBER_BAND).max(0.0) * 1e6).round() / 1e6;
+    // A tolerance so that 0.7 is amber against 0.8 − 0.1 = 0.7000000000000001.
+    let eps = 1e-9;
+    let colour = match value {
+        None => Colour::None,
+        Some(v) if v + eps >= target => Colour::Green,
+        Some(v) if v + eps >= amber_from => Colour::Amber,
+        Some(_) => Colour::Red,
+    };
+    SlStatus {
+        value,
+        colour,
+        green_from: target,
+        amber_from,
+    }
+}
+
+/// The oldest waiting contact against the SL threshold T: green while its wait is below
+/// T/2, amber from T/2, red from T (it will miss the service level). The switch
+/// instants are given so that screens can recolour between frames.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitStatus {
+    /// When the oldest waiting contact was queued (`null`: nobody waits).
+    pub oldest_queued_at_ms: Option<i64>,
+    /// The colour at the frame's watermark.
+    pub colour: Colour,
+    /// The wait, in seconds, from which the colour is amber (T/2).
+    pub amber_after_seconds: f64,
+    /// The wait, in seconds, from which the colour is red (T).
+    pub red_after_seconds: f64,
+    /// The instant the colour turns amber.
+    pub amber_at_ms: Option<i64>,
+    /// The instant the colour turns red.
+    pub red_at_ms: Option<i64>,
+}
+
+/// Colours the longest wait of a queue at `now_ms` against its threshold.
+pub fn wait_status(oldest_ms: Option<i64>, threshold_seconds: f64, now_ms: i64) -> WaitStatus {
+    let red_ms = (threshold_seconds * 1000.0).round() as i64;
+    let amber_ms = red_ms / 2;
+    let colour = match oldest_ms {
+        None => Colour::None,
+        Some(t) if now_ms - t >= red_ms => Colour::Red,
+        Some(t) if now_ms - t >= amber_ms => Colour::Amber,
+        Some(_) => Colour::Green,
+    };
+    WaitStatus {
+        oldest_queued_at_ms: oldest_ms,
+        colour,
+        amber_after_seconds: amber_ms as f64 / 1000.0,
+        red_after_seconds: red_ms as f64 / 1000.0,
+        amber_at_ms: oldest_ms.map(|t| t + amber_ms),
+        red_at_ms: oldest_ms.map(|t| t + red_ms),
+    }
+}
+
+/// The status block of a queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueStatus {
+    /// Today's service level.
+    pub service_level: SlStatus,
+    /// The current interval's service level.
+    pub service_level_interval: SlStatus,
+    /// The shortest rolling window's service level, when windows are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_level_rolling: Option<SlStatus>,
+    /// The longest current wait.
+    pub longest_wait: WaitStatus,
+}
+
+/// Computes a queue's status at `now_ms` (the snapshot's watermark).
+pub fn queue_status(q: &QueueSnapshot, now_ms: i64) -> QueueStatus {
+    QueueStatus {
+        service_level: sl_status(q.today.service_level, q.sl_target),
+        service_level_interval: sl_status(q.interval.service_level, q.sl_target),
+        service_level_rolling: q
+            .rolling
+            .first()
+            .map(|w| sl_status(w.kpis.service_level, q.sl_target)),
+        longest_wait: wait_status(q.oldest_queued_at_ms, q.sl_threshold_seconds, now_ms),
+    }
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    v: u32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seq: u64,
+    tick: u64,
+    watermark: &'a Option<String>,
+    watermark_ms: Option<i64>,
+    interval_start: &'a Option<String>,
+    day_start: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+struct QueueFrame<'a> {
+    #[serde(flatten)]
+    queue: &'a QueueSnapshot,
+    status: QueueStatus,
+}
+
+#[derive(Serialize)]
+struct FilterEcho<'a> {
+    queues: Option<Vec<&'a str>>,
+    teams: Option<Vec<&'a str>>,
+}
+
+#[derive(Serialize)]
+struct Data<'a, E: Serialize> {
+    filter: FilterEcho<'a>,
+    queues: Vec<QueueFrame<'a>>,
+    teams: Vec<&'a TeamSnapshot>,
+    agents: Vec<&'a AgentSnapshot>,
+    engine: &'a E,
+}
+
+fn names(list: Option<&str>) -> Option<Vec<&str>> {
+    list.map(|l| {
+        l.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+/// The filtered state of a frame (everything but the header), as a JSON object.
+fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Result<String> {
+    let now = s.watermark_ms.unwrap_or(0);
+    let data = Data {
+        filter: FilterEcho {
+            queues: names(filter.queues.as_deref()),
+            teams: names(filter.teams.as_deref()),
+        },
+        queues: s
+            .queues
+            .iter()
+            .filter(|q| sel.queue(q))
+            .map(|q| QueueFrame {
+                queue: q,
+                status: queue_status(q, now),
+            })
+            .collect(),
+        teams: s.teams.iter().filter(|t| sel.team(t)).collect(),
+        agents: s.agents.iter().filter(|a| sel.agent(a)).collect(),
+        engine: &s.engine,
+    };
+    serde_json::to_string(&data)
+}
+
+/// Joins a header object and a data object into one frame object.
+fn join(header: &str, data: &str) -> String {
+    let head = header.strip_suffix('}').unwrap_or(header);
+    let rest = data.strip_prefix('{').unwrap_or(data);
+    let mut out = String::with_capacity(head.len() + rest.len() + 1);
+    out.push_str(head);
+    if rest != "}" {
+        out.push(',');
+    }
+    out.push_str(rest);
+    out
+}
+
+fn header_json(s: Option<&Snapshot>, kind: &'static str, seq: u64, tick: u64) -> String {
+    let none = None;
+    let h = Header {
+        v: FEED_VERSION,
+        kind,
+        seq,
+        tick,
+        watermark: s.map_or(&none, |s| &s.watermark),
+        watermark_ms: s.and_then(|s| s.watermark_ms),
+        interval_start: s.map_or(&none, |s| &s.interval_start),
+        day_start: s.map_or(&none, |s| &s.day_start),
+    };
+    // A struct of strings and integers always serialises.
+    serde_json::to_string(&h).unwrap_or_else(|_| String::from("{}"))
+}
+
+/// Why a connection ended (logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Shutdown,
+    ClientGone,
+    TooSlow,
+    Silent,
+    Error,
+}
+
+enum Wake {
+    Shutdown,
+    Inbound(Option<Result<Message, axum::Error>>),
+    Tick(bool),
+    Heartbeat,
+    Ping,
+    Silent,
+}
+
+struct Conn {
+    socket: WebSocket,
+    send_timeout: Duration,
+    seq: u64,
+    last_data: Option<String>,
+    last_frame_at: Instant,
+}
+
+impl Conn {
+    async fn send(&mut self, msg: Message) -> Result<(), End> {
+        match timeout(self.send_timeout, self.socket.send(msg)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::ClientGone),
+            Err(_) => Err(End::TooSlow),
+        }
+    }
+
+    async fn frame(&mut self, text: String) -> Result<(), End> {
+        self.send(Message::Text(text.into())).await?;
+        self.last_frame_at = Instant::now();
+        Ok(())
+    }
+
+    /// Sends the latest snapshot if its content changed since the last one sent.
+    async fn snapshot(
+        &mut self,
+        published: &Published,
+        tick: u64,
+        filter: &Filter,
+        sel: &Selection,
+    ) -> Result<(), End> {
+        let Some(snap) = published.latest() else {
+            return Ok(());
+        };
+        let data = data_json(&snap, filter, sel).map_err(|_| End::Error)?;
+        if self.last_data.as_deref() == Some(data.as_str()) {
+            return Ok(());
+        }
+        self.seq += 1;
+        let frame = join(&header_json(Some(&snap), "snapshot", self.seq, tick), &data);
+        self.last_data = Some(data);
+        self.frame(frame).await
+    }
+
+    async fn heartbeat(&mut self, published: &Published, tick: u64) -> Result<(), End> {
+        self.seq += 1;
+        let snap = published.latest();
+        let frame = header_json(snap.as_deref(), "heartbeat", self.seq, tick);
+        self.frame(frame).await
+    }
+}
+
+async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
+    let _guard = ClientGuard::new(st.clients.clone());
+    let sel = Selection::new(&filter);
+    let mut shutdown = st.shutdown.clone();
+    let mut ticks = st.published.subscribe();
+    let opts = st.opts;
+    let mut conn = Conn {
+        socket,
+        send_timeout: opts.send_timeout,
+        seq: 0,
+        last_data: None,
+        last_frame_at: Instant::now(),
+    };
+    let mut last_heard = Instant::now();
+    let mut next_ping = Instant::now() + opts.heartbeat;
+    // The full state at once (when a first snapshot exists; otherwise at the first tick).
+    let tick = *ticks.borrow_and_update();
+    let mut result = conn.snapshot(&st.published, tick, &filter, &sel).await;
+    while result.is_ok() {
+        let heartbeat_at = conn.last_frame_at + opts.heartbeat;
+        let silent_at = last_heard + opts.idle_timeout();
+        let wake = tokio::select! {
+            biased;
+            _ = shutdown.wait() => Wake::Shutdown,
+            m = conn.socket.recv() => Wake::Inbound(m),
+            r = ticks.changed() => Wake::Tick(r.is_ok()),
+            _ = sleep_until(heartbeat_at) => Wake::Heartbeat,
+            _ = sleep_until(next_ping) => Wake::Ping,
+            _ = sleep_until(silent_at) => Wake::Silent,
+        };
+        result = match wake {
+            Wake::Shutdown => Err(End::Shutdown),
+            Wake::Inbound(None | Some(Ok(Message::Close(_)))) => Err(End::ClientGone),
+            Wake::Inbound(Some(Err(_))) => Err(End::Error),
+            // Pings are answered by the websocket layer; anything counts as a sign of life.
+            Wake::Inbound(Some(Ok(_))) => {
+                last_heard = Instant::now();
+                Ok(())
+            }
+            // The publisher lives as long as the daemon: stop with it.
+            Wake::Tick(false) => Err(End::Shutdown),
+            Wake::Tick(true) => {
+                // Coalesce: whatever number of ticks passed, send the latest state once.
+                let tick = *ticks.borrow_and_update();
+                conn.snapshot(&st.published, tick, &filter, &sel).await
+            }
+            Wake::Heartbeat => {
+                let tick = *ticks.borrow();
+                conn.heartbeat(&st.published, tick).await
+            }
+            Wake::Ping => {
+                next_ping = Instant::now() + opts.heartbeat;
+                conn.send(Message::Ping(conn.seq.to_be_bytes().to_vec().into()))
+                    .await
+            }
+            Wake::Silent => Err(End::Silent),
+        };
+    }
+    let end = result.err().unwrap_or(End::Error);
+    match end {
+        End::Shutdown => {
+            // Best effort, bounded: a stalled client does not hold up the shutdown.
+            let bound = opts.send_timeout.min(Duration::from_secs(1));
+            let _ = timeout(bound, conn.socket.send(Message::Close(None))).await;
+        }
+        End::TooSlow | End::Silent => {
+            tracing::info!(reason = ?end, "feed client disconnected: not keeping up");
+        }
+        End::ClientGone | End::Error => tracing::debug!(reason = ?end, "feed client left"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_level_colours() {
+        assert_eq!(sl_status(Some(0.8), 0.8).colour, Colour::Green);
+        assert_eq!(sl_status(Some(0.95), 0.8).colour, Colour::Green);
+        assert_eq!(sl_status(Some(0.7), 0.8).colour, Colour::Amber);
+        assert_eq!(sl_status(Some(0.79), 0.8).colour, Colour::Amber);
+        assert_eq!(sl_status(Some(0.69), 0.8).colour, Colour::Red);
+        assert_eq!(sl_status(None, 0.8).colour, Colour::None);
+        let s = sl_status(Some(0.5), 0.8);
+        assert_eq!((s.green_from, s.amber_from), (0.8, 0.7));
+        assert_eq!(sl_status(Some(0.0), 0.05).colour, Colour::Amber);
+    }
+
+    #[test]
+    fn longest_wait_colours() {
+        let w = wait_status(Some(1_000), 20.0, 1_000 + 9_999);
+        assert_eq!(w.colour, Colour::Green);
+        assert_eq!(w.amber_at_ms, Some(11_000));
+        assert_eq!(w.red_at_ms, Some(21_000));
+        assert_eq!(wait_status(Some(1_000), 20.0, 11_000).colour, Colour::Amber);
+        assert_eq!(wait_status(Some(1_000), 20.0, 21_000).colour, Colour::Red);
+        assert_eq!(wait_status(None, 20.0, 21_000).colour, Colour::None);
+    }
+
+    #[test]
+    fn joins_objects() {
+        assert_eq!(join(r#"{"a":1}"#, r#"{"b":2}"#), r#"{"a":1,"b":2}"#);
+        assert_eq!(join(r#"{"a":1}"#, "{}"), r#"{"a":1}"#);
+    }
+}

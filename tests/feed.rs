@@ -1,0 +1,366 @@
+//! The `/ws` wallboard feed (docs/feed.md) against an in-process daemon: full snapshot on
+//! connect, ticks with increasing `seq`, filters, heartbeats, status colours, shutdown,
+//! and a client that never reads.
+
+mod live_support;
+
+use ccpulse::decode::{Decoded, JsonlDecoder, LineDecoder};
+use ccpulse::model::{Event, Millis};
+use ccpulse::outputs::feed::FeedOptions;
+use ccpulse::runtime::ManualClock;
+use ccpulse::sim::DEFAULT_START;
+use futures_util::StreamExt;
+use live_support::*;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+fn ev(line: &str) -> Event {
+    match JsonlDecoder::new().decode(line.as_bytes()) {
+        Decoded::Event(e) => e,
+        other => panic!("{line}: {other:?}"),
+    }
+}
+
+fn queued(ts: Millis, contact: &str, queue: &str) -> Event {
+    ev(&format!(
+        r#"{{"v":1,"ts":{ts},"type":"contact_queued","contact":"{contact}","queue":"{queue}"}}"#
+    ))
+}
+
+fn agent(ts: Millis, agent: &str, team: &str, queues: &[&str]) -> Event {
+    let queues = serde_json::to_string(queues).expect("names");
+    ev(&format!(
+        r#"{{"v":1,"ts":{ts},"type":"agent_state","agent":"{agent}","state":"available","team":"{team}","queues":{queues}}}"#
+    ))
+}
+
+fn quick() -> FeedOptions {
+    FeedOptions {
+        heartbeat: Duration::from_millis(300),
+        send_timeout: Duration::from_secs(1),
+    }
+}
+
+fn queue_names(frame: &Value) -> Vec<String> {
+    frame["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .filter_map(|q| q["queue"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn queue<'a>(frame: &'a Value, name: &str) -> &'a Value {
+    frame["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|q| q["queue"] == name)
+        .expect("queue in frame")
+}
+
+#[tokio::test]
+async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, FeedOptions::default(), clock.clone()).await;
+    live.script
+        .send(queued(t0 + 100, "c-1", "sales"))
+        .await
+        .expect("sent");
+    clock.set(t0 + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.queues.len() == 1).await;
+
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let first = next_json(&mut ws).await;
+    assert_eq!(first["v"], 1);
+    assert_eq!(first["type"], "snapshot");
+    assert_eq!(first["seq"], 1);
+    assert_eq!(queue_names(&first), ["sales"]);
+    let sales = queue(&first, "sales");
+    assert_eq!(sales["waiting"], 1);
+    assert_eq!(sales["oldest_queued_at_ms"], Value::from(t0 + 100));
+    let wait = &sales["status"]["longest_wait"];
+    assert_eq!(wait["colour"], "green", "{wait}");
+    assert_eq!(wait["red_after_seconds"], 20.0);
+    assert_eq!(wait["red_at_ms"], Value::from(t0 + 100 + 20_000));
+    assert_eq!(sales["status"]["service_level"]["colour"], "none");
+    assert_eq!(sales["status"]["service_level"]["green_from"], 0.8);
+    assert!(first["watermark_ms"].is_i64());
+    assert!(first["agents"].is_array() && first["teams"].is_array());
+
+    // A new queue appears in a later tick; seq goes up by one per frame.
+    let mut seq = 1;
+    live.script
+        .send(queued(t0 + 3_100, "c-2", "support"))
+        .await
+        .expect("sent");
+    clock.set(t0 + 6_000);
+    let f = next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && f["queues"].as_array().is_some_and(|q| q.len() == 2)
+    })
+    .await;
+    assert_eq!(queue_names(&f), ["sales", "support"]);
+    assert!(seq >= 2);
+
+    // The oldest wait passes T/2, then T: amber, then red (and c-1 misses the SL).
+    clock.set(t0 + 100 + 12_000);
+    next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && queue(f, "sales")["status"]["longest_wait"]["colour"] == "amber"
+    })
+    .await;
+    clock.set(t0 + 100 + 25_000);
+    let f = next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && queue(f, "sales")["status"]["longest_wait"]["colour"] == "red"
+    })
+    .await;
+    let sl = &queue(&f, "sales")["status"]["service_level"];
+    assert_eq!(sl["value"], 0.0, "{sl}");
+    assert_eq!(sl["colour"], "red");
+    assert_eq!(live.feed.clients(), 1);
+
+    // Shutdown ends the connection (graceful HTTP shutdown does not wait on it).
+    live.stop().await;
+    let end = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the feed closed on shutdown");
+}
+
+#[tokio::test]
+async fn filters_queues_teams_and_agents() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    for e in [
+        agent(t0 + 10, "a1", "A", &["sales"]),
+        agent(t0 + 20, "a2", "B", &["support"]),
+        agent(t0 + 30, "a3", "A", &["support", "chat"]),
+        queued(t0 + 40, "c-1", "sales"),
+        queued(t0 + 50, "c-2", "support"),
+        queued(t0 + 60, "c-3", "chat"),
+    ] {
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(t0 + 5_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 6).await;
+
+    let mut ws = ws_connect(live.addr, "/ws?queues=sales,chat").await;
+    let f = next_json(&mut ws).await;
+    assert_eq!(queue_names(&f), ["chat", "sales"]);
+    let agents: Vec<&str> = f["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .filter_map(|a| a["agent"].as_str())
+        .collect();
+    assert_eq!(agents, ["a1", "a3"]);
+    assert_eq!(f["filter"]["queues"], serde_json::json!(["sales", "chat"]));
+    assert_eq!(f["filter"]["teams"], Value::Null);
+
+    let mut ws = ws_connect(live.addr, "/ws?queues=support&teams=A").await;
+    let f = next_json(&mut ws).await;
+    assert_eq!(queue_names(&f), ["support"]);
+    let agents: Vec<&str> = f["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .filter_map(|a| a["agent"].as_str())
+        .collect();
+    assert_eq!(agents, ["a3"], "serves support and is in team A");
+    let teams: Vec<&str> = f["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .filter_map(|t| t["team"].as_str())
+        .collect();
+    assert_eq!(teams, ["A"]);
+    live.stop().await;
+}
+
+#[tokio::test]
+async fn heartbeats_when_nothing_changes() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    live.script
+        .send(queued(t0 + 100, "c-1", "sales"))
+        .await
+        .expect("sent");
+    clock.set(t0 + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 1).await;
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let first = next_json(&mut ws).await;
+    assert_eq!(first["type"], "snapshot");
+    let mut seq = 1;
+    // The clock stands still: ticks publish the same state, so only heartbeats follow.
+    for _ in 0..3 {
+        let f = next_matching(&mut ws, &mut seq, |_| true).await;
+        assert_eq!(f["type"], "heartbeat", "{f}");
+        assert_eq!(f["v"], 1);
+        assert_eq!(f["watermark_ms"], first["watermark_ms"]);
+        assert!(f.get("queues").is_none());
+    }
+    // A change brings a snapshot again.
+    live.script
+        .send(queued(t0 + 3_100, "c-2", "sales"))
+        .await
+        .expect("sent");
+    clock.set(t0 + 6_000);
+    let f = next_matching(&mut ws, &mut seq, |f| f["type"] == "snapshot").await;
+    assert_eq!(queue(&f, "sales")["waiting"], 2);
+    live.stop().await;
+}
+
+/// One `POST /api/v1/events` body of JSON lines.
+async fn post_lines(addr: std::net::SocketAddr, lines: &str) -> Value {
+    let (status, body) = request(addr, "POST", "/api/v1/events", &[], lines.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).expect("JSON answer")
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let opts = FeedOptions {
+        heartbeat: Duration::from_millis(200),
+        send_timeout: Duration::from_secs(1),
+    };
+    let live = start(&cfg, opts, clock.clone()).await;
+
+    // Many agents make every unfiltered frame large (about a megabyte), so the stalled
+    // client's socket buffers fill within a few ticks.
+    let bulk_agents = 3_000;
+    let mut lines = String::new();
+    for i in 0..bulk_agents {
+        lines.push_str(&format!(
+            "{{\"v\":1,\"ts\":{},\"type\":\"agent_state\",\"agent\":\"bulk-{i:05}\",\"state\":\"available\",\"team\":\"bulk\",\"name\":\"Bulk agent number {i}\"}}\n",
+            t0 + 1
+        ));
+    }
+    let answer = post_lines(live.addr, &lines).await;
+    assert_eq!(answer["accepted"], bulk_agents);
+    clock.set(t0 + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == bulk_agents).await;
+
+    // Never polled after the handshake.
+    let stalled = ws_connect(live.addr, "/ws").await;
+    let mut reader = ws_connect(live.addr, "/ws?queues=sales").await;
+    let mut seq = 0;
+    next_matching(&mut reader, &mut seq, |f| f["type"] == "snapshot").await;
+    tokio::time::timeout(GIVE_UP, async {
+        while live.feed.clients() < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("both clients connected");
+
+    // The reader reads all along and notes every state it is shown.
+    let contacts = 20_000u64;
+    let total = bulk_agents + contacts;
+    let reading = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        loop {
+            let f = next_matching(&mut reader, &mut seq, |f| f["type"] == "snapshot").await;
+            let applied = f["engine"]["applied"].as_u64().expect("applied");
+            seen.push(applied);
+            if applied == total {
+                return (reader, seq, seen, f);
+            }
+        }
+    });
+
+    // A flood of contacts, in POSTs of 1000 lines, while the stalled client holds on.
+    let started = Instant::now();
+    let mut sent = 0u64;
+    while sent < contacts {
+        let mut body = String::new();
+        for k in sent..(sent + 1_000).min(contacts) {
+            body.push_str(&format!(
+                "{{\"v\":1,\"ts\":{},\"type\":\"contact_queued\",\"contact\":\"c-{k}\",\"queue\":\"sales\"}}\n",
+                t0 + 5_000 + k as i64 / 10
+            ));
+        }
+        let a = post_lines(live.addr, &body).await;
+        sent += a["accepted"].as_u64().expect("accepted");
+        // Event time follows, so the engine applies as the flood goes on.
+        clock.set(t0 + 5_000 + sent as i64 / 10 + 2_000);
+    }
+    clock.set(t0 + 5_000 + contacts as i64 / 10 + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == total).await;
+    let ingest_time = started.elapsed();
+    assert!(
+        ingest_time < Duration::from_secs(30),
+        "ingestion took {ingest_time:?}"
+    );
+
+    // The reading client got fresh states during the flood and then the final one.
+    let (mut reader, mut seq, seen, f) = tokio::time::timeout(GIVE_UP, reading)
+        .await
+        .expect("the reader sees the final state")
+        .expect("reader task");
+    assert!(
+        seen.iter()
+            .filter(|&&a| a > bulk_agents && a < total)
+            .count()
+            >= 1,
+        "intermediate states reached the reader: {seen:?}"
+    );
+    assert_eq!(queue(&f, "sales")["waiting"], contacts);
+    assert!(
+        f["agents"].as_array().is_some_and(Vec::is_empty),
+        "bulk agents serve no queue: filtered out"
+    );
+
+    // The stalled client is disconnected; the reader stays.
+    tokio::time::timeout(GIVE_UP, async {
+        while live.feed.clients() > 1 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the stalled client is disconnected");
+    let f = next_matching(&mut reader, &mut seq, |_| true).await;
+    assert!(f["type"] == "heartbeat" || f["type"] == "snapshot");
+    assert_eq!(live.feed.clients(), 1);
+    drop(stalled);
+    live.stop().await;
+}
+
+/// Prints a sample frame for docs/feed.md (`cargo test --test feed sample -- --ignored --nocapture`).
+#[tokio::test]
+#[ignore]
+async fn sample_frame() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    for e in [
+        agent(t0 + 10, "a1", "A", &["sales"]),
+        queued(t0 + 40, "c-1", "sales"),
+    ] {
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(t0 + 14_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 2).await;
+    let mut ws = ws_connect(live.addr, "/ws?queues=sales").await;
+    let f = next_json(&mut ws).await;
+    println!("{}", serde_json::to_string_pretty(&f).expect("json"));
+    let f = next_json(&mut ws).await;
+    println!("{}", serde_json::to_string_pretty(&f).expect("json"));
+    live.stop().await;
+}

@@ -1,0 +1,222 @@
+//! Shared by `tests/feed.rs` and `tests/ingest.rs`: an in-process daemon with the full
+//! router (feed, push ingest, auth) on 127.0.0.1:0, raw HTTP requests and a websocket
+//! client.
+#![allow(dead_code)]
+
+use ccpulse::config::Config;
+use ccpulse::engine::Snapshot;
+use ccpulse::outputs::auth::Auth;
+use ccpulse::outputs::feed::{FeedOptions, FeedState};
+use ccpulse::outputs::http;
+use ccpulse::runtime::{Clock, Daemon, DaemonBuilder, Published, RuntimeOptions};
+use ccpulse::sources::push::{PushSource, PushState};
+use ccpulse::sources::SourceHandle;
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Every wait is for a condition; this only bounds a broken run.
+pub const GIVE_UP: Duration = Duration::from_secs(60);
+
+/// A websocket client stream.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+/// A running daemon with its HTTP server.
+pub struct Live {
+    pub daemon: Daemon,
+    pub addr: SocketAddr,
+    pub server: JoinHandle<std::io::Result<()>>,
+    pub feed: FeedState,
+    /// A handle for scripted events straight into the engine channel.
+    pub script: SourceHandle,
+}
+
+/// A config with a fast tick.
+pub fn fast_config() -> Config {
+    let mut cfg = Config::default();
+    cfg.daemon.tick = ccpulse::config::Duration(100);
+    cfg
+}
+
+/// Starts the daemon and the full router.
+pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Live {
+    let mut builder = DaemonBuilder::new(cfg, RuntimeOptions::from_config(cfg)).expect("daemon");
+    let script = builder.handle("script").expect("handle");
+    script.set_up(true);
+    let push_http = PushSource::new(builder.handle("http").expect("handle"));
+    let push_ws = PushSource::new(builder.handle("ws-ingest").expect("handle"));
+    let daemon = builder.start(clock);
+    let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed);
+    let live = http::Live {
+        feed: feed.clone(),
+        ingest: Some(PushState {
+            http: push_http,
+            ws: push_ws,
+            max_body_bytes: cfg.ingest.max_body_bytes,
+            shutdown: daemon.shutdown_signal(),
+        }),
+        auth: Auth::new(cfg.auth.token.as_deref()),
+    };
+    let app = http::app(daemon.published().clone(), live);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let mut stop = daemon.shutdown_signal();
+    let server = tokio::spawn(http::serve_app(
+        listener,
+        app,
+        async move { stop.wait().await },
+    ));
+    Live {
+        daemon,
+        addr,
+        server,
+        feed,
+        script,
+    }
+}
+
+impl Live {
+    /// Stops the daemon and waits for the server to finish.
+    pub async fn stop(self) {
+        self.daemon.shutdown().await.expect("clean shutdown");
+        tokio::time::timeout(GIVE_UP, self.server)
+            .await
+            .expect("server stops")
+            .expect("server task")
+            .expect("server");
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`: (status, body).
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    s.write_all(req.as_bytes()).await.expect("write head");
+    // The server may answer (413, 401) before reading the body: ignore a broken pipe.
+    let _ = s.write_all(body).await;
+    read_response(s).await
+}
+
+/// Reads a whole response (plain or chunked body). A reset after the response (the
+/// server closing with an unread request body) still yields what arrived.
+pub async fn read_response(mut s: TcpStream) -> (u16, String) {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8(raw).expect("utf-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("header/body separator");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status code");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+/// `GET path` → JSON (asserting 200).
+pub async fn get_json(addr: SocketAddr, path: &str) -> Value {
+    let (status, body) = request(addr, "GET", path, &[], b"").await;
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("JSON body")
+}
+
+/// Waits until a published snapshot satisfies `pred`.
+pub async fn wait_snapshot(p: &Published, pred: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+    let mut seq = p.subscribe();
+    let found = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            if let Some(s) = p.latest().filter(|s| pred(s)) {
+                return s;
+            }
+            seq.changed().await.expect("engine task alive");
+        }
+    })
+    .await;
+    found.expect("snapshot condition within the time limit")
+}
+
+/// Connects a websocket client to `path`.
+pub async fn ws_connect(addr: SocketAddr, path: &str) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}"))
+        .await
+        .expect("websocket handshake");
+    ws
+}
+
+/// The next text frame as JSON (pings are answered while reading).
+pub async fn next_json(ws: &mut Ws) -> Value {
+    let deadline = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    return serde_json::from_str::<Value>(t.as_str()).expect("JSON frame")
+                }
+                Some(Ok(Message::Close(c))) => panic!("closed by the server: {c:?}"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("websocket error: {e}"),
+                None => panic!("websocket ended"),
+            }
+        }
+    })
+    .await;
+    deadline.expect("a frame within the time limit")
+}
+
+/// Reads frames until one satisfies `pred`; checks `seq` increases by one on the way.
+pub async fn next_matching(
+    ws: &mut Ws,
+    last_seq: &mut u64,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let f = next_json(ws).await;
+        let seq = f["seq"].as_u64().expect("seq");
+        assert_eq!(seq, *last_seq + 1, "seq increases by one per frame: {f}");
+        *last_seq = seq;
+        if pred(&f) {
+            return f;
+        }
+    }
+}
