@@ -8,6 +8,7 @@ use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::outputs::metrics::MetricsOptions;
 use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
+use ccpulse::sources::checkpoint::{Checkpoint, CheckpointStore};
 use ccpulse::sources::file_tail::FileTailSource;
 use ccpulse::sources::push::{PushSource, PushState};
 use ccpulse::sources::simulator::SimulatorSource;
@@ -71,6 +72,17 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         None => cfg,
     };
     let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg))?;
+    // Engine state survives restarts, except in the demo (its simulated day restarts
+    // with the daemon). File sources resume from the positions of that state.
+    if !demo {
+        let positions = builder.persist(&cfg)?;
+        for src in &cfg.sources {
+            if let Some(pos) = positions.get(&src.name) {
+                let cp: Checkpoint = serde_json::from_value(pos.clone())?;
+                CheckpointStore::new(&cfg.daemon.data_dir, &src.name).save(&cp)?;
+            }
+        }
+    }
     for src in &cfg.sources {
         builder.source(Box::new(FileTailSource::new(src, &cfg)?))?;
     }

@@ -149,8 +149,10 @@ pub struct DaemonSection {
     pub demo: Option<bool>,
     /// Capacity of the bounded channel from the sources to the engine, in events.
     pub channel_capacity: usize,
-    /// Where the daemon keeps its state between runs (file source offsets).
+    /// Where the daemon keeps its state between runs (file source offsets, engine state).
     pub data_dir: PathBuf,
+    /// How often the engine state is checkpointed into `data_dir` (and at shutdown).
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for DaemonSection {
@@ -161,6 +163,7 @@ impl Default for DaemonSection {
             demo: None,
             channel_capacity: 65_536,
             data_dir: PathBuf::from("./ccpulse-data"),
+            checkpoint_interval: Duration::secs(10),
         }
     }
 }

@@ -12,8 +12,10 @@
 //! touches the engine.
 
 mod clock;
+mod persist;
 
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+pub use persist::{EngineStore, PersistError, Positions};
 
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, EngineOptions, Snapshot};
@@ -143,7 +145,17 @@ impl RuntimeOptions {
             tick: Duration::from_millis(cfg.daemon.tick.ms().max(1) as u64),
             channel_capacity: cfg.daemon.channel_capacity.max(1),
             engine: EngineOptions {
-                sl_grace_ms: 0,
+                // Whole-second sources (queue_log) log outcomes up to 1 s after the wait
+                // they report: the same grace as `ccpulse replay` gives them.
+                sl_grace_ms: if cfg
+                    .sources
+                    .iter()
+                    .any(|s| s.format != crate::config::SourceFormat::Jsonl)
+                {
+                    1000
+                } else {
+                    0
+                },
                 keep_closed: false,
                 rolling: true,
             },
@@ -155,6 +167,9 @@ impl RuntimeOptions {
 pub struct DaemonBuilder {
     engine: Engine,
     opts: RuntimeOptions,
+    /// Where the engine is checkpointed, and how often (`None`: not persisted).
+    store: Option<(EngineStore, Duration)>,
+    positions: Positions,
     tx: mpsc::Sender<Ingest>,
     rx: mpsc::Receiver<Ingest>,
     handles: Vec<SourceHandle>,
@@ -169,11 +184,39 @@ impl DaemonBuilder {
         Ok(DaemonBuilder {
             engine,
             opts,
+            store: None,
+            positions: Positions::new(),
             tx,
             rx,
             handles: Vec::new(),
             sources: Vec::new(),
         })
+    }
+
+    /// Persists the engine in `cfg.daemon.data_dir`: restores the saved state if there is
+    /// one (a checkpoint the config can no longer follow is logged and set aside) and
+    /// returns the source positions it was taken at, for the sources to resume from.
+    pub fn persist(&mut self, cfg: &Config) -> Result<Positions, PersistError> {
+        let store = EngineStore::new(&cfg.daemon.data_dir);
+        let every = Duration::from_millis(cfg.daemon.checkpoint_interval.ms().max(100) as u64);
+        let positions = match store.load(cfg, self.opts.engine) {
+            Ok(Some((engine, positions))) => {
+                tracing::info!(path = %store.path().display(), applied = engine.stats().applied, "engine state restored");
+                self.engine = engine;
+                positions
+            }
+            Ok(None) => Positions::new(),
+            Err(PersistError::Engine { path, error }) => {
+                let aside = path.with_extension("json.incompatible");
+                tracing::warn!(path = %path.display(), "engine state not restored ({error}); starting empty, old state kept in {}", aside.display());
+                let _ = std::fs::rename(&path, &aside);
+                Positions::new()
+            }
+            Err(e) => return Err(e),
+        };
+        self.positions = positions.clone();
+        self.store = Some((store, every));
+        Ok(positions)
     }
 
     /// A handle for events fed from outside a [`Source`] (HTTP POST later; tests). The
@@ -200,6 +243,8 @@ impl DaemonBuilder {
         let DaemonBuilder {
             engine,
             opts,
+            store,
+            positions,
             tx,
             rx,
             handles,
@@ -219,6 +264,10 @@ impl DaemonBuilder {
             statuses,
             tick: opts.tick,
             drain_limit: opts.channel_capacity.max(1),
+            store,
+            positions,
+            last_save: tokio::time::Instant::now(),
+            saving: None,
         };
         let engine = tokio::spawn(task.run(shutdown.clone()));
         let mut source_tasks = Vec::with_capacity(sources.len());
@@ -288,6 +337,12 @@ struct EngineTask {
     statuses: Vec<Arc<SourceStatus>>,
     tick: Duration,
     drain_limit: usize,
+    store: Option<(EngineStore, Duration)>,
+    /// Position after the last event received, per source name.
+    positions: Positions,
+    last_save: tokio::time::Instant,
+    /// A checkpoint being written on a blocking thread.
+    saving: Option<JoinHandle<()>>,
 }
 
 impl EngineTask {
@@ -307,11 +362,19 @@ impl EngineTask {
                 },
             }
         }
+        if let Some(h) = self.saving.take() {
+            let _ = h.await;
+        }
         self.finish();
         self.engine
     }
 
     fn ingest(&mut self, m: Ingest) {
+        if let Some(pos) = m.position {
+            if let Some(s) = self.statuses.get(usize::from(m.source)) {
+                self.positions.insert(s.name().to_string(), pos);
+            }
+        }
         if self.engine.push(m.event).is_err() {
             if let Some(s) = self.statuses.get(usize::from(m.source)) {
                 s.count_refused();
@@ -343,6 +406,32 @@ impl EngineTask {
             self.engine.advance_to(now);
         }
         self.published.publish(self.engine.snapshot());
+        self.maybe_checkpoint();
+    }
+
+    /// Every `checkpoint_interval`: the engine state is encoded here (it must not change
+    /// meanwhile) and written on a blocking thread; a write still running skips a turn.
+    fn maybe_checkpoint(&mut self) {
+        let Some((store, every)) = &self.store else {
+            return;
+        };
+        if self.last_save.elapsed() < *every
+            || self.saving.as_ref().is_some_and(|h| !h.is_finished())
+        {
+            return;
+        }
+        self.last_save = tokio::time::Instant::now();
+        match EngineStore::encode(&self.engine, &self.positions) {
+            Ok(bytes) => {
+                let store = store.clone();
+                self.saving = Some(tokio::task::spawn_blocking(move || {
+                    if let Err(e) = store.write(&bytes) {
+                        tracing::error!("engine checkpoint failed: {e}");
+                    }
+                }));
+            }
+            Err(e) => tracing::error!("engine checkpoint failed: {e}"),
+        }
     }
 
     /// Shutdown: apply everything received, including events still inside the allowed
@@ -356,6 +445,14 @@ impl EngineTask {
         self.engine.flush();
         self.engine.advance_to(now);
         self.published.publish(self.engine.snapshot());
+        if let Some((store, _)) = &self.store {
+            let written =
+                EngineStore::encode(&self.engine, &self.positions).and_then(|b| store.write(&b));
+            match written {
+                Ok(()) => tracing::info!(path = %store.path().display(), "engine state saved"),
+                Err(e) => tracing::error!("engine checkpoint at shutdown failed: {e}"),
+            }
+        }
         tracing::info!(
             applied = self.engine.stats().applied,
             late = self.engine.stats().late,

@@ -466,10 +466,19 @@ impl Tailer {
         shutdown: &mut Shutdown,
     ) -> Result<(), ReadError> {
         if let Decoded::Event(ev) = &step.decoded {
+            // The position after this line travels with its event, so the engine's
+            // checkpoint records exactly where to resume.
+            let (line_no, consumed) = (self.line_no, self.consumed);
+            self.line_no += 1;
+            self.consumed = step.end;
+            let position = self
+                .checkpoint()
+                .and_then(|cp| serde_json::to_value(cp).ok());
+            (self.line_no, self.consumed) = (line_no, consumed);
             tokio::select! {
                 biased;
                 _ = shutdown.wait() => return Err(ReadError::Stopped),
-                sent = h.send(ev.clone()) => sent.map_err(|_| ReadError::Gone)?,
+                sent = h.send_at(ev.clone(), position) => sent.map_err(|_| ReadError::Gone)?,
             }
         }
         self.line_no += 1;

@@ -30,6 +30,9 @@ pub struct Ingest {
     pub source: SourceId,
     /// The event.
     pub event: Event,
+    /// Where the source will resume after this event (a file offset): saved with the
+    /// engine checkpoint so a restart neither loses nor repeats an event.
+    pub position: Option<serde_json::Value>,
 }
 
 /// What a source failed at (the daemon logs it and marks the source down).
@@ -175,11 +178,21 @@ impl SourceHandle {
 
     /// Sends an event, waiting while the channel is full (backpressure on the source).
     pub async fn send(&self, event: Event) -> Result<(), SourceError> {
+        self.send_at(event, None).await
+    }
+
+    /// Sends an event with the position to resume from after it (see [`Ingest::position`]).
+    pub async fn send_at(
+        &self,
+        event: Event,
+        position: Option<serde_json::Value>,
+    ) -> Result<(), SourceError> {
         let ts = event.ts;
         self.tx
             .send(Ingest {
                 source: self.id,
                 event,
+                position,
             })
             .await
             .map_err(|_| SourceError::EngineGone)?;

@@ -1,0 +1,146 @@
+//! The engine's state between runs: a checkpoint in `data_dir/engine.json` holding the
+//! whole engine and, per source, the position after the last event the engine received.
+//! Sources resume from those positions, so a restart (even after `kill -9`, from the
+//! last periodic checkpoint) neither loses nor repeats an event.
+
+use crate::config::Config;
+use crate::engine::{CheckpointError, Engine, EngineOptions};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Checkpoint file format version.
+const VERSION: u32 = 1;
+
+/// Why the engine state could not be saved or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// Reading or writing the file failed.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        error: io::Error,
+    },
+    /// The file is not a checkpoint of this format.
+    #[error("{path}: not an engine checkpoint: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The engine refused the state (format version, incompatible config).
+    #[error("{path}: {error}")]
+    Engine {
+        /// The file.
+        path: PathBuf,
+        /// The engine's reason.
+        error: CheckpointError,
+    },
+}
+
+/// Source positions by source name.
+pub type Positions = BTreeMap<String, serde_json::Value>;
+
+/// Where the engine checkpoint lives.
+#[derive(Debug, Clone)]
+pub struct EngineStore {
+    path: PathBuf,
+}
+
+impl EngineStore {
+    /// The checkpoint under `data_dir`.
+    pub fn new(data_dir: &Path) -> Self {
+        EngineStore {
+            path: data_dir.join("engine.json"),
+        }
+    }
+
+    /// The checkpoint file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The saved engine and source positions, `None` when nothing was saved.
+    pub fn load(
+        &self,
+        cfg: &Config,
+        opts: EngineOptions,
+    ) -> Result<Option<(Engine, Positions)>, PersistError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(PersistError::Io {
+                    path: self.path.clone(),
+                    error,
+                })
+            }
+        };
+        let invalid = |message: String| PersistError::Invalid {
+            path: self.path.clone(),
+            message,
+        };
+        let doc: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+        if doc.get("v").and_then(|v| v.as_u64()) != Some(u64::from(VERSION)) {
+            return Err(invalid(format!("expected \"v\": {VERSION}")));
+        }
+        let positions: Positions = doc
+            .get("positions")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| invalid(e.to_string()))?
+            .unwrap_or_default();
+        let engine_doc = doc
+            .get("engine")
+            .ok_or_else(|| invalid("no \"engine\"".into()))?;
+        let engine_bytes = serde_json::to_vec(engine_doc).map_err(|e| invalid(e.to_string()))?;
+        let engine =
+            Engine::restore(cfg, opts, &engine_bytes).map_err(|error| PersistError::Engine {
+                path: self.path.clone(),
+                error,
+            })?;
+        Ok(Some((engine, positions)))
+    }
+
+    /// The bytes of a checkpoint of `engine` with `positions` (cheap to hand to a thread).
+    pub fn encode(engine: &Engine, positions: &Positions) -> Result<Vec<u8>, PersistError> {
+        let engine_bytes = engine.checkpoint().map_err(|error| PersistError::Engine {
+            path: PathBuf::new(),
+            error,
+        })?;
+        let pos = serde_json::to_vec(positions).map_err(|e| PersistError::Invalid {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        let mut out = Vec::with_capacity(engine_bytes.len() + pos.len() + 40);
+        out.extend_from_slice(format!("{{\"v\":{VERSION},\"positions\":").as_bytes());
+        out.extend_from_slice(&pos);
+        out.extend_from_slice(b",\"engine\":");
+        out.extend_from_slice(&engine_bytes);
+        out.extend_from_slice(b"}\n");
+        Ok(out)
+    }
+
+    /// Writes encoded bytes atomically (temporary file, sync, rename).
+    pub fn write(&self, bytes: &[u8]) -> Result<(), PersistError> {
+        let io_err = |error| PersistError::Io {
+            path: self.path.clone(),
+            error,
+        };
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let tmp = self.path.with_extension("json.tmp");
+        let mut f = fs::File::create(&tmp).map_err(io_err)?;
+        f.write_all(bytes).map_err(io_err)?;
+        f.sync_all().map_err(io_err)?;
+        drop(f);
+        fs::rename(&tmp, &self.path).map_err(io_err)
+    }
+}
