@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the ignored (real-component) tests need.
 # prometheus: /usr/bin/prometheus and /usr/bin/promtool (tests/prometheus_real.rs).
-NEEDED=(prometheus)
+# chromium: the wallboard in a real browser (tests/wallboard_browser.rs).
+NEEDED=(prometheus chromium)
 missing=()
 for pkg in "${NEEDED[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

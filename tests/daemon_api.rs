@@ -196,7 +196,7 @@ async fn health_readiness_and_today_counters_match_the_engine() {
             .is_some_and(|q| q.contains(&Value::from("email")))));
     let (status, page) = get(addr, "/").await;
     assert_eq!(status, 200);
-    assert!(page.contains("/api/v1/snapshot"));
+    assert!(page.contains("ccpulse wallboard") && page.contains("/ws"));
 
     daemon.shutdown().await.expect("clean shutdown");
     server.await.expect("server task").expect("server");

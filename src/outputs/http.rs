@@ -302,18 +302,6 @@ async fn index() -> Html<&'static str> {
     Html(INDEX)
 }
 
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ccpulse</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 2em auto">
-<h1>ccpulse</h1>
-<p>The live wallboard is coming. Meanwhile, the JSON API:</p>
-<ul>
-<li><a href="/api/v1/snapshot">/api/v1/snapshot</a> — queues, teams, agents and engine counters</li>
-<li><a href="/api/v1/queues">/api/v1/queues</a> — queues (<code>?queues=sales,support</code>)</li>
-<li><a href="/api/v1/agents">/api/v1/agents</a> — agents (<code>?queues=…</code>, <code>?teams=…</code>)</li>
-<li><a href="/metrics">/metrics</a> — Prometheus exposition</li>
-<li><code>/ws</code> — the live feed (websocket, see docs/feed.md)</li>
-<li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
-</ul>
-</body></html>
-"#;
+/// The built-in wallboard (assets/wallboard.html): one self-contained page, no CDN, no
+/// build step; it reads the `/ws` feed.
+const INDEX: &str = include_str!("../../assets/wallboard.html");
