@@ -78,6 +78,16 @@ fn exact_values_for_a_scripted_day() {
         sample(&text, r#"ccpulse_events_late_total{source="all"}"#),
         Some(0.0)
     );
+    // Staffing: the gauges carry exactly what the snapshot computed.
+    let st = snap.queues.iter().find(|q| q.queue == "sales").and_then(|q| q.staffing.clone()).expect("staffing");
+    assert_eq!(
+        sample(&text, r#"ccpulse_required_agents{queue="sales"}"#),
+        Some(f64::from(st.required_agents))
+    );
+    assert_eq!(
+        sample(&text, r#"ccpulse_staffing_gap{queue="sales"}"#),
+        Some(st.staffing_gap as f64)
+    );
     assert!(!text.contains("ccpulse_agent_state{"), "per-agent is off");
     assert!(!text.contains("ccpulse_agent_handled_total"));
 }

@@ -442,6 +442,30 @@ fn encode_queues(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
     }
 
     let mut m = enc.encode_descriptor(
+        "required_agents",
+        "Agents the queue needs for its SL target (Erlang C on the load measured over [staffing] window).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        if let Some(st) = &q.staffing {
+            gauge(&mut m, &[("queue", q.queue.as_str())], i64::from(st.required_agents))?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "staffing_gap",
+        "Required agents minus agents serving the queue who are not in aux or logged out (> 0: short).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &snap.queues {
+        if let Some(st) = &q.staffing {
+            gauge(&mut m, &[("queue", q.queue.as_str())], st.staffing_gap)?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
         "service_level_ratio",
         "Service level over each rolling window with the queue's configured preset (absent while the window has no outcome).",
         None,
