@@ -79,7 +79,12 @@ fn exact_values_for_a_scripted_day() {
         Some(0.0)
     );
     // Staffing: the gauges carry exactly what the snapshot computed.
-    let st = snap.queues.iter().find(|q| q.queue == "sales").and_then(|q| q.staffing.clone()).expect("staffing");
+    let st = snap
+        .queues
+        .iter()
+        .find(|q| q.queue == "sales")
+        .and_then(|q| q.staffing.clone())
+        .expect("staffing");
     assert_eq!(
         sample(&text, r#"ccpulse_required_agents{queue="sales"}"#),
         Some(f64::from(st.required_agents))

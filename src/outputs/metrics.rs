@@ -449,7 +449,11 @@ fn encode_queues(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
     )?;
     for q in &snap.queues {
         if let Some(st) = &q.staffing {
-            gauge(&mut m, &[("queue", q.queue.as_str())], i64::from(st.required_agents))?;
+            gauge(
+                &mut m,
+                &[("queue", q.queue.as_str())],
+                i64::from(st.required_agents),
+            )?;
         }
     }
 
