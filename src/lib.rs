@@ -17,6 +17,7 @@
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod config;
 pub mod decode;
 pub mod encode;

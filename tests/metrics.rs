@@ -30,6 +30,7 @@ fn render(snap: &Arc<Snapshot>, per_agent: bool) -> String {
     let opts = MetricsOptions {
         per_agent,
         feed_clients: None,
+        alerts_firing: None,
     };
     metrics::render(Some(snap.clone()), &[], &opts).expect("render")
 }

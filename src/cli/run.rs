@@ -2,6 +2,7 @@
 //! names no source, it plays the built-in demo center in real time.
 
 use super::UsageError;
+use ccpulse::alerts::{default_rules, AlertEngine, SharedAlerts};
 use ccpulse::config::Config;
 use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
@@ -110,6 +111,15 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(
         "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
     );
+    let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(
+        default_rules(),
+        jiff::tz::TimeZone::get(&cfg.timezone)?,
+    )));
+    let alert_task = ccpulse::alerts::spawn(
+        daemon.published().clone(),
+        alerts.clone(),
+        daemon.shutdown_signal(),
+    );
     let live = http::Live {
         feed: FeedState::new(
             daemon.published().clone(),
@@ -123,12 +133,17 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             shutdown: daemon.shutdown_signal(),
         }),
         auth: Auth::new(cfg.auth.token.as_deref()),
+        alerts: Some(alerts.clone()),
     };
+    let firing = alerts.clone();
     let gauge = live.feed.clients_gauge();
     let metrics =
         MetricsOptions::from_config(&cfg).with_feed_clients(std::sync::Arc::new(move || {
             gauge.load(std::sync::atomic::Ordering::Relaxed)
         }));
+    let metrics = metrics.with_alerts(std::sync::Arc::new(move || {
+        firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
+    }));
     let app = http::app_with(daemon.published().clone(), live, metrics);
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve_app(
@@ -139,6 +154,7 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     let signal = signals.wait().await;
     tracing::info!("{signal}: shutting down");
     let engine = daemon.shutdown().await?;
+    let _ = alert_task.await;
     match server.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("http server: {e}"),

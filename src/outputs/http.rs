@@ -46,6 +46,8 @@ pub struct Live {
     pub ingest: Option<crate::sources::push::PushState>,
     /// `[auth] token`.
     pub auth: super::auth::Auth,
+    /// The built-in alert rules' state (absent: no alert routes).
+    pub alerts: Option<crate::alerts::SharedAlerts>,
 }
 
 /// The full daemon router: [`router`] plus the feed and ingest routes, behind `[auth]`.
@@ -58,6 +60,9 @@ pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> R
     let mut r = router_with(state, metrics).merge(super::feed::routes(live.feed));
     if let Some(ingest) = live.ingest {
         r = r.merge(crate::sources::push::routes(ingest));
+    }
+    if let Some(alerts) = live.alerts {
+        r = r.merge(super::alerts_api::routes(alerts));
     }
     r.layer(axum::middleware::from_fn_with_state(
         live.auth,

@@ -55,13 +55,19 @@ pub struct MetricsOptions {
     pub per_agent: bool,
     /// The feed's client count; `None` exports 0.
     pub feed_clients: Option<FeedClients>,
+    /// Firing alerts by (alertname, severity); `None` exports no series.
+    pub alerts_firing: Option<AlertsFiring>,
 }
+
+/// Reads the firing alerts by (alertname, severity) for `ccpulse_alerts_firing`.
+pub type AlertsFiring = Arc<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
 
 impl fmt::Debug for MetricsOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MetricsOptions")
             .field("per_agent", &self.per_agent)
             .field("feed_clients", &self.feed_clients.is_some())
+            .field("alerts_firing", &self.alerts_firing.is_some())
             .finish()
     }
 }
@@ -72,7 +78,14 @@ impl MetricsOptions {
         MetricsOptions {
             per_agent: cfg.metrics.per_agent,
             feed_clients: None,
+            alerts_firing: None,
         }
+    }
+
+    /// These options with the alert engine's firing counts hooked in.
+    pub fn with_alerts(mut self, firing: AlertsFiring) -> Self {
+        self.alerts_firing = Some(firing);
+        self
     }
 
     /// These options with the feed's client counter hooked in.
@@ -103,6 +116,7 @@ pub fn render(
         sources: sources.to_vec(),
         per_agent: opts.per_agent,
         feed_clients: opts.feed_clients.as_ref().map_or(0, |f| f()),
+        alerts_firing: opts.alerts_firing.as_ref().map(|f| f()),
     }));
     let mut out = String::new();
     prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)?;
@@ -148,6 +162,7 @@ struct ScrapeCollector {
     sources: Vec<Arc<SourceStatus>>,
     per_agent: bool,
     feed_clients: u64,
+    alerts_firing: Option<Vec<(String, &'static str, u64)>>,
 }
 
 /// A lifetime counter by queue and channel: its name (without `_total`, which the
@@ -674,6 +689,22 @@ impl ScrapeCollector {
             MetricType::Gauge,
         )?;
         m.encode_gauge(&self.feed_clients)?;
+
+        if let Some(firing) = &self.alerts_firing {
+            let mut m = enc.encode_descriptor(
+                "alerts_firing",
+                "Alerts of the built-in rules firing now, by alertname and severity.",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (name, severity, n) in firing {
+                gauge(
+                    &mut m,
+                    &[("alertname", name.as_str()), ("severity", *severity)],
+                    *n,
+                )?;
+            }
+        }
 
         let mut m = enc.encode_descriptor(
             "build_info",

@@ -3,6 +3,7 @@
 //! Now: [`http`] (JSON API, health), [`metrics`] (`GET /metrics`, Prometheus), [`feed`]
 //! (the `/ws` wallboard feed) and [`auth`] (bearer token). Later: notifiers.
 
+pub mod alerts_api;
 pub mod auth;
 pub mod feed;
 pub mod http;

@@ -35,6 +35,8 @@ pub struct Live {
     pub feed: FeedState,
     /// A handle for scripted events straight into the engine channel.
     pub script: SourceHandle,
+    /// The built-in alert rules, evaluated on every snapshot.
+    pub alerts: ccpulse::alerts::SharedAlerts,
 }
 
 /// A config with a fast tick.
@@ -53,6 +55,16 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
     let push_ws = PushSource::new(builder.handle("ws-ingest").expect("handle"));
     let daemon = builder.start(clock);
     let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed);
+    let alerts: ccpulse::alerts::SharedAlerts =
+        Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
+            ccpulse::alerts::default_rules(),
+            jiff::tz::TimeZone::UTC,
+        )));
+    let _alert_task = ccpulse::alerts::spawn(
+        daemon.published().clone(),
+        alerts.clone(),
+        daemon.shutdown_signal(),
+    );
     let live = http::Live {
         feed: feed.clone(),
         ingest: Some(PushState {
@@ -62,6 +74,7 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
             shutdown: daemon.shutdown_signal(),
         }),
         auth: Auth::new(cfg.auth.token.as_deref()),
+        alerts: Some(alerts.clone()),
     };
     let app = http::app(daemon.published().clone(), live);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -78,6 +91,7 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
         server,
         feed,
         script,
+        alerts,
     }
 }
 

@@ -1,0 +1,299 @@
+//! Alert state per rule and scope, advanced on every snapshot.
+
+#[cfg(test)]
+use super::rule::default_rules;
+use super::rule::Rule;
+use crate::engine::Snapshot;
+use crate::model::{format_rfc3339, Millis};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// What a notification says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Started firing (after `for`).
+    Firing,
+    /// Still firing, repeated after the repeat interval.
+    Repeat,
+    /// Cleared past the clear threshold (or its queue/agent went away).
+    Resolved,
+}
+
+/// One notification to send.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertEvent {
+    /// Firing, repeat or resolved.
+    pub kind: AlertKind,
+    /// `alertname`.
+    pub alertname: String,
+    /// `severity`.
+    pub severity: &'static str,
+    /// `queue` or `agent`.
+    pub scope_label: &'static str,
+    /// The queue or agent.
+    pub scope: String,
+    /// The measured value.
+    pub value: f64,
+    /// Summary annotation.
+    pub summary: String,
+    /// When it started firing (event time).
+    pub starts_at_ms: Millis,
+    /// When it resolved.
+    pub ends_at_ms: Option<Millis>,
+    /// Stable id of (alertname, scope).
+    pub fingerprint: String,
+}
+
+/// An alert as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertView {
+    /// `alertname`.
+    pub alertname: String,
+    /// `severity`.
+    pub severity: &'static str,
+    /// `queue` or `agent`.
+    pub scope_label: &'static str,
+    /// The queue or agent.
+    pub scope: String,
+    /// `pending` (breaching, `for` not over) or `firing`.
+    pub state: &'static str,
+    /// Last measured value.
+    pub value: f64,
+    /// Pending or firing since (RFC 3339).
+    pub since: String,
+    /// Acknowledged: repeats are silenced until it resolves.
+    pub acknowledged: bool,
+    /// Summary annotation.
+    pub summary: String,
+    /// Stable id (for acknowledging).
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    pending_since: Option<Millis>,
+    firing_since: Option<Millis>,
+    last_notified: Option<Millis>,
+    acked: bool,
+    value: f64,
+    scope_label: &'static str,
+}
+
+/// Evaluates rules on snapshots and keeps the alert states.
+#[derive(Debug)]
+pub struct AlertEngine {
+    rules: Vec<Rule>,
+    tz: jiff::tz::TimeZone,
+    states: FxHashMap<(usize, String), State>,
+    history: Vec<AlertEvent>,
+}
+
+/// Bound on the kept history (today's events in practice).
+const HISTORY_MAX: usize = 10_000;
+
+fn fingerprint(rule: &str, scope: &str) -> String {
+    // FNV-1a: stable across runs and platforms (ids in URLs and Alertmanager).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in rule.bytes().chain([0]).chain(scope.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn fill(template: &str, scope: &str, value: f64) -> String {
+    let v = if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    };
+    template.replace("{scope}", scope).replace("{value}", &v)
+}
+
+impl AlertEngine {
+    /// An engine for `rules`, with quiet hours read in `tz`.
+    pub fn new(rules: Vec<Rule>, tz: jiff::tz::TimeZone) -> Self {
+        AlertEngine {
+            rules,
+            tz,
+            states: FxHashMap::default(),
+            history: Vec::new(),
+        }
+    }
+
+    fn minute_of_day(&self, t: Millis) -> u32 {
+        jiff::Timestamp::from_millisecond(t)
+            .map(|ts| {
+                let z = ts.to_zoned_datetime(self.tz.clone());
+                u32::from(z.hour().unsigned_abs()) * 60 + u32::from(z.minute().unsigned_abs())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Advances every alert to the snapshot's watermark; returns what to notify.
+    pub fn evaluate(&mut self, snap: &Snapshot) -> Vec<AlertEvent> {
+        let Some(now) = snap.watermark_ms else {
+            return Vec::new();
+        };
+        let minute = self.minute_of_day(now);
+        let mut out = Vec::new();
+        let mut seen: Vec<(usize, String)> = Vec::new();
+        for (ri, rule) in self.rules.iter().enumerate() {
+            let quiet = rule.quiet.is_some_and(|q| q.contains(minute));
+            for (label, scope, value) in rule.metric.measure(snap) {
+                if !rule.only.is_empty() && !rule.only.contains(&scope) {
+                    continue;
+                }
+                let key = (ri, scope.clone());
+                seen.push(key.clone());
+                let st = self.states.entry(key.clone()).or_default();
+                st.value = value;
+                st.scope_label = label;
+                let event = |kind, st: &State, ends: Option<Millis>| AlertEvent {
+                    kind,
+                    alertname: rule.name.clone(),
+                    severity: rule.severity.as_str(),
+                    scope_label: label,
+                    scope: scope.clone(),
+                    value,
+                    summary: fill(&rule.summary, &scope, value),
+                    starts_at_ms: st.firing_since.unwrap_or(now),
+                    ends_at_ms: ends,
+                    fingerprint: fingerprint(&rule.name, &scope),
+                };
+                if st.firing_since.is_some() {
+                    if rule.clears(value) {
+                        if st.last_notified.is_some() {
+                            out.push(event(AlertKind::Resolved, st, Some(now)));
+                        }
+                        self.states.remove(&key);
+                        continue;
+                    }
+                    match st.last_notified {
+                        // Fired during quiet hours: notify once they are over.
+                        None if !quiet => {
+                            st.last_notified = Some(now);
+                            out.push(event(AlertKind::Firing, st, None));
+                        }
+                        Some(last) if !quiet && !st.acked && now - last >= rule.repeat_ms => {
+                            st.last_notified = Some(now);
+                            out.push(event(AlertKind::Repeat, st, None));
+                        }
+                        _ => {}
+                    }
+                } else if rule.breaches(value) {
+                    let since = *st.pending_since.get_or_insert(now);
+                    if now - since >= rule.for_ms {
+                        st.firing_since = Some(now);
+                        if !quiet {
+                            st.last_notified = Some(now);
+                            out.push(event(AlertKind::Firing, st, None));
+                        }
+                    }
+                } else {
+                    self.states.remove(&key);
+                }
+            }
+        }
+        // Queues or agents that went away: their alerts resolve.
+        let gone: Vec<(usize, String)> = self
+            .states
+            .keys()
+            .filter(|k| !seen.contains(k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let (Some(st), Some(rule)) = (self.states.remove(&key), self.rules.get(key.0)) {
+                if st.firing_since.is_some() && st.last_notified.is_some() {
+                    out.push(AlertEvent {
+                        kind: AlertKind::Resolved,
+                        alertname: rule.name.clone(),
+                        severity: rule.severity.as_str(),
+                        scope_label: st.scope_label,
+                        scope: key.1.clone(),
+                        value: st.value,
+                        summary: fill(&rule.summary, &key.1, st.value),
+                        starts_at_ms: st.firing_since.unwrap_or(now),
+                        ends_at_ms: Some(now),
+                        fingerprint: fingerprint(&rule.name, &key.1),
+                    });
+                }
+            }
+        }
+        if self.history.len() + out.len() > HISTORY_MAX {
+            let drop = (self.history.len() + out.len()).saturating_sub(HISTORY_MAX);
+            self.history.drain(..drop.min(self.history.len()));
+        }
+        self.history.extend(out.iter().cloned());
+        out
+    }
+
+    /// Pending and firing alerts.
+    pub fn active(&self) -> Vec<AlertView> {
+        let mut v: Vec<AlertView> = self
+            .states
+            .iter()
+            .filter_map(|((ri, scope), st)| {
+                let rule = self.rules.get(*ri)?;
+                let since = st.firing_since.or(st.pending_since)?;
+                Some(AlertView {
+                    alertname: rule.name.clone(),
+                    severity: rule.severity.as_str(),
+                    scope_label: st.scope_label,
+                    scope: scope.clone(),
+                    state: if st.firing_since.is_some() {
+                        "firing"
+                    } else {
+                        "pending"
+                    },
+                    value: st.value,
+                    since: format_rfc3339(since),
+                    acknowledged: st.acked,
+                    summary: fill(&rule.summary, scope, st.value),
+                    fingerprint: fingerprint(&rule.name, scope),
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.alertname, &a.scope).cmp(&(&b.alertname, &b.scope)));
+        v
+    }
+
+    /// Firing alerts by (alertname, severity), for the `alerts_firing` gauge.
+    pub fn firing_counts(&self) -> Vec<(String, &'static str, u64)> {
+        let mut m: std::collections::BTreeMap<(String, &'static str), u64> = Default::default();
+        for ((ri, _), st) in &self.states {
+            if let (Some(rule), Some(_)) = (self.rules.get(*ri), st.firing_since) {
+                *m.entry((rule.name.clone(), rule.severity.as_str()))
+                    .or_default() += 1;
+            }
+        }
+        m.into_iter().map(|((n, s), c)| (n, s, c)).collect()
+    }
+
+    /// Every notification so far (bounded), oldest first.
+    pub fn history(&self) -> &[AlertEvent] {
+        &self.history
+    }
+
+    /// Acknowledges a firing alert: its repeats stop until it resolves. False if unknown.
+    pub fn acknowledge(&mut self, fp: &str) -> bool {
+        let rules = &self.rules;
+        let mut found = false;
+        for ((ri, scope), st) in self.states.iter_mut() {
+            if rules
+                .get(*ri)
+                .is_some_and(|r| fingerprint(&r.name, scope) == fp)
+                && st.firing_since.is_some()
+            {
+                st.acked = true;
+                found = true;
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,13 @@
+//! Alert rules evaluated on published snapshots, off the engine's path: a breach must
+//! last `for` before firing, clears only past a separate threshold (hysteresis), repeats
+//! at an interval until acknowledged, and stays quiet during quiet hours.
+//!
+//! Time is the snapshot's watermark (event time): replaying a day gives the same alerts.
+
+mod eval;
+mod rule;
+mod task;
+
+pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
+pub use rule::{default_rules, Comparison, Metric, QuietHours, Rule, Severity};
+pub use task::{spawn, SharedAlerts};

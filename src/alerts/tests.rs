@@ -1,0 +1,235 @@
+use super::*;
+use crate::alerts::{Comparison, Metric, QuietHours, Rule, Severity};
+use crate::config::{Config, Duration};
+use crate::engine::{Engine, EngineOptions};
+use crate::model::{Channel, Event, EventBody, Millis};
+
+const T0: Millis = 1_795_856_400_000; // 2026-11-28T09:00:00Z (UTC)
+
+fn waiting_rule(clear: f64) -> Rule {
+    Rule {
+        name: "ContactsWaitingHigh".into(),
+        metric: Metric::ContactsWaiting,
+        cmp: Comparison::Above,
+        threshold: 2.0,
+        clear,
+        for_ms: 60_000,
+        repeat_ms: 600_000,
+        severity: Severity::Warning,
+        summary: "{value} contacts waiting in {scope}".into(),
+        only: Vec::new(),
+        quiet: None,
+    }
+}
+
+struct Floor {
+    engine: Engine,
+    alerts: AlertEngine,
+    n: u32,
+}
+
+impl Floor {
+    fn new(rule: Rule) -> Self {
+        let mut cfg = Config::default();
+        cfg.engine.allowed_lateness = Duration(0);
+        cfg.engine.orphan_timeout = Duration::mins(24 * 60);
+        let engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
+        Floor {
+            engine,
+            alerts: AlertEngine::new(vec![rule], jiff::tz::TimeZone::UTC),
+            n: 0,
+        }
+    }
+    fn queue(&mut self, t: Millis) {
+        self.n += 1;
+        let ev = Event {
+            ts: t,
+            id: None,
+            body: EventBody::ContactQueued {
+                contact: format!("c{}", self.n).into(),
+                queue: "sales".into(),
+                channel: Channel::Voice,
+            },
+        };
+        self.engine.push(ev).expect("in order");
+    }
+    fn abandon(&mut self, t: Millis, k: u32) {
+        let ev = Event {
+            ts: t,
+            id: None,
+            body: EventBody::ContactAbandoned {
+                contact: format!("c{k}").into(),
+                queue: "sales".into(),
+                wait_ms: None,
+            },
+        };
+        self.engine.push(ev).expect("in order");
+    }
+    /// Evaluates every 10 s from `from` to `to`; returns the events with their times.
+    fn run(&mut self, from: Millis, to: Millis) -> Vec<(Millis, AlertKind)> {
+        let mut out = Vec::new();
+        let mut t = from;
+        while t <= to {
+            self.engine.advance_to(t);
+            let snap = self.engine.snapshot();
+            out.extend(self.alerts.evaluate(&snap).into_iter().map(|e| (t, e.kind)));
+            t += 10_000;
+        }
+        out
+    }
+}
+
+#[test]
+fn fires_once_after_for_repeats_and_resolves_with_hysteresis() {
+    let mut f = Floor::new(waiting_rule(1.0));
+    for _ in 0..3 {
+        f.queue(T0);
+    }
+    let ev = f.run(T0, T0 + 50_000);
+    assert!(ev.is_empty(), "pending during `for`: {ev:?}");
+    assert_eq!(f.alerts.active()[0].state, "pending");
+    let ev = f.run(T0 + 60_000, T0 + 65_000);
+    assert_eq!(
+        ev,
+        vec![(T0 + 60_000, AlertKind::Firing)],
+        "fires once after 60 s"
+    );
+    let ev = f.run(T0 + 70_000, T0 + 660_000);
+    assert_eq!(
+        ev,
+        vec![(T0 + 660_000, AlertKind::Repeat)],
+        "one repeat after 10 minutes"
+    );
+    // One contact leaves: 2 waiting is not above 2, but not at the clear level (1) either.
+    f.abandon(T0 + 700_000, 1);
+    let ev = f.run(T0 + 700_000, T0 + 760_000);
+    assert!(
+        ev.is_empty(),
+        "between threshold and clear it stays firing: {ev:?}"
+    );
+    assert_eq!(f.alerts.active()[0].state, "firing");
+    f.abandon(T0 + 770_000, 2);
+    let ev = f.run(T0 + 770_000, T0 + 780_000);
+    assert_eq!(ev, vec![(T0 + 770_000, AlertKind::Resolved)]);
+    assert!(f.alerts.active().is_empty());
+    let firing = f
+        .alerts
+        .history()
+        .iter()
+        .filter(|e| e.kind == AlertKind::Firing)
+        .count();
+    assert_eq!(firing, 1);
+}
+
+#[test]
+fn repeats_at_the_interval_until_acknowledged() {
+    let mut f = Floor::new(waiting_rule(1.0));
+    for _ in 0..3 {
+        f.queue(T0);
+    }
+    let ev = f.run(T0, T0 + 60_000 + 1_200_000);
+    let kinds: Vec<_> = ev.iter().map(|e| (e.0 - T0, e.1)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (60_000, AlertKind::Firing),
+            (660_000, AlertKind::Repeat),
+            (1_260_000, AlertKind::Repeat)
+        ]
+    );
+    let fp = f.alerts.active()[0].fingerprint.clone();
+    assert!(f.alerts.acknowledge(&fp));
+    let ev = f.run(T0 + 1_270_000, T0 + 3_000_000);
+    assert!(ev.is_empty(), "acknowledged: no repeats {ev:?}");
+    assert!(f.alerts.active()[0].acknowledged);
+}
+
+#[test]
+fn no_flapping_on_a_noisy_signal() {
+    // Waiting alternates 3, 2, 3, 2 … around the threshold 2.
+    let mut with = Floor::new(waiting_rule(1.0));
+    let mut without = Floor::new(waiting_rule(2.0));
+    for f in [&mut with, &mut without] {
+        f.queue(T0);
+        f.queue(T0);
+        f.queue(T0);
+    }
+    let mut ev_with = with.run(T0, T0 + 60_000);
+    let mut ev_without = without.run(T0, T0 + 60_000);
+    for k in 0..10u32 {
+        let t = T0 + 70_000 + Millis::from(k) * 40_000;
+        for f in [&mut with, &mut without] {
+            if k % 2 == 0 {
+                f.abandon(t, f.n);
+            } else {
+                f.queue(t);
+            }
+        }
+        ev_with.extend(with.run(t, t + 30_000));
+        ev_without.extend(without.run(t, t + 30_000));
+    }
+    let count = |ev: &[(Millis, AlertKind)], k| ev.iter().filter(|e| e.1 == k).count();
+    assert_eq!(
+        (
+            count(&ev_with, AlertKind::Firing),
+            count(&ev_with, AlertKind::Resolved)
+        ),
+        (1, 0),
+        "hysteresis: one alert"
+    );
+    assert!(
+        count(&ev_without, AlertKind::Resolved) >= 1,
+        "the same rule without hysteresis resolves on the dips"
+    );
+    assert_eq!(
+        count(&ev_without, AlertKind::Firing),
+        1,
+        "`for` still stops it from re-firing within a minute"
+    );
+}
+
+#[test]
+fn quiet_hours_hold_notifications_until_they_end() {
+    let mut rule = waiting_rule(1.0);
+    // 09:00–09:05 UTC is quiet.
+    rule.quiet = Some(QuietHours {
+        from_minute: 9 * 60,
+        to_minute: 9 * 60 + 5,
+    });
+    let mut f = Floor::new(rule);
+    for _ in 0..3 {
+        f.queue(T0);
+    }
+    let ev = f.run(T0, T0 + 290_000);
+    assert!(ev.is_empty(), "quiet: {ev:?}");
+    assert_eq!(
+        f.alerts.active()[0].state,
+        "firing",
+        "the state is tracked anyway"
+    );
+    let ev = f.run(T0 + 300_000, T0 + 310_000);
+    assert_eq!(
+        ev,
+        vec![(T0 + 300_000, AlertKind::Firing)],
+        "notified when quiet hours end"
+    );
+}
+
+#[test]
+fn default_rules_have_the_shared_names() {
+    let names: Vec<String> = default_rules().into_iter().map(|r| r.name).collect();
+    for n in [
+        "ServiceLevelBelowTarget",
+        "LongestWaitHigh",
+        "ContactsWaitingHigh",
+        "AbandonRateHigh",
+        "StaffingGap",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n}");
+        let shipped = include_str!("../../deploy/prometheus/ccpulse.rules.yml");
+        assert!(
+            shipped.contains(&format!("alert: {n}")),
+            "{n} in the shipped Prometheus rules"
+        );
+    }
+}
