@@ -3,8 +3,9 @@
 //! more lines.
 //!
 //! - **Handshake**: `url` (`ws://` only: this build has no TLS client), the configured
-//!   `headers` and, with `token`, `Authorization: Bearer <token>`. After every
-//!   (re)connect the optional `subscribe` text is sent first.
+//!   `headers` and, with `token`, `Authorization: Bearer <token>`, within two ping
+//!   intervals (clamped to 5 s – 1 min). After every (re)connect the optional
+//!   `subscribe` text is sent first.
 //! - **Run loop** (Vector's websocket source): one `tokio::select!` over shutdown, the
 //!   ping tick and the next message. Every `ping_interval` a ping goes out; when nothing
 //!   (pong or any other frame) arrived for two intervals the connection is dropped.
@@ -43,6 +44,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long a close handshake may take when the daemon stops.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Bounds of the connect + handshake timeout (two ping intervals, clamped to these).
+const HANDSHAKE_TIMEOUT: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(60));
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -115,7 +119,7 @@ impl WebsocketSource {
             let connected = tokio::select! {
                 biased;
                 _ = shutdown.wait() => break Ok(()),
-                c = tokio::time::timeout(2 * self.ping, self.connect()) => match c {
+                c = tokio::time::timeout(self.handshake_timeout(), self.connect()) => match c {
                     Ok(c) => c,
                     Err(_) => Err(Failure::ConnectTimeout),
                 },
@@ -149,6 +153,11 @@ impl WebsocketSource {
         };
         handle.set_up(false);
         result
+    }
+
+    /// Two ping intervals, between 5 s and 1 min.
+    fn handshake_timeout(&self) -> Duration {
+        (2 * self.ping).clamp(HANDSHAKE_TIMEOUT.0, HANDSHAKE_TIMEOUT.1)
     }
 
     /// One handshake with the configured headers and frame bounds.
@@ -215,7 +224,6 @@ impl WebsocketSource {
                         Some(Err(e)) => return End::Failed(classify(e)),
                         Some(Ok(m)) => m,
                     };
-                    last_heard = Instant::now();
                     let sent = match msg {
                         Message::Text(t) => reader.ingest(t.as_bytes(), handle, shutdown).await,
                         Message::Binary(b) => reader.ingest(&b[..], handle, shutdown).await,
@@ -230,7 +238,9 @@ impl WebsocketSource {
                         }
                     };
                     match sent {
-                        Ok(()) => {}
+                        // Heard from the peer. Stamped after the events were handed on:
+                        // waiting on a full engine channel is not the peer's silence.
+                        Ok(()) => last_heard = Instant::now(),
                         Err(Stop::Shutdown) => {
                             let _ = tokio::time::timeout(CLOSE_GRACE, ws.close(None)).await;
                             return End::Shutdown;
@@ -274,7 +284,7 @@ enum Stop {
 pub enum Failure {
     /// TCP connect, DNS or request error.
     Connect(String),
-    /// The handshake did not finish within two ping intervals.
+    /// The connect + handshake did not finish within two ping intervals (5 s to 1 min).
     ConnectTimeout,
     /// The server answered the handshake with an HTTP status (401, 404, ...).
     Handshake(String),
