@@ -7,7 +7,8 @@
 //! - [`sim`]: a seeded simulated contact center (demo data, load generation).
 //! - [`engine`]: event-time state machines and windows → counters and snapshots.
 //! - [`kpi`]: pure formulas from counters to KPIs (service level presets, AHT, ...).
-//! - [`sources`]: live event sources of the daemon (now the simulator) → bounded channel.
+//! - [`sources`]: live event sources of the daemon (simulator, file tail, push ingest,
+//!   websocket client) → bounded channel.
 //! - [`runtime`]: the engine task (owns the engine, ticks with an injected clock,
 //!   publishes `Arc<Snapshot>`), shutdown.
 //! - [`outputs`]: readers of published snapshots (the HTTP API).

@@ -3,7 +3,7 @@
 
 use super::UsageError;
 use ccpulse::alerts::{default_rules, AlertEngine, SharedAlerts};
-use ccpulse::config::Config;
+use ccpulse::config::{Config, SourceKind};
 use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
@@ -13,6 +13,7 @@ use ccpulse::sources::checkpoint::{Checkpoint, CheckpointStore};
 use ccpulse::sources::file_tail::FileTailSource;
 use ccpulse::sources::push::{PushSource, PushState};
 use ccpulse::sources::simulator::SimulatorSource;
+use ccpulse::sources::websocket::WebsocketSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -85,7 +86,10 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         }
     }
     for src in &cfg.sources {
-        builder.source(Box::new(FileTailSource::new(src, &cfg)?))?;
+        match src.kind {
+            SourceKind::File => builder.source(Box::new(FileTailSource::new(src, &cfg)?))?,
+            SourceKind::Websocket => builder.source(Box::new(WebsocketSource::new(src)?))?,
+        }
     }
     match sim {
         Some(s) => builder.source(Box::new(s))?,

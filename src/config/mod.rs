@@ -5,7 +5,9 @@ mod duration;
 mod sources;
 
 pub use duration::{parse_duration, Duration};
-pub use sources::{SourceConfig, SourceFormat, SourceKind, StartAt};
+pub use sources::{
+    check_ws_url, SourceConfig, SourceFormat, SourceKind, StartAt, DEFAULT_MAX_FRAME_BYTES,
+};
 
 use crate::kpi::SlPreset;
 use serde::Deserialize;

@@ -3,7 +3,9 @@
 use super::{ConfigError, Duration};
 use crate::decode::{Format, FormatChoice};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
 
 /// What kind of input a `[[sources]]` entry reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -11,6 +13,8 @@ use std::path::PathBuf;
 pub enum SourceKind {
     /// Tail a log file (rotation, truncation and restarts handled).
     File,
+    /// Connect to an ACD/adapter websocket feed of JSON lines v1 (reconnects).
+    Websocket,
 }
 
 /// The input format of a source (`auto` detects it from the file's start).
@@ -56,12 +60,13 @@ pub enum StartAt {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
-    /// The kind of input (`file`).
+    /// The kind of input (`file` or `websocket`).
     pub kind: SourceKind,
     /// A unique name: the `source` label in logs and metrics, and the checkpoint's file
     /// name (letters, digits, `_`, `-`, `.`).
     pub name: String,
-    /// The file to tail (`kind = "file"`).
+    /// The file to tail (`kind = "file"`; required there, absent for other kinds).
+    #[serde(default)]
     pub path: PathBuf,
     /// Input format (default `auto`).
     #[serde(default)]
@@ -75,10 +80,58 @@ pub struct SourceConfig {
     /// IANA time zone of queue_log DATETIME stamps (default: the top-level `timezone`).
     #[serde(default)]
     pub timezone: Option<String>,
+    /// The feed to connect to (`kind = "websocket"`): a `ws://host[:port]/path` URL.
+    #[serde(default)]
+    pub url: String,
+    /// Extra HTTP headers of the websocket handshake (`kind = "websocket"`), e.g.
+    /// `{ "X-Api-Key" = "…" }`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Sent as `Authorization: Bearer <token>` in the handshake (`kind = "websocket"`).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// A text message sent after every (re)connect (`kind = "websocket"`), e.g. the
+    /// feed's subscription request.
+    #[serde(default)]
+    pub subscribe: Option<String>,
+    /// How often the websocket source pings; no answer within two intervals drops the
+    /// connection and reconnects (default 15s).
+    #[serde(default = "default_ping_interval")]
+    pub ping_interval: Duration,
+    /// First reconnect delay bound (default 500ms); doubles per failed attempt, with full
+    /// jitter, up to `backoff_max`.
+    #[serde(default = "default_backoff_min")]
+    pub backoff_min: Duration,
+    /// Largest reconnect delay (default 30s).
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max: Duration,
+    /// Largest websocket frame / message accepted (default 1 MiB); a larger one is
+    /// counted as rejected `too_long` and the connection is re-established.
+    #[serde(default = "default_max_frame_bytes")]
+    pub max_frame_bytes: usize,
 }
 
 fn default_poll_interval() -> Duration {
     Duration(250)
+}
+
+fn default_ping_interval() -> Duration {
+    Duration::secs(15)
+}
+
+fn default_backoff_min() -> Duration {
+    Duration(500)
+}
+
+fn default_backoff_max() -> Duration {
+    Duration::secs(30)
+}
+
+/// Default bound on a websocket frame (1 MiB).
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 1 << 20;
+
+fn default_max_frame_bytes() -> usize {
+    DEFAULT_MAX_FRAME_BYTES
 }
 
 impl SourceConfig {
@@ -92,8 +145,48 @@ impl SourceConfig {
             start_at: StartAt::End,
             poll_interval: default_poll_interval(),
             timezone: None,
+            url: String::new(),
+            headers: BTreeMap::new(),
+            token: None,
+            subscribe: None,
+            ping_interval: default_ping_interval(),
+            backoff_min: default_backoff_min(),
+            backoff_max: default_backoff_max(),
+            max_frame_bytes: default_max_frame_bytes(),
         }
     }
+
+    /// A websocket client source with the defaults (tests, programmatic use).
+    pub fn websocket(name: impl Into<String>, url: impl Into<String>) -> Self {
+        SourceConfig {
+            kind: SourceKind::Websocket,
+            url: url.into(),
+            format: SourceFormat::Jsonl,
+            ..SourceConfig::file(name, PathBuf::new())
+        }
+    }
+}
+
+/// Checks a websocket URL: `ws://` with a host. `wss://` is refused because this build
+/// has no TLS client (put a TLS-terminating proxy in front, e.g. stunnel).
+pub fn check_ws_url(url: &str) -> Result<Uri, String> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("ws") => {}
+        Some("wss") => {
+            return Err(format!(
+                "`{url}`: wss:// is not supported by this build (no TLS client); use ws:// \
+                 or a local TLS-terminating proxy"
+            ))
+        }
+        _ => return Err(format!("`{url}` must start with ws://")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("`{url}` names no host"));
+    }
+    Ok(uri)
 }
 
 /// Checks every `[[sources]]` entry; errors name the key, e.g. `sources[0].path`.
@@ -129,7 +222,20 @@ pub(super) fn check_sources(
                 if s.path.as_os_str().is_empty() {
                     return Err(err(&format!("{at}.path"), "must name a file".into()));
                 }
+                let ws_only = [
+                    ("url", !s.url.is_empty()),
+                    ("headers", !s.headers.is_empty()),
+                    ("token", s.token.is_some()),
+                    ("subscribe", s.subscribe.is_some()),
+                ];
+                if let Some((key, _)) = ws_only.iter().find(|(_, set)| *set) {
+                    return Err(err(
+                        &format!("{at}.{key}"),
+                        "only for kind = \"websocket\"".into(),
+                    ));
+                }
             }
+            SourceKind::Websocket => check_websocket(s, &at, err)?,
         }
         let poll = s.poll_interval.ms();
         if !(10..=60_000).contains(&poll) {
@@ -146,6 +252,79 @@ pub(super) fn check_sources(
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// The `kind = "websocket"` keys.
+fn check_websocket(
+    s: &SourceConfig,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if !s.path.as_os_str().is_empty() {
+        return Err(err(
+            &format!("{at}.path"),
+            "only for kind = \"file\"".into(),
+        ));
+    }
+    if s.format == SourceFormat::QueueLog {
+        return Err(err(
+            &format!("{at}.format"),
+            "a websocket feed carries JSON lines v1 (`jsonl` or `auto`)".into(),
+        ));
+    }
+    check_ws_url(&s.url).map_err(|m| err(&format!("{at}.url"), m))?;
+    for (name, value) in &s.headers {
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(err(
+                &format!("{at}.headers"),
+                format!("`{name}` is not a valid HTTP header name"),
+            ));
+        }
+        if HeaderValue::from_str(value).is_err() {
+            return Err(err(
+                &format!("{at}.headers.{name}"),
+                "is not a valid HTTP header value".into(),
+            ));
+        }
+    }
+    if let Some(token) = &s.token {
+        if token.is_empty() || HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+            return Err(err(
+                &format!("{at}.token"),
+                "must be non-empty printable ASCII".into(),
+            ));
+        }
+    }
+    let ping = s.ping_interval.ms();
+    if !(10..=3_600_000).contains(&ping) {
+        return Err(err(
+            &format!("{at}.ping_interval"),
+            format!("{} must be between 10ms and 1h", s.ping_interval),
+        ));
+    }
+    let (min, max) = (s.backoff_min.ms(), s.backoff_max.ms());
+    if !(1..=3_600_000).contains(&min) {
+        return Err(err(
+            &format!("{at}.backoff_min"),
+            format!("{} must be between 1ms and 1h", s.backoff_min),
+        ));
+    }
+    if !(min..=3_600_000).contains(&max) {
+        return Err(err(
+            &format!("{at}.backoff_max"),
+            format!(
+                "{} must be at least backoff_min ({}) and at most 1h",
+                s.backoff_max, s.backoff_min
+            ),
+        ));
+    }
+    if !(1024..=(64 << 20)).contains(&s.max_frame_bytes) {
+        return Err(err(
+            &format!("{at}.max_frame_bytes"),
+            format!("{} must be between 1024 and 67108864", s.max_frame_bytes),
+        ));
     }
     Ok(())
 }

@@ -161,6 +161,93 @@ path = "/var/log/ccpulse/events.jsonl"
 }
 
 #[test]
+fn websocket_sources_parse_and_errors_name_the_key() {
+    let file = "[[sources]]\nkind = \"file\"\nname = \"asterisk\"\npath = \"/x\"\n";
+    let ws =
+        "[[sources]]\nkind = \"websocket\"\nname = \"acd\"\nurl = \"ws://acd.local:9000/feed\"\n";
+    let f = write(&format!(
+        "{file}{ws}headers = {{ \"X-Api-Key\" = \"k3y\" }}\ntoken = \"t0ken\"\n\
+         subscribe = '{{\"subscribe\":[\"sales\"]}}'\nping_interval = \"5s\"\n\
+         backoff_min = \"100ms\"\nbackoff_max = \"10s\"\nmax_frame_bytes = 65536\n"
+    ));
+    let cfg = Config::load(f.path()).expect("valid websocket source");
+    let s = &cfg.sources[1];
+    assert_eq!(s.kind, SourceKind::Websocket);
+    assert_eq!(s.url, "ws://acd.local:9000/feed");
+    // Header names are case-insensitive; the config layer may fold them.
+    let (name, value) = s.headers.iter().next().expect("one header");
+    assert_eq!(
+        (name.to_ascii_lowercase().as_str(), value.as_str()),
+        ("x-api-key", "k3y")
+    );
+    assert_eq!(s.token.as_deref(), Some("t0ken"));
+    assert_eq!(s.subscribe.as_deref(), Some(r#"{"subscribe":["sales"]}"#));
+    assert_eq!(s.ping_interval, Duration::secs(5));
+    assert_eq!(
+        (s.backoff_min, s.backoff_max),
+        (Duration(100), Duration::secs(10))
+    );
+    assert_eq!(s.max_frame_bytes, 65536);
+    // Defaults.
+    let f = write(ws);
+    let cfg = Config::load(f.path()).expect("defaults");
+    let s = &cfg.sources[0];
+    assert_eq!(s.ping_interval, Duration::secs(15));
+    assert_eq!(
+        (s.backoff_min, s.backoff_max),
+        (Duration(500), Duration::secs(30))
+    );
+    assert_eq!(s.max_frame_bytes, 1 << 20);
+    assert!(s.headers.is_empty() && s.token.is_none() && s.subscribe.is_none());
+
+    let key = |text: String| Config::load(write(&text).path()).expect_err(&text).key;
+    let ws_at = |url: &str| {
+        format!("{file}[[sources]]\nkind = \"websocket\"\nname = \"acd\"\nurl = \"{url}\"\n")
+    };
+    assert_eq!(key(ws_at("http://acd/feed")), "sources[1].url");
+    assert_eq!(key(ws_at("wss://acd/feed")), "sources[1].url");
+    assert_eq!(key(ws_at("")), "sources[1].url");
+    assert_eq!(key(ws_at("ws:///feed")), "sources[1].url");
+    let ok = ws_at("ws://acd/feed");
+    assert_eq!(
+        key(format!("{ok}ping_interval = \"1ms\"\n")),
+        "sources[1].ping_interval"
+    );
+    assert_eq!(
+        key(format!("{ok}backoff_min = \"0s\"\n")),
+        "sources[1].backoff_min"
+    );
+    assert_eq!(
+        key(format!("{ok}backoff_min = \"2s\"\nbackoff_max = \"1s\"\n")),
+        "sources[1].backoff_max"
+    );
+    assert_eq!(
+        key(format!("{ok}max_frame_bytes = 10\n")),
+        "sources[1].max_frame_bytes"
+    );
+    assert_eq!(key(format!("{ok}token = \"\"\n")), "sources[1].token");
+    assert_eq!(key(format!("{ok}path = \"/x\"\n")), "sources[1].path");
+    assert_eq!(
+        key(format!("{ok}format = \"queue_log\"\n")),
+        "sources[1].format"
+    );
+    assert_eq!(
+        key(format!("{ok}headers = {{ \"bad header\" = \"v\" }}\n")),
+        "sources[1].headers"
+    );
+    // websocket keys on a file source, and a file source without its path.
+    assert_eq!(
+        key(format!("{file}url = \"ws://acd/\"\n")),
+        "sources[0].url"
+    );
+    assert_eq!(key(format!("{file}token = \"t\"\n")), "sources[0].token");
+    assert_eq!(
+        key("[[sources]]\nkind = \"file\"\nname = \"a\"\n".to_string()),
+        "sources[0].path"
+    );
+}
+
+#[test]
 fn metrics_section_defaults_off_and_rejects_unknown_keys() {
     assert!(!Config::default().metrics.per_agent);
     let f = write("[metrics]\nper_agent = true\n");

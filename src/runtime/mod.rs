@@ -147,11 +147,10 @@ impl RuntimeOptions {
             engine: EngineOptions {
                 // Whole-second sources (queue_log) log outcomes up to 1 s after the wait
                 // they report: the same grace as `ccpulse replay` gives them.
-                sl_grace_ms: if cfg
-                    .sources
-                    .iter()
-                    .any(|s| s.format != crate::config::SourceFormat::Jsonl)
-                {
+                sl_grace_ms: if cfg.sources.iter().any(|s| {
+                    s.kind == crate::config::SourceKind::File
+                        && s.format != crate::config::SourceFormat::Jsonl
+                }) {
                     1000
                 } else {
                     0

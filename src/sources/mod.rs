@@ -3,13 +3,14 @@
 //! channel is full the *source* waits, the engine never waits for a source.
 //!
 //! Now: [`simulator`] (the built-in demo), [`file_tail`] (a log file, with
-//! [`checkpoint`] offsets) and [`push`] (HTTP POST and websocket ingest). Later: the
-//! websocket client, the bus.
+//! [`checkpoint`] offsets), [`push`] (HTTP POST and websocket ingest) and [`websocket`]
+//! (a client of an ACD/adapter websocket feed). Later: the bus.
 
 pub mod checkpoint;
 pub mod file_tail;
 pub mod push;
 pub mod simulator;
+pub mod websocket;
 
 use crate::decode::{DecodeStats, Decoded};
 use crate::model::{Event, Millis};
