@@ -248,6 +248,25 @@ fn dashboards_have_what_grafana_needs_to_import_them() {
             }
         }
 
+        // No two panels share a grid cell (Grafana would shuffle them on load).
+        let cells: Vec<(u64, u64, u64, u64, &Value)> = d["panels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let g = &p["gridPos"];
+                let n = |k: &str| g[k].as_u64().unwrap();
+                (n("x"), n("y"), n("w"), n("h"), &p["title"])
+            })
+            .collect();
+        for (i, a) in cells.iter().enumerate() {
+            for b in &cells[i + 1..] {
+                let apart =
+                    a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1;
+                assert!(apart, "{name}: panels {} and {} overlap", a.4, b.4);
+            }
+        }
+
         // Every variable an expression uses is defined (or a Grafana built-in).
         for (at, e) in expressions(&d) {
             for v in var_refs(&e) {
