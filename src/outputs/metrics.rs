@@ -638,7 +638,7 @@ impl ScrapeCollector {
 
         let mut m = enc.encode_descriptor(
             "events_rejected",
-            "Events rejected, by reason (now only `refused`: late or duplicate events the engine refused).",
+            "Lines or events not counted, by reason: a decode reject reason (bad_json, bad_field, too_long, ...), `unknown` (unknown type or verb) or `refused` (late or duplicate events the engine refused).",
             None,
             MetricType::Counter,
         )?;
@@ -648,6 +648,13 @@ impl ScrapeCollector {
                 &[("source", s.name()), ("reason", "refused")],
                 s.refused(),
             )?;
+            let stats = s.decode_stats();
+            for (reason, n) in stats.rejected_by_reason().filter(|(_, n)| *n > 0) {
+                counter(&mut m, &[("source", s.name()), ("reason", reason.as_str())], n)?;
+            }
+            if stats.unknown() > 0 {
+                counter(&mut m, &[("source", s.name()), ("reason", "unknown")], stats.unknown())?;
+            }
         }
 
         if let Some(snap) = &self.snapshot {
