@@ -34,7 +34,10 @@
 //! time has moved `allowed_lateness` past them) and the wait for the next tick; the
 //! report also gives it minus the configured lateness. The client's first frame (the
 //! snapshot on connect) only sets `A'`. With `--connections` > 1 the mapping is
-//! approximate (frames of different connections interleave).
+//! approximate (frames of different connections interleave); late events (refused by
+//! the engine) make it slightly pessimistic. Clients stop reading `allowed_lateness` +
+//! 2 ticks + 0.5 s after the push: events not shown by then are not counted, so under
+//! overload the figures are optimistic.
 //!
 //! The load generator, the feed clients and the daemon share the machine: on 2 cores
 //! the clients' reading of the frames competes with the daemon for CPU.
@@ -195,12 +198,17 @@ async fn push(
             log.push((end, ts_ms));
         }
         sent += b.ts_at.len() as u64;
-        if ws.send(Message::Binary(b.buf.into())).await.is_err() {
-            eprintln!("ingest connection closed by the daemon");
-            break;
+        // A send blocked by backpressure must not run past the end of the push.
+        match tokio::time::timeout_at(until.into(), ws.send(Message::Binary(b.buf.into()))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                eprintln!("ingest connection closed by the daemon");
+                break;
+            }
+            Err(_) => break,
         }
     }
-    let _ = ws.close(None).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
     sent
 }
 
@@ -212,6 +220,8 @@ struct ClientStats {
     frames: Histogram<u64>,
     bytes: u64,
     snapshots: u64,
+    /// The daemon closed the connection (or it failed) before the end of the run.
+    dropped: bool,
 }
 
 fn hist() -> Histogram<u64> {
@@ -244,6 +254,7 @@ async fn feed_client(
         frames: hist(),
         bytes: 0,
         snapshots: 0,
+        dropped: false,
     };
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await else {
         eprintln!("a feed client could not connect");
@@ -254,7 +265,10 @@ async fn feed_client(
         let msg = match tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
             Err(_) => continue,
             Ok(Some(Ok(m))) => m,
-            Ok(_) => break,
+            Ok(_) => {
+                st.dropped = true;
+                break;
+            }
         };
         let arrival = now_us();
         let Message::Text(t) = msg else { continue };
@@ -478,7 +492,8 @@ async fn run(args: Args) {
     let peak_rss = AtomicU64::new(0);
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Ok((200, body, _)) = get(&addr, "/api/v1/snapshot").await {
+        let sample = tokio::time::timeout(Duration::from_secs(2), get(&addr, "/api/v1/snapshot"));
+        if let Ok(Ok((200, body, _))) = sample.await {
             if let Some(a) = applied(&body) {
                 samples.push((push_start.elapsed().as_secs_f64(), a));
             }
@@ -500,11 +515,12 @@ async fn run(args: Args) {
     let run_s = push_start.elapsed().as_secs_f64();
     let cpu_daemon = cpu_s(&pid.to_string()) - cpu_daemon0;
     let cpu_tool = cpu_s("self") - cpu_tool0;
-    let (mut events, mut frames, mut bytes, mut snapshots, mut connected) =
-        (hist(), hist(), 0, 0, 0);
+    let (mut events, mut frames, mut bytes, mut snapshots, mut connected, mut dropped) =
+        (hist(), hist(), 0, 0, 0, 0);
     for c in clients {
         if let Ok(s) = c.await {
             connected += usize::from(s.snapshots > 0);
+            dropped += usize::from(s.dropped);
             let _ = events.add(&s.events);
             let _ = frames.add(&s.frames);
             bytes += s.bytes;
@@ -542,7 +558,7 @@ async fn run(args: Args) {
     println!("daemon_load: {} queues × {} agents, seed {}, tick {}, allowed_lateness {}, {} ingest connection(s), frames ≤ {} B",
         args.queues, args.agents, args.seed, args.tick, args.allowed_lateness, args.connections, args.batch_bytes);
     println!(
-        "feed clients      {connected}/{} received snapshots ({connect_s:.1} s to attach)",
+        "feed clients      {connected}/{} received snapshots ({connect_s:.1} s to attach), {dropped} disconnected early",
         args.clients
     );
     println!(
@@ -554,6 +570,11 @@ async fn run(args: Args) {
         "applied           {final_applied} in total; sustained {rate:.0} events/s (engine.applied, {:.0}–{:.0} s)",
         steady.first().map_or(0.0, |s| s.0),
         steady.last().map_or(0.0, |s| s.0)
+    );
+    println!(
+        "applied / push    {:.0} events/s (all events applied by the end / {} s of pushing)",
+        final_applied as f64 / args.duration as f64,
+        args.duration
     );
     println!(
         "engine            late {} duplicates {} unmatched {}",
