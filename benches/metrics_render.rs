@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
         let opts = MetricsOptions {
             per_agent,
             feed_clients: None,
+            alerts_firing: None,
         };
         let name = if per_agent {
             "per_agent_on"

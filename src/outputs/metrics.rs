@@ -650,10 +650,18 @@ impl ScrapeCollector {
             )?;
             let stats = s.decode_stats();
             for (reason, n) in stats.rejected_by_reason().filter(|(_, n)| *n > 0) {
-                counter(&mut m, &[("source", s.name()), ("reason", reason.as_str())], n)?;
+                counter(
+                    &mut m,
+                    &[("source", s.name()), ("reason", reason.as_str())],
+                    n,
+                )?;
             }
             if stats.unknown() > 0 {
-                counter(&mut m, &[("source", s.name()), ("reason", "unknown")], stats.unknown())?;
+                counter(
+                    &mut m,
+                    &[("source", s.name()), ("reason", "unknown")],
+                    stats.unknown(),
+                )?;
             }
         }
 
