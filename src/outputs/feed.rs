@@ -77,6 +77,67 @@ pub struct FeedState {
     shutdown: Shutdown,
     opts: FeedOptions,
     clients: Arc<AtomicU64>,
+    frames: Arc<FrameCache>,
+}
+
+/// The filtered state of recent snapshots, serialised once and shared by every client
+/// with the same filter: 500 wallboards cost one serialisation per tick and filter, not
+/// 500. Keyed by the snapshot's identity (its `Arc` address while it is held here) and
+/// the filter.
+#[derive(Debug, Default)]
+struct FrameCache {
+    entries: std::sync::Mutex<Vec<CachedData>>,
+}
+
+#[derive(Debug)]
+struct CachedData {
+    snapshot: Arc<crate::engine::Snapshot>,
+    filter: (Option<String>, Option<String>),
+    data: Arc<str>,
+    /// Hash of `data`: clients compare it to skip unchanged states without a memcmp.
+    hash: u64,
+}
+
+/// Snapshots × filters kept: a few ticks of a few distinct screens.
+const FRAME_CACHE_MAX: usize = 32;
+
+impl FrameCache {
+    fn data(
+        &self,
+        snap: &Arc<Snapshot>,
+        filter: &Filter,
+        sel: &Selection,
+    ) -> serde_json::Result<(Arc<str>, u64)> {
+        let key = (filter.queues.clone(), filter.teams.clone());
+        if let Ok(entries) = self.entries.lock() {
+            if let Some(e) = entries
+                .iter()
+                .find(|e| Arc::ptr_eq(&e.snapshot, snap) && e.filter == key)
+            {
+                return Ok((e.data.clone(), e.hash));
+            }
+        }
+        // Serialised outside the lock: clients with other filters are not held up.
+        let data: Arc<str> = data_json(snap, filter, sel)?.into();
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            data.hash(&mut h);
+            h.finish()
+        };
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= FRAME_CACHE_MAX {
+                entries.remove(0);
+            }
+            entries.push(CachedData {
+                snapshot: snap.clone(),
+                filter: key,
+                data: data.clone(),
+                hash,
+            });
+        }
+        Ok((data, hash))
+    }
 }
 
 impl FeedState {
@@ -87,6 +148,7 @@ impl FeedState {
             shutdown,
             opts,
             clients: Arc::new(AtomicU64::new(0)),
+            frames: Arc::new(FrameCache::default()),
         }
     }
 
@@ -365,7 +427,8 @@ struct Conn {
     socket: WebSocket,
     send_timeout: Duration,
     seq: u64,
-    last_data: Option<String>,
+    /// Hash of the data last sent.
+    last_data: Option<u64>,
     last_frame_at: Instant,
 }
 
@@ -388,6 +451,7 @@ impl Conn {
     async fn snapshot(
         &mut self,
         published: &Published,
+        frames: &FrameCache,
         tick: u64,
         filter: &Filter,
         sel: &Selection,
@@ -395,13 +459,13 @@ impl Conn {
         let Some(snap) = published.latest() else {
             return Ok(());
         };
-        let data = data_json(&snap, filter, sel).map_err(|_| End::Error)?;
-        if self.last_data.as_deref() == Some(data.as_str()) {
+        let (data, hash) = frames.data(&snap, filter, sel).map_err(|_| End::Error)?;
+        if self.last_data == Some(hash) {
             return Ok(());
         }
         self.seq += 1;
         let frame = join(&header_json(Some(&snap), "snapshot", self.seq, tick), &data);
-        self.last_data = Some(data);
+        self.last_data = Some(hash);
         self.frame(frame).await
     }
 
@@ -430,7 +494,9 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
     let mut next_ping = Instant::now() + opts.heartbeat;
     // The full state at once (when a first snapshot exists; otherwise at the first tick).
     let tick = *ticks.borrow_and_update();
-    let mut result = conn.snapshot(&st.published, tick, &filter, &sel).await;
+    let mut result = conn
+        .snapshot(&st.published, &st.frames, tick, &filter, &sel)
+        .await;
     while result.is_ok() {
         let heartbeat_at = conn.last_frame_at + opts.heartbeat;
         let silent_at = last_heard + opts.idle_timeout();
@@ -457,7 +523,8 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
             Wake::Tick(true) => {
                 // Coalesce: whatever number of ticks passed, send the latest state once.
                 let tick = *ticks.borrow_and_update();
-                conn.snapshot(&st.published, tick, &filter, &sel).await
+                conn.snapshot(&st.published, &st.frames, tick, &filter, &sel)
+                    .await
             }
             Wake::Heartbeat => {
                 let tick = *ticks.borrow();
