@@ -174,51 +174,57 @@ impl QueueAgg {
     }
 
     fn fold_counts(&mut self, o: &QueueObs, sign: Sign) {
-        let c = &mut self.c;
-        match *o {
-            QueueObs::Arrived => sign.bump(&mut c.arrived, 1),
-            QueueObs::Answered { wait_ms, within } => {
-                sign.bump(&mut c.answered, 1);
-                sign.bump(&mut c.answered_within_sl, within as u64);
-                sign.bump(&mut c.answered_wait_ms, wait_ms);
-            }
-            QueueObs::Abandoned {
-                wait_ms,
-                short,
-                within,
-            } => {
-                if short {
-                    sign.bump(&mut c.short_abandoned, 1);
-                } else {
-                    sign.bump(&mut c.abandoned, 1);
-                    sign.bump(&mut c.abandoned_within_sl, within as u64);
-                    sign.bump(&mut c.abandoned_wait_ms, wait_ms);
-                }
-            }
-            QueueObs::Exited => sign.bump(&mut c.exited, 1),
-            QueueObs::Sl(SlOutcome::Met) => sign.bump(&mut c.sl_met, 1),
-            QueueObs::Sl(SlOutcome::AbandonedWithin) => sign.bump(&mut c.sl_abandoned_within, 1),
-            QueueObs::Sl(SlOutcome::Missed) => sign.bump(&mut c.sl_missed, 1),
-            QueueObs::Handled {
-                handle_ms,
-                talk_ms,
-                hold_ms,
-                acw_ms,
-            } => {
-                sign.bump(&mut c.handled, 1);
-                sign.bump(&mut c.handle_ms, handle_ms);
-                sign.bump(&mut c.talk_ms, talk_ms);
-                sign.bump(&mut c.hold_ms, hold_ms);
-                sign.bump(&mut c.acw_ms, acw_ms);
-            }
-            QueueObs::Transferred => sign.bump(&mut c.transferred, 1),
-            QueueObs::Orphaned => sign.bump(&mut c.orphaned, 1),
-        }
+        fold_queue_counters(&mut self.c, o, sign);
     }
 }
 
+/// Adds (or takes out) an observation's counters: the one place that maps observations
+/// to queue counters, shared by windows and the lifetime totals.
+pub(crate) fn fold_queue_counters(c: &mut QueueCounters, o: &QueueObs, sign: Sign) {
+    match *o {
+        QueueObs::Arrived => sign.bump(&mut c.arrived, 1),
+        QueueObs::Answered { wait_ms, within } => {
+            sign.bump(&mut c.answered, 1);
+            sign.bump(&mut c.answered_within_sl, within as u64);
+            sign.bump(&mut c.answered_wait_ms, wait_ms);
+        }
+        QueueObs::Abandoned {
+            wait_ms,
+            short,
+            within,
+        } => {
+            if short {
+                sign.bump(&mut c.short_abandoned, 1);
+            } else {
+                sign.bump(&mut c.abandoned, 1);
+                sign.bump(&mut c.abandoned_within_sl, within as u64);
+                sign.bump(&mut c.abandoned_wait_ms, wait_ms);
+            }
+        }
+        QueueObs::Exited => sign.bump(&mut c.exited, 1),
+        QueueObs::Sl(SlOutcome::Met) => sign.bump(&mut c.sl_met, 1),
+        QueueObs::Sl(SlOutcome::AbandonedWithin) => sign.bump(&mut c.sl_abandoned_within, 1),
+        QueueObs::Sl(SlOutcome::Missed) => sign.bump(&mut c.sl_missed, 1),
+        QueueObs::Handled {
+            handle_ms,
+            talk_ms,
+            hold_ms,
+            acw_ms,
+        } => {
+            sign.bump(&mut c.handled, 1);
+            sign.bump(&mut c.handle_ms, handle_ms);
+            sign.bump(&mut c.talk_ms, talk_ms);
+            sign.bump(&mut c.hold_ms, hold_ms);
+            sign.bump(&mut c.acw_ms, acw_ms);
+        }
+        QueueObs::Transferred => sign.bump(&mut c.transferred, 1),
+        QueueObs::Orphaned => sign.bump(&mut c.orphaned, 1),
+    }
+}
+
+/// Whether an observation enters or leaves an aggregate.
 #[derive(Clone, Copy)]
-enum Sign {
+pub(crate) enum Sign {
     Add,
     Sub,
 }

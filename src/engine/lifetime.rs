@@ -2,7 +2,7 @@
 //! buckets: what `/metrics` exports so PromQL can compute any window and sum across
 //! instances (interfaces.md §4).
 
-use super::agg::{QueueObs, SlOutcome};
+use super::agg::{fold_queue_counters, QueueObs, Sign};
 use crate::kpi::QueueCounters;
 use crate::model::{ExitReason, Millis};
 
@@ -99,53 +99,21 @@ impl ChannelTotals {
 
     /// Counts an observation (and, for exits, its reason).
     pub fn apply(&mut self, o: &QueueObs, exit: Option<ExitReason>) {
-        let c = &mut self.c;
+        fold_queue_counters(&mut self.c, o, Sign::Add);
         match *o {
-            QueueObs::Arrived => c.arrived += 1,
-            QueueObs::Answered { wait_ms, within } => {
-                c.answered += 1;
-                c.answered_within_sl += u64::from(within);
-                c.answered_wait_ms += wait_ms;
-                self.answer_wait.observe(wait_ms);
-            }
+            QueueObs::Answered { wait_ms, .. } => self.answer_wait.observe(wait_ms),
             QueueObs::Abandoned {
                 wait_ms,
-                short,
-                within,
-            } => {
-                if short {
-                    c.short_abandoned += 1;
-                } else {
-                    c.abandoned += 1;
-                    c.abandoned_within_sl += u64::from(within);
-                    c.abandoned_wait_ms += wait_ms;
-                    self.abandon_wait.observe(wait_ms);
-                }
-            }
+                short: false,
+                ..
+            } => self.abandon_wait.observe(wait_ms),
+            QueueObs::Handled { handle_ms, .. } => self.handle_time.observe(handle_ms),
             QueueObs::Exited => {
-                c.exited += 1;
                 if let Some(r) = exit {
                     self.exited_by_reason[r as usize] += 1;
                 }
             }
-            QueueObs::Sl(SlOutcome::Met) => c.sl_met += 1,
-            QueueObs::Sl(SlOutcome::AbandonedWithin) => c.sl_abandoned_within += 1,
-            QueueObs::Sl(SlOutcome::Missed) => c.sl_missed += 1,
-            QueueObs::Handled {
-                handle_ms,
-                talk_ms,
-                hold_ms,
-                acw_ms,
-            } => {
-                c.handled += 1;
-                c.handle_ms += handle_ms;
-                c.talk_ms += talk_ms;
-                c.hold_ms += hold_ms;
-                c.acw_ms += acw_ms;
-                self.handle_time.observe(handle_ms);
-            }
-            QueueObs::Transferred => c.transferred += 1,
-            QueueObs::Orphaned => c.orphaned += 1,
+            _ => {}
         }
     }
 }
