@@ -96,7 +96,8 @@ struct Args {
     /// The daemon binary (build it with `cargo build --release`).
     #[arg(long)]
     binary: Option<PathBuf>,
-    /// Passed by `cargo bench`; ignored.
+    /// Passed by `cargo bench`; without it (`cargo test --all-targets`) the tool only
+    /// says how to run it, since the load needs the release binary and 30 s.
     #[arg(long, hide = true)]
     bench: bool,
 }
@@ -416,6 +417,10 @@ fn start_daemon(args: &Args, dir: &Path, addr: &str) -> ChildGuard {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if !args.bench {
+        println!("daemon_load: a load test; run it with `cargo bench --bench daemon_load` or scripts/bench-daemon.sh (skipped)");
+        return;
+    }
     let limit = Duration::from_secs(args.duration + args.warmup + 120);
     if tokio::time::timeout(limit, run(args)).await.is_err() {
         eprintln!("daemon_load: gave up after {limit:?}");

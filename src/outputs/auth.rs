@@ -61,8 +61,11 @@ enum Class {
     Ingest,
 }
 
-fn classify(path: &str) -> Class {
-    if INGEST_PATHS.contains(&path) {
+fn classify(method: &axum::http::Method, path: &str) -> Class {
+    let write = !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    // Ingest, and every change through the API (messages, acknowledgements, reload),
+    // needs the header: a token in a URL is for kiosk screens that only read.
+    if INGEST_PATHS.contains(&path) || (write && path.starts_with("/api/")) {
         Class::Ingest
     } else if path == "/ws" || path.starts_with("/api/") {
         Class::Read
@@ -99,7 +102,7 @@ pub async fn require_token(State(auth): State<Auth>, req: Request, next: Next) -
     if !auth.is_enabled() {
         return next.run(req).await;
     }
-    let ok = match classify(req.uri().path()) {
+    let ok = match classify(req.method(), req.uri().path()) {
         Class::Open => true,
         Class::Ingest => bearer(&req).is_some_and(|t| auth.matches(t)),
         Class::Read => {
@@ -123,12 +126,16 @@ mod tests {
 
     #[test]
     fn classifies_paths() {
-        assert_eq!(classify("/api/v1/events"), Class::Ingest);
-        assert_eq!(classify("/api/v1/ingest"), Class::Ingest);
-        assert_eq!(classify("/api/v1/snapshot"), Class::Read);
-        assert_eq!(classify("/ws"), Class::Read);
-        assert_eq!(classify("/healthz"), Class::Open);
-        assert_eq!(classify("/"), Class::Open);
+        let get = axum::http::Method::GET;
+        let post = axum::http::Method::POST;
+        assert_eq!(classify(&post, "/api/v1/events"), Class::Ingest);
+        assert_eq!(classify(&get, "/api/v1/ingest"), Class::Ingest);
+        assert_eq!(classify(&get, "/api/v1/snapshot"), Class::Read);
+        assert_eq!(classify(&post, "/api/v1/messages"), Class::Ingest);
+        assert_eq!(classify(&post, "/api/v1/alerts/abc/ack"), Class::Ingest);
+        assert_eq!(classify(&get, "/ws"), Class::Read);
+        assert_eq!(classify(&get, "/healthz"), Class::Open);
+        assert_eq!(classify(&get, "/"), Class::Open);
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub struct FeedState {
     opts: FeedOptions,
     clients: Arc<AtomicU64>,
     frames: Arc<FrameCache>,
+    board: Arc<super::board::Board>,
 }
 
 /// The filtered state of recent snapshots, serialised once and shared by every client
@@ -149,12 +150,18 @@ impl FeedState {
             opts,
             clients: Arc::new(AtomicU64::new(0)),
             frames: Arc::new(FrameCache::default()),
+            board: Arc::new(super::board::Board::default()),
         }
     }
 
     /// The `feed_clients` gauge: connected feed clients now.
     pub fn clients(&self) -> u64 {
         self.clients.load(Ordering::Relaxed)
+    }
+
+    /// The ticker messages and reload requests sent to every screen.
+    pub fn board(&self) -> Arc<super::board::Board> {
+        self.board.clone()
     }
 
     /// The gauge itself, for an exporter that outlives this state.
@@ -421,6 +428,8 @@ enum Wake {
     Heartbeat,
     Ping,
     Silent,
+    Messages(bool),
+    Reload(bool),
 }
 
 struct Conn {
@@ -469,6 +478,18 @@ impl Conn {
         self.frame(frame).await
     }
 
+    /// Sends the active ticker messages (all of them: screens replace their list).
+    async fn messages(&mut self, board: &super::board::Board) -> Result<(), End> {
+        self.seq += 1;
+        let body = serde_json::json!({
+            "v": FEED_VERSION,
+            "type": "message",
+            "seq": self.seq,
+            "messages": board.active(),
+        });
+        self.frame(body.to_string()).await
+    }
+
     async fn heartbeat(&mut self, published: &Published, tick: u64) -> Result<(), End> {
         self.seq += 1;
         let snap = published.latest();
@@ -494,9 +515,14 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
     let mut next_ping = Instant::now() + opts.heartbeat;
     // The full state at once (when a first snapshot exists; otherwise at the first tick).
     let tick = *ticks.borrow_and_update();
+    let mut messages = st.board.changed.subscribe();
+    let mut reload = st.board.reload.subscribe();
     let mut result = conn
         .snapshot(&st.published, &st.frames, tick, &filter, &sel)
         .await;
+    if result.is_ok() && !st.board.active().is_empty() {
+        result = conn.messages(&st.board).await;
+    }
     while result.is_ok() {
         let heartbeat_at = conn.last_frame_at + opts.heartbeat;
         let silent_at = last_heard + opts.idle_timeout();
@@ -508,6 +534,8 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
             _ = sleep_until(heartbeat_at) => Wake::Heartbeat,
             _ = sleep_until(next_ping) => Wake::Ping,
             _ = sleep_until(silent_at) => Wake::Silent,
+            r = messages.changed() => Wake::Messages(r.is_ok()),
+            r = reload.changed() => Wake::Reload(r.is_ok()),
         };
         result = match wake {
             Wake::Shutdown => Err(End::Shutdown),
@@ -525,6 +553,16 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
                 let tick = *ticks.borrow_and_update();
                 conn.snapshot(&st.published, &st.frames, tick, &filter, &sel)
                     .await
+            }
+            Wake::Messages(false) | Wake::Reload(false) => Err(End::Shutdown),
+            Wake::Messages(true) => conn.messages(&st.board).await,
+            Wake::Reload(true) => {
+                conn.seq += 1;
+                let frame = format!(
+                    r#"{{"v":{FEED_VERSION},"type":"reload","seq":{}}}"#,
+                    conn.seq
+                );
+                conn.frame(frame).await
             }
             Wake::Heartbeat => {
                 let tick = *ticks.borrow();

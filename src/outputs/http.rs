@@ -57,7 +57,10 @@ pub fn app(state: Arc<Published>, live: Live) -> Router {
 
 /// [`app`] with `/metrics` options from the config.
 pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> Router {
-    let mut r = router_with(state, metrics).merge(super::feed::routes(live.feed));
+    let board = live.feed.board();
+    let mut r = router_with(state, metrics)
+        .merge(super::feed::routes(live.feed))
+        .merge(super::board::routes(board));
     if let Some(ingest) = live.ingest {
         r = r.merge(crate::sources::push::routes(ingest));
     }

@@ -5,6 +5,7 @@
 
 pub mod alerts_api;
 pub mod auth;
+pub mod board;
 pub mod feed;
 pub mod http;
 pub mod metrics;
