@@ -416,11 +416,13 @@ fn start_daemon(args: &Args, dir: &Path, addr: &str) -> ChildGuard {
 
 #[tokio::main]
 async fn main() {
-    let args = Args::parse();
-    if !args.bench {
+    // `cargo test` runs bench targets too, with libtest flags (`--ignored`, …): only
+    // `cargo bench` (which passes `--bench`) runs the load.
+    if !std::env::args().any(|a| a == "--bench") {
         println!("daemon_load: a load test; run it with `cargo bench --bench daemon_load` or scripts/bench-daemon.sh (skipped)");
         return;
     }
+    let args = Args::parse();
     let limit = Duration::from_secs(args.duration + args.warmup + 120);
     if tokio::time::timeout(limit, run(args)).await.is_err() {
         eprintln!("daemon_load: gave up after {limit:?}");
