@@ -12,8 +12,6 @@ pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     type Row: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
     /// Folds an observation in.
     fn apply(&mut self, o: &Self::Obs);
-    /// Takes an observation out again (it slid out of a rolling window).
-    fn unapply(&mut self, o: &Self::Obs);
     /// Folds an observation's counters in but not its histogram values: long spans
     /// (day, totals) take histograms from their intervals when those close.
     fn apply_counts(&mut self, o: &Self::Obs) {
@@ -25,6 +23,10 @@ pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     }
     /// Adds the histograms / samples of a closed span inside this one.
     fn absorb_histograms(&mut self, _inner: &Self) {}
+    /// Adds a rolling bucket (built with `apply_sampled`) to a window.
+    fn merge_bucket(&mut self, bucket: &Self);
+    /// Takes a rolling bucket out of a window again.
+    fn unmerge_bucket(&mut self, bucket: &Self);
     /// The compact row kept for a closed interval.
     fn to_row(&mut self) -> Self::Row;
     /// True when the span saw anything worth a report row.
@@ -159,34 +161,34 @@ impl QueueAgg {
         }
     }
 
-    fn fold(&mut self, o: &QueueObs, sign: Sign) {
-        self.fold_counts(o, sign);
+    fn fold(&mut self, o: &QueueObs) {
+        self.fold_counts(o);
         match *o {
-            QueueObs::Answered { wait_ms, .. } => sign.hist(&mut self.wait, wait_ms),
+            QueueObs::Answered { wait_ms, .. } => self.wait.record(wait_ms),
             QueueObs::Abandoned {
                 wait_ms,
                 short: false,
                 ..
-            } => sign.hist(&mut self.abandon_wait, wait_ms),
-            QueueObs::Handled { handle_ms, .. } => sign.hist(&mut self.handle, handle_ms),
+            } => self.abandon_wait.record(wait_ms),
+            QueueObs::Handled { handle_ms, .. } => self.handle.record(handle_ms),
             _ => {}
         }
     }
 
-    fn fold_counts(&mut self, o: &QueueObs, sign: Sign) {
-        fold_queue_counters(&mut self.c, o, sign);
+    fn fold_counts(&mut self, o: &QueueObs) {
+        fold_queue_counters(&mut self.c, o);
     }
 }
 
-/// Adds (or takes out) an observation's counters: the one place that maps observations
+/// Adds an observation's counters: the one place that maps observations
 /// to queue counters, shared by windows and the lifetime totals.
-pub(crate) fn fold_queue_counters(c: &mut QueueCounters, o: &QueueObs, sign: Sign) {
+pub(crate) fn fold_queue_counters(c: &mut QueueCounters, o: &QueueObs) {
     match *o {
-        QueueObs::Arrived => sign.bump(&mut c.arrived, 1),
+        QueueObs::Arrived => c.arrived += 1,
         QueueObs::Answered { wait_ms, within } => {
-            sign.bump(&mut c.answered, 1);
-            sign.bump(&mut c.answered_within_sl, within as u64);
-            sign.bump(&mut c.answered_wait_ms, wait_ms);
+            c.answered += 1;
+            c.answered_within_sl += within as u64;
+            c.answered_wait_ms += wait_ms;
         }
         QueueObs::Abandoned {
             wait_ms,
@@ -194,53 +196,31 @@ pub(crate) fn fold_queue_counters(c: &mut QueueCounters, o: &QueueObs, sign: Sig
             within,
         } => {
             if short {
-                sign.bump(&mut c.short_abandoned, 1);
+                c.short_abandoned += 1;
             } else {
-                sign.bump(&mut c.abandoned, 1);
-                sign.bump(&mut c.abandoned_within_sl, within as u64);
-                sign.bump(&mut c.abandoned_wait_ms, wait_ms);
+                c.abandoned += 1;
+                c.abandoned_within_sl += within as u64;
+                c.abandoned_wait_ms += wait_ms;
             }
         }
-        QueueObs::Exited => sign.bump(&mut c.exited, 1),
-        QueueObs::Sl(SlOutcome::Met) => sign.bump(&mut c.sl_met, 1),
-        QueueObs::Sl(SlOutcome::AbandonedWithin) => sign.bump(&mut c.sl_abandoned_within, 1),
-        QueueObs::Sl(SlOutcome::Missed) => sign.bump(&mut c.sl_missed, 1),
+        QueueObs::Exited => c.exited += 1,
+        QueueObs::Sl(SlOutcome::Met) => c.sl_met += 1,
+        QueueObs::Sl(SlOutcome::AbandonedWithin) => c.sl_abandoned_within += 1,
+        QueueObs::Sl(SlOutcome::Missed) => c.sl_missed += 1,
         QueueObs::Handled {
             handle_ms,
             talk_ms,
             hold_ms,
             acw_ms,
         } => {
-            sign.bump(&mut c.handled, 1);
-            sign.bump(&mut c.handle_ms, handle_ms);
-            sign.bump(&mut c.talk_ms, talk_ms);
-            sign.bump(&mut c.hold_ms, hold_ms);
-            sign.bump(&mut c.acw_ms, acw_ms);
+            c.handled += 1;
+            c.handle_ms += handle_ms;
+            c.talk_ms += talk_ms;
+            c.hold_ms += hold_ms;
+            c.acw_ms += acw_ms;
         }
-        QueueObs::Transferred => sign.bump(&mut c.transferred, 1),
-        QueueObs::Orphaned => sign.bump(&mut c.orphaned, 1),
-    }
-}
-
-/// Whether an observation enters or leaves an aggregate.
-#[derive(Clone, Copy)]
-pub(crate) enum Sign {
-    Add,
-    Sub,
-}
-
-impl Sign {
-    fn bump(self, field: &mut u64, by: u64) {
-        match self {
-            Sign::Add => *field += by,
-            Sign::Sub => *field = field.saturating_sub(by),
-        }
-    }
-    fn hist(self, h: &mut SlidingHist, v: u64) {
-        match self {
-            Sign::Add => h.record(v),
-            Sign::Sub => h.remove(v),
-        }
+        QueueObs::Transferred => c.transferred += 1,
+        QueueObs::Orphaned => c.orphaned += 1,
     }
 }
 
@@ -248,16 +228,13 @@ impl Aggregate for QueueAgg {
     type Obs = QueueObs;
     type Row = (QueueCounters, Percentiles);
     fn apply(&mut self, o: &QueueObs) {
-        self.fold(o, Sign::Add);
-    }
-    fn unapply(&mut self, o: &QueueObs) {
-        self.fold(o, Sign::Sub);
+        self.fold(o);
     }
     fn apply_counts(&mut self, o: &QueueObs) {
-        self.fold_counts(o, Sign::Add);
+        self.fold_counts(o);
     }
     fn apply_sampled(&mut self, o: &QueueObs) {
-        self.fold_counts(o, Sign::Add);
+        self.fold_counts(o);
         match *o {
             QueueObs::Answered { wait_ms, .. } => self.samples.wait.push(wait_ms),
             QueueObs::Abandoned {
@@ -279,6 +256,24 @@ impl Aggregate for QueueAgg {
             .iter()
             .for_each(|v| self.abandon_wait.record(*v));
         s.handle.iter().for_each(|v| self.handle.record(*v));
+    }
+    fn merge_bucket(&mut self, b: &Self) {
+        self.c.add(&b.c);
+        b.samples.wait.iter().for_each(|v| self.wait.record(*v));
+        b.samples
+            .abandon_wait
+            .iter()
+            .for_each(|v| self.abandon_wait.record(*v));
+        b.samples.handle.iter().for_each(|v| self.handle.record(*v));
+    }
+    fn unmerge_bucket(&mut self, b: &Self) {
+        self.c.sub(&b.c);
+        b.samples.wait.iter().for_each(|v| self.wait.remove(*v));
+        b.samples
+            .abandon_wait
+            .iter()
+            .for_each(|v| self.abandon_wait.remove(*v));
+        b.samples.handle.iter().for_each(|v| self.handle.remove(*v));
     }
     fn to_row(&mut self) -> Self::Row {
         let p = self.percentiles();
@@ -324,7 +319,7 @@ pub struct AgentAgg {
 }
 
 impl AgentAgg {
-    fn fold(&mut self, o: &AgentObs, sign: Sign) {
+    fn fold(&mut self, o: &AgentObs) {
         let c = &mut self.c;
         match *o {
             AgentObs::Handled {
@@ -333,15 +328,15 @@ impl AgentAgg {
                 hold_ms,
                 acw_ms,
             } => {
-                sign.bump(&mut c.handled, 1);
-                sign.bump(&mut c.handle_ms, handle_ms);
-                sign.bump(&mut c.talk_ms, talk_ms);
-                sign.bump(&mut c.hold_ms, hold_ms);
-                sign.bump(&mut c.acw_ms, acw_ms);
+                c.handled += 1;
+                c.handle_ms += handle_ms;
+                c.talk_ms += talk_ms;
+                c.hold_ms += hold_ms;
+                c.acw_ms += acw_ms;
             }
-            AgentObs::Transferred => sign.bump(&mut c.transferred, 1),
-            AgentObs::RingNoAnswer => sign.bump(&mut c.ring_no_answer, 1),
-            AgentObs::State { state, ms } => sign.bump(&mut c.state_ms[state as usize], ms),
+            AgentObs::Transferred => c.transferred += 1,
+            AgentObs::RingNoAnswer => c.ring_no_answer += 1,
+            AgentObs::State { state, ms } => c.state_ms[state as usize] += ms,
         }
     }
 }
@@ -393,10 +388,13 @@ impl Aggregate for AgentAgg {
     type Obs = AgentObs;
     type Row = AgentRow;
     fn apply(&mut self, o: &AgentObs) {
-        self.fold(o, Sign::Add);
+        self.fold(o);
     }
-    fn unapply(&mut self, o: &AgentObs) {
-        self.fold(o, Sign::Sub);
+    fn merge_bucket(&mut self, b: &Self) {
+        self.c.add(&b.c);
+    }
+    fn unmerge_bucket(&mut self, b: &Self) {
+        self.c.sub(&b.c);
     }
     fn to_row(&mut self) -> AgentRow {
         AgentRow::from(&self.c)

@@ -16,9 +16,10 @@ fn new_hist() -> Histogram<u64> {
     Histogram::new(SIGFIG).expect("2 significant figures is a valid HdrHistogram precision")
 }
 
-/// A histogram of millisecond values.
-#[derive(Debug, Clone)]
-pub struct Hist(Histogram<u64>);
+/// A histogram of millisecond values, allocated on the first value: most spans
+/// (intervals, rolling buckets, quiet queues) never record one.
+#[derive(Debug, Clone, Default)]
+pub struct Hist(Option<Box<Histogram<u64>>>);
 
 /// Checkpoints store a histogram as its recorded `(value, count)` pairs: compact for
 /// the sparse histograms of a contact center, and no extra codec dependency.
@@ -26,8 +27,10 @@ impl serde::Serialize for Hist {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(None)?;
-        for v in self.0.iter_recorded() {
-            seq.serialize_element(&(v.value_iterated_to(), v.count_at_value()))?;
+        if let Some(h) = &self.0 {
+            for v in h.iter_recorded() {
+                seq.serialize_element(&(v.value_iterated_to(), v.count_at_value()))?;
+            }
         }
         seq.end()
     }
@@ -38,26 +41,27 @@ impl<'de> serde::Deserialize<'de> for Hist {
         let pairs: Vec<(u64, u64)> = serde::Deserialize::deserialize(d)?;
         let mut h = Hist::default();
         for (value, n) in pairs {
-            if h.0.record_n(value, n).is_err() {
-                h.0.saturating_record_n(value, n);
-            }
+            h.record_n(value, n);
         }
         Ok(h)
     }
 }
 
-impl Default for Hist {
-    fn default() -> Self {
-        Hist(new_hist())
-    }
-}
-
 impl Hist {
+    fn get(&mut self) -> &mut Histogram<u64> {
+        self.0.get_or_insert_with(|| Box::new(new_hist()))
+    }
+
     /// Records one value (ms).
     pub fn record(&mut self, ms: u64) {
-        // Auto-resizing: `record` grows the range; it only fails past u64 limits.
-        if self.0.record(ms).is_err() {
-            self.0.saturating_record(ms);
+        self.record_n(ms, 1);
+    }
+
+    fn record_n(&mut self, ms: u64, n: u64) {
+        let h = self.get();
+        // Auto-resizing: `record_n` grows the range; it only fails past u64 limits.
+        if h.record_n(ms, n).is_err() {
+            h.saturating_record_n(ms, n);
         }
     }
 
@@ -65,40 +69,30 @@ impl Hist {
     pub fn merge(&mut self, other: &Hist) {
         // Intervals hold few distinct values: walking only the recorded ones is much
         // cheaper than `Histogram::add`, which visits every bucket.
-        if other.0.is_empty() {
+        let Some(o) = other.0.as_deref().filter(|o| !o.is_empty()) else {
             return;
-        }
-        for v in other.0.iter_recorded() {
-            let value = v.value_iterated_to();
-            let n = v.count_at_value();
-            if self.0.record_n(value, n).is_err() {
-                self.0.saturating_record_n(value, n);
-            }
+        };
+        for v in o.iter_recorded() {
+            self.record_n(v.value_iterated_to(), v.count_at_value());
         }
     }
 
     /// Number of values.
     pub fn len(&self) -> u64 {
-        self.0.len()
+        self.0.as_ref().map_or(0, |h| h.len())
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// The `q` quantile (0..=1) in seconds, `None` when empty. The bucket's middle value
     /// is returned, so the error is within half a bucket (< 1 % at 2 significant figures).
     pub fn quantile_secs(&self, q: f64) -> Option<f64> {
-        if self.0.is_empty() {
-            return None;
-        }
-        let v = self.0.value_at_quantile(q);
-        let v = if v == 0 {
-            0
-        } else {
-            self.0.median_equivalent(v)
-        };
+        let h = self.0.as_deref().filter(|h| !h.is_empty())?;
+        let v = h.value_at_quantile(q);
+        let v = if v == 0 { 0 } else { h.median_equivalent(v) };
         Some(v as f64 / 1000.0)
     }
 
@@ -106,24 +100,20 @@ impl Hist {
     /// seconds, each the middle of its bucket; `None`s when empty.
     pub fn quantiles_secs<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
         let mut out = [None; N];
-        let total = self.0.len();
-        if total == 0 {
+        let Some(h) = self.0.as_deref().filter(|h| !h.is_empty()) else {
             return out;
-        }
+        };
+        let total = h.len();
         // The same rank rule as `value_at_quantile`: the smallest value whose cumulative
         // count reaches ceil(q * total) (at least 1).
         let ranks = qs.map(|q| ((q * total as f64).ceil() as u64).clamp(1, total));
         let mut seen = 0u64;
         let mut k = 0;
-        for v in self.0.iter_recorded() {
+        for v in h.iter_recorded() {
             seen += v.count_at_value();
             while k < N && seen >= ranks[k] {
                 let x = v.value_iterated_to();
-                let mid = if x == 0 {
-                    0
-                } else {
-                    self.0.median_equivalent(x)
-                };
+                let mid = if x == 0 { 0 } else { h.median_equivalent(x) };
                 out[k] = Some(mid as f64 / 1000.0);
                 k += 1;
             }
@@ -135,8 +125,10 @@ impl Hist {
     }
 
     fn subtract(&mut self, other: &Hist) {
-        // `other` only holds values that were recorded here, so this cannot underflow.
-        let _ = self.0.subtract(&other.0);
+        if let (Some(h), Some(o)) = (self.0.as_deref_mut(), other.0.as_deref()) {
+            // `other` only holds values that were recorded here, so this cannot underflow.
+            let _ = h.subtract(o);
+        }
     }
 }
 
@@ -144,7 +136,7 @@ impl Hist {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SlidingHist {
     added: Hist,
-    removed: Option<Box<Hist>>,
+    removed: Hist,
 }
 
 impl SlidingHist {
@@ -155,16 +147,14 @@ impl SlidingHist {
 
     /// Records a value leaving the window (it must have been recorded before).
     pub fn remove(&mut self, ms: u64) {
-        self.removed.get_or_insert_with(Box::default).record(ms);
+        self.removed.record(ms);
     }
 
     /// Applies pending removals and returns the window's histogram.
     pub fn current(&mut self) -> &Hist {
-        if let Some(removed) = self.removed.as_mut() {
-            if !removed.is_empty() {
-                self.added.subtract(removed);
-                **removed = Hist::default();
-            }
+        if !self.removed.is_empty() {
+            self.added.subtract(&self.removed);
+            self.removed = Hist::default();
         }
         &self.added
     }

@@ -2,7 +2,7 @@
 //! buckets: what `/metrics` exports so PromQL can compute any window and sum across
 //! instances (interfaces.md §4).
 
-use super::agg::{fold_queue_counters, QueueObs, Sign};
+use super::agg::{fold_queue_counters, QueueObs};
 use crate::kpi::QueueCounters;
 use crate::model::{ExitReason, Millis};
 
@@ -99,7 +99,7 @@ impl ChannelTotals {
 
     /// Counts an observation (and, for exits, its reason).
     pub fn apply(&mut self, o: &QueueObs, exit: Option<ExitReason>) {
-        fold_queue_counters(&mut self.c, o, Sign::Add);
+        fold_queue_counters(&mut self.c, o);
         match *o {
             QueueObs::Answered { wait_ms, .. } => self.answer_wait.observe(wait_ms),
             QueueObs::Abandoned {

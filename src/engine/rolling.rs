@@ -1,8 +1,10 @@
-//! Rolling windows: event-time buckets of raw observations, slid with apply/unapply.
+//! Rolling windows: event-time buckets, slid by adding and subtracting whole buckets.
 //!
 //! A window of length `L` covers `[closed_until − L, closed_until)`, where
-//! `closed_until` is the last bucket boundary the engine has finalised. Buckets keep
-//! their observations so that a bucket leaving a window is subtracted exactly.
+//! `closed_until` is the last bucket boundary the engine has finalised. A bucket is an
+//! aggregate of its counters plus the raw wait/handle values its histograms need, so a
+//! bucket leaving a window is subtracted exactly, and memory per bucket is its counters
+//! and a few values, not every observation.
 
 use super::agg::Aggregate;
 use crate::model::Millis;
@@ -16,8 +18,8 @@ pub struct Rolling<A: Aggregate> {
     lengths: Vec<Millis>,
     max_len: Millis,
     closed_until: Millis,
-    /// Non-empty buckets by start, ascending.
-    buckets: VecDeque<(Millis, Vec<A::Obs>)>,
+    /// Non-empty buckets by start, ascending (aggregated with `apply_sampled`).
+    buckets: VecDeque<(Millis, A)>,
     windows: Vec<A>,
 }
 
@@ -57,8 +59,12 @@ impl<A: Aggregate> Rolling<A> {
         let start = t - t.rem_euclid(self.granularity);
         let idx = self.buckets.partition_point(|(s, _)| *s < start);
         match self.buckets.get_mut(idx) {
-            Some((s, obs)) if *s == start => obs.push(o),
-            _ => self.buckets.insert(idx, (start, vec![o])),
+            Some((s, agg)) if *s == start => agg.apply_sampled(&o),
+            _ => {
+                let mut agg = A::default();
+                agg.apply_sampled(&o);
+                self.buckets.insert(idx, (start, agg));
+            }
         }
         if t < self.closed_until {
             for (w, len) in self.windows.iter_mut().zip(&self.lengths) {
@@ -79,11 +85,11 @@ impl<A: Aggregate> Rolling<A> {
         for (w, &len) in self.windows.iter_mut().zip(&self.lengths) {
             // Enter: buckets in [max(old, new − len), new). Leave: [old − len, min(old, new − len)).
             let (enter_from, leave_to) = (old.max(new - len), old.min(new - len));
-            for (s, obs) in &self.buckets {
+            for (s, bucket) in &self.buckets {
                 if *s >= enter_from && *s < new {
-                    obs.iter().for_each(|o| w.apply(o));
+                    w.merge_bucket(bucket);
                 } else if *s >= old - len && *s < leave_to {
-                    obs.iter().for_each(|o| w.unapply(o));
+                    w.unmerge_bucket(bucket);
                 }
             }
         }
