@@ -27,8 +27,7 @@ pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
 pub use rolling::Rolling;
 pub use snapshot::{
-    AgentSnapshot, QueueSnapshot, Snapshot, Staffing, StatsView, TeamSnapshot, WindowKpis,
-    WindowTeamKpis,
+    AgentSnapshot, QueueSnapshot, Snapshot, Staffing, TeamSnapshot, WindowKpis, WindowTeamKpis,
 };
 pub use timeline::{Span, Timeline};
 
@@ -676,15 +675,6 @@ impl Engine {
     /// Team names with their targets and timelines.
     pub fn teams(&self) -> impl Iterator<Item = (&Name, Targets, &Timeline<AgentAgg>)> {
         self.teams.iter().map(|t| (&t.name, t.targets, &t.timeline))
-    }
-
-    /// Mutable access for readers that compact histograms (reports).
-    pub fn queues_mut(
-        &mut self,
-    ) -> impl Iterator<Item = (&Name, &QueueParams, &mut Timeline<QueueAgg>)> {
-        self.queues
-            .iter_mut()
-            .map(|q| (&q.name, &q.params, &mut q.timeline))
     }
 }
 

@@ -166,34 +166,7 @@ pub struct Snapshot {
     /// Agents, by id.
     pub agents: Vec<AgentSnapshot>,
     /// Refused / repaired input.
-    pub engine: StatsView,
-}
-
-/// Serializable engine counters.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatsView {
-    /// Events applied.
-    pub applied: u64,
-    /// Late events dropped.
-    pub late: u64,
-    /// Duplicate ids dropped.
-    pub duplicates: u64,
-    /// Contact events that did not fit.
-    pub unmatched: u64,
-    /// Orphaned contacts.
-    pub orphaned: u64,
-}
-
-impl From<&EngineStats> for StatsView {
-    fn from(s: &EngineStats) -> Self {
-        StatsView {
-            applied: s.applied,
-            late: s.late,
-            duplicates: s.duplicates,
-            unmatched: s.unmatched,
-            orphaned: s.orphaned,
-        }
-    }
+    pub engine: EngineStats,
 }
 
 fn queue_kpis(agg: Option<&mut QueueAgg>, preset: SlPreset) -> QueueKpis {
@@ -500,7 +473,7 @@ impl Engine {
             queues,
             teams,
             agents,
-            engine: StatsView::from(&self.stats),
+            engine: self.stats.clone(),
         }
     }
 }

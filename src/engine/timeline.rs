@@ -209,15 +209,4 @@ impl<A: Default> Spans<A> {
         }
         None
     }
-
-    fn len(&self) -> usize {
-        self.older.len() + usize::from(self.cur.is_some())
-    }
-}
-
-impl<A: Aggregate> Timeline<A> {
-    /// Debug: open spans.
-    pub fn open_spans(&self) -> (usize, usize) {
-        (self.days.len(), self.intervals.len())
-    }
 }

@@ -199,7 +199,6 @@ struct Parts {
     engine: bool,
 }
 
-// `E`: the engine's `StatsView`, which the engine module does not export by name.
 fn view<'a>(
     s: &'a Snapshot,
     sel: &Selection,
