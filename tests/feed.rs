@@ -364,3 +364,54 @@ async fn sample_frame() {
     println!("{}", serde_json::to_string_pretty(&f).expect("json"));
     live.stop().await;
 }
+
+/// The feed writes its websocket frames itself: a client's ping gets its pong, a frame
+/// over 4 KiB from the client closes the connection, and a plain GET is refused.
+#[tokio::test]
+async fn answers_pings_refuses_big_frames_and_plain_gets() {
+    use futures_util::SinkExt;
+    let cfg = fast_config();
+    let clock = Arc::new(ManualClock::new(DEFAULT_START));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    clock.set(DEFAULT_START + 3_000);
+
+    let (status, _) = request(live.addr, "GET", "/ws", &[], b"").await;
+    assert_eq!(status, 426, "a plain GET is not an upgrade");
+
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let first = next_json(&mut ws).await;
+    assert_eq!(first["type"], "snapshot");
+    ws.send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .expect("ping");
+    let pong = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Pong(p))) => return p,
+                Some(Ok(_)) => continue,
+                other => panic!("connection ended before the pong: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a pong");
+    assert_eq!(&pong[..], b"are you there");
+
+    ws.send(Message::Text("x".repeat(5_000).into()))
+        .await
+        .expect("send");
+    let ended = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "an oversized client frame ends the connection"
+    );
+    live.stop().await;
+}

@@ -111,7 +111,7 @@ where
 }
 
 /// `?queues=a,b&teams=x`: comma-separated names; absent means all.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct Filter {
     /// Queue names.
     pub queues: Option<String>,
@@ -119,6 +119,7 @@ pub struct Filter {
     pub teams: Option<String>,
 }
 
+#[derive(Clone)]
 struct Names(Option<Vec<String>>);
 
 impl Names {
@@ -145,6 +146,7 @@ impl Names {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Selection {
     queues: Names,
     teams: Names,

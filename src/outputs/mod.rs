@@ -7,5 +7,6 @@ pub mod alerts_api;
 pub mod auth;
 pub mod board;
 pub mod feed;
+pub mod feed_socket;
 pub mod http;
 pub mod metrics;
