@@ -601,3 +601,7 @@ fn check_http_url(url: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "alerts_tests.rs"]
+mod tests;
