@@ -102,7 +102,8 @@ fn fingerprint(rule: &str, scope: &str) -> String {
     format!("{h:016x}")
 }
 
-fn fill(template: &str, scope: &str, value: f64) -> String {
+/// Fills `{scope}` and `{value}` into an annotation template.
+pub(crate) fn fill(template: &str, scope: &str, value: f64) -> String {
     let v = if value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
@@ -141,8 +142,9 @@ impl AlertEngine {
         let mut seen: Vec<(usize, String)> = Vec::new();
         for (ri, rule) in self.rules.iter().enumerate() {
             let quiet = rule.quiet.is_some_and(|q| q.contains(minute));
+            let filter = rule.scope_filter(snap);
             for (label, scope, value) in rule.metric.measure(snap) {
-                if !rule.only.is_empty() && !rule.only.contains(&scope) {
+                if !filter.admits(&scope) {
                     continue;
                 }
                 let key = (ri, scope.clone());
@@ -227,6 +229,11 @@ impl AlertEngine {
         }
         self.history.extend(out.iter().cloned());
         out
+    }
+
+    /// The rules evaluated.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
     }
 
     /// Pending and firing alerts.

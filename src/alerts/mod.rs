@@ -5,9 +5,12 @@
 //! Time is the snapshot's watermark (event time): replaying a day gives the same alerts.
 
 mod eval;
+pub mod notify;
 mod rule;
+mod scope;
 mod task;
 
 pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
 pub use rule::{default_rules, Comparison, Metric, QuietHours, Rule, Severity};
-pub use task::{spawn, SharedAlerts};
+pub use scope::ScopeFilter;
+pub use task::{spawn, spawn_with, SharedAlerts};

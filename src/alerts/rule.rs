@@ -2,6 +2,7 @@
 
 use crate::engine::Snapshot;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How loud an alert is (the `severity` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -166,6 +167,14 @@ pub struct Rule {
     pub only: Vec<String>,
     /// Quiet hours in the configured time zone.
     pub quiet: Option<QuietHours>,
+    /// Only agents of these teams (agent metrics; empty: all).
+    pub teams: Vec<String>,
+    /// Extra labels on every notification of this rule (config `labels`).
+    pub labels: BTreeMap<String, String>,
+    /// Annotations besides `summary` (e.g. `description`); `{scope}`/`{value}` filled in.
+    pub annotations: BTreeMap<String, String>,
+    /// The receivers notified, by name (empty: all).
+    pub receivers: Vec<String>,
 }
 
 impl Rule {
@@ -204,6 +213,10 @@ pub fn default_rules() -> Vec<Rule> {
                 summary: summary.into(),
                 only: Vec::new(),
                 quiet: None,
+                teams: Vec::new(),
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+                receivers: Vec::new(),
             }
         };
     vec![

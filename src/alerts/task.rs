@@ -1,6 +1,7 @@
 //! The alert task: evaluates the rules on every published snapshot, off the engine's
-//! path, and logs each notification (the `log` notifier; the others attach here).
+//! path, and hands each notification to the [`Dispatcher`] (which never waits).
 
+use super::notify::Dispatcher;
 use super::AlertEngine;
 use crate::runtime::{Published, Shutdown};
 use std::sync::{Arc, Mutex};
@@ -10,11 +11,26 @@ use tokio::task::JoinHandle;
 /// an evaluation or a read, never across an await, and the engine never waits on it.
 pub type SharedAlerts = Arc<Mutex<AlertEngine>>;
 
-/// Spawns the task: one evaluation per published snapshot until shutdown.
+/// Spawns the task with the log as the only notifier.
 pub fn spawn(
     published: Arc<Published>,
     alerts: SharedAlerts,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    let rules = alerts
+        .lock()
+        .map(|a| a.rules().to_vec())
+        .unwrap_or_default();
+    spawn_with(published, alerts, shutdown, Dispatcher::log_only(&rules))
+}
+
+/// Spawns the task: one evaluation per published snapshot until shutdown; the
+/// dispatcher is dropped at the end, which lets the receivers flush and stop.
+pub fn spawn_with(
+    published: Arc<Published>,
+    alerts: SharedAlerts,
     mut shutdown: Shutdown,
+    dispatcher: Dispatcher,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = published.subscribe();
@@ -30,17 +46,8 @@ pub fn spawn(
                 Ok(mut engine) => engine.evaluate(&snap),
                 Err(_) => break,
             };
-            for e in events {
-                tracing::warn!(
-                    alertname = %e.alertname,
-                    severity = e.severity,
-                    scope = %e.scope,
-                    kind = ?e.kind,
-                    value = e.value,
-                    "alert: {}",
-                    e.summary
-                );
-            }
+            dispatcher.dispatch(&events);
         }
+        drop(dispatcher);
     })
 }

@@ -1,9 +1,14 @@
 //! Typed configuration (TOML file + `CCPULSE__SECTION__KEY` environment overrides),
 //! parsed and validated in one place so the rest of the code never sees bad values.
 
+mod alerts;
 mod duration;
 mod sources;
 
+pub use alerts::{
+    parse_quiet_hours, AlertsSection, OpConfig, ReceiverConfig, ReceiverKind, RuleConfig,
+    SeverityConfig,
+};
 pub use duration::{parse_duration, Duration};
 pub use sources::{
     check_ws_url, SourceConfig, SourceFormat, SourceKind, StartAt, DEFAULT_MAX_FRAME_BYTES,
@@ -61,6 +66,8 @@ pub struct Config {
     pub feed: FeedSection,
     /// The push ingest endpoints (`POST /api/v1/events`, `GET /api/v1/ingest`).
     pub ingest: IngestSection,
+    /// Alert rules and notification receivers (`[alerts]`, docs/alerts.md).
+    pub alerts: AlertsSection,
 }
 
 impl Default for Config {
@@ -81,6 +88,7 @@ impl Default for Config {
             auth: AuthSection::default(),
             feed: FeedSection::default(),
             ingest: IngestSection::default(),
+            alerts: AlertsSection::default(),
         }
     }
 }
@@ -341,6 +349,17 @@ impl Targets {
 }
 
 impl Config {
+    /// The alert rules in force (built-ins merged with `[[alerts.rules]]`); `file` names
+    /// the source in errors.
+    pub fn alert_rules(&self, file: &str) -> Result<Vec<crate::alerts::Rule>, ConfigError> {
+        let err = |key: &str, message: String| ConfigError {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        self.alerts.rules(&self.windows.rolling, &err)
+    }
+
     /// Loads a TOML file, applies `CCPULSE__…` environment overrides and validates.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
@@ -492,6 +511,8 @@ impl Config {
                 ),
             ));
         }
+        self.alerts.check_receivers(&err)?;
+        self.alerts.rules(&self.windows.rolling, &err)?;
         check_queue(
             &self.defaults.or(&QueueSettings::builtin()),
             "defaults",

@@ -57,7 +57,12 @@ pub struct MetricsOptions {
     pub feed_clients: Option<FeedClients>,
     /// Firing alerts by (alertname, severity); `None` exports no series.
     pub alerts_firing: Option<AlertsFiring>,
+    /// Notification outcomes by (receiver, result); `None` exports no series.
+    pub notifications: Option<Notifications>,
 }
+
+/// Reads delivery outcomes by (notifier, result) for `ccpulse_notifications_total`.
+pub type Notifications = Arc<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
 
 /// Reads the firing alerts by (alertname, severity) for `ccpulse_alerts_firing`.
 pub type AlertsFiring = Arc<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
@@ -68,6 +73,7 @@ impl fmt::Debug for MetricsOptions {
             .field("per_agent", &self.per_agent)
             .field("feed_clients", &self.feed_clients.is_some())
             .field("alerts_firing", &self.alerts_firing.is_some())
+            .field("notifications", &self.notifications.is_some())
             .finish()
     }
 }
@@ -79,7 +85,14 @@ impl MetricsOptions {
             per_agent: cfg.metrics.per_agent,
             feed_clients: None,
             alerts_firing: None,
+            notifications: None,
         }
+    }
+
+    /// These options with the notifiers' outcome counters hooked in.
+    pub fn with_notifications(mut self, totals: Notifications) -> Self {
+        self.notifications = Some(totals);
+        self
     }
 
     /// These options with the alert engine's firing counts hooked in.
@@ -117,6 +130,7 @@ pub fn render(
         per_agent: opts.per_agent,
         feed_clients: opts.feed_clients.as_ref().map_or(0, |f| f()),
         alerts_firing: opts.alerts_firing.as_ref().map(|f| f()),
+        notifications: opts.notifications.as_ref().map(|f| f()),
     }));
     let mut out = String::new();
     prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)?;
@@ -163,6 +177,7 @@ struct ScrapeCollector {
     per_agent: bool,
     feed_clients: u64,
     alerts_firing: Option<Vec<(String, &'static str, u64)>>,
+    notifications: Option<Vec<(String, &'static str, u64)>>,
 }
 
 /// A lifetime counter by queue and channel: its name (without `_total`, which the
@@ -716,6 +731,23 @@ impl ScrapeCollector {
                 gauge(
                     &mut m,
                     &[("alertname", name.as_str()), ("severity", *severity)],
+                    *n,
+                )?;
+            }
+        }
+
+        if let Some(totals) = &self.notifications {
+            let mut m = enc.encode_descriptor(
+                "notifications",
+                "Notification delivery attempts by receiver and result (success, retry, \
+                 failure: given up) and notifications dropped on a full queue.",
+                None,
+                MetricType::Counter,
+            )?;
+            for (notifier, result, n) in totals {
+                counter(
+                    &mut m,
+                    &[("notifier", notifier.as_str()), ("result", *result)],
                     *n,
                 )?;
             }
