@@ -206,7 +206,10 @@ async fn heartbeats_when_nothing_changes() {
     let mut seq = 1;
     // Then the active alerts (none).
     let alerts = next_matching(&mut ws, &mut seq, |_| true).await;
-    assert_eq!((&alerts["type"], &alerts["event"]), (&"alert".into(), &"active".into()));
+    assert_eq!(
+        (&alerts["type"], &alerts["event"]),
+        (&"alert".into(), &"active".into())
+    );
     assert_eq!(alerts["alerts"], serde_json::json!([]));
     // The clock stands still: ticks publish the same state, so only heartbeats follow.
     for _ in 0..3 {
@@ -385,12 +388,20 @@ async fn a_long_wait_sends_alert_frames_firing_then_resolved() {
     let a = &firing["alerts"][0];
     assert_eq!(a["alertname"], "LongestWaitHigh");
     assert_eq!(a["severity"], "warning");
-    assert_eq!((&a["scope_label"], &a["scope"]), (&"queue".into(), &"sales".into()));
+    assert_eq!(
+        (&a["scope_label"], &a["scope"]),
+        (&"queue".into(), &"sales".into())
+    );
     assert_eq!(a["state"], "firing");
     assert!(a["since_ms"].as_i64().expect("since_ms") > since_ms, "{a}");
     // The value is the wait at the watermark it fired at (clock − allowed lateness).
     let wait = a["value"].as_f64().expect("value");
-    let watermark = live.daemon.published().latest().expect("snapshot").watermark_ms;
+    let watermark = live
+        .daemon
+        .published()
+        .latest()
+        .expect("snapshot")
+        .watermark_ms;
     assert!(wait > 180.0 && wait <= 190.0, "{wait} at {watermark:?}");
     assert!(a["summary"].as_str().expect("summary").contains("sales"));
     let fp = a["fingerprint"].as_str().expect("fingerprint").to_string();
@@ -437,7 +448,11 @@ async fn a_long_wait_sends_alert_frames_firing_then_resolved() {
         .filter(|e| e["fingerprint"] == fp.as_str())
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds, ["firing", "resolved"], "the frames match the history");
+    assert_eq!(
+        kinds,
+        ["firing", "resolved"],
+        "the frames match the history"
+    );
     live.stop().await;
 }
 

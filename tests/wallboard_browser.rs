@@ -128,7 +128,11 @@ async fn text(page: &Page<'_>, selector: &str) -> String {
         "(document.querySelector({}) || {{}}).textContent",
         serde_json::to_string(selector).expect("selector")
     );
-    page.eval(&expr).await.as_str().unwrap_or_default().to_string()
+    page.eval(&expr)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +173,10 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
     assert_eq!(api["engine"]["applied"].as_u64(), Some(n));
     // c4 (sales) and c5 (support) wait over 120 s: LongestWaitHigh pending, not firing.
     wait_alerts(&live.alerts, |a| {
-        a.iter().filter(|x| x.alertname == "LongestWaitHigh").count() == 2
+        a.iter()
+            .filter(|x| x.alertname == "LongestWaitHigh")
+            .count()
+            == 2
     })
     .await;
 
@@ -252,7 +259,11 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         .eval("[...document.querySelectorAll('#alerts .alert')].map(e => [e.dataset.fingerprint, e.textContent])")
         .await;
     let shown: Vec<(String, String)> = serde_json::from_value(shown).expect("alerts");
-    let rank = |sev: &str| ["critical", "warning", "info"].iter().position(|s| *s == sev);
+    let rank = |sev: &str| {
+        ["critical", "warning", "info"]
+            .iter()
+            .position(|s| *s == sev)
+    };
     let mut last_rank = Some(0);
     for (fp, t) in &shown {
         let a = firing
@@ -342,7 +353,9 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
         )
         .await;
     assert!(
-        marker.as_str().is_some_and(|m| m.len() > "✖ stale since ".len()),
+        marker
+            .as_str()
+            .is_some_and(|m| m.len() > "✖ stale since ".len()),
         "{marker}"
     );
     assert_eq!(text(&page, "#t-waiting .value").await, "1");
@@ -386,7 +399,10 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
     .await;
     let took = up_at.elapsed();
     println!("reconnected {took:?} after the restart (backoff then {backoff_ms} ms)");
-    assert_eq!(text(&page, "[data-queue=support] [data-kpi=waiting]").await, "1");
+    assert_eq!(
+        text(&page, "[data-queue=support] [data-kpi=waiting]").await,
+        "1"
+    );
     assert_eq!(
         page.eval("!!document.querySelector('#agents [data-agent=ana]')")
             .await,
@@ -481,8 +497,8 @@ async fn wallboard_render_cost_at_50_queues_and_500_agents() {
         )
         .await;
     let (cards, rows): (usize, usize) = serde_json::from_value(grid).expect("counts");
-    assert!(cards >= 20 && cards < AGENTS, "{cards} agent cards fit");
-    assert!(rows >= 10 && rows < QUEUES, "{rows} queue rows fit");
+    assert!((20..AGENTS).contains(&cards), "{cards} agent cards fit");
+    assert!((10..QUEUES).contains(&rows), "{rows} queue rows fit");
 
     // Each step: one second of event time with 5 arrivals, 5 answers, 5 ends and 10
     // agent state changes, then the page gets the frame.
@@ -588,7 +604,10 @@ async fn wallboard_render_cost_at_50_queues_and_500_agents() {
         all.first().copied().unwrap_or(0.0),
         timer.len(),
     );
-    assert!(median <= 5.0, "median {median:.2} ms per frame (p95 {p95:.2} ms)");
+    assert!(
+        median <= 5.0,
+        "median {median:.2} ms per frame (p95 {p95:.2} ms)"
+    );
 
     // Many alerts: the ten unanswered callers pass 120 s (pending), then a minute more
     // (firing). The strip shows three and "+7 more", and nothing scrolls.
@@ -599,7 +618,10 @@ async fn wallboard_render_cost_at_50_queues_and_500_agents() {
     let now = start_ms + (WARMUP + MEASURED) as i64 * 1_000 + 4_000;
     clock.set(now + 125_000);
     wait_alerts(&live.alerts, |a| {
-        a.iter().filter(|x| x.alertname == "LongestWaitHigh").count() == waiting_queues
+        a.iter()
+            .filter(|x| x.alertname == "LongestWaitHigh")
+            .count()
+            == waiting_queues
     })
     .await;
     clock.set(now + 190_000);

@@ -192,9 +192,8 @@ impl Drop for Browser {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Owns the websocket: sends commands, routes answers by id, keeps events.
 async fn pump(
@@ -309,7 +308,9 @@ impl Page<'_> {
                 let p = &e["params"];
                 match e["method"].as_str()? {
                     "Runtime.exceptionThrown" => Some(p["exceptionDetails"].to_string()),
-                    "Runtime.consoleAPICalled" if p["type"] == "error" => Some(p["args"].to_string()),
+                    "Runtime.consoleAPICalled" if p["type"] == "error" => {
+                        Some(p["args"].to_string())
+                    }
                     "Log.entryAdded" if p["entry"]["level"] == "error" => {
                         Some(p["entry"].to_string())
                     }
