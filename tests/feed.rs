@@ -204,6 +204,13 @@ async fn heartbeats_when_nothing_changes() {
     let first = next_json(&mut ws).await;
     assert_eq!(first["type"], "snapshot");
     let mut seq = 1;
+    // Then the active alerts (none).
+    let alerts = next_matching(&mut ws, &mut seq, |_| true).await;
+    assert_eq!(
+        (&alerts["type"], &alerts["event"]),
+        (&"alert".into(), &"active".into())
+    );
+    assert_eq!(alerts["alerts"], serde_json::json!([]));
     // The clock stands still: ticks publish the same state, so only heartbeats follow.
     for _ in 0..3 {
         let f = next_matching(&mut ws, &mut seq, |_| true).await;
@@ -341,6 +348,114 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     live.stop().await;
 }
 
+fn is_alert(f: &Value) -> bool {
+    f["type"] == "alert"
+}
+
+/// A caller waits past `LongestWaitHigh` (120 s, for 1 min): an `alert` frame `firing`,
+/// then, once answered (wait back under the 60 s clear threshold), `resolved`. Screens
+/// connecting meanwhile get it in their `active` frame when their filter shows `sales`.
+#[tokio::test]
+async fn a_long_wait_sends_alert_frames_firing_then_resolved() {
+    use ccpulse::model::EventBody;
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    live.script
+        .send(queued(t0 + 100, "c-1", "sales"))
+        .await
+        .expect("sent");
+    clock.set(t0 + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 1).await;
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let mut seq = 0;
+    let active = next_matching(&mut ws, &mut seq, is_alert).await;
+    assert_eq!(active["event"], "active");
+    assert_eq!(active["alerts"], serde_json::json!([]), "nothing fires yet");
+
+    // Over 120 s: pending; one minute later: firing.
+    clock.set(t0 + 125_000);
+    let pending = wait_alerts(&live.alerts, |a| {
+        a.iter()
+            .any(|x| x.alertname == "LongestWaitHigh" && x.state == "pending")
+    })
+    .await;
+    let since_ms = pending[0].since_ms;
+    clock.set(t0 + 190_000);
+    let firing = next_matching(&mut ws, &mut seq, is_alert).await;
+    assert_eq!(firing["event"], "firing", "{firing}");
+    let a = &firing["alerts"][0];
+    assert_eq!(a["alertname"], "LongestWaitHigh");
+    assert_eq!(a["severity"], "warning");
+    assert_eq!(
+        (&a["scope_label"], &a["scope"]),
+        (&"queue".into(), &"sales".into())
+    );
+    assert_eq!(a["state"], "firing");
+    assert!(a["since_ms"].as_i64().expect("since_ms") > since_ms, "{a}");
+    // The value is the wait at the watermark it fired at (clock − allowed lateness).
+    let wait = a["value"].as_f64().expect("value");
+    let watermark = live
+        .daemon
+        .published()
+        .latest()
+        .expect("snapshot")
+        .watermark_ms;
+    assert!(wait > 180.0 && wait <= 190.0, "{wait} at {watermark:?}");
+    assert!(a["summary"].as_str().expect("summary").contains("sales"));
+    let fp = a["fingerprint"].as_str().expect("fingerprint").to_string();
+
+    // New screens get it in their `active` frame, if their filter shows the queue.
+    let mut sales = ws_connect(live.addr, "/ws?queues=sales").await;
+    let mut s_seq = 0;
+    let f = next_matching(&mut sales, &mut s_seq, is_alert).await;
+    assert_eq!(f["event"], "active");
+    assert_eq!(f["alerts"][0]["fingerprint"], fp.as_str(), "{f}");
+    let mut support = ws_connect(live.addr, "/ws?queues=support").await;
+    let mut o_seq = 0;
+    let f = next_matching(&mut support, &mut o_seq, is_alert).await;
+    assert_eq!(f["alerts"], serde_json::json!([]), "filtered out: {f}");
+
+    // Answered: the wait clears, the alert resolves.
+    live.script
+        .send(Event {
+            ts: t0 + 191_000,
+            id: None,
+            body: EventBody::ContactAnswered {
+                contact: "c-1".into(),
+                queue: "sales".into(),
+                agent: "a1".into(),
+                wait_ms: None,
+            },
+        })
+        .await
+        .expect("sent");
+    clock.set(t0 + 195_000);
+    let resolved = next_matching(&mut ws, &mut seq, is_alert).await;
+    assert_eq!(resolved["event"], "resolved", "{resolved}");
+    let r = &resolved["alerts"][0];
+    assert_eq!(r["fingerprint"], fp.as_str());
+    assert_eq!(r["state"], "resolved");
+    assert!(r["ends_at_ms"].as_i64().expect("ends_at_ms") >= t0 + 191_000);
+    let f = next_matching(&mut sales, &mut s_seq, is_alert).await;
+    assert_eq!(f["event"], "resolved", "the filtered screen too: {f}");
+    let history = get_json(live.addr, "/api/v1/alerts").await;
+    let kinds: Vec<&str> = history["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|e| e["fingerprint"] == fp.as_str())
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["firing", "resolved"],
+        "the frames match the history"
+    );
+    live.stop().await;
+}
+
 /// Prints a sample frame for docs/feed.md (`cargo test --test feed sample -- --ignored --nocapture`).
 #[tokio::test]
 #[ignore]
@@ -379,8 +494,8 @@ async fn answers_pings_refuses_big_frames_and_plain_gets() {
     assert_eq!(status, 426, "a plain GET is not an upgrade");
 
     let mut ws = ws_connect(live.addr, "/ws").await;
-    let first = next_json(&mut ws).await;
-    assert_eq!(first["type"], "snapshot");
+    let mut seq = 0;
+    next_matching(&mut ws, &mut seq, |f| f["type"] == "snapshot").await;
     ws.send(Message::Ping(b"are you there".to_vec().into()))
         .await
         .expect("ping");

@@ -62,6 +62,8 @@ pub struct AlertView {
     pub value: f64,
     /// Pending or firing since (RFC 3339).
     pub since: String,
+    /// The same instant, epoch ms.
+    pub since_ms: Millis,
     /// Acknowledged: repeats are silenced until it resolves.
     pub acknowledged: bool,
     /// Summary annotation.
@@ -87,7 +89,12 @@ pub struct AlertEngine {
     tz: jiff::tz::TimeZone,
     states: FxHashMap<(usize, String), State>,
     history: Vec<AlertEvent>,
+    /// Every notification, to live subscribers (the `/ws` feed); never waits for them.
+    events: tokio::sync::broadcast::Sender<AlertEvent>,
 }
+
+/// Notifications a subscriber may fall behind by before it skips to the active list.
+const EVENTS_BUFFER: usize = 256;
 
 /// Bound on the kept history (today's events in practice).
 const HISTORY_MAX: usize = 10_000;
@@ -120,6 +127,7 @@ impl AlertEngine {
             tz,
             states: FxHashMap::default(),
             history: Vec::new(),
+            events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
     }
 
@@ -228,12 +236,23 @@ impl AlertEngine {
             self.history.drain(..drop.min(self.history.len()));
         }
         self.history.extend(out.iter().cloned());
+        for e in &out {
+            // No subscriber is not an error; a lagging one skips (broadcast never blocks).
+            let _ = self.events.send(e.clone());
+        }
         out
     }
 
     /// The rules evaluated.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// Every notification [`evaluate`](Self::evaluate) returns from now on. A receiver
+    /// that falls more than a few hundred behind gets `Lagged` and should re-read
+    /// [`active`](Self::active).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AlertEvent> {
+        self.events.subscribe()
     }
 
     /// Pending and firing alerts.
@@ -256,6 +275,7 @@ impl AlertEngine {
                     },
                     value: st.value,
                     since: format_rfc3339(since),
+                    since_ms: since,
                     acknowledged: st.acked,
                     summary: fill(&rule.summary, scope, st.value),
                     fingerprint: fingerprint(&rule.name, scope),

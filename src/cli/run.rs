@@ -143,7 +143,8 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             daemon.published().clone(),
             daemon.shutdown_signal(),
             FeedOptions::from_config(&cfg),
-        ),
+        )
+        .with_alerts(alerts.clone()),
         ingest: Some(PushState {
             http: push_http,
             ws: push_ws,

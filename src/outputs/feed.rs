@@ -76,6 +76,8 @@ pub struct FeedState {
     clients: Arc<AtomicU64>,
     frames: Arc<FrameCache>,
     board: Arc<super::board::Board>,
+    /// The alert rules' state, for `alert` frames (absent: none are sent).
+    alerts: Option<crate::alerts::SharedAlerts>,
 }
 
 /// The filtered state of recent snapshots, serialised once and shared by every client
@@ -156,7 +158,14 @@ impl FeedState {
             clients: Arc::new(AtomicU64::new(0)),
             frames: Arc::new(FrameCache::default()),
             board: Arc::new(super::board::Board::default()),
+            alerts: None,
         }
+    }
+
+    /// Sends `alert` frames from these alert rules (see [`super::alert_feed`]).
+    pub fn with_alerts(mut self, alerts: crate::alerts::SharedAlerts) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 
     /// The `feed_clients` gauge: connected feed clients now.
@@ -447,6 +456,7 @@ enum Wake {
     Silent,
     Messages(bool),
     Reload(bool),
+    Alert(super::alert_feed::AlertNext),
 }
 
 struct Conn {
@@ -520,6 +530,61 @@ impl Conn {
     }
 }
 
+/// The next alert notification; pending forever without alert rules.
+async fn next_alert(
+    alerts: &mut Option<super::alert_feed::AlertStream>,
+) -> super::alert_feed::AlertNext {
+    match alerts {
+        Some(a) => a.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Conn {
+    /// An `alert` frame with the active alerts (on connect, and after falling behind).
+    async fn active_alerts(
+        &mut self,
+        alerts: &super::alert_feed::AlertStream,
+        published: &Published,
+        sel: &Selection,
+    ) -> Result<(), End> {
+        let latest = published.latest();
+        self.seq += 1;
+        let frame =
+            super::alert_feed::active_frame(self.seq, alerts.active(), sel, latest.as_deref());
+        self.frame(frame).await
+    }
+
+    /// An `alert` frame for one notification, if the filter shows it.
+    async fn alert(
+        &mut self,
+        next: super::alert_feed::AlertNext,
+        alerts: &mut Option<super::alert_feed::AlertStream>,
+        published: &Published,
+        sel: &Selection,
+    ) -> Result<(), End> {
+        use super::alert_feed::{event_frame, AlertNext};
+        match (next, alerts.as_ref()) {
+            (AlertNext::Event(e), _) => {
+                let latest = published.latest();
+                match event_frame(self.seq + 1, &e, sel, latest.as_deref()) {
+                    Some(frame) => {
+                        self.seq += 1;
+                        self.frame(frame).await
+                    }
+                    None => Ok(()),
+                }
+            }
+            (AlertNext::Lagged, Some(a)) => self.active_alerts(a, published, sel).await,
+            (AlertNext::Lagged, None) => Ok(()),
+            (AlertNext::Closed, _) => {
+                *alerts = None;
+                Ok(())
+            }
+        }
+    }
+}
+
 async fn connection(socket: FeedSocket, st: FeedState, filter: Filter) {
     let _guard = ClientGuard::new(st.clients.clone());
     let sel = Selection::new(&filter);
@@ -539,11 +604,15 @@ async fn connection(socket: FeedSocket, st: FeedState, filter: Filter) {
     let tick = *ticks.borrow_and_update();
     let mut messages = st.board.changed.subscribe();
     let mut reload = st.board.reload.subscribe();
+    let mut alerts = st.alerts.clone().map(super::alert_feed::AlertStream::new);
     let mut result = conn
         .snapshot(&st.published, &st.frames, tick, &filter, &sel)
         .await;
     if result.is_ok() && !st.board.active().is_empty() {
         result = conn.messages(&st.board).await;
+    }
+    if let (true, Some(a)) = (result.is_ok(), &alerts) {
+        result = conn.active_alerts(a, &st.published, &sel).await;
     }
     while result.is_ok() {
         let heartbeat_at = conn.last_frame_at + opts.heartbeat;
@@ -558,6 +627,7 @@ async fn connection(socket: FeedSocket, st: FeedState, filter: Filter) {
             _ = sleep_until(silent_at) => Wake::Silent,
             r = messages.changed() => Wake::Messages(r.is_ok()),
             r = reload.changed() => Wake::Reload(r.is_ok()),
+            a = next_alert(&mut alerts) => Wake::Alert(a),
         };
         result = match wake {
             Wake::Shutdown => Err(End::Shutdown),
@@ -600,6 +670,7 @@ async fn connection(socket: FeedSocket, st: FeedState, filter: Filter) {
                 sent(timeout(opts.send_timeout, conn.socket.ping(&payload)).await)
             }
             Wake::Silent => Err(End::Silent),
+            Wake::Alert(a) => conn.alert(a, &mut alerts, &st.published, &sel).await,
         };
     }
     let end = result.err().unwrap_or(End::Error);

@@ -168,6 +168,16 @@ impl Selection {
         self.teams.allows(&t.team)
     }
 
+    /// A queue by name (alerts scoped to a queue).
+    pub(crate) fn queue_name(&self, name: &str) -> bool {
+        self.queues.allows(name)
+    }
+
+    /// A team by name (alerts scoped to a team).
+    pub(crate) fn team_name(&self, name: &str) -> bool {
+        self.teams.allows(name)
+    }
+
     /// An agent passes when it serves one of the queues and belongs to one of the teams.
     pub(crate) fn agent(&self, a: &AgentSnapshot) -> bool {
         self.queues.allows_any(a.queues.iter().map(String::as_str))

@@ -1,8 +1,9 @@
 //! Outputs of the live daemon: they read published snapshots and never touch the engine.
 //!
 //! Now: [`http`] (JSON API, health), [`metrics`] (`GET /metrics`, Prometheus), [`feed`]
-//! (the `/ws` wallboard feed) and [`auth`] (bearer token). Later: notifiers.
+//! (the `/ws` wallboard feed, with [`alert_feed`] for its `alert` frames) and [`auth`] (bearer token). Later: notifiers.
 
+pub mod alert_feed;
 pub mod alerts_api;
 pub mod auth;
 pub mod board;
