@@ -136,6 +136,70 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
     assert!(end.is_ok(), "the feed closed on shutdown");
 }
 
+/// The default frame is the board view: every number it carries equals the API
+/// snapshot's; `?detail=full` carries the API snapshot's objects whole.
+#[tokio::test]
+async fn board_view_by_default_and_the_full_snapshot_on_request() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    for e in [
+        agent(t0 + 10, "a1", "A", &["sales"]),
+        queued(t0 + 40, "c-1", "sales"),
+        queued(t0 + 50, "c-2", "sales"),
+    ] {
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(t0 + 5_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 3).await;
+    // Let the tick that applied them pass, so both frames and the API show one state.
+    clock.set(t0 + 5_000);
+    let api = get_json(live.addr, "/api/v1/snapshot").await;
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let mut seq = 0;
+    let board = next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && f["watermark_ms"] == api["watermark_ms"]
+    })
+    .await;
+    let mut ws = ws_connect(live.addr, "/ws?detail=full").await;
+    let mut seq = 0;
+    let full = next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && f["watermark_ms"] == api["watermark_ms"]
+    })
+    .await;
+    assert_eq!(board["filter"]["detail"], "board");
+    assert_eq!(full["filter"]["detail"], "full");
+
+    // Full: the API's queue objects (plus the status block), agents and teams.
+    let mut fq = queue(&full, "sales").clone();
+    fq.as_object_mut().expect("object").remove("status");
+    assert_eq!(&fq, &api["queues"][0]);
+    assert_eq!(full["agents"], api["agents"]);
+    assert_eq!(full["teams"], api["teams"]);
+
+    // Board: a subset, each value equal to the API's.
+    let bq = queue(&board, "sales");
+    let aq = &api["queues"][0];
+    for k in ["queue", "waiting", "oldest_queued_at_ms", "sl_target", "agents"] {
+        assert_eq!(bq[k], aq[k], "{k}");
+    }
+    for k in ["arrived", "answered", "abandoned", "sl_met", "sl_offered", "service_level"] {
+        assert_eq!(bq["today"][k], aq["today"][k], "today.{k}");
+        assert_eq!(bq["rolling"][0][k], aq["rolling"][0][k], "rolling.{k}");
+    }
+    assert_eq!(bq["today"]["arrived"], 2);
+    assert!(bq.get("sl_preset").is_none() && bq["today"].get("avg_talk_seconds").is_none());
+    let (ba, aa) = (&board["agents"][0], &api["agents"][0]);
+    for k in ["agent", "state", "since_ms", "team", "queues"] {
+        assert_eq!(ba[k], aa[k], "agent {k}");
+    }
+    assert_eq!(ba["today"]["handled"], aa["today"]["handled"]);
+    let (bytes_board, bytes_full) = (board.to_string().len(), full.to_string().len());
+    assert!(bytes_board * 2 < bytes_full, "{bytes_board} vs {bytes_full}");
+    live.stop().await;
+}
+
 #[tokio::test]
 async fn filters_queues_teams_and_agents() {
     let cfg = fast_config();

@@ -13,6 +13,7 @@
 //! the send timeout. The engine and other clients never wait for a connection.
 
 use super::feed_socket::{self, FeedSocket, Inbound};
+use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail};
 use super::http::{Filter, Selection};
 use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
 use crate::runtime::{Published, Shutdown};
@@ -97,7 +98,7 @@ type FrameData = (Arc<str>, u64);
 #[derive(Debug)]
 struct CachedData {
     snapshot: Arc<crate::engine::Snapshot>,
-    filter: (Option<String>, Option<String>),
+    filter: (Option<String>, Option<String>, Detail),
     data: Arc<tokio::sync::OnceCell<FrameData>>,
 }
 
@@ -111,7 +112,11 @@ impl FrameCache {
         filter: &Filter,
         sel: &Selection,
     ) -> Option<FrameData> {
-        let key = (filter.queues.clone(), filter.teams.clone());
+        let key = (
+            filter.queues.clone(),
+            filter.teams.clone(),
+            Detail::parse(filter.detail.as_deref()),
+        );
         let cell = {
             let mut entries = self.entries.lock().ok()?;
             match entries
@@ -351,9 +356,9 @@ struct Header<'a> {
 }
 
 #[derive(Serialize)]
-struct QueueFrame<'a> {
+struct QueueFrame<Q: Serialize> {
     #[serde(flatten)]
-    queue: &'a QueueSnapshot,
+    queue: Q,
     status: QueueStatus,
 }
 
@@ -361,14 +366,15 @@ struct QueueFrame<'a> {
 struct FilterEcho<'a> {
     queues: Option<Vec<&'a str>>,
     teams: Option<Vec<&'a str>>,
+    detail: &'static str,
 }
 
 #[derive(Serialize)]
-struct Data<'a, E: Serialize> {
+struct Data<'a, Q: Serialize, T: Serialize, A: Serialize, E: Serialize> {
     filter: FilterEcho<'a>,
-    queues: Vec<QueueFrame<'a>>,
-    teams: Vec<&'a TeamSnapshot>,
-    agents: Vec<&'a AgentSnapshot>,
+    queues: Vec<QueueFrame<Q>>,
+    teams: Vec<T>,
+    agents: Vec<A>,
     engine: &'a E,
 }
 
@@ -397,28 +403,48 @@ fn frame_data(s: &Snapshot, filter: &Filter, sel: &Selection) -> Option<FrameDat
     Some((data.into(), hash))
 }
 
-/// The filtered state of a frame (everything but the header), as a JSON object.
+/// The filtered state of a frame (everything but the header), as a JSON object: the
+/// board view or, with `?detail=full`, the API snapshot's objects.
 fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Result<String> {
     let now = s.watermark_ms.unwrap_or(0);
-    let data = Data {
-        filter: FilterEcho {
-            queues: names(filter.queues.as_deref()),
-            teams: names(filter.teams.as_deref()),
+    let detail = Detail::parse(filter.detail.as_deref());
+    let echo = FilterEcho {
+        queues: names(filter.queues.as_deref()),
+        teams: names(filter.teams.as_deref()),
+        detail: match detail {
+            Detail::Board => "board",
+            Detail::Full => "full",
         },
-        queues: s
-            .queues
-            .iter()
-            .filter(|q| sel.queue(q))
-            .map(|q| QueueFrame {
-                queue: q,
-                status: queue_status(q, now),
-            })
-            .collect(),
-        teams: s.teams.iter().filter(|t| sel.team(t)).collect(),
-        agents: s.agents.iter().filter(|a| sel.agent(a)).collect(),
-        engine: &s.engine,
     };
-    serde_json::to_string(&data)
+    let queues = s.queues.iter().filter(|q| sel.queue(q));
+    let teams = s.teams.iter().filter(|t| sel.team(t));
+    let agents = s.agents.iter().filter(|a| sel.agent(a));
+    match detail {
+        Detail::Full => serde_json::to_string(&Data {
+            filter: echo,
+            queues: queues
+                .map(|q| QueueFrame {
+                    queue: q,
+                    status: queue_status(q, now),
+                })
+                .collect(),
+            teams: teams.collect::<Vec<&TeamSnapshot>>(),
+            agents: agents.collect::<Vec<&AgentSnapshot>>(),
+            engine: &s.engine,
+        }),
+        Detail::Board => serde_json::to_string(&Data {
+            filter: echo,
+            queues: queues
+                .map(|q| QueueFrame {
+                    queue: BoardQueue::from(q),
+                    status: queue_status(q, now),
+                })
+                .collect(),
+            teams: teams.map(BoardTeam::from).collect(),
+            agents: agents.map(BoardAgent::from).collect(),
+            engine: &s.engine,
+        }),
+    }
 }
 
 fn header_json(s: Option<&Snapshot>, kind: &'static str, seq: u64, tick: u64) -> String {

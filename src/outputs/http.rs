@@ -117,6 +117,8 @@ pub struct Filter {
     pub queues: Option<String>,
     /// Team names.
     pub teams: Option<String>,
+    /// Feed frames only: `full` for the whole API snapshot (default: the board view).
+    pub detail: Option<String>,
 }
 
 #[derive(Clone)]

@@ -9,5 +9,6 @@ pub mod auth;
 pub mod board;
 pub mod feed;
 pub mod feed_socket;
+pub mod feed_view;
 pub mod http;
 pub mod metrics;
