@@ -72,6 +72,9 @@ struct Args {
     /// Websocket ingest connections.
     #[arg(long, default_value_t = 1)]
     connections: usize,
+    /// Events per second to push, over all connections (0: as fast as the daemon takes).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
     /// Largest ingest frame (the daemon accepts ≤ 64 KiB).
     #[arg(long, default_value_t = 60_000)]
     batch_bytes: usize,
@@ -179,7 +182,9 @@ async fn push(
     rx: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Batch>>>,
     log: SendLog,
     until: Instant,
+    rate: f64,
 ) -> u64 {
+    let start = Instant::now();
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ingest"))
         .await
         .expect("connect to /api/v1/ingest");
@@ -188,6 +193,14 @@ async fn push(
         let Some(mut b) = rx.lock().await.recv().await else {
             break;
         };
+        // Paced: this frame leaves when the events sent so far are due at `rate`.
+        if rate > 0.0 {
+            let due = start + Duration::from_secs_f64(sent as f64 / rate);
+            if due >= until {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
         let ts_ms = now_us() / 1000;
         let digits = format!("{ts_ms:013}");
         for &at in &b.ts_at {
@@ -491,7 +504,10 @@ async fn run(args: Args) {
     let (cpu_daemon0, cpu_tool0) = (cpu_s(&pid.to_string()), cpu_s("self"));
     let push_start = Instant::now();
     let pushers: Vec<_> = (0..args.connections.max(1))
-        .map(|_| tokio::spawn(push(addr.clone(), rx.clone(), log.clone(), until)))
+        .map(|_| {
+            let rate = args.rate as f64 / args.connections.max(1) as f64;
+            tokio::spawn(push(addr.clone(), rx.clone(), log.clone(), until, rate))
+        })
         .collect();
 
     // Monitor: engine.applied and RSS once a second.
@@ -562,7 +578,12 @@ async fn run(args: Args) {
         _ => 0.0,
     };
     let lateness_ms = parse_secs(&args.allowed_lateness) * 1000.0;
-    println!("daemon_load: {} queues × {} agents, seed {}, tick {}, allowed_lateness {}, {} ingest connection(s), frames ≤ {} B",
+    let pace = if args.rate > 0 {
+        format!("paced at {} events/s", args.rate)
+    } else {
+        "unpaced (as fast as the daemon takes)".to_string()
+    };
+    println!("daemon_load: {} queues × {} agents, seed {}, tick {}, allowed_lateness {}, {} ingest connection(s), frames ≤ {} B, {pace}",
         args.queues, args.agents, args.seed, args.tick, args.allowed_lateness, args.connections, args.batch_bytes);
     println!(
         "feed clients      {connected}/{} received snapshots ({connect_s:.1} s to attach), {dropped} disconnected early",
