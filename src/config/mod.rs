@@ -2,9 +2,11 @@
 //! parsed and validated in one place so the rest of the code never sees bad values.
 
 mod duration;
+mod schedule;
 mod sources;
 
 pub use duration::{parse_duration, Duration};
+pub use schedule::ScheduleSection;
 pub use sources::{
     check_ws_url, SourceConfig, SourceFormat, SourceKind, StartAt, DEFAULT_MAX_FRAME_BYTES,
 };
@@ -61,6 +63,8 @@ pub struct Config {
     pub feed: FeedSection,
     /// The push ingest endpoints (`POST /api/v1/events`, `GET /api/v1/ingest`).
     pub ingest: IngestSection,
+    /// The team schedule and its adherence / exception settings.
+    pub schedule: ScheduleSection,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             auth: AuthSection::default(),
             feed: FeedSection::default(),
             ingest: IngestSection::default(),
+            schedule: ScheduleSection::default(),
         }
     }
 }
@@ -464,6 +469,7 @@ impl Config {
             return Err(err("daemon.data_dir", "must name a directory".into()));
         }
         sources::check_sources(&self.sources, &err)?;
+        self.schedule.check(&err)?;
         if self
             .auth
             .token
