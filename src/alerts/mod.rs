@@ -9,5 +9,8 @@ mod rule;
 mod task;
 
 pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
-pub use rule::{default_rules, Comparison, Metric, QuietHours, Rule, Severity};
-pub use task::{spawn, SharedAlerts};
+pub use rule::{
+    default_rules, schedule_and_source_rules, AlertInputs, Comparison, Measured, Metric,
+    QuietHours, Rule, Severity, SourceHealth,
+};
+pub use task::{spawn, spawn_with, AlertContext, SharedAlerts};

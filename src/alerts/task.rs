@@ -1,23 +1,56 @@
 //! The alert task: evaluates the rules on every published snapshot, off the engine's
 //! path, and logs each notification (the `log` notifier; the others attach here).
+//!
+//! Before each evaluation it brings the schedule to the snapshot's watermark (the
+//! engine's agent state changes arrive on their own channel, sent before the snapshot
+//! is published) and reads the sources' health, so the schedule and source rules see
+//! the same instant as the queue rules.
 
-use super::AlertEngine;
+use super::{AlertEngine, AlertInputs, SourceHealth};
+use crate::engine::Transitions;
+use crate::model::Millis;
 use crate::runtime::{Published, Shutdown};
+use crate::schedule::SharedSchedule;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// The alert engine shared by the task and the API. A std `Mutex`: it is held only for
 /// an evaluation or a read, never across an await, and the engine never waits on it.
 pub type SharedAlerts = Arc<Mutex<AlertEngine>>;
 
+/// What the task reads besides the snapshots.
+#[derive(Debug, Default)]
+pub struct AlertContext {
+    /// The schedule to bring to each watermark (and whose file to poll).
+    pub schedule: Option<SharedSchedule>,
+    /// The engine's agent state changes (`DaemonBuilder::agent_transitions`).
+    pub transitions: Option<mpsc::Receiver<Transitions>>,
+    /// Sources that may stay idle (push endpoints): silent only once they delivered.
+    pub idle_ok: Vec<String>,
+}
+
 /// Spawns the task: one evaluation per published snapshot until shutdown.
 pub fn spawn(
     published: Arc<Published>,
     alerts: SharedAlerts,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    spawn_with(published, alerts, AlertContext::default(), shutdown)
+}
+
+/// [`spawn`] with the schedule and source inputs.
+pub fn spawn_with(
+    published: Arc<Published>,
+    alerts: SharedAlerts,
+    mut ctx: AlertContext,
     mut shutdown: Shutdown,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = published.subscribe();
+        // When each source was first seen without an event (silence is counted from it).
+        let mut first_seen: HashMap<String, Millis> = HashMap::new();
         loop {
             tokio::select! {
                 _ = shutdown.wait() => break,
@@ -26,8 +59,39 @@ pub fn spawn(
             let Some(snap) = published.latest() else {
                 continue;
             };
+            let mut changes = Transitions::default();
+            if let Some(rx) = ctx.transitions.as_mut() {
+                while let Ok(t) = rx.try_recv() {
+                    changes.items.extend(t.items);
+                    changes.dropped += t.dropped;
+                }
+            }
+            let view = ctx.schedule.as_ref().map(|s| {
+                s.poll_file();
+                s.update(&snap, changes)
+            });
+            let now = snap.watermark_ms.unwrap_or(0);
+            let sources: Vec<SourceHealth> = published
+                .sources()
+                .iter()
+                .map(|s| {
+                    let expected = s.events() > 0 || !ctx.idle_ok.iter().any(|n| n == s.name());
+                    let since = s
+                        .last_event_ms()
+                        .unwrap_or_else(|| *first_seen.entry(s.name().to_string()).or_insert(now));
+                    SourceHealth {
+                        name: s.name().to_string(),
+                        up: s.is_up(),
+                        silent_since_ms: expected.then_some(since),
+                    }
+                })
+                .collect();
+            let inputs = AlertInputs {
+                schedule: view.as_deref(),
+                sources: &sources,
+            };
             let events = match alerts.lock() {
-                Ok(mut engine) => engine.evaluate(&snap),
+                Ok(mut engine) => engine.evaluate_with(&snap, &inputs),
                 Err(_) => break,
             };
             for e in events {
@@ -35,6 +99,7 @@ pub fn spawn(
                     alertname = %e.alertname,
                     severity = e.severity,
                     scope = %e.scope,
+                    team = e.scope_labels.get("team").map(String::as_str),
                     kind = ?e.kind,
                     value = e.value,
                     "alert: {}",

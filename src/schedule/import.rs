@@ -38,6 +38,8 @@ pub struct ImportReport {
     pub rejected: usize,
     /// The first rejected rows with their reasons.
     pub errors: Vec<RejectedRow>,
+    /// Agents in the accepted rows.
+    pub agents: usize,
     /// The schedule (not serialised: the view shows it).
     #[serde(skip)]
     pub schedule: Schedule,
@@ -91,6 +93,7 @@ pub fn parse_csv(data: &[u8], tz: &jiff::tz::TimeZone) -> ImportReport {
     }
     report.accepted = segments.len();
     report.schedule = Schedule::from_segments(&segments);
+    report.agents = report.schedule.agents.len();
     report
 }
 

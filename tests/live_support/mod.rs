@@ -37,6 +37,8 @@ pub struct Live {
     pub script: SourceHandle,
     /// The built-in alert rules, evaluated on every snapshot.
     pub alerts: ccpulse::alerts::SharedAlerts,
+    /// The team schedule (`GET`/`PUT /api/v1/schedule`).
+    pub schedule: ccpulse::schedule::SharedSchedule,
 }
 
 /// A config with a fast tick.
@@ -53,6 +55,10 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
     script.set_up(true);
     let push_http = PushSource::new(builder.handle("http").expect("handle"));
     let push_ws = PushSource::new(builder.handle("ws-ingest").expect("handle"));
+    let transitions = builder.agent_transitions();
+    let schedule: ccpulse::schedule::SharedSchedule = Arc::new(
+        ccpulse::schedule::ScheduleService::new(cfg, jiff::tz::TimeZone::UTC),
+    );
     let daemon = builder.start(clock);
     let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed);
     let alerts: ccpulse::alerts::SharedAlerts =
@@ -60,9 +66,14 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
             ccpulse::alerts::default_rules(),
             jiff::tz::TimeZone::UTC,
         )));
-    let _alert_task = ccpulse::alerts::spawn(
+    let _alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
+        ccpulse::alerts::AlertContext {
+            schedule: Some(schedule.clone()),
+            transitions: Some(transitions),
+            idle_ok: vec!["http".into(), "ws-ingest".into()],
+        },
         daemon.shutdown_signal(),
     );
     let live = http::Live {
@@ -75,6 +86,7 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
         }),
         auth: Auth::new(cfg.auth.token.as_deref()),
         alerts: Some(alerts.clone()),
+        schedule: Some(schedule.clone()),
     };
     let app = http::app(daemon.published().clone(), live);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -92,6 +104,7 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
         feed,
         script,
         alerts,
+        schedule,
     }
 }
 
