@@ -33,14 +33,18 @@ struct Row {
 
 fn rows() -> impl Strategy<Value = Vec<Row>> {
     prop::collection::vec(
-        (0..AGENTS.len(), 0..SPAN_MIN, 1..120i64, 0..Activity::ALL.len()).prop_map(
-            |(agent, start, len, activity)| Row {
+        (
+            0..AGENTS.len(),
+            0..SPAN_MIN,
+            1..120i64,
+            0..Activity::ALL.len(),
+        )
+            .prop_map(|(agent, start, len, activity)| Row {
                 agent,
                 start,
                 len,
                 activity,
-            },
-        ),
+            }),
         0..14,
     )
 }

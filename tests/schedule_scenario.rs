@@ -113,7 +113,12 @@ fn run(until: Millis) -> Run {
             schedule: Some(&view),
             sources: &sources,
         };
-        events.extend(alerts.evaluate_with(&snap, &inputs).into_iter().map(|e| (t, e)));
+        events.extend(
+            alerts
+                .evaluate_with(&snap, &inputs)
+                .into_iter()
+                .map(|e| (t, e)),
+        );
         t += 10_000;
     }
     Run {

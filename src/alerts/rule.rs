@@ -205,7 +205,10 @@ impl Metric {
                 .collect(),
             Metric::LateReturnSeconds => {
                 let mut out: Vec<Measured> = Vec::new();
-                for l in inputs.schedule.map_or(&[][..], |s| s.late_returns.as_slice()) {
+                for l in inputs
+                    .schedule
+                    .map_or(&[][..], |s| s.late_returns.as_slice())
+                {
                     // Two late returns of one agent within the hold: the latest counts.
                     out.retain(|m| m.scope != l.agent);
                     out.push(agent(&l.agent, &l.team, l.late_seconds));
@@ -319,19 +322,22 @@ pub fn default_rules() -> Vec<Rule> {
 /// `for` 0, threshold 0) and the source health rules.
 pub fn schedule_and_source_rules() -> Vec<Rule> {
     let min = 60_000;
-    let rule = |name: &str, metric, cmp, threshold: f64, for_ms, repeat_ms, severity, summary: &str| Rule {
-        name: name.into(),
-        metric,
-        cmp,
-        threshold,
-        clear: threshold,
-        for_ms,
-        repeat_ms,
-        severity,
-        summary: summary.into(),
-        only: Vec::new(),
-        quiet: None,
-    };
+    let rule =
+        |name: &str, metric, cmp, threshold: f64, for_ms, repeat_ms, severity, summary: &str| {
+            Rule {
+                name: name.into(),
+                metric,
+                cmp,
+                threshold,
+                clear: threshold,
+                for_ms,
+                repeat_ms,
+                severity,
+                summary: summary.into(),
+                only: Vec::new(),
+                quiet: None,
+            }
+        };
     vec![
         rule(
             "AgentNoShow",

@@ -120,10 +120,8 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(
         "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
     );
-    let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(
-        default_rules(),
-        tz,
-    )));
+    let alerts: SharedAlerts =
+        Arc::new(std::sync::Mutex::new(AlertEngine::new(default_rules(), tz)));
     let alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),

@@ -45,11 +45,7 @@ impl ScheduleSection {
         &self,
         err: &dyn Fn(&str, String) -> ConfigError,
     ) -> Result<(), ConfigError> {
-        if self
-            .file
-            .as_ref()
-            .is_some_and(|f| f.as_os_str().is_empty())
-        {
+        if self.file.as_ref().is_some_and(|f| f.as_os_str().is_empty()) {
             return Err(err("schedule.file", "must name a file".into()));
         }
         if !(100..=3_600_000).contains(&self.poll_interval.ms()) {

@@ -89,13 +89,48 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert("lunch".to_string(), vec!["Lunch".to_string()]);
         let strict = AuxReasons::from_config(&m);
-        assert!(is_adherent(Activity::Work, AgentStatus::OnContact, None, &any));
+        assert!(is_adherent(
+            Activity::Work,
+            AgentStatus::OnContact,
+            None,
+            &any
+        ));
         assert!(!is_adherent(Activity::Work, AgentStatus::Aux, None, &any));
-        assert!(is_adherent(Activity::Break, AgentStatus::Aux, Some("x"), &any));
-        assert!(!is_adherent(Activity::Break, AgentStatus::LoggedOut, None, &any));
-        assert!(is_adherent(Activity::Lunch, AgentStatus::Aux, Some("LUNCH"), &strict));
-        assert!(!is_adherent(Activity::Lunch, AgentStatus::Aux, Some("break"), &strict));
-        assert!(!is_adherent(Activity::Lunch, AgentStatus::Aux, None, &strict));
-        assert!(is_adherent(Activity::Meeting, AgentStatus::Aux, None, &strict));
+        assert!(is_adherent(
+            Activity::Break,
+            AgentStatus::Aux,
+            Some("x"),
+            &any
+        ));
+        assert!(!is_adherent(
+            Activity::Break,
+            AgentStatus::LoggedOut,
+            None,
+            &any
+        ));
+        assert!(is_adherent(
+            Activity::Lunch,
+            AgentStatus::Aux,
+            Some("LUNCH"),
+            &strict
+        ));
+        assert!(!is_adherent(
+            Activity::Lunch,
+            AgentStatus::Aux,
+            Some("break"),
+            &strict
+        ));
+        assert!(!is_adherent(
+            Activity::Lunch,
+            AgentStatus::Aux,
+            None,
+            &strict
+        ));
+        assert!(is_adherent(
+            Activity::Meeting,
+            AgentStatus::Aux,
+            None,
+            &strict
+        ));
     }
 }

@@ -73,9 +73,10 @@ pub fn parse_csv(data: &[u8], tz: &jiff::tz::TimeZone) -> ImportReport {
         };
         let line = rec.position().map_or(0, |p| p.line());
         if std::mem::take(&mut first)
-            && rec
-                .get(0)
-                .is_some_and(|f| f.trim_start_matches('\u{feff}').eq_ignore_ascii_case("agent"))
+            && rec.get(0).is_some_and(|f| {
+                f.trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case("agent")
+            })
         {
             continue;
         }
@@ -115,7 +116,11 @@ fn row(rec: &csv::StringRecord, tz: &jiff::tz::TimeZone) -> Result<Segment, Stri
     let start = time(field(1), tz).map_err(|e| format!("start: {e}"))?;
     let end = time(field(2), tz).map_err(|e| format!("end: {e}"))?;
     if end <= start {
-        return Err(format!("end `{}` is not after start `{}`", field(2), field(1)));
+        return Err(format!(
+            "end `{}` is not after start `{}`",
+            field(2),
+            field(1)
+        ));
     }
     if end - start > MAX_SEGMENT_MS {
         return Err("segment longer than 24h".into());
@@ -220,7 +225,11 @@ mod tests {
         assert!(reason(2).contains("2 fields"), "{}", reason(2));
         assert!(reason(3).starts_with("start:"), "{}", reason(3));
         assert!(reason(4).contains("not after"), "{}", reason(4));
-        assert!(reason(5).contains("unknown activity `nap`"), "{}", reason(5));
+        assert!(
+            reason(5).contains("unknown activity `nap`"),
+            "{}",
+            reason(5)
+        );
         assert!(reason(6).contains("empty agent"), "{}", reason(6));
         assert!(reason(7).contains("24h"), "{}", reason(7));
         assert!(reason(8).contains("2000"), "{}", reason(8));

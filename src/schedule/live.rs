@@ -50,7 +50,7 @@ impl ScheduleService {
             latest: ArcSwapOption::empty(),
             file: cfg.schedule.file.clone(),
             poll_every: std::time::Duration::from_millis(
-                cfg.schedule.poll_interval.ms().max(100) as u64,
+                cfg.schedule.poll_interval.ms().max(100) as u64
             ),
             file_state: Mutex::new(FileState::default()),
             tz,
@@ -103,7 +103,10 @@ impl ScheduleService {
             }
         };
         st.missing_logged = false;
-        let stamp = (meta.modified().unwrap_or(SystemTime::UNIX_EPOCH), meta.len());
+        let stamp = (
+            meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            meta.len(),
+        );
         if st.seen == Some(stamp) {
             return None;
         }

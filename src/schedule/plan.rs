@@ -59,7 +59,9 @@ impl AgentPlan {
 
     /// The activity at `t` (`None`: not scheduled, i.e. off).
     pub fn activity_at(&self, t: Millis) -> Option<Activity> {
-        self.at(t).and_then(|i| self.spans.get(i)).map(|s| s.activity)
+        self.at(t)
+            .and_then(|i| self.spans.get(i))
+            .map(|s| s.activity)
     }
 
     /// The shift around span `i`: the first and last index of its run of touching spans.
@@ -197,7 +199,11 @@ mod tests {
         ];
         let s = Schedule::from_segments(&rows);
         let p = s.plan("a").expect("plan");
-        let got: Vec<_> = p.spans.iter().map(|s| (s.start, s.end, s.activity)).collect();
+        let got: Vec<_> = p
+            .spans
+            .iter()
+            .map(|s| (s.start, s.end, s.activity))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -212,7 +218,10 @@ mod tests {
         assert_eq!(p.activity_at(100), None);
         assert_eq!(p.shift(1), (0, 2));
         assert_eq!(p.shift(3), (3, 3));
-        assert_eq!(p.touching_before(2).map(|s| s.activity), Some(Activity::Break));
+        assert_eq!(
+            p.touching_before(2).map(|s| s.activity),
+            Some(Activity::Break)
+        );
         assert_eq!(p.overlapping(35, 65).len(), 2);
     }
 
@@ -223,7 +232,10 @@ mod tests {
             seg(0, 10, Activity::Meeting),
             seg(0, 10, Activity::Training),
         ];
-        let p = Schedule::from_segments(&rows).agents.remove("a").expect("plan");
+        let p = Schedule::from_segments(&rows)
+            .agents
+            .remove("a")
+            .expect("plan");
         assert_eq!(p.activity_at(5), Some(Activity::Training));
         assert_eq!(p.activity_at(10), Some(Activity::Work));
     }

@@ -281,7 +281,8 @@ impl Tracker {
                     }
                 }
                 None => {
-                    let mut t = Track::new(a.state, a.reason.as_deref().map(Name::from), a.since_ms);
+                    let mut t =
+                        Track::new(a.state, a.reason.as_deref().map(Name::from), a.since_ms);
                     t.engine_team.clone_from(&a.team);
                     self.agents.insert(a.agent.clone(), t);
                 }
@@ -378,8 +379,7 @@ impl Tracker {
             let i = plan.at(w);
             let span = i.and_then(|i| plan.spans.get(i));
             let activity = span.map(|s| s.activity);
-            let adherent =
-                activity.map(|act| is_adherent(act, state, reason, &self.settings.aux));
+            let adherent = activity.map(|act| is_adherent(act, state, reason, &self.settings.aux));
             let (mut adh, mut sch) = match track {
                 Some(t) if t.day_start == day.0 => (t.adherent_ms, t.scheduled_ms),
                 _ => (0, 0),
@@ -397,8 +397,14 @@ impl Tracker {
                 sch += s2;
             } else {
                 // Never seen by the engine: logged out all day.
-                let (a2, s2) =
-                    span_adherence(plan, day.0, w, AgentStatus::LoggedOut, None, &self.settings.aux);
+                let (a2, s2) = span_adherence(
+                    plan,
+                    day.0,
+                    w,
+                    AgentStatus::LoggedOut,
+                    None,
+                    &self.settings.aux,
+                );
                 adh += a2;
                 sch += s2;
             }
@@ -411,7 +417,9 @@ impl Tracker {
                     .iter()
                     .any(|s| s.activity == Activity::Work);
                 let logged_in = state != AgentStatus::LoggedOut
-                    || track.and_then(|t| t.logged_in_until).is_some_and(|u| u > start);
+                    || track
+                        .and_then(|t| t.logged_in_until)
+                        .is_some_and(|u| u > start);
                 (has_work && !logged_in && w - start >= self.settings.no_show_grace_ms)
                     .then(|| (w - start) as f64 / 1000.0)
             });
