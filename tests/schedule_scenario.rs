@@ -95,8 +95,8 @@ fn run(until: Millis) -> Run {
             }
         }
         engine.advance_to(t);
-        // The ACD feed: an event a minute, silent 09:30–09:45, down 10:00–10:10.
-        let silent = (at(9, 30)..at(9, 45)).contains(&t);
+        // The ACD feed: an event a minute, silent 09:30–09:50, down 10:00–10:10.
+        let silent = (at(9, 30)..at(9, 50)).contains(&t);
         let up = !(at(10, 0)..at(10, 10)).contains(&t);
         if !silent && t % MIN == 0 {
             last_acd_event = t;
@@ -148,8 +148,8 @@ fn no_show_overrun_and_late_return_each_alert_once_with_agent_and_team() {
         firing,
         vec![
             (at(9, 5), "AgentNoShow", "a1", Some("Team A")),
-            // Silence above 300 s: the last event at 09:29.
-            (at(9, 34) + 10_000, "SourceSilent", "acd", None),
+            // Silence above 600 s (the last event at 09:29) for 5 minutes.
+            (at(9, 44) + 10_000, "SourceSilent", "acd", None),
             // Down at 10:00, for 2 minutes.
             (at(10, 2), "SourceDown", "acd", None),
             (at(10, 17) + 10_000, "BreakOverrun", "a2", Some("Team A")),
@@ -180,7 +180,7 @@ fn no_show_overrun_and_late_return_each_alert_once_with_agent_and_team() {
     assert_eq!(
         resolved,
         vec![
-            (at(9, 45), "SourceSilent", "acd"),
+            (at(9, 50), "SourceSilent", "acd"),
             (at(10, 10), "SourceDown", "acd"),
             (at(10, 34), "BreakOverrun", "a3"),
             (at(10, 44), "LateReturn", "a3"),

@@ -373,10 +373,10 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
             "SourceSilent",
             Metric::SourceSilentSeconds,
             Comparison::Above,
-            300.0,
-            0,
+            600.0,
+            5 * min,
             30 * min,
-            Severity::Critical,
+            Severity::Warning,
             "No event from source {scope} for {value} s",
         ),
         rule(
