@@ -297,33 +297,36 @@ impl Tracker {
         let day = self.cal.day(w);
         let by_agent: FxHashMap<&str, &AgentSnapshot> =
             snap.agents.iter().map(|a| (a.agent.as_str(), a)).collect();
-        #[derive(Default)]
         struct TeamAcc {
-            t: Option<TeamSchedule>,
+            t: TeamSchedule,
             adh: u64,
             sch: u64,
         }
         let mut teams: BTreeMap<String, TeamAcc> = BTreeMap::new();
-        let team_of = |agent: &str, a: Option<&AgentSnapshot>| -> String {
-            self.schedule
-                .plan(agent)
-                .and_then(|p| p.team.clone())
-                .or_else(|| a.and_then(|a| a.team.clone()))
-                .unwrap_or_default()
-        };
-        let team = |teams: &mut BTreeMap<String, TeamAcc>, name: String| {
-            let e = teams.entry(name.clone()).or_default();
-            if e.t.is_none() {
-                e.t = Some(TeamSchedule {
-                    team: name,
-                    scheduled: 0,
-                    logged_in: 0,
-                    adherent: 0,
-                    on_shift: 0,
-                    adherence_today: None,
-                });
+        // Looked up by `&str` first: no allocation per agent once the team exists.
+        fn team_acc<'m>(
+            teams: &'m mut BTreeMap<String, TeamAcc>,
+            name: &str,
+        ) -> Option<&'m mut TeamAcc> {
+            if !teams.contains_key(name) {
+                teams.insert(
+                    name.to_string(),
+                    TeamAcc {
+                        t: TeamSchedule {
+                            team: name.to_string(),
+                            scheduled: 0,
+                            logged_in: 0,
+                            adherent: 0,
+                            on_shift: 0,
+                            adherence_today: None,
+                        },
+                        adh: 0,
+                        sch: 0,
+                    },
+                );
             }
-        };
+            teams.get_mut(name)
+        }
         let mut queues: BTreeMap<String, QueueSchedule> = snap
             .queues
             .iter()
@@ -351,16 +354,24 @@ impl Tracker {
             if a.state == AgentStatus::LoggedOut {
                 continue;
             }
-            let name = team_of(&a.agent, Some(a));
-            team(&mut teams, name.clone());
-            if let Some(t) = teams.get_mut(&name).and_then(|e| e.t.as_mut()) {
-                t.logged_in += 1;
+            let name = self
+                .schedule
+                .plan(&a.agent)
+                .and_then(|p| p.team.as_deref())
+                .or(a.team.as_deref())
+                .unwrap_or_default();
+            if let Some(e) = team_acc(&mut teams, name) {
+                e.t.logged_in += 1;
             }
             for q in &a.queues {
-                queues
-                    .entry(q.clone())
-                    .or_insert_with(|| new_queue(q))
-                    .logged_in += 1;
+                match queues.get_mut(q.as_str()) {
+                    Some(x) => x.logged_in += 1,
+                    None => {
+                        let mut x = new_queue(q);
+                        x.logged_in = 1;
+                        queues.insert(q.clone(), x);
+                    }
+                }
             }
         }
         let mut agents = Vec::with_capacity(self.schedule.agents.len());
@@ -434,15 +445,12 @@ impl Tracker {
                     && w - cur.start > self.settings.break_grace_ms)
                     .then(|| (w - cur.start) as f64 / 1000.0)
             });
-            team(&mut teams, team_name.clone());
-            if let Some(e) = teams.get_mut(&team_name) {
+            if let Some(e) = team_acc(&mut teams, &team_name) {
                 e.adh += adh;
                 e.sch += sch;
-                if let Some(t) = e.t.as_mut() {
-                    t.on_shift += u32::from(activity.is_some());
-                    t.scheduled += u32::from(activity == Some(Activity::Work));
-                    t.adherent += u32::from(adherent == Some(true));
-                }
+                e.t.on_shift += u32::from(activity.is_some());
+                e.t.scheduled += u32::from(activity == Some(Activity::Work));
+                e.t.adherent += u32::from(adherent == Some(true));
             }
             if activity == Some(Activity::Work) {
                 let qs: &[String] = if plan.queues.is_empty() {
@@ -451,10 +459,14 @@ impl Tracker {
                     &plan.queues
                 };
                 for q in qs {
-                    queues
-                        .entry(q.clone())
-                        .or_insert_with(|| new_queue(q))
-                        .scheduled += 1;
+                    match queues.get_mut(q.as_str()) {
+                        Some(x) => x.scheduled += 1,
+                        None => {
+                            let mut x = new_queue(q);
+                            x.scheduled = 1;
+                            queues.insert(q.clone(), x);
+                        }
+                    }
                 }
             }
             agents.push(AgentAdherence {
@@ -483,10 +495,10 @@ impl Tracker {
             import: self.import.clone(),
             teams: teams
                 .into_values()
-                .filter_map(|e| {
-                    let mut t = e.t?;
+                .map(|e| {
+                    let mut t = e.t;
                     t.adherence_today = (e.sch > 0).then(|| e.adh as f64 / e.sch as f64);
-                    Some(t)
+                    t
                 })
                 .collect(),
             queues: queues.into_values().collect(),
