@@ -52,6 +52,7 @@ fn bench(c: &mut Criterion) {
             feed_clients: None,
             alerts_firing: None,
             schedule: None,
+            notifications: None,
         };
         let name = if per_agent {
             "per_agent_on"

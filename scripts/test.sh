@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 # Debian packages the ignored (real-component) tests need.
 # prometheus: /usr/bin/prometheus and /usr/bin/promtool (tests/prometheus_real.rs).
 # chromium: the wallboard in a real browser (tests/wallboard_browser.rs).
-NEEDED=(prometheus chromium)
+# prometheus-alertmanager: the daemon's alerts in a real Alertmanager
+# (tests/alertmanager_real.rs).
+NEEDED=(prometheus chromium prometheus-alertmanager)
 missing=()
 for pkg in "${NEEDED[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

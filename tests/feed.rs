@@ -136,6 +136,86 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
     assert!(end.is_ok(), "the feed closed on shutdown");
 }
 
+/// The default frame is the board view: every number it carries equals the API
+/// snapshot's; `?detail=full` carries the API snapshot's objects whole.
+#[tokio::test]
+async fn board_view_by_default_and_the_full_snapshot_on_request() {
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    for e in [
+        agent(t0 + 10, "a1", "A", &["sales"]),
+        queued(t0 + 40, "c-1", "sales"),
+        queued(t0 + 50, "c-2", "sales"),
+    ] {
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(t0 + 5_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 3).await;
+    // Let the tick that applied them pass, so both frames and the API show one state.
+    clock.set(t0 + 5_000);
+    let api = get_json(live.addr, "/api/v1/snapshot").await;
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let mut seq = 0;
+    let board = next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && f["watermark_ms"] == api["watermark_ms"]
+    })
+    .await;
+    let mut ws = ws_connect(live.addr, "/ws?detail=full").await;
+    let mut seq = 0;
+    let full = next_matching(&mut ws, &mut seq, |f| {
+        f["type"] == "snapshot" && f["watermark_ms"] == api["watermark_ms"]
+    })
+    .await;
+    assert_eq!(board["filter"]["detail"], "board");
+    assert_eq!(full["filter"]["detail"], "full");
+
+    // Full: the API's queue objects (plus the status block), agents and teams.
+    let mut fq = queue(&full, "sales").clone();
+    fq.as_object_mut().expect("object").remove("status");
+    assert_eq!(&fq, &api["queues"][0]);
+    assert_eq!(full["agents"], api["agents"]);
+    assert_eq!(full["teams"], api["teams"]);
+
+    // Board: a subset, each value equal to the API's.
+    let bq = queue(&board, "sales");
+    let aq = &api["queues"][0];
+    for k in [
+        "queue",
+        "waiting",
+        "oldest_queued_at_ms",
+        "sl_target",
+        "agents",
+    ] {
+        assert_eq!(bq[k], aq[k], "{k}");
+    }
+    for k in [
+        "arrived",
+        "answered",
+        "abandoned",
+        "sl_met",
+        "sl_offered",
+        "service_level",
+    ] {
+        assert_eq!(bq["today"][k], aq["today"][k], "today.{k}");
+        assert_eq!(bq["rolling"][0][k], aq["rolling"][0][k], "rolling.{k}");
+    }
+    assert_eq!(bq["today"]["arrived"], 2);
+    assert!(bq.get("sl_preset").is_none() && bq["today"].get("avg_talk_seconds").is_none());
+    let (ba, aa) = (&board["agents"][0], &api["agents"][0]);
+    for k in ["agent", "state", "since_ms", "team", "queues"] {
+        assert_eq!(ba[k], aa[k], "agent {k}");
+    }
+    assert_eq!(ba["today"]["handled"], aa["today"]["handled"]);
+    let (bytes_board, bytes_full) = (board.to_string().len(), full.to_string().len());
+    assert!(
+        bytes_board * 2 < bytes_full,
+        "{bytes_board} vs {bytes_full}"
+    );
+    live.stop().await;
+}
+
 #[tokio::test]
 async fn filters_queues_teams_and_agents() {
     let cfg = fast_config();
@@ -204,6 +284,13 @@ async fn heartbeats_when_nothing_changes() {
     let first = next_json(&mut ws).await;
     assert_eq!(first["type"], "snapshot");
     let mut seq = 1;
+    // Then the active alerts (none).
+    let alerts = next_matching(&mut ws, &mut seq, |_| true).await;
+    assert_eq!(
+        (&alerts["type"], &alerts["event"]),
+        (&"alert".into(), &"active".into())
+    );
+    assert_eq!(alerts["alerts"], serde_json::json!([]));
     // The clock stands still: ticks publish the same state, so only heartbeats follow.
     for _ in 0..3 {
         let f = next_matching(&mut ws, &mut seq, |_| true).await;
@@ -341,6 +428,114 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     live.stop().await;
 }
 
+fn is_alert(f: &Value) -> bool {
+    f["type"] == "alert"
+}
+
+/// A caller waits past `LongestWaitHigh` (120 s, for 1 min): an `alert` frame `firing`,
+/// then, once answered (wait back under the 60 s clear threshold), `resolved`. Screens
+/// connecting meanwhile get it in their `active` frame when their filter shows `sales`.
+#[tokio::test]
+async fn a_long_wait_sends_alert_frames_firing_then_resolved() {
+    use ccpulse::model::EventBody;
+    let cfg = fast_config();
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    live.script
+        .send(queued(t0 + 100, "c-1", "sales"))
+        .await
+        .expect("sent");
+    clock.set(t0 + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 1).await;
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let mut seq = 0;
+    let active = next_matching(&mut ws, &mut seq, is_alert).await;
+    assert_eq!(active["event"], "active");
+    assert_eq!(active["alerts"], serde_json::json!([]), "nothing fires yet");
+
+    // Over 120 s: pending; one minute later: firing.
+    clock.set(t0 + 125_000);
+    let pending = wait_alerts(&live.alerts, |a| {
+        a.iter()
+            .any(|x| x.alertname == "LongestWaitHigh" && x.state == "pending")
+    })
+    .await;
+    let since_ms = pending[0].since_ms;
+    clock.set(t0 + 190_000);
+    let firing = next_matching(&mut ws, &mut seq, is_alert).await;
+    assert_eq!(firing["event"], "firing", "{firing}");
+    let a = &firing["alerts"][0];
+    assert_eq!(a["alertname"], "LongestWaitHigh");
+    assert_eq!(a["severity"], "warning");
+    assert_eq!(
+        (&a["scope_label"], &a["scope"]),
+        (&"queue".into(), &"sales".into())
+    );
+    assert_eq!(a["state"], "firing");
+    assert!(a["since_ms"].as_i64().expect("since_ms") > since_ms, "{a}");
+    // The value is the wait at the watermark it fired at (clock − allowed lateness).
+    let wait = a["value"].as_f64().expect("value");
+    let watermark = live
+        .daemon
+        .published()
+        .latest()
+        .expect("snapshot")
+        .watermark_ms;
+    assert!(wait > 180.0 && wait <= 190.0, "{wait} at {watermark:?}");
+    assert!(a["summary"].as_str().expect("summary").contains("sales"));
+    let fp = a["fingerprint"].as_str().expect("fingerprint").to_string();
+
+    // New screens get it in their `active` frame, if their filter shows the queue.
+    let mut sales = ws_connect(live.addr, "/ws?queues=sales").await;
+    let mut s_seq = 0;
+    let f = next_matching(&mut sales, &mut s_seq, is_alert).await;
+    assert_eq!(f["event"], "active");
+    assert_eq!(f["alerts"][0]["fingerprint"], fp.as_str(), "{f}");
+    let mut support = ws_connect(live.addr, "/ws?queues=support").await;
+    let mut o_seq = 0;
+    let f = next_matching(&mut support, &mut o_seq, is_alert).await;
+    assert_eq!(f["alerts"], serde_json::json!([]), "filtered out: {f}");
+
+    // Answered: the wait clears, the alert resolves.
+    live.script
+        .send(Event {
+            ts: t0 + 191_000,
+            id: None,
+            body: EventBody::ContactAnswered {
+                contact: "c-1".into(),
+                queue: "sales".into(),
+                agent: "a1".into(),
+                wait_ms: None,
+            },
+        })
+        .await
+        .expect("sent");
+    clock.set(t0 + 195_000);
+    let resolved = next_matching(&mut ws, &mut seq, is_alert).await;
+    assert_eq!(resolved["event"], "resolved", "{resolved}");
+    let r = &resolved["alerts"][0];
+    assert_eq!(r["fingerprint"], fp.as_str());
+    assert_eq!(r["state"], "resolved");
+    assert!(r["ends_at_ms"].as_i64().expect("ends_at_ms") >= t0 + 191_000);
+    let f = next_matching(&mut sales, &mut s_seq, is_alert).await;
+    assert_eq!(f["event"], "resolved", "the filtered screen too: {f}");
+    let history = get_json(live.addr, "/api/v1/alerts").await;
+    let kinds: Vec<&str> = history["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|e| e["fingerprint"] == fp.as_str())
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["firing", "resolved"],
+        "the frames match the history"
+    );
+    live.stop().await;
+}
+
 /// Prints a sample frame for docs/feed.md (`cargo test --test feed sample -- --ignored --nocapture`).
 #[tokio::test]
 #[ignore]
@@ -362,5 +557,56 @@ async fn sample_frame() {
     println!("{}", serde_json::to_string_pretty(&f).expect("json"));
     let f = next_json(&mut ws).await;
     println!("{}", serde_json::to_string_pretty(&f).expect("json"));
+    live.stop().await;
+}
+
+/// The feed writes its websocket frames itself: a client's ping gets its pong, a frame
+/// over 4 KiB from the client closes the connection, and a plain GET is refused.
+#[tokio::test]
+async fn answers_pings_refuses_big_frames_and_plain_gets() {
+    use futures_util::SinkExt;
+    let cfg = fast_config();
+    let clock = Arc::new(ManualClock::new(DEFAULT_START));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    clock.set(DEFAULT_START + 3_000);
+
+    let (status, _) = request(live.addr, "GET", "/ws", &[], b"").await;
+    assert_eq!(status, 426, "a plain GET is not an upgrade");
+
+    let mut ws = ws_connect(live.addr, "/ws").await;
+    let mut seq = 0;
+    next_matching(&mut ws, &mut seq, |f| f["type"] == "snapshot").await;
+    ws.send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .expect("ping");
+    let pong = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Pong(p))) => return p,
+                Some(Ok(_)) => continue,
+                other => panic!("connection ended before the pong: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a pong");
+    assert_eq!(&pong[..], b"are you there");
+
+    ws.send(Message::Text("x".repeat(5_000).into()))
+        .await
+        .expect("send");
+    let ended = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "an oversized client frame ends the connection"
+    );
     live.stop().await;
 }

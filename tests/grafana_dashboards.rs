@@ -438,9 +438,24 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
     let daemon = builder.start(clock.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    // The built-in alert rules, for `ccpulse_alerts_firing`: the caller of each phase
+    // who is never answered makes `LongestWaitHigh` fire in `sales` during phase 2.
+    let alerts: ccpulse::alerts::SharedAlerts =
+        Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
+            ccpulse::alerts::default_rules(),
+            jiff::tz::TimeZone::UTC,
+        )));
+    let _alert_task = ccpulse::alerts::spawn(
+        daemon.published().clone(),
+        alerts.clone(),
+        daemon.shutdown_signal(),
+    );
+    let firing = alerts.clone();
     let router = http::router_with(
         daemon.published().clone(),
-        metrics::MetricsOptions::from_config(&cfg),
+        metrics::MetricsOptions::from_config(&cfg).with_alerts(Arc::new(move || {
+            firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
+        })),
     );
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve_router(listener, router, async move {
@@ -465,6 +480,11 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
         )
         .await;
     }
+    prom.wait_value(
+        r#"sum(ccpulse_alerts_firing{alertname="LongestWaitHigh"}) >= 1"#,
+        |_| true,
+    )
+    .await;
     // A few more scrapes so that every `[1m]` window holds several samples.
     prom.wait_value(r#"count_over_time(up{job="ccpulse"}[1m]) >= 5"#, |_| true)
         .await;

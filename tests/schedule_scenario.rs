@@ -2,10 +2,12 @@
 //! schedule tracker and alert engine: one no-show, one break overrun, one late return
 //! (whose agent also overran), each fired exactly once and naming the agent and the
 //! team; an on-time return raises nothing; a source that goes silent and one that goes
-//! down fire and resolve.
+//! down fire and resolve. Rules from config (`teams`, `sources`) scope them, and the
+//! notifications carry the team to the receivers.
 
+use ccpulse::alerts::notify::Notification;
 use ccpulse::alerts::{
-    schedule_and_source_rules, AlertEngine, AlertEvent, AlertInputs, AlertKind, SourceHealth,
+    schedule_and_source_rules, AlertEngine, AlertEvent, AlertInputs, AlertKind, Rule, SourceHealth,
 };
 use ccpulse::config::{Config, Duration, ScheduleSection};
 use ccpulse::engine::{Engine, EngineOptions};
@@ -52,6 +54,10 @@ struct Run {
 }
 
 fn run(until: Millis) -> Run {
+    run_rules(schedule_and_source_rules(), until)
+}
+
+fn run_rules(rules: Vec<Rule>, until: Millis) -> Run {
     let mut cfg = Config::default();
     cfg.engine.allowed_lateness = Duration(0);
     let mut engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
@@ -64,7 +70,7 @@ fn run(until: Millis) -> Run {
     let report = parse_csv(SCHEDULE.as_bytes(), &jiff::tz::TimeZone::UTC);
     assert_eq!((report.accepted, report.rejected), (7, 0));
     tracker.set_schedule(report.schedule, Default::default());
-    let mut alerts = AlertEngine::new(schedule_and_source_rules(), jiff::tz::TimeZone::UTC);
+    let mut alerts = AlertEngine::new(rules, jiff::tz::TimeZone::UTC);
 
     let avail = AgentStatus::Available;
     let aux = AgentStatus::Aux;
@@ -241,4 +247,87 @@ fn the_view_counts_scheduled_agents_and_exact_adherence() {
     // No load: 0 required, the schedule has 4 more than needed.
     assert_eq!(sales.required_agents, Some(0));
     assert_eq!(sales.scheduled_staffing_gap, Some(-4));
+}
+
+#[test]
+fn config_rules_scope_schedule_alerts_by_team_and_source_alerts_by_source() {
+    let text = r#"
+[alerts]
+defaults = false
+
+[[alerts.rules]]
+name = "NoShowTeamB"
+metric = "no_show_seconds"
+teams = ["Team B"]
+op = "above"
+threshold = 0
+
+[[alerts.rules]]
+name = "OverrunTeamA"
+metric = "break_overrun_seconds"
+teams = ["Team A"]
+op = "above"
+threshold = 0
+labels = { page = "floor" }
+annotations = { description = "{scope} of {team} overran by {value} s" }
+
+[[alerts.rules]]
+name = "PbxDown"
+metric = "source_up"
+sources = ["pbx"]
+op = "below"
+threshold = 1
+
+[[alerts.rules]]
+name = "AcdDown"
+metric = "source_up"
+sources = ["acd"]
+op = "below"
+threshold = 1
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ccpulse.toml");
+    std::fs::write(&path, text).expect("write");
+    let cfg = Config::load(&path).expect("valid");
+    let rules = cfg.alert_rules("ccpulse.toml").expect("rules");
+    let r = run_rules(rules.clone(), at(10, 50));
+    let firing: Vec<(&str, &str)> = r
+        .events
+        .iter()
+        .filter(|(_, e)| e.kind == AlertKind::Firing)
+        .map(|(_, e)| (e.alertname.as_str(), e.scope.as_str()))
+        .collect();
+    // a1's no-show is team A's (not asked for); a3 (team B) overran its lunch; only
+    // `acd` exists, and it went down at 10:00 (`for` 0).
+    assert_eq!(
+        firing,
+        vec![("AcdDown", "acd"), ("OverrunTeamA", "a2")],
+        "{:#?}",
+        r.events
+    );
+    let overrun = r
+        .events
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| e.alertname == "OverrunTeamA")
+        .expect("fired");
+    let rule = rules.iter().find(|r| r.name == "OverrunTeamA");
+    let n = Notification::from_event(overrun, rule);
+    assert_eq!(n.labels["team"], "Team A", "{:?}", n.labels);
+    assert_eq!(n.labels["agent"], "a2");
+    assert_eq!(n.labels["page"], "floor");
+    assert_eq!(n.scope(), Some(("agent", "a2")));
+    assert_eq!(
+        n.annotation("description"),
+        format!("a2 of Team A overran by {} s", overrun.value)
+    );
+    let down = r
+        .events
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| e.alertname == "AcdDown")
+        .expect("fired");
+    let n = Notification::from_event(down, rules.iter().find(|r| r.name == "AcdDown"));
+    assert_eq!(n.scope(), Some(("source", "acd")));
+    assert!(!n.labels.contains_key("team"));
 }

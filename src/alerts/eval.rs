@@ -30,9 +30,9 @@ pub struct AlertEvent {
     pub alertname: String,
     /// `severity`.
     pub severity: &'static str,
-    /// `queue` or `agent`.
+    /// `queue`, `agent` or `source`.
     pub scope_label: &'static str,
-    /// The queue or agent.
+    /// The queue, agent or source.
     pub scope: String,
     /// Labels that come with the scope (the `team` of an agent).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -56,9 +56,9 @@ pub struct AlertView {
     pub alertname: String,
     /// `severity`.
     pub severity: &'static str,
-    /// `queue` or `agent`.
+    /// `queue`, `agent` or `source`.
     pub scope_label: &'static str,
-    /// The queue or agent.
+    /// The queue, agent or source.
     pub scope: String,
     /// Labels that come with the scope (the `team` of an agent).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -69,6 +69,8 @@ pub struct AlertView {
     pub value: f64,
     /// Pending or firing since (RFC 3339).
     pub since: String,
+    /// The same instant, epoch ms.
+    pub since_ms: Millis,
     /// Acknowledged: repeats are silenced until it resolves.
     pub acknowledged: bool,
     /// Summary annotation.
@@ -99,7 +101,12 @@ pub struct AlertEngine {
     history: Vec<AlertEvent>,
     /// Evaluations so far (marks the states each one measured).
     generation: u64,
+    /// Every notification, to live subscribers (the `/ws` feed); never waits for them.
+    events: tokio::sync::broadcast::Sender<AlertEvent>,
 }
+
+/// Notifications a subscriber may fall behind by before it skips to the active list.
+const EVENTS_BUFFER: usize = 256;
 
 /// Bound on the kept history (today's events in practice).
 const HISTORY_MAX: usize = 10_000;
@@ -114,7 +121,8 @@ fn fingerprint(rule: &str, scope: &str) -> String {
     format!("{h:016x}")
 }
 
-fn fill(template: &str, scope: &str, value: f64) -> String {
+/// Fills `{scope}` and `{value}` into an annotation template.
+pub(crate) fn fill(template: &str, scope: &str, value: f64) -> String {
     let v = if value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
@@ -124,7 +132,7 @@ fn fill(template: &str, scope: &str, value: f64) -> String {
 }
 
 /// [`fill`], then the scope's labels (`{team}`).
-fn fill_labels(
+pub(crate) fn fill_labels(
     template: &str,
     scope: &str,
     value: f64,
@@ -146,6 +154,7 @@ impl AlertEngine {
             states: FxHashMap::default(),
             history: Vec::new(),
             generation: 0,
+            events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
     }
 
@@ -175,8 +184,9 @@ impl AlertEngine {
         let gen = self.generation;
         for (ri, rule) in self.rules.iter().enumerate() {
             let quiet = rule.quiet.is_some_and(|q| q.contains(minute));
+            let filter = rule.scope_filter(snap);
             for m in rule.metric.measure_with(snap, inputs) {
-                if !rule.only.is_empty() && !rule.only.contains(&m.scope) {
+                if !filter.admits(&m) {
                     continue;
                 }
                 let (label, value) = (m.scope_label, m.value);
@@ -269,7 +279,23 @@ impl AlertEngine {
             self.history.drain(..drop.min(self.history.len()));
         }
         self.history.extend(out.iter().cloned());
+        for e in &out {
+            // No subscriber is not an error; a lagging one skips (broadcast never blocks).
+            let _ = self.events.send(e.clone());
+        }
         out
+    }
+
+    /// The rules evaluated.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every notification [`evaluate`](Self::evaluate) returns from now on. A receiver
+    /// that falls more than a few hundred behind gets `Lagged` and should re-read
+    /// [`active`](Self::active).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AlertEvent> {
+        self.events.subscribe()
     }
 
     /// Pending and firing alerts.
@@ -293,6 +319,7 @@ impl AlertEngine {
                     },
                     value: st.value,
                     since: format_rfc3339(since),
+                    since_ms: since,
                     acknowledged: st.acked,
                     summary: fill_labels(&rule.summary, scope, st.value, &st.scope_labels),
                     fingerprint: fingerprint(&rule.name, scope),

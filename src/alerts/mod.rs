@@ -5,7 +5,9 @@
 //! Time is the snapshot's watermark (event time): replaying a day gives the same alerts.
 
 mod eval;
+pub mod notify;
 mod rule;
+mod scope;
 mod task;
 
 pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
@@ -13,4 +15,5 @@ pub use rule::{
     default_rules, schedule_and_source_rules, AlertInputs, Comparison, Measured, Metric,
     QuietHours, Rule, Severity, SourceHealth,
 };
+pub use scope::ScopeFilter;
 pub use task::{spawn, spawn_with, AlertContext, SharedAlerts};

@@ -4,6 +4,7 @@ use crate::engine::Snapshot;
 use crate::model::Millis;
 use crate::schedule::ScheduleView;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How loud an alert is (the `severity` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,7 +38,8 @@ pub enum Comparison {
     Below,
 }
 
-/// A measured quantity, per queue or per agent, read from a snapshot.
+/// A measured quantity, per queue, agent or source, read from a snapshot (and, for the
+/// schedule and source metrics, from [`AlertInputs`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     /// Service level over the rolling window of this many seconds, minus the queue's
@@ -178,6 +180,33 @@ impl Metric {
 }
 
 impl Metric {
+    /// What it is measured per: `queue`, `agent` or `source` (the scope label).
+    pub fn scope_label(&self) -> &'static str {
+        match self {
+            Metric::ServiceLevelVsTarget { .. }
+            | Metric::LongestWaitSeconds
+            | Metric::ContactsWaiting
+            | Metric::AbandonRate { .. }
+            | Metric::StaffingGap => "queue",
+            Metric::ContactSeconds
+            | Metric::NoShowSeconds
+            | Metric::BreakOverrunSeconds
+            | Metric::LateReturnSeconds => "agent",
+            Metric::SourceSilentSeconds | Metric::SourceUp => "source",
+        }
+    }
+
+    /// The labels besides the scope label that its measurements carry (`team` for the
+    /// schedule metrics).
+    pub fn scope_labels(&self) -> &'static [&'static str] {
+        match self {
+            Metric::NoShowSeconds | Metric::BreakOverrunSeconds | Metric::LateReturnSeconds => {
+                &["team"]
+            }
+            _ => &[],
+        }
+    }
+
     /// Like [`Metric::measure`], with the schedule and source inputs and scope labels.
     pub fn measure_with(&self, snap: &Snapshot, inputs: &AlertInputs<'_>) -> Vec<Measured> {
         let now = snap.watermark_ms.unwrap_or(0);
@@ -285,10 +314,21 @@ pub struct Rule {
     /// Summary annotation; `{scope}`, `{value}` and the scope's labels (`{team}`) are
     /// filled in.
     pub summary: String,
-    /// Only these queues / agents (empty: all).
+    /// Only these queues, agents or sources (by the metric's scope; empty: all).
     pub only: Vec<String>,
     /// Quiet hours in the configured time zone.
     pub quiet: Option<QuietHours>,
+    /// Only agents of these teams (agent metrics; empty: all). The schedule metrics
+    /// match the team their measurement carries (the schedule's team), the others the
+    /// agent's team in the snapshot.
+    pub teams: Vec<String>,
+    /// Extra labels on every notification of this rule (config `labels`).
+    pub labels: BTreeMap<String, String>,
+    /// Annotations besides `summary` (e.g. `description`); `{scope}`, `{value}` and the
+    /// scope's labels (`{team}`) filled in.
+    pub annotations: BTreeMap<String, String>,
+    /// The receivers notified, by name (empty: all).
+    pub receivers: Vec<String>,
 }
 
 impl Rule {
@@ -336,6 +376,10 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
                 summary: summary.into(),
                 only: Vec::new(),
                 quiet: None,
+                teams: Vec::new(),
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+                receivers: Vec::new(),
             }
         };
     vec![
@@ -409,6 +453,10 @@ fn kpi_rules() -> Vec<Rule> {
                 summary: summary.into(),
                 only: Vec::new(),
                 quiet: None,
+                teams: Vec::new(),
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+                receivers: Vec::new(),
             }
         };
     vec![

@@ -1,11 +1,14 @@
 //! The alert task: evaluates the rules on every published snapshot, off the engine's
-//! path, and logs each notification (the `log` notifier; the others attach here).
+//! path, and hands each notification to the [`Dispatcher`] (which never waits); the
+//! engine also broadcasts it to live subscribers (the `/ws` feed,
+//! [`AlertEngine::subscribe`]).
 //!
 //! Before each evaluation it brings the schedule to the snapshot's watermark (the
 //! engine's agent state changes arrive on their own channel, sent before the snapshot
 //! is published) and reads the sources' health, so the schedule and source rules see
 //! the same instant as the queue rules.
 
+use super::notify::Dispatcher;
 use super::{AlertEngine, AlertInputs, SourceHealth};
 use crate::engine::Transitions;
 use crate::model::Millis;
@@ -31,21 +34,35 @@ pub struct AlertContext {
     pub idle_ok: Vec<String>,
 }
 
-/// Spawns the task: one evaluation per published snapshot until shutdown.
+/// Spawns the task with no schedule, every source expected live, and the log as the
+/// only notifier.
 pub fn spawn(
     published: Arc<Published>,
     alerts: SharedAlerts,
     shutdown: Shutdown,
 ) -> JoinHandle<()> {
-    spawn_with(published, alerts, AlertContext::default(), shutdown)
+    let rules = alerts
+        .lock()
+        .map(|a| a.rules().to_vec())
+        .unwrap_or_default();
+    spawn_with(
+        published,
+        alerts,
+        AlertContext::default(),
+        shutdown,
+        Dispatcher::log_only(&rules),
+    )
 }
 
-/// [`spawn`] with the schedule and source inputs.
+/// Spawns the task: one evaluation per published snapshot (with the schedule and
+/// source inputs of `ctx`) until shutdown; each notification goes to `dispatcher`.
+/// The dispatcher is dropped at the end, which lets the receivers flush and stop.
 pub fn spawn_with(
     published: Arc<Published>,
     alerts: SharedAlerts,
     mut ctx: AlertContext,
     mut shutdown: Shutdown,
+    dispatcher: Dispatcher,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = published.subscribe();
@@ -94,18 +111,8 @@ pub fn spawn_with(
                 Ok(mut engine) => engine.evaluate_with(&snap, &inputs),
                 Err(_) => break,
             };
-            for e in events {
-                tracing::warn!(
-                    alertname = %e.alertname,
-                    severity = e.severity,
-                    scope = %e.scope,
-                    team = e.scope_labels.get("team").map(String::as_str),
-                    kind = ?e.kind,
-                    value = e.value,
-                    "alert: {}",
-                    e.summary
-                );
-            }
+            dispatcher.dispatch(&events);
         }
+        drop(dispatcher);
     })
 }

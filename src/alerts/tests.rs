@@ -19,6 +19,10 @@ fn waiting_rule(clear: f64) -> Rule {
         summary: "{value} contacts waiting in {scope}".into(),
         only: Vec::new(),
         quiet: None,
+        teams: Vec::new(),
+        labels: Default::default(),
+        annotations: Default::default(),
+        receivers: Vec::new(),
     }
 }
 

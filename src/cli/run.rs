@@ -2,7 +2,8 @@
 //! names no source, it plays the built-in demo center in real time.
 
 use super::UsageError;
-use ccpulse::alerts::{default_rules, AlertContext, AlertEngine, SharedAlerts};
+use ccpulse::alerts::notify::{self, Context};
+use ccpulse::alerts::{AlertContext, AlertEngine, SharedAlerts};
 use ccpulse::config::{Config, SourceKind};
 use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
@@ -120,8 +121,19 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(
         "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
     );
-    let alerts: SharedAlerts =
-        Arc::new(std::sync::Mutex::new(AlertEngine::new(default_rules(), tz)));
+    let origin = args
+        .config
+        .as_ref()
+        .map_or_else(|| "<defaults>".to_string(), |p| p.display().to_string());
+    let rules = cfg.alert_rules(&origin)?;
+    let external_url = cfg
+        .alerts
+        .external_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let (dispatcher, notify_stats, notify_tasks) =
+        notify::start(&cfg.alerts.receivers, &rules, Context { external_url })?;
+    let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(rules, tz)));
     let alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
@@ -132,13 +144,15 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             idle_ok: vec!["http".into(), "ws-ingest".into()],
         },
         daemon.shutdown_signal(),
+        dispatcher,
     );
     let live = http::Live {
         feed: FeedState::new(
             daemon.published().clone(),
             daemon.shutdown_signal(),
             FeedOptions::from_config(&cfg),
-        ),
+        )
+        .with_alerts(alerts.clone()),
         ingest: Some(PushState {
             http: push_http,
             ws: push_ws,
@@ -155,10 +169,12 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         MetricsOptions::from_config(&cfg).with_feed_clients(std::sync::Arc::new(move || {
             gauge.load(std::sync::atomic::Ordering::Relaxed)
         }));
-    let metrics = metrics.with_alerts(std::sync::Arc::new(move || {
-        firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
-    }));
-    let metrics = metrics.with_schedule(Arc::new(move || schedule.latest()));
+    let metrics = metrics
+        .with_alerts(std::sync::Arc::new(move || {
+            firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
+        }))
+        .with_notifications(std::sync::Arc::new(move || notify_stats.totals()))
+        .with_schedule(Arc::new(move || schedule.latest()));
     let app = http::app_with(daemon.published().clone(), live, metrics);
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve_app(
@@ -170,6 +186,9 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!("{signal}: shutting down");
     let engine = daemon.shutdown().await?;
     let _ = alert_task.await;
+    // The alert task dropped the dispatcher: receivers deliver what is pending, within
+    // a bound so a dead receiver cannot hold the shutdown.
+    notify_tasks.join(NOTIFY_GRACE).await;
     match server.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("http server: {e}"),
@@ -178,6 +197,9 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     tracing::info!(events = engine.stats().applied, "stopped cleanly");
     Ok(())
 }
+
+/// How long receivers may take to deliver pending notifications at shutdown.
+const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// SIGINT (Ctrl-C) and, on Unix, SIGTERM, registered before the daemon says it is up
 /// so a signal sent right after that line is never missed.

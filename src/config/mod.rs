@@ -1,10 +1,15 @@
 //! Typed configuration (TOML file + `CCPULSE__SECTION__KEY` environment overrides),
 //! parsed and validated in one place so the rest of the code never sees bad values.
 
+mod alerts;
 mod duration;
 mod schedule;
 mod sources;
 
+pub use alerts::{
+    parse_quiet_hours, AlertsSection, OpConfig, ReceiverConfig, ReceiverKind, RuleConfig,
+    SeverityConfig,
+};
 pub use duration::{parse_duration, Duration};
 pub use schedule::ScheduleSection;
 pub use sources::{
@@ -65,6 +70,8 @@ pub struct Config {
     pub ingest: IngestSection,
     /// The team schedule and its adherence / exception settings.
     pub schedule: ScheduleSection,
+    /// Alert rules and notification receivers (`[alerts]`, docs/alerts.md).
+    pub alerts: AlertsSection,
 }
 
 impl Default for Config {
@@ -86,6 +93,7 @@ impl Default for Config {
             feed: FeedSection::default(),
             ingest: IngestSection::default(),
             schedule: ScheduleSection::default(),
+            alerts: AlertsSection::default(),
         }
     }
 }
@@ -346,6 +354,17 @@ impl Targets {
 }
 
 impl Config {
+    /// The alert rules in force (built-ins merged with `[[alerts.rules]]`); `file` names
+    /// the source in errors.
+    pub fn alert_rules(&self, file: &str) -> Result<Vec<crate::alerts::Rule>, ConfigError> {
+        let err = |key: &str, message: String| ConfigError {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        self.alerts.rules(&self.windows.rolling, &err)
+    }
+
     /// Loads a TOML file, applies `CCPULSE__…` environment overrides and validates.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
@@ -498,6 +517,8 @@ impl Config {
                 ),
             ));
         }
+        self.alerts.check_receivers(&err)?;
+        self.alerts.rules(&self.windows.rolling, &err)?;
         check_queue(
             &self.defaults.or(&QueueSettings::builtin()),
             "defaults",

@@ -28,7 +28,8 @@ pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
 pub use rolling::Rolling;
 pub use snapshot::{
-    AgentSnapshot, QueueSnapshot, Snapshot, Staffing, TeamSnapshot, WindowKpis, WindowTeamKpis,
+    AgentContact, AgentSnapshot, QueueSnapshot, Snapshot, Staffing, TeamSnapshot, WindowKpis,
+    WindowTeamKpis,
 };
 pub use timeline::{Span, Timeline};
 pub use transitions::{AgentTransition, Transitions};

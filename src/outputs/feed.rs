@@ -12,12 +12,13 @@
 //! or when it has sent nothing, not even a pong to our pings, for three heartbeats plus
 //! the send timeout. The engine and other clients never wait for a connection.
 
+use super::feed_socket::{self, FeedSocket, Inbound};
+use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail};
 use super::http::{Filter, Selection};
 use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
 use crate::runtime::{Published, Shutdown};
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::extract::{Query, Request, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
@@ -28,9 +29,6 @@ use tokio::time::{sleep_until, timeout, Instant};
 
 /// Feed schema version (`v` of every frame).
 pub const FEED_VERSION: u32 = 1;
-
-/// Largest message a feed client may send (it has nothing to send but control frames).
-const MAX_CLIENT_MESSAGE: usize = 4096;
 
 /// Amber band below a service-level target, as a ratio (10 points).
 pub const SL_AMBER_BAND: f64 = 0.10;
@@ -79,65 +77,79 @@ pub struct FeedState {
     clients: Arc<AtomicU64>,
     frames: Arc<FrameCache>,
     board: Arc<super::board::Board>,
+    /// The alert rules' state, for `alert` frames (absent: none are sent).
+    alerts: Option<crate::alerts::SharedAlerts>,
 }
 
 /// The filtered state of recent snapshots, serialised once and shared by every client
 /// with the same filter: 500 wallboards cost one serialisation per tick and filter, not
 /// 500. Keyed by the snapshot's identity (its `Arc` address while it is held here) and
-/// the filter.
+/// the filter. The first client to ask serialises on a blocking thread; the others that
+/// wake on the same tick wait for that one result instead of racing to make their own.
 #[derive(Debug, Default)]
 struct FrameCache {
     entries: std::sync::Mutex<Vec<CachedData>>,
 }
 
+/// The filtered state as the tail of a frame object (`,"filter":…}`) and its hash
+/// (clients compare hashes to skip unchanged states without a memcmp).
+type FrameData = (Arc<str>, u64);
+
 #[derive(Debug)]
 struct CachedData {
     snapshot: Arc<crate::engine::Snapshot>,
-    filter: (Option<String>, Option<String>),
-    data: Arc<str>,
-    /// Hash of `data`: clients compare it to skip unchanged states without a memcmp.
-    hash: u64,
+    filter: (Option<String>, Option<String>, Detail),
+    data: Arc<tokio::sync::OnceCell<FrameData>>,
 }
 
 /// Snapshots × filters kept: a few ticks of a few distinct screens.
 const FRAME_CACHE_MAX: usize = 32;
 
 impl FrameCache {
-    fn data(
+    async fn data(
         &self,
         snap: &Arc<Snapshot>,
         filter: &Filter,
         sel: &Selection,
-    ) -> serde_json::Result<(Arc<str>, u64)> {
-        let key = (filter.queues.clone(), filter.teams.clone());
-        if let Ok(entries) = self.entries.lock() {
-            if let Some(e) = entries
+    ) -> Option<FrameData> {
+        let key = (
+            filter.queues.clone(),
+            filter.teams.clone(),
+            Detail::parse(filter.detail.as_deref()),
+        );
+        let cell = {
+            let mut entries = self.entries.lock().ok()?;
+            match entries
                 .iter()
                 .find(|e| Arc::ptr_eq(&e.snapshot, snap) && e.filter == key)
             {
-                return Ok((e.data.clone(), e.hash));
+                Some(e) => e.data.clone(),
+                None => {
+                    if entries.len() >= FRAME_CACHE_MAX {
+                        entries.remove(0);
+                    }
+                    let cell = Arc::new(tokio::sync::OnceCell::new());
+                    entries.push(CachedData {
+                        snapshot: snap.clone(),
+                        filter: key,
+                        data: cell.clone(),
+                    });
+                    cell
+                }
             }
-        }
-        // Serialised outside the lock: clients with other filters are not held up.
-        let data: Arc<str> = data_json(snap, filter, sel)?.into();
-        let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = rustc_hash::FxHasher::default();
-            data.hash(&mut h);
-            h.finish()
         };
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= FRAME_CACHE_MAX {
-                entries.remove(0);
+        // Serialised off the async workers (a large state takes milliseconds), once.
+        let make = || {
+            let (snap, filter, sel) = (snap.clone(), filter.clone(), sel.clone());
+            async move {
+                tokio::task::spawn_blocking(move || frame_data(&snap, &filter, &sel))
+                    .await
+                    .ok()
+                    .flatten()
+                    .ok_or(())
             }
-            entries.push(CachedData {
-                snapshot: snap.clone(),
-                filter: key,
-                data: data.clone(),
-                hash,
-            });
-        }
-        Ok((data, hash))
+        };
+        cell.get_or_try_init(make).await.ok().cloned()
     }
 }
 
@@ -151,7 +163,14 @@ impl FeedState {
             clients: Arc::new(AtomicU64::new(0)),
             frames: Arc::new(FrameCache::default()),
             board: Arc::new(super::board::Board::default()),
+            alerts: None,
         }
+    }
+
+    /// Sends `alert` frames from these alert rules (see [`super::alert_feed`]).
+    pub fn with_alerts(mut self, alerts: crate::alerts::SharedAlerts) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 
     /// The `feed_clients` gauge: connected feed clients now.
@@ -178,11 +197,20 @@ pub fn routes(state: FeedState) -> Router {
 async fn upgrade(
     State(st): State<FeedState>,
     Query(filter): Query<Filter>,
-    ws: WebSocketUpgrade,
+    mut req: Request,
 ) -> Response {
-    ws.max_message_size(MAX_CLIENT_MESSAGE)
-        .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| connection(socket, st, filter))
+    match feed_socket::accept(&mut req) {
+        Ok((res, on_upgrade)) => {
+            tokio::spawn(async move {
+                match on_upgrade.await {
+                    Ok(up) => connection(FeedSocket::new(up), st, filter).await,
+                    Err(e) => tracing::debug!("feed upgrade failed: {e}"),
+                }
+            });
+            res
+        }
+        Err(refused) => refused.into_response(),
+    }
 }
 
 /// Decrements the gauge however the connection ends.
@@ -328,9 +356,9 @@ struct Header<'a> {
 }
 
 #[derive(Serialize)]
-struct QueueFrame<'a> {
+struct QueueFrame<Q: Serialize> {
     #[serde(flatten)]
-    queue: &'a QueueSnapshot,
+    queue: Q,
     status: QueueStatus,
 }
 
@@ -338,14 +366,15 @@ struct QueueFrame<'a> {
 struct FilterEcho<'a> {
     queues: Option<Vec<&'a str>>,
     teams: Option<Vec<&'a str>>,
+    detail: &'static str,
 }
 
 #[derive(Serialize)]
-struct Data<'a, E: Serialize> {
+struct Data<'a, Q: Serialize, T: Serialize, A: Serialize, E: Serialize> {
     filter: FilterEcho<'a>,
-    queues: Vec<QueueFrame<'a>>,
-    teams: Vec<&'a TeamSnapshot>,
-    agents: Vec<&'a AgentSnapshot>,
+    queues: Vec<QueueFrame<Q>>,
+    teams: Vec<T>,
+    agents: Vec<A>,
     engine: &'a E,
 }
 
@@ -358,41 +387,64 @@ fn names(list: Option<&str>) -> Option<Vec<&str>> {
     })
 }
 
-/// The filtered state of a frame (everything but the header), as a JSON object.
-fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Result<String> {
-    let now = s.watermark_ms.unwrap_or(0);
-    let data = Data {
-        filter: FilterEcho {
-            queues: names(filter.queues.as_deref()),
-            teams: names(filter.teams.as_deref()),
-        },
-        queues: s
-            .queues
-            .iter()
-            .filter(|q| sel.queue(q))
-            .map(|q| QueueFrame {
-                queue: q,
-                status: queue_status(q, now),
-            })
-            .collect(),
-        teams: s.teams.iter().filter(|t| sel.team(t)).collect(),
-        agents: s.agents.iter().filter(|a| sel.agent(a)).collect(),
-        engine: &s.engine,
+/// The filtered state as the tail of a frame object, and its hash.
+fn frame_data(s: &Snapshot, filter: &Filter, sel: &Selection) -> Option<FrameData> {
+    let mut data = data_json(s, filter, sel).ok()?;
+    // `{"filter":…}` → `,"filter":…}`: the tail that follows a frame's header.
+    if data.starts_with('{') {
+        data.replace_range(..1, ",");
+    }
+    let hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        data.hash(&mut h);
+        h.finish()
     };
-    serde_json::to_string(&data)
+    Some((data.into(), hash))
 }
 
-/// Joins a header object and a data object into one frame object.
-fn join(header: &str, data: &str) -> String {
-    let head = header.strip_suffix('}').unwrap_or(header);
-    let rest = data.strip_prefix('{').unwrap_or(data);
-    let mut out = String::with_capacity(head.len() + rest.len() + 1);
-    out.push_str(head);
-    if rest != "}" {
-        out.push(',');
+/// The filtered state of a frame (everything but the header), as a JSON object: the
+/// board view or, with `?detail=full`, the API snapshot's objects.
+fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Result<String> {
+    let now = s.watermark_ms.unwrap_or(0);
+    let detail = Detail::parse(filter.detail.as_deref());
+    let echo = FilterEcho {
+        queues: names(filter.queues.as_deref()),
+        teams: names(filter.teams.as_deref()),
+        detail: match detail {
+            Detail::Board => "board",
+            Detail::Full => "full",
+        },
+    };
+    let queues = s.queues.iter().filter(|q| sel.queue(q));
+    let teams = s.teams.iter().filter(|t| sel.team(t));
+    let agents = s.agents.iter().filter(|a| sel.agent(a));
+    match detail {
+        Detail::Full => serde_json::to_string(&Data {
+            filter: echo,
+            queues: queues
+                .map(|q| QueueFrame {
+                    queue: q,
+                    status: queue_status(q, now),
+                })
+                .collect(),
+            teams: teams.collect::<Vec<&TeamSnapshot>>(),
+            agents: agents.collect::<Vec<&AgentSnapshot>>(),
+            engine: &s.engine,
+        }),
+        Detail::Board => serde_json::to_string(&Data {
+            filter: echo,
+            queues: queues
+                .map(|q| QueueFrame {
+                    queue: BoardQueue::from(q),
+                    status: queue_status(q, now),
+                })
+                .collect(),
+            teams: teams.map(BoardTeam::from).collect(),
+            agents: agents.map(BoardAgent::from).collect(),
+            engine: &s.engine,
+        }),
     }
-    out.push_str(rest);
-    out
 }
 
 fn header_json(s: Option<&Snapshot>, kind: &'static str, seq: u64, tick: u64) -> String {
@@ -423,17 +475,18 @@ enum End {
 
 enum Wake {
     Shutdown,
-    Inbound(Option<Result<Message, axum::Error>>),
+    Inbound(Inbound),
     Tick(bool),
     Heartbeat,
     Ping,
     Silent,
     Messages(bool),
     Reload(bool),
+    Alert(super::alert_feed::AlertNext),
 }
 
 struct Conn {
-    socket: WebSocket,
+    socket: FeedSocket,
     send_timeout: Duration,
     seq: u64,
     /// Hash of the data last sent.
@@ -441,17 +494,18 @@ struct Conn {
     last_frame_at: Instant,
 }
 
-impl Conn {
-    async fn send(&mut self, msg: Message) -> Result<(), End> {
-        match timeout(self.send_timeout, self.socket.send(msg)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::ClientGone),
-            Err(_) => Err(End::TooSlow),
-        }
+/// A send's outcome within the send timeout.
+fn sent(r: Result<std::io::Result<()>, tokio::time::error::Elapsed>) -> Result<(), End> {
+    match r {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::ClientGone),
+        Err(_) => Err(End::TooSlow),
     }
+}
 
+impl Conn {
     async fn frame(&mut self, text: String) -> Result<(), End> {
-        self.send(Message::Text(text.into())).await?;
+        sent(timeout(self.send_timeout, self.socket.text(&text)).await)?;
         self.last_frame_at = Instant::now();
         Ok(())
     }
@@ -468,14 +522,18 @@ impl Conn {
         let Some(snap) = published.latest() else {
             return Ok(());
         };
-        let (data, hash) = frames.data(&snap, filter, sel).map_err(|_| End::Error)?;
+        let (data, hash) = frames.data(&snap, filter, sel).await.ok_or(End::Error)?;
         if self.last_data == Some(hash) {
             return Ok(());
         }
         self.seq += 1;
-        let frame = join(&header_json(Some(&snap), "snapshot", self.seq, tick), &data);
+        let header = header_json(Some(&snap), "snapshot", self.seq, tick);
+        let head = header.strip_suffix('}').unwrap_or(&header);
         self.last_data = Some(hash);
-        self.frame(frame).await
+        // The shared tail goes out from the cache's copy: no per-connection frame.
+        sent(timeout(self.send_timeout, self.socket.text_in_two(head, &data)).await)?;
+        self.last_frame_at = Instant::now();
+        Ok(())
     }
 
     /// Sends the active ticker messages (all of them: screens replace their list).
@@ -498,7 +556,62 @@ impl Conn {
     }
 }
 
-async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
+/// The next alert notification; pending forever without alert rules.
+async fn next_alert(
+    alerts: &mut Option<super::alert_feed::AlertStream>,
+) -> super::alert_feed::AlertNext {
+    match alerts {
+        Some(a) => a.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Conn {
+    /// An `alert` frame with the active alerts (on connect, and after falling behind).
+    async fn active_alerts(
+        &mut self,
+        alerts: &super::alert_feed::AlertStream,
+        published: &Published,
+        sel: &Selection,
+    ) -> Result<(), End> {
+        let latest = published.latest();
+        self.seq += 1;
+        let frame =
+            super::alert_feed::active_frame(self.seq, alerts.active(), sel, latest.as_deref());
+        self.frame(frame).await
+    }
+
+    /// An `alert` frame for one notification, if the filter shows it.
+    async fn alert(
+        &mut self,
+        next: super::alert_feed::AlertNext,
+        alerts: &mut Option<super::alert_feed::AlertStream>,
+        published: &Published,
+        sel: &Selection,
+    ) -> Result<(), End> {
+        use super::alert_feed::{event_frame, AlertNext};
+        match (next, alerts.as_ref()) {
+            (AlertNext::Event(e), _) => {
+                let latest = published.latest();
+                match event_frame(self.seq + 1, &e, sel, latest.as_deref()) {
+                    Some(frame) => {
+                        self.seq += 1;
+                        self.frame(frame).await
+                    }
+                    None => Ok(()),
+                }
+            }
+            (AlertNext::Lagged, Some(a)) => self.active_alerts(a, published, sel).await,
+            (AlertNext::Lagged, None) => Ok(()),
+            (AlertNext::Closed, _) => {
+                *alerts = None;
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn connection(socket: FeedSocket, st: FeedState, filter: Filter) {
     let _guard = ClientGuard::new(st.clients.clone());
     let sel = Selection::new(&filter);
     let mut shutdown = st.shutdown.clone();
@@ -517,11 +630,15 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
     let tick = *ticks.borrow_and_update();
     let mut messages = st.board.changed.subscribe();
     let mut reload = st.board.reload.subscribe();
+    let mut alerts = st.alerts.clone().map(super::alert_feed::AlertStream::new);
     let mut result = conn
         .snapshot(&st.published, &st.frames, tick, &filter, &sel)
         .await;
     if result.is_ok() && !st.board.active().is_empty() {
         result = conn.messages(&st.board).await;
+    }
+    if let (true, Some(a)) = (result.is_ok(), &alerts) {
+        result = conn.active_alerts(a, &st.published, &sel).await;
     }
     while result.is_ok() {
         let heartbeat_at = conn.last_frame_at + opts.heartbeat;
@@ -536,15 +653,20 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
             _ = sleep_until(silent_at) => Wake::Silent,
             r = messages.changed() => Wake::Messages(r.is_ok()),
             r = reload.changed() => Wake::Reload(r.is_ok()),
+            a = next_alert(&mut alerts) => Wake::Alert(a),
         };
         result = match wake {
             Wake::Shutdown => Err(End::Shutdown),
-            Wake::Inbound(None | Some(Ok(Message::Close(_)))) => Err(End::ClientGone),
-            Wake::Inbound(Some(Err(_))) => Err(End::Error),
-            // Pings are answered by the websocket layer; anything counts as a sign of life.
-            Wake::Inbound(Some(Ok(_))) => {
+            Wake::Inbound(Inbound::Closed) => Err(End::ClientGone),
+            Wake::Inbound(Inbound::Invalid) => Err(End::Error),
+            // Anything counts as a sign of life; a ping is answered at once.
+            Wake::Inbound(Inbound::Alive) => {
                 last_heard = Instant::now();
-                Ok(())
+                if conn.socket.owes_pong() {
+                    sent(timeout(opts.send_timeout, conn.socket.send_pongs()).await)
+                } else {
+                    Ok(())
+                }
             }
             // The publisher lives as long as the daemon: stop with it.
             Wake::Tick(false) => Err(End::Shutdown),
@@ -570,10 +692,11 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
             }
             Wake::Ping => {
                 next_ping = Instant::now() + opts.heartbeat;
-                conn.send(Message::Ping(conn.seq.to_be_bytes().to_vec().into()))
-                    .await
+                let payload = conn.seq.to_be_bytes();
+                sent(timeout(opts.send_timeout, conn.socket.ping(&payload)).await)
             }
             Wake::Silent => Err(End::Silent),
+            Wake::Alert(a) => conn.alert(a, &mut alerts, &st.published, &sel).await,
         };
     }
     let end = result.err().unwrap_or(End::Error);
@@ -581,7 +704,7 @@ async fn connection(socket: WebSocket, st: FeedState, filter: Filter) {
         End::Shutdown => {
             // Best effort, bounded: a stalled client does not hold up the shutdown.
             let bound = opts.send_timeout.min(Duration::from_secs(1));
-            let _ = timeout(bound, conn.socket.send(Message::Close(None))).await;
+            let _ = timeout(bound, conn.socket.close()).await;
         }
         End::TooSlow | End::Silent => {
             tracing::info!(reason = ?end, "feed client disconnected: not keeping up");
@@ -616,11 +739,5 @@ mod tests {
         assert_eq!(wait_status(Some(1_000), 20.0, 11_000).colour, Colour::Amber);
         assert_eq!(wait_status(Some(1_000), 20.0, 21_000).colour, Colour::Red);
         assert_eq!(wait_status(None, 20.0, 21_000).colour, Colour::None);
-    }
-
-    #[test]
-    fn joins_objects() {
-        assert_eq!(join(r#"{"a":1}"#, r#"{"b":2}"#), r#"{"a":1,"b":2}"#);
-        assert_eq!(join(r#"{"a":1}"#, "{}"), r#"{"a":1}"#);
     }
 }

@@ -116,14 +116,17 @@ where
 }
 
 /// `?queues=a,b&teams=x`: comma-separated names; absent means all.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct Filter {
     /// Queue names.
     pub queues: Option<String>,
     /// Team names.
     pub teams: Option<String>,
+    /// Feed frames only: `full` for the whole API snapshot (default: the board view).
+    pub detail: Option<String>,
 }
 
+#[derive(Clone)]
 struct Names(Option<Vec<String>>);
 
 impl Names {
@@ -150,6 +153,7 @@ impl Names {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Selection {
     queues: Names,
     teams: Names,
@@ -171,10 +175,25 @@ impl Selection {
         self.teams.allows(&t.team)
     }
 
+    /// A queue by name (alerts scoped to a queue).
+    pub(crate) fn queue_name(&self, name: &str) -> bool {
+        self.queues.allows(name)
+    }
+
+    /// A team by name (alerts scoped to a team).
+    pub(crate) fn team_name(&self, name: &str) -> bool {
+        self.teams.allows(name)
+    }
+
     /// An agent passes when it serves one of the queues and belongs to one of the teams.
     pub(crate) fn agent(&self, a: &AgentSnapshot) -> bool {
-        self.queues.allows_any(a.queues.iter().map(String::as_str))
+        self.agent_queues(a)
             && (self.teams.is_all() || a.team.as_deref().is_some_and(|t| self.teams.allows(t)))
+    }
+
+    /// The queue half of [`Selection::agent`]: it serves one of the queues.
+    pub(crate) fn agent_queues(&self, a: &AgentSnapshot) -> bool {
+        self.queues.allows_any(a.queues.iter().map(String::as_str))
     }
 }
 

@@ -60,10 +60,15 @@ pub struct MetricsOptions {
     pub alerts_firing: Option<AlertsFiring>,
     /// The latest schedule view; `None` exports no schedule series.
     pub schedule: Option<ScheduleHook>,
+    /// Notification outcomes by (receiver, result); `None` exports no series.
+    pub notifications: Option<Notifications>,
 }
 
 /// Reads the latest schedule view (`ccpulse_scheduled_*`, adherence, exceptions).
 pub type ScheduleHook = Arc<dyn Fn() -> Option<Arc<ScheduleView>> + Send + Sync>;
+
+/// Reads delivery outcomes by (notifier, result) for `ccpulse_notifications_total`.
+pub type Notifications = Arc<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
 
 /// Reads the firing alerts by (alertname, severity) for `ccpulse_alerts_firing`.
 pub type AlertsFiring = Arc<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
@@ -75,6 +80,7 @@ impl fmt::Debug for MetricsOptions {
             .field("feed_clients", &self.feed_clients.is_some())
             .field("alerts_firing", &self.alerts_firing.is_some())
             .field("schedule", &self.schedule.is_some())
+            .field("notifications", &self.notifications.is_some())
             .finish()
     }
 }
@@ -87,12 +93,19 @@ impl MetricsOptions {
             feed_clients: None,
             alerts_firing: None,
             schedule: None,
+            notifications: None,
         }
     }
 
     /// These options with the schedule's latest view hooked in.
     pub fn with_schedule(mut self, schedule: ScheduleHook) -> Self {
         self.schedule = Some(schedule);
+        self
+    }
+
+    /// These options with the notifiers' outcome counters hooked in.
+    pub fn with_notifications(mut self, totals: Notifications) -> Self {
+        self.notifications = Some(totals);
         self
     }
 
@@ -132,6 +145,7 @@ pub fn render(
         feed_clients: opts.feed_clients.as_ref().map_or(0, |f| f()),
         alerts_firing: opts.alerts_firing.as_ref().map(|f| f()),
         schedule: opts.schedule.as_ref().and_then(|f| f()),
+        notifications: opts.notifications.as_ref().map(|f| f()),
     }));
     let mut out = String::new();
     prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)?;
@@ -179,6 +193,7 @@ struct ScrapeCollector {
     feed_clients: u64,
     alerts_firing: Option<Vec<(String, &'static str, u64)>>,
     schedule: Option<Arc<ScheduleView>>,
+    notifications: Option<Vec<(String, &'static str, u64)>>,
 }
 
 /// A lifetime counter by queue and channel: its name (without `_total`, which the
@@ -824,6 +839,23 @@ impl ScrapeCollector {
                 gauge(
                     &mut m,
                     &[("alertname", name.as_str()), ("severity", *severity)],
+                    *n,
+                )?;
+            }
+        }
+
+        if let Some(totals) = &self.notifications {
+            let mut m = enc.encode_descriptor(
+                "notifications",
+                "Notification delivery attempts by receiver and result (success, retry, \
+                 failure: given up) and notifications dropped on a full queue.",
+                None,
+                MetricType::Counter,
+            )?;
+            for (notifier, result, n) in totals {
+                counter(
+                    &mut m,
+                    &[("notifier", notifier.as_str()), ("result", *result)],
                     *n,
                 )?;
             }

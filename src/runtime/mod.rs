@@ -25,7 +25,7 @@ use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Why the daemon could not start or stop cleanly.
@@ -289,7 +289,7 @@ impl DaemonBuilder {
             saving: None,
             transitions,
         };
-        let engine = tokio::spawn(task.run(shutdown.clone()));
+        let engine = spawn_engine_thread(task, shutdown.clone());
         let mut source_tasks = Vec::with_capacity(sources.len());
         for (source, handle) in sources {
             let name = source.name().to_string();
@@ -320,8 +320,32 @@ impl DaemonBuilder {
 pub struct Daemon {
     published: Arc<Published>,
     trigger: ShutdownTrigger,
-    engine: JoinHandle<Engine>,
+    engine: oneshot::Receiver<Engine>,
     sources: Vec<JoinHandle<()>>,
+}
+
+/// Runs the engine task on its own OS thread (a current-thread tokio runtime): the
+/// engine never competes with HTTP, feed and source tasks for a worker, so hundreds of
+/// busy feed connections cannot delay a tick. The engine comes back through `done`.
+fn spawn_engine_thread(task: EngineTask, shutdown: Shutdown) -> oneshot::Receiver<Engine> {
+    let (done, engine) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("ccpulse-engine".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+            {
+                Ok(rt) => {
+                    let _ = done.send(rt.block_on(task.run(shutdown)));
+                }
+                Err(e) => tracing::error!("engine thread: no runtime: {e}"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("engine thread not started: {e}");
+    }
+    engine
 }
 
 impl Daemon {
@@ -344,9 +368,12 @@ impl Daemon {
         }
         self.engine
             .await
-            .map_err(|e| RuntimeError::EngineTask(e.to_string()))
+            .map_err(|_| RuntimeError::EngineTask("the engine thread ended early".into()))
     }
 }
+
+/// Events taken from the channel per wake-up of the engine task.
+const RECV_BATCH: usize = 1024;
 
 /// The task that owns the engine.
 struct EngineTask {
@@ -372,16 +399,22 @@ impl EngineTask {
         let mut ticker = tokio::time::interval(self.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut open = true;
+        // Events are taken in batches: one wake-up per batch, not per event.
+        let mut batch = Vec::with_capacity(RECV_BATCH);
         loop {
             tokio::select! {
                 biased;
                 _ = shutdown.wait() => break,
                 // Ticks come before events so a flood of events cannot starve them.
                 _ = ticker.tick() => self.tick(),
-                msg = self.rx.recv(), if open => match msg {
-                    Some(m) => self.ingest(m),
-                    None => open = false,
-                },
+                n = self.rx.recv_many(&mut batch, RECV_BATCH), if open => {
+                    if n == 0 {
+                        open = false;
+                    }
+                    for m in batch.drain(..) {
+                        self.ingest(m);
+                    }
+                }
             }
         }
         if let Some(h) = self.saving.take() {

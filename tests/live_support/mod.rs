@@ -48,8 +48,20 @@ pub fn fast_config() -> Config {
     cfg
 }
 
-/// Starts the daemon and the full router.
+/// Starts the daemon and the full router on a free loopback port.
 pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Live {
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    start_on(cfg, feed, clock, any).await
+}
+
+/// Starts the daemon and the full router on `addr` (`SO_REUSEADDR`, so a daemon can
+/// come back on the port of one just stopped).
+pub async fn start_on(
+    cfg: &Config,
+    feed: FeedOptions,
+    clock: Arc<dyn Clock>,
+    addr: SocketAddr,
+) -> Live {
     let mut builder = DaemonBuilder::new(cfg, RuntimeOptions::from_config(cfg)).expect("daemon");
     let script = builder.handle("script").expect("handle");
     script.set_up(true);
@@ -60,12 +72,15 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
         ccpulse::schedule::ScheduleService::new(cfg, jiff::tz::TimeZone::UTC),
     );
     let daemon = builder.start(clock);
-    let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed);
     let alerts: ccpulse::alerts::SharedAlerts =
         Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
             ccpulse::alerts::default_rules(),
             jiff::tz::TimeZone::UTC,
         )));
+    let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed)
+        .with_alerts(alerts.clone());
+    let dispatcher =
+        ccpulse::alerts::notify::Dispatcher::log_only(&ccpulse::alerts::default_rules());
     let _alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
@@ -75,6 +90,7 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
             idle_ok: vec!["http".into(), "ws-ingest".into()],
         },
         daemon.shutdown_signal(),
+        dispatcher,
     );
     let live = http::Live {
         feed: feed.clone(),
@@ -89,7 +105,10 @@ pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Li
         schedule: Some(schedule.clone()),
     };
     let app = http::app(daemon.published().clone(), live);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+    socket.bind(addr).expect("bind");
+    let listener: TcpListener = socket.listen(1024).expect("listen");
     let addr = listener.local_addr().expect("local addr");
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve_app(
@@ -246,4 +265,23 @@ pub async fn next_matching(
             return f;
         }
     }
+}
+
+/// Waits until the alert engine's active alerts satisfy `pred` (the alert task runs
+/// after each publication: this polls its state, bounded by [`GIVE_UP`]).
+pub async fn wait_alerts(
+    alerts: &ccpulse::alerts::SharedAlerts,
+    pred: impl Fn(&[ccpulse::alerts::AlertView]) -> bool,
+) -> Vec<ccpulse::alerts::AlertView> {
+    let found = tokio::time::timeout(GIVE_UP, async {
+        loop {
+            let active = alerts.lock().expect("alert engine").active();
+            if pred(&active) {
+                return active;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    found.expect("alert condition within the time limit")
 }

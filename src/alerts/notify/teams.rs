@@ -1,0 +1,73 @@
+//! Microsoft Teams through a Workflows ("When a Teams webhook request is received")
+//! webhook: a message with one Adaptive Card 1.4 attachment.
+
+use super::{Context, GroupMessage, Status};
+use serde_json::{json, Value};
+
+/// Alerts shown on the card; the rest are counted.
+const MAX_ALERTS: usize = 20;
+
+/// The Teams message for a group.
+pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
+    let color = match msg.status() {
+        Status::Firing => "Attention",
+        Status::Resolved => "Good",
+    };
+    let mut body = vec![json!({
+        "type": "TextBlock",
+        "text": msg.title(),
+        "weight": "Bolder",
+        "size": "Medium",
+        "color": color,
+        "wrap": true
+    })];
+    for a in msg.alerts.iter().take(MAX_ALERTS) {
+        let mut facts = vec![
+            json!({ "title": "Status", "value": a.status.as_str() }),
+            json!({ "title": "Severity", "value": a.labels.get("severity").map_or("", String::as_str) }),
+        ];
+        if let Some((k, v)) = a.scope() {
+            facts.push(json!({ "title": k, "value": v }));
+        }
+        facts.push(json!({ "title": "Since", "value": a.starts_at() }));
+        let mut items = vec![json!({
+            "type": "TextBlock",
+            "text": a.annotation("summary"),
+            "weight": "Bolder",
+            "wrap": true
+        })];
+        let description = a.annotation("description");
+        if !description.is_empty() {
+            items.push(json!({
+                "type": "TextBlock", "text": description, "isSubtle": true, "wrap": true
+            }));
+        }
+        items.push(json!({ "type": "FactSet", "facts": facts }));
+        body.push(json!({ "type": "Container", "separator": true, "items": items }));
+    }
+    let more = msg.alerts.len().saturating_sub(MAX_ALERTS);
+    if more > 0 {
+        body.push(json!({
+            "type": "TextBlock", "text": format!("and {more} more"), "isSubtle": true
+        }));
+    }
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "msteams": { "width": "Full" },
+                "body": body,
+                "actions": [{
+                    "type": "Action.OpenUrl",
+                    "title": "Open ccpulse",
+                    "url": ctx.external_url
+                }]
+            }
+        }]
+    })
+}

@@ -1,0 +1,227 @@
+//! What a feed frame carries per queue, team and agent. By default the *board* view: the
+//! numbers a wallboard shows (about a fifth of the API snapshot's bytes, so 500 screens
+//! of a 2,000-agent floor cost a fifth of the bandwidth and parsing); `?detail=full`
+//! sends the whole API snapshot instead.
+
+use crate::engine::{AgentContact, AgentSnapshot, QueueSnapshot, Staffing, TeamSnapshot};
+use crate::kpi::{AgentKpis, QueueKpis};
+use crate::model::{AgentStatus, Millis};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How much a frame carries (`?detail=board|full`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// The wallboard's numbers (default).
+    #[default]
+    Board,
+    /// Everything `/api/v1/snapshot` has.
+    Full,
+}
+
+impl Detail {
+    /// Parses the query value; anything but `full` is the board view.
+    pub fn parse(v: Option<&str>) -> Self {
+        match v {
+            Some("full") => Detail::Full,
+            _ => Detail::Board,
+        }
+    }
+}
+
+/// The queue counters and KPIs a board shows, for one window.
+#[derive(Debug, Serialize)]
+pub struct BoardKpis {
+    /// Contacts arrived.
+    pub arrived: u64,
+    /// Answered.
+    pub answered: u64,
+    /// Abandoned.
+    pub abandoned: u64,
+    /// Handled (ended after an answer).
+    pub handled: u64,
+    /// Service-level numerator of the queue's preset.
+    pub sl_met: u64,
+    /// Service-level denominator of the queue's preset.
+    pub sl_offered: u64,
+    /// Service level (ratio).
+    pub service_level: Option<f64>,
+    /// Average speed of answer.
+    pub asa_seconds: Option<f64>,
+    /// Abandon rate (ratio).
+    pub abandon_rate: Option<f64>,
+    /// Average handle time.
+    pub aht_seconds: Option<f64>,
+    /// 90th percentile of the answer wait.
+    pub wait_p90_seconds: Option<f64>,
+}
+
+impl From<&QueueKpis> for BoardKpis {
+    fn from(k: &QueueKpis) -> Self {
+        BoardKpis {
+            arrived: k.arrived,
+            answered: k.answered,
+            abandoned: k.abandoned,
+            handled: k.handled,
+            sl_met: k.sl_met,
+            sl_offered: k.sl_offered,
+            service_level: k.service_level,
+            asa_seconds: k.asa_seconds,
+            abandon_rate: k.abandon_rate,
+            aht_seconds: k.aht_seconds,
+            wait_p90_seconds: k.percentiles.wait_p90_seconds,
+        }
+    }
+}
+
+/// A rolling window of a board queue.
+#[derive(Debug, Serialize)]
+pub struct BoardWindow {
+    /// The window's length.
+    pub window_seconds: i64,
+    /// Its numbers.
+    #[serde(flatten)]
+    pub kpis: BoardKpis,
+}
+
+/// A queue on a board.
+#[derive(Debug, Serialize)]
+pub struct BoardQueue<'a> {
+    /// Name.
+    pub queue: &'a str,
+    /// Service-level threshold T.
+    pub sl_threshold_seconds: f64,
+    /// Service-level target.
+    pub sl_target: f64,
+    /// Contacts waiting now.
+    pub waiting: u64,
+    /// Waiting now per channel.
+    pub waiting_by_channel: &'a BTreeMap<&'static str, u64>,
+    /// When the oldest waiting contact was queued.
+    pub oldest_queued_at_ms: Option<Millis>,
+    /// Agents of the queue by state.
+    pub agents: &'a BTreeMap<&'static str, u64>,
+    /// Today.
+    pub today: BoardKpis,
+    /// The current interval.
+    pub interval: BoardKpis,
+    /// Rolling windows.
+    pub rolling: Vec<BoardWindow>,
+    /// Required vs staffed agents.
+    pub staffing: &'a Option<Staffing>,
+}
+
+impl<'a> From<&'a QueueSnapshot> for BoardQueue<'a> {
+    fn from(q: &'a QueueSnapshot) -> Self {
+        BoardQueue {
+            queue: &q.queue,
+            sl_threshold_seconds: q.sl_threshold_seconds,
+            sl_target: q.sl_target,
+            waiting: q.waiting,
+            waiting_by_channel: &q.waiting_by_channel,
+            oldest_queued_at_ms: q.oldest_queued_at_ms,
+            agents: &q.agents,
+            today: (&q.today).into(),
+            interval: (&q.interval).into(),
+            rolling: q
+                .rolling
+                .iter()
+                .map(|w| BoardWindow {
+                    window_seconds: w.window_seconds,
+                    kpis: (&w.kpis).into(),
+                })
+                .collect(),
+            staffing: &q.staffing,
+        }
+    }
+}
+
+/// An agent's day on a board: handled, AHT, occupancy and the share of targets met.
+#[derive(Debug, Serialize)]
+pub struct BoardAgentDay {
+    /// Contacts handled today.
+    pub handled: u64,
+    /// Average handle time today.
+    pub aht_seconds: Option<f64>,
+    /// Occupancy today.
+    pub occupancy: Option<f64>,
+    /// Share of the agent's targets met (when targets are configured).
+    pub targets_met_share: Option<f64>,
+}
+
+impl From<&AgentKpis> for BoardAgentDay {
+    fn from(k: &AgentKpis) -> Self {
+        BoardAgentDay {
+            handled: k.handled,
+            aht_seconds: k.aht_seconds,
+            occupancy: k.occupancy,
+            targets_met_share: k.targets.as_ref().and_then(|t| t.share_met),
+        }
+    }
+}
+
+/// An agent on a board.
+#[derive(Debug, Serialize)]
+pub struct BoardAgent<'a> {
+    /// Id.
+    pub agent: &'a str,
+    /// Display name.
+    pub name: &'a Option<String>,
+    /// Team.
+    pub team: &'a Option<String>,
+    /// Queues served.
+    pub queues: &'a [String],
+    /// State.
+    pub state: AgentStatus,
+    /// Aux reason.
+    pub reason: &'a Option<String>,
+    /// In this state since.
+    pub since_ms: Millis,
+    /// The contact being handled.
+    pub contact: &'a Option<AgentContact>,
+    /// Today's numbers.
+    pub today: BoardAgentDay,
+}
+
+impl<'a> From<&'a AgentSnapshot> for BoardAgent<'a> {
+    fn from(a: &'a AgentSnapshot) -> Self {
+        BoardAgent {
+            agent: &a.agent,
+            name: &a.name,
+            team: &a.team,
+            queues: &a.queues,
+            state: a.state,
+            reason: &a.reason,
+            since_ms: a.since_ms,
+            contact: &a.contact,
+            today: (&a.today).into(),
+        }
+    }
+}
+
+/// A team on a board.
+#[derive(Debug, Serialize)]
+pub struct BoardTeam<'a> {
+    /// Name.
+    pub team: &'a str,
+    /// Agents by state.
+    pub agents: &'a BTreeMap<&'static str, u64>,
+    /// Agents in aux by reason.
+    pub aux_by_reason: &'a BTreeMap<String, u64>,
+    /// Team occupancy today.
+    pub occupancy: Option<f64>,
+    /// Contacts handled today.
+    pub handled: u64,
+}
+
+impl<'a> From<&'a TeamSnapshot> for BoardTeam<'a> {
+    fn from(t: &'a TeamSnapshot) -> Self {
+        BoardTeam {
+            team: &t.team,
+            agents: &t.agents,
+            aux_by_reason: &t.aux_by_reason,
+            occupancy: t.today.occupancy,
+            handled: t.today.handled,
+        }
+    }
+}
