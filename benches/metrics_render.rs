@@ -51,6 +51,7 @@ fn bench(c: &mut Criterion) {
             per_agent,
             feed_clients: None,
             alerts_firing: None,
+            schedule: None,
             notifications: None,
         };
         let name = if per_agent {

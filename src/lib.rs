@@ -15,6 +15,8 @@
 //! - [`replay`]: files → decoders → engine → report, as fast as one core allows.
 //! - [`report`]: interval reports (`ccpulse replay`).
 //! - [`staffing`]: Erlang C / Erlang A staffing.
+//! - [`schedule`]: the team schedule (CSV), adherence and its exceptions (no-show,
+//!   break overrun, late return), computed in event time off the engine's path.
 //! - [`config`]: typed configuration, loaded and validated in one place.
 #![forbid(unsafe_code)]
 
@@ -29,6 +31,7 @@ pub mod outputs;
 pub mod replay;
 pub mod report;
 pub mod runtime;
+pub mod schedule;
 pub mod sim;
 pub mod sources;
 pub mod staffing;

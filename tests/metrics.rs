@@ -31,6 +31,7 @@ fn render(snap: &Arc<Snapshot>, per_agent: bool) -> String {
         per_agent,
         feed_clients: None,
         alerts_firing: None,
+        schedule: None,
         notifications: None,
     };
     metrics::render(Some(snap.clone()), &[], &opts).expect("render")

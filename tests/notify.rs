@@ -100,6 +100,7 @@ fn event(kind: AlertKind, queue: &str, value: f64) -> AlertEvent {
         severity: "warning",
         scope_label: "queue",
         scope: queue.into(),
+        scope_labels: Default::default(),
         value,
         summary: format!("{value} contacts waiting in {queue}"),
         starts_at_ms: T0,

@@ -2,11 +2,12 @@
 
 #[cfg(test)]
 use super::rule::default_rules;
-use super::rule::Rule;
+use super::rule::{AlertInputs, Rule};
 use crate::engine::Snapshot;
 use crate::model::{format_rfc3339, Millis};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What a notification says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -29,10 +30,13 @@ pub struct AlertEvent {
     pub alertname: String,
     /// `severity`.
     pub severity: &'static str,
-    /// `queue` or `agent`.
+    /// `queue`, `agent` or `source`.
     pub scope_label: &'static str,
-    /// The queue or agent.
+    /// The queue, agent or source.
     pub scope: String,
+    /// Labels that come with the scope (the `team` of an agent).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scope_labels: BTreeMap<&'static str, String>,
     /// The measured value.
     pub value: f64,
     /// Summary annotation.
@@ -52,10 +56,13 @@ pub struct AlertView {
     pub alertname: String,
     /// `severity`.
     pub severity: &'static str,
-    /// `queue` or `agent`.
+    /// `queue`, `agent` or `source`.
     pub scope_label: &'static str,
-    /// The queue or agent.
+    /// The queue, agent or source.
     pub scope: String,
+    /// Labels that come with the scope (the `team` of an agent).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scope_labels: BTreeMap<&'static str, String>,
     /// `pending` (breaching, `for` not over) or `firing`.
     pub state: &'static str,
     /// Last measured value.
@@ -80,6 +87,9 @@ struct State {
     acked: bool,
     value: f64,
     scope_label: &'static str,
+    scope_labels: BTreeMap<&'static str, String>,
+    /// The evaluation that last measured this scope (older: its scope went away).
+    seen: u64,
 }
 
 /// Evaluates rules on snapshots and keeps the alert states.
@@ -89,6 +99,8 @@ pub struct AlertEngine {
     tz: jiff::tz::TimeZone,
     states: FxHashMap<(usize, String), State>,
     history: Vec<AlertEvent>,
+    /// Evaluations so far (marks the states each one measured).
+    generation: u64,
     /// Every notification, to live subscribers (the `/ws` feed); never waits for them.
     events: tokio::sync::broadcast::Sender<AlertEvent>,
 }
@@ -119,6 +131,20 @@ pub(crate) fn fill(template: &str, scope: &str, value: f64) -> String {
     template.replace("{scope}", scope).replace("{value}", &v)
 }
 
+/// [`fill`], then the scope's labels (`{team}`).
+pub(crate) fn fill_labels(
+    template: &str,
+    scope: &str,
+    value: f64,
+    labels: &BTreeMap<&'static str, String>,
+) -> String {
+    let mut s = fill(template, scope, value);
+    for (k, v) in labels {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
+
 impl AlertEngine {
     /// An engine for `rules`, with quiet hours read in `tz`.
     pub fn new(rules: Vec<Rule>, tz: jiff::tz::TimeZone) -> Self {
@@ -127,6 +153,7 @@ impl AlertEngine {
             tz,
             states: FxHashMap::default(),
             history: Vec::new(),
+            generation: 0,
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
     }
@@ -142,32 +169,47 @@ impl AlertEngine {
 
     /// Advances every alert to the snapshot's watermark; returns what to notify.
     pub fn evaluate(&mut self, snap: &Snapshot) -> Vec<AlertEvent> {
+        self.evaluate_with(snap, &AlertInputs::default())
+    }
+
+    /// [`AlertEngine::evaluate`] with the schedule view and the sources' health, for
+    /// the rules that read them.
+    pub fn evaluate_with(&mut self, snap: &Snapshot, inputs: &AlertInputs<'_>) -> Vec<AlertEvent> {
         let Some(now) = snap.watermark_ms else {
             return Vec::new();
         };
         let minute = self.minute_of_day(now);
         let mut out = Vec::new();
-        let mut seen: Vec<(usize, String)> = Vec::new();
+        self.generation += 1;
+        let gen = self.generation;
         for (ri, rule) in self.rules.iter().enumerate() {
             let quiet = rule.quiet.is_some_and(|q| q.contains(minute));
             let filter = rule.scope_filter(snap);
-            for (label, scope, value) in rule.metric.measure(snap) {
-                if !filter.admits(&scope) {
+            for m in rule.metric.measure_with(snap, inputs) {
+                if !filter.admits(&m) {
                     continue;
                 }
-                let key = (ri, scope.clone());
-                seen.push(key.clone());
-                let st = self.states.entry(key.clone()).or_default();
+                let (label, value) = (m.scope_label, m.value);
+                let key = (ri, m.scope);
+                // The common case, a scope not breaching and not alerting: no state.
+                if !rule.breaches(value) && !self.states.contains_key(&key) {
+                    continue;
+                }
+                let scope = key.1.clone();
+                let st = self.states.entry(key).or_default();
                 st.value = value;
                 st.scope_label = label;
+                st.scope_labels = m.labels.into_iter().collect();
+                st.seen = gen;
                 let event = |kind, st: &State, ends: Option<Millis>| AlertEvent {
                     kind,
                     alertname: rule.name.clone(),
                     severity: rule.severity.as_str(),
                     scope_label: label,
                     scope: scope.clone(),
+                    scope_labels: st.scope_labels.clone(),
                     value,
-                    summary: fill(&rule.summary, &scope, value),
+                    summary: fill_labels(&rule.summary, &scope, value, &st.scope_labels),
                     starts_at_ms: st.firing_since.unwrap_or(now),
                     ends_at_ms: ends,
                     fingerprint: fingerprint(&rule.name, &scope),
@@ -177,7 +219,7 @@ impl AlertEngine {
                         if st.last_notified.is_some() {
                             out.push(event(AlertKind::Resolved, st, Some(now)));
                         }
-                        self.states.remove(&key);
+                        self.states.remove(&(ri, scope));
                         continue;
                     }
                     match st.last_notified {
@@ -202,16 +244,16 @@ impl AlertEngine {
                         }
                     }
                 } else {
-                    self.states.remove(&key);
+                    self.states.remove(&(ri, scope));
                 }
             }
         }
-        // Queues or agents that went away: their alerts resolve.
+        // Queues, agents or sources that went away: their alerts resolve.
         let gone: Vec<(usize, String)> = self
             .states
-            .keys()
-            .filter(|k| !seen.contains(k))
-            .cloned()
+            .iter()
+            .filter(|(_, st)| st.seen != gen)
+            .map(|(k, _)| k.clone())
             .collect();
         for key in gone {
             if let (Some(st), Some(rule)) = (self.states.remove(&key), self.rules.get(key.0)) {
@@ -222,8 +264,9 @@ impl AlertEngine {
                         severity: rule.severity.as_str(),
                         scope_label: st.scope_label,
                         scope: key.1.clone(),
+                        summary: fill_labels(&rule.summary, &key.1, st.value, &st.scope_labels),
+                        scope_labels: st.scope_labels,
                         value: st.value,
-                        summary: fill(&rule.summary, &key.1, st.value),
                         starts_at_ms: st.firing_since.unwrap_or(now),
                         ends_at_ms: Some(now),
                         fingerprint: fingerprint(&rule.name, &key.1),
@@ -268,6 +311,7 @@ impl AlertEngine {
                     severity: rule.severity.as_str(),
                     scope_label: st.scope_label,
                     scope: scope.clone(),
+                    scope_labels: st.scope_labels.clone(),
                     state: if st.firing_since.is_some() {
                         "firing"
                     } else {
@@ -277,7 +321,7 @@ impl AlertEngine {
                     since: format_rfc3339(since),
                     since_ms: since,
                     acknowledged: st.acked,
-                    summary: fill(&rule.summary, scope, st.value),
+                    summary: fill_labels(&rule.summary, scope, st.value, &st.scope_labels),
                     fingerprint: fingerprint(&rule.name, scope),
                 })
             })

@@ -11,6 +11,9 @@ mod scope;
 mod task;
 
 pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
-pub use rule::{default_rules, Comparison, Metric, QuietHours, Rule, Severity};
+pub use rule::{
+    default_rules, schedule_and_source_rules, AlertInputs, Comparison, Measured, Metric,
+    QuietHours, Rule, Severity, SourceHealth,
+};
 pub use scope::ScopeFilter;
-pub use task::{spawn, spawn_with, SharedAlerts};
+pub use task::{spawn, spawn_with, AlertContext, SharedAlerts};

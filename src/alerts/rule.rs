@@ -1,6 +1,8 @@
 //! What a rule measures and when it breaches.
 
 use crate::engine::Snapshot;
+use crate::model::Millis;
+use crate::schedule::ScheduleView;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -36,7 +38,8 @@ pub enum Comparison {
     Below,
 }
 
-/// A measured quantity, per queue or per agent, read from a snapshot.
+/// A measured quantity, per queue, agent or source, read from a snapshot (and, for the
+/// schedule and source metrics, from [`AlertInputs`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     /// Service level over the rolling window of this many seconds, minus the queue's
@@ -58,6 +61,54 @@ pub enum Metric {
     StaffingGap,
     /// Seconds an agent has been on its current contact.
     ContactSeconds,
+    /// Seconds since the shift start of a scheduled agent who has not logged in, once
+    /// past `[schedule] no_show_grace` (per agent, with its team).
+    NoShowSeconds,
+    /// Seconds since a scheduled break/lunch ended while the agent is still in aux,
+    /// once past `[schedule] break_grace` (per agent, with its team).
+    BreakOverrunSeconds,
+    /// How late (seconds) an agent came back from a break, shown for
+    /// `[schedule] late_return_hold` after the return (per agent, with its team).
+    LateReturnSeconds,
+    /// Seconds without an event from a source that is up and should be live (per source).
+    SourceSilentSeconds,
+    /// 1 while a source reports itself up, 0 while down (per source).
+    SourceUp,
+}
+
+/// What rules read besides the snapshot: the schedule view and the sources' health.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AlertInputs<'a> {
+    /// The schedule as of the same watermark (`None`: no schedule rules measured).
+    pub schedule: Option<&'a ScheduleView>,
+    /// The daemon's sources.
+    pub sources: &'a [SourceHealth],
+}
+
+/// A source's health as the alert rules see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceHealth {
+    /// The source's name (the `source` label).
+    pub name: String,
+    /// Connected / reading.
+    pub up: bool,
+    /// Event time of its newest event, or when it was first expected to deliver one;
+    /// `None` while it is not expected to be live (an idle push endpoint).
+    pub silent_since_ms: Option<Millis>,
+}
+
+/// One measured value: the scope it belongs to and labels that come with the scope
+/// (e.g. the `team` of an agent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// `queue`, `agent` or `source`.
+    pub scope_label: &'static str,
+    /// The queue, agent or source.
+    pub scope: String,
+    /// The value.
+    pub value: f64,
+    /// Extra labels of the scope.
+    pub labels: Vec<(&'static str, String)>,
 }
 
 impl Metric {
@@ -117,8 +168,107 @@ impl Metric {
                     }
                 }
             }
+            // Need the schedule or the sources: see `measure_with`.
+            Metric::NoShowSeconds
+            | Metric::BreakOverrunSeconds
+            | Metric::LateReturnSeconds
+            | Metric::SourceSilentSeconds
+            | Metric::SourceUp => {}
         }
         out
+    }
+}
+
+impl Metric {
+    /// What it is measured per: `queue`, `agent` or `source` (the scope label).
+    pub fn scope_label(&self) -> &'static str {
+        match self {
+            Metric::ServiceLevelVsTarget { .. }
+            | Metric::LongestWaitSeconds
+            | Metric::ContactsWaiting
+            | Metric::AbandonRate { .. }
+            | Metric::StaffingGap => "queue",
+            Metric::ContactSeconds
+            | Metric::NoShowSeconds
+            | Metric::BreakOverrunSeconds
+            | Metric::LateReturnSeconds => "agent",
+            Metric::SourceSilentSeconds | Metric::SourceUp => "source",
+        }
+    }
+
+    /// The labels besides the scope label that its measurements carry (`team` for the
+    /// schedule metrics).
+    pub fn scope_labels(&self) -> &'static [&'static str] {
+        match self {
+            Metric::NoShowSeconds | Metric::BreakOverrunSeconds | Metric::LateReturnSeconds => {
+                &["team"]
+            }
+            _ => &[],
+        }
+    }
+
+    /// Like [`Metric::measure`], with the schedule and source inputs and scope labels.
+    pub fn measure_with(&self, snap: &Snapshot, inputs: &AlertInputs<'_>) -> Vec<Measured> {
+        let now = snap.watermark_ms.unwrap_or(0);
+        let agent = |agent: &str, team: &str, value: f64| Measured {
+            scope_label: "agent",
+            scope: agent.to_string(),
+            value,
+            labels: vec![("team", team.to_string())],
+        };
+        let source = |name: &str, value: f64| Measured {
+            scope_label: "source",
+            scope: name.to_string(),
+            value,
+            labels: Vec::new(),
+        };
+        let agents = inputs.schedule.map_or(&[][..], |s| s.agents.as_slice());
+        match *self {
+            Metric::NoShowSeconds => agents
+                .iter()
+                .filter_map(|a| a.no_show_seconds.map(|v| agent(&a.agent, &a.team, v)))
+                .collect(),
+            Metric::BreakOverrunSeconds => agents
+                .iter()
+                .filter_map(|a| a.break_overrun_seconds.map(|v| agent(&a.agent, &a.team, v)))
+                .collect(),
+            Metric::LateReturnSeconds => {
+                let mut out: Vec<Measured> = Vec::new();
+                for l in inputs
+                    .schedule
+                    .map_or(&[][..], |s| s.late_returns.as_slice())
+                {
+                    // Two late returns of one agent within the hold: the latest counts.
+                    out.retain(|m| m.scope != l.agent);
+                    out.push(agent(&l.agent, &l.team, l.late_seconds));
+                }
+                out
+            }
+            Metric::SourceSilentSeconds => inputs
+                .sources
+                .iter()
+                .filter(|s| s.up)
+                .filter_map(|s| {
+                    s.silent_since_ms
+                        .map(|t| source(&s.name, (now - t).max(0) as f64 / 1000.0))
+                })
+                .collect(),
+            Metric::SourceUp => inputs
+                .sources
+                .iter()
+                .map(|s| source(&s.name, if s.up { 1.0 } else { 0.0 }))
+                .collect(),
+            _ => self
+                .measure(snap)
+                .into_iter()
+                .map(|(scope_label, scope, value)| Measured {
+                    scope_label,
+                    scope,
+                    value,
+                    labels: Vec::new(),
+                })
+                .collect(),
+        }
     }
 }
 
@@ -161,17 +311,21 @@ pub struct Rule {
     pub repeat_ms: i64,
     /// Severity label.
     pub severity: Severity,
-    /// Summary annotation; `{scope}` and `{value}` are filled in.
+    /// Summary annotation; `{scope}`, `{value}` and the scope's labels (`{team}`) are
+    /// filled in.
     pub summary: String,
-    /// Only these queues / agents (empty: all).
+    /// Only these queues, agents or sources (by the metric's scope; empty: all).
     pub only: Vec<String>,
     /// Quiet hours in the configured time zone.
     pub quiet: Option<QuietHours>,
-    /// Only agents of these teams (agent metrics; empty: all).
+    /// Only agents of these teams (agent metrics; empty: all). The schedule metrics
+    /// match the team their measurement carries (the schedule's team), the others the
+    /// agent's team in the snapshot.
     pub teams: Vec<String>,
     /// Extra labels on every notification of this rule (config `labels`).
     pub labels: BTreeMap<String, String>,
-    /// Annotations besides `summary` (e.g. `description`); `{scope}`/`{value}` filled in.
+    /// Annotations besides `summary` (e.g. `description`); `{scope}`, `{value}` and the
+    /// scope's labels (`{team}`) filled in.
     pub annotations: BTreeMap<String, String>,
     /// The receivers notified, by name (empty: all).
     pub receivers: Vec<String>,
@@ -196,8 +350,94 @@ impl Rule {
 }
 
 /// The built-in rules (interfaces.md §6 names): SL below target over 15 minutes, a long
-/// wait, many waiting, a high abandon rate, a staffing gap, a very long contact.
+/// wait, many waiting, a high abandon rate, a staffing gap, a very long contact, and the
+/// schedule and source rules of [`schedule_and_source_rules`].
 pub fn default_rules() -> Vec<Rule> {
+    let mut rules = kpi_rules();
+    rules.extend(schedule_and_source_rules());
+    rules
+}
+
+/// The schedule exceptions (their graces are in `[schedule]`, so they fire at once:
+/// `for` 0, threshold 0) and the source health rules.
+pub fn schedule_and_source_rules() -> Vec<Rule> {
+    let min = 60_000;
+    let rule =
+        |name: &str, metric, cmp, threshold: f64, for_ms, repeat_ms, severity, summary: &str| {
+            Rule {
+                name: name.into(),
+                metric,
+                cmp,
+                threshold,
+                clear: threshold,
+                for_ms,
+                repeat_ms,
+                severity,
+                summary: summary.into(),
+                only: Vec::new(),
+                quiet: None,
+                teams: Vec::new(),
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
+                receivers: Vec::new(),
+            }
+        };
+    vec![
+        rule(
+            "AgentNoShow",
+            Metric::NoShowSeconds,
+            Comparison::Above,
+            0.0,
+            0,
+            60 * min,
+            Severity::Warning,
+            "{scope} (team {team}) is scheduled but not logged in {value} s after the shift start",
+        ),
+        rule(
+            "BreakOverrun",
+            Metric::BreakOverrunSeconds,
+            Comparison::Above,
+            0.0,
+            0,
+            60 * min,
+            Severity::Warning,
+            "{scope} (team {team}) is still on break {value} s after it ended",
+        ),
+        rule(
+            "LateReturn",
+            Metric::LateReturnSeconds,
+            Comparison::Above,
+            0.0,
+            0,
+            24 * 60 * min,
+            Severity::Info,
+            "{scope} (team {team}) came back from break {value} s late",
+        ),
+        rule(
+            "SourceSilent",
+            Metric::SourceSilentSeconds,
+            Comparison::Above,
+            600.0,
+            5 * min,
+            30 * min,
+            Severity::Warning,
+            "No event from source {scope} for {value} s",
+        ),
+        rule(
+            "SourceDown",
+            Metric::SourceUp,
+            Comparison::Below,
+            1.0,
+            2 * min,
+            30 * min,
+            Severity::Critical,
+            "Source {scope} is down",
+        ),
+    ]
+}
+
+/// The queue and contact rules.
+fn kpi_rules() -> Vec<Rule> {
     let min = 60_000;
     let rule =
         |name: &str, metric, cmp, threshold: f64, clear: f64, for_ms, severity, summary: &str| {

@@ -228,6 +228,10 @@ fn default_rules_have_the_shared_names() {
         "ContactsWaitingHigh",
         "AbandonRateHigh",
         "StaffingGap",
+        "AgentNoShow",
+        "BreakOverrun",
+        "SourceSilent",
+        "SourceDown",
     ] {
         assert!(names.iter().any(|x| x == n), "{n}");
         let shipped = include_str!("../../deploy/prometheus/ccpulse.rules.yml");

@@ -3,13 +3,14 @@
 
 use super::UsageError;
 use ccpulse::alerts::notify::{self, Context};
-use ccpulse::alerts::{AlertEngine, SharedAlerts};
+use ccpulse::alerts::{AlertContext, AlertEngine, SharedAlerts};
 use ccpulse::config::{Config, SourceKind};
 use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::outputs::metrics::MetricsOptions;
 use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
+use ccpulse::schedule::{ScheduleService, SharedSchedule};
 use ccpulse::sources::checkpoint::{Checkpoint, CheckpointStore};
 use ccpulse::sources::file_tail::FileTailSource;
 use ccpulse::sources::push::{PushSource, PushState};
@@ -99,6 +100,10 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         ),
         None => {}
     }
+    // The schedule follows every agent state change (adherence is exact in event time).
+    let transitions = builder.agent_transitions();
+    let tz = jiff::tz::TimeZone::get(&cfg.timezone)?;
+    let schedule: SharedSchedule = Arc::new(ScheduleService::new(&cfg, tz.clone()));
     let push_http = PushSource::new(builder.handle("http")?);
     let push_ws = PushSource::new(builder.handle("ws-ingest")?);
     let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)
@@ -128,13 +133,16 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let (dispatcher, notify_stats, notify_tasks) =
         notify::start(&cfg.alerts.receivers, &rules, Context { external_url })?;
-    let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(
-        rules,
-        jiff::tz::TimeZone::get(&cfg.timezone)?,
-    )));
+    let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(rules, tz)));
     let alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
+        AlertContext {
+            schedule: Some(schedule.clone()),
+            transitions: Some(transitions),
+            // The push endpoints may stay idle: silent only once they delivered.
+            idle_ok: vec!["http".into(), "ws-ingest".into()],
+        },
         daemon.shutdown_signal(),
         dispatcher,
     );
@@ -153,6 +161,7 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         }),
         auth: Auth::new(cfg.auth.token.as_deref()),
         alerts: Some(alerts.clone()),
+        schedule: Some(schedule.clone()),
     };
     let firing = alerts.clone();
     let gauge = live.feed.clients_gauge();
@@ -164,7 +173,8 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         .with_alerts(std::sync::Arc::new(move || {
             firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
         }))
-        .with_notifications(std::sync::Arc::new(move || notify_stats.totals()));
+        .with_notifications(std::sync::Arc::new(move || notify_stats.totals()))
+        .with_schedule(Arc::new(move || schedule.latest()));
     let app = http::app_with(daemon.published().clone(), live, metrics);
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve_app(

@@ -76,6 +76,10 @@ pub struct RuleConfig {
     /// Only agents of these teams (agent metrics; empty: all).
     #[serde(default)]
     pub teams: Vec<String>,
+    /// Only these sources, by `[[sources]]` name, `http` or `ws-ingest` (source
+    /// metrics; empty: all).
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// `above` or `below`.
     pub op: OpConfig,
     /// Breach threshold.
@@ -95,7 +99,8 @@ pub struct RuleConfig {
     /// Extra labels on its notifications.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// `summary`, `description`, …; `{scope}` and `{value}` are filled in.
+    /// `summary`, `description`, …; `{scope}`, `{value}` and the scope's labels
+    /// (`{team}` of the schedule metrics) are filled in.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
     /// Local times when notifications are held back, e.g. `"18:00-08:00"`.
@@ -233,7 +238,9 @@ impl ReceiverConfig {
     }
 }
 
-/// Labels ccpulse sets itself; config `labels` cannot override them.
+/// Labels ccpulse sets itself; config `labels` cannot override them (nor the labels
+/// a rule's metric carries: `source` of the source metrics, `team` of the schedule
+/// metrics).
 const RESERVED_LABELS: [&str; 4] = ["alertname", "severity", "queue", "agent"];
 
 fn label_name_ok(n: &str) -> bool {
@@ -269,17 +276,20 @@ pub fn parse_quiet_hours(text: &str) -> Result<QuietHours, String> {
     })
 }
 
-/// Whether a metric is measured per queue (else per agent).
-fn per_queue(m: &Metric) -> bool {
-    match m {
-        Metric::ServiceLevelVsTarget { .. }
-        | Metric::LongestWaitSeconds
-        | Metric::ContactsWaiting
-        | Metric::AbandonRate { .. }
-        | Metric::StaffingGap => true,
-        Metric::ContactSeconds => false,
-    }
-}
+/// The config names of the metrics, as the error of an unknown one lists them.
+const METRIC_NAMES: [&str; 11] = [
+    "service_level_vs_target",
+    "longest_wait_seconds",
+    "contacts_waiting",
+    "abandon_rate",
+    "staffing_gap",
+    "contact_seconds",
+    "no_show_seconds",
+    "break_overrun_seconds",
+    "late_return_seconds",
+    "source_silent_seconds",
+    "source_up",
+];
 
 /// The metric a config name means; `window` only where the metric has one.
 fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str, String)> {
@@ -295,13 +305,15 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
         "contacts_waiting" => Metric::ContactsWaiting,
         "staffing_gap" => Metric::StaffingGap,
         "contact_seconds" => Metric::ContactSeconds,
+        "no_show_seconds" => Metric::NoShowSeconds,
+        "break_overrun_seconds" => Metric::BreakOverrunSeconds,
+        "late_return_seconds" => Metric::LateReturnSeconds,
+        "source_silent_seconds" => Metric::SourceSilentSeconds,
+        "source_up" => Metric::SourceUp,
         other => {
             return Err((
                 "metric",
-                format!(
-                    "unknown metric `{other}` (service_level_vs_target, longest_wait_seconds, \
-                     contacts_waiting, abandon_rate, staffing_gap, contact_seconds)"
-                ),
+                format!("unknown metric `{other}` ({})", METRIC_NAMES.join(", ")),
             ))
         }
     })
@@ -340,20 +352,18 @@ impl RuleConfig {
                 ));
             }
         }
-        let queue = per_queue(&metric);
+        // What it is measured per: `queue`, `agent` or `source`.
+        let per = metric.scope_label();
         for (k, set, allowed) in [
-            ("queues", !self.queues.is_empty(), queue),
-            ("agents", !self.agents.is_empty(), !queue),
-            ("teams", !self.teams.is_empty(), !queue),
+            ("queues", !self.queues.is_empty(), per == "queue"),
+            ("agents", !self.agents.is_empty(), per == "agent"),
+            ("teams", !self.teams.is_empty(), per == "agent"),
+            ("sources", !self.sources.is_empty(), per == "source"),
         ] {
             if set && !allowed {
                 return Err(err(
                     &key(k),
-                    format!(
-                        "`{}` is measured per {}",
-                        self.metric,
-                        if queue { "queue" } else { "agent" }
-                    ),
+                    format!("`{}` is measured per {per}", self.metric),
                 ));
             }
         }
@@ -396,11 +406,11 @@ impl RuleConfig {
                 }
             }
         }
-        if let Some(r) = self
-            .labels
-            .keys()
-            .find(|k| RESERVED_LABELS.contains(&k.as_str()))
-        {
+        if let Some(r) = self.labels.keys().find(|k| {
+            RESERVED_LABELS.contains(&k.as_str())
+                || k.as_str() == per
+                || metric.scope_labels().contains(&k.as_str())
+        }) {
             return Err(err(
                 &format!("{at}.labels.{r}"),
                 "is set by ccpulse and cannot be overridden".into(),
@@ -438,10 +448,10 @@ impl RuleConfig {
                 SeverityConfig::Info => Severity::Info,
             },
             summary,
-            only: if queue {
-                self.queues.clone()
-            } else {
-                self.agents.clone()
+            only: match per {
+                "queue" => self.queues.clone(),
+                "source" => self.sources.clone(),
+                _ => self.agents.clone(),
             },
             quiet,
             teams: self.teams.clone(),

@@ -274,3 +274,119 @@ fn example_config_is_valid_and_has_alerts() {
     let text = std::fs::read_to_string(example).expect("read");
     assert!(text.contains("[[alerts.rules]]") && text.contains("[[alerts.receivers]]"));
 }
+
+/// A rule of `metric` named `name` with `extra` keys.
+fn metric_rule(name: &str, metric: &str, extra: &str) -> String {
+    format!(
+        "[[alerts.rules]]\nname = \"{name}\"\nmetric = \"{metric}\"\nop = \"above\"\nthreshold = 0\n{extra}\n"
+    )
+}
+
+#[test]
+fn schedule_and_source_metrics_parse_with_their_scopes() {
+    let text = [
+        metric_rule("NoShowA", "no_show_seconds", "teams = [\"A\"]"),
+        metric_rule(
+            "BreakOverrunLong",
+            "break_overrun_seconds",
+            "agents = [\"PJSIP/400\"]\nlabels = { page = \"floor\" }\nannotations = { summary = \"{scope} of {team}: {value} s\" }",
+        ),
+        metric_rule("LateA", "late_return_seconds", "teams = [\"A\"]"),
+        metric_rule("AcdSilent", "source_silent_seconds", "sources = [\"acd\"]"),
+        metric_rule("AnySourceDown", "source_up", "")
+            .replace("op = \"above\"\nthreshold = 0", "op = \"below\"\nthreshold = 1"),
+    ]
+    .concat();
+    let f = write(&text);
+    let cfg = Config::load(f.path()).expect("valid");
+    let rules = cfg.alert_rules("x.toml").expect("rules");
+    let get = |n: &str| rules.iter().find(|r| r.name == n).expect(n);
+    let ns = get("NoShowA");
+    assert_eq!(ns.metric, Metric::NoShowSeconds);
+    assert_eq!(ns.teams, ["A"]);
+    assert!(ns.only.is_empty());
+    let bo = get("BreakOverrunLong");
+    assert_eq!(bo.metric, Metric::BreakOverrunSeconds);
+    assert_eq!(bo.only, ["PJSIP/400"], "agents scope the agent metric");
+    assert_eq!(bo.labels["page"], "floor");
+    assert_eq!(bo.summary, "{scope} of {team}: {value} s");
+    assert_eq!(get("LateA").metric, Metric::LateReturnSeconds);
+    let silent = get("AcdSilent");
+    assert_eq!(silent.metric, Metric::SourceSilentSeconds);
+    assert_eq!(silent.only, ["acd"], "sources scope the source metric");
+    let down = get("AnySourceDown");
+    assert_eq!(down.metric, Metric::SourceUp);
+    assert_eq!(down.cmp, Comparison::Below);
+    assert!(down.only.is_empty(), "no sources: every source");
+    // A config rule with a built-in schedule rule's name replaces it in place.
+    let f = write(
+        &metric_rule("AgentNoShow", "no_show_seconds", "threshold = 300")
+            .replace("threshold = 0\n", ""),
+    );
+    let rules = Config::load(f.path())
+        .expect("valid")
+        .alert_rules("x")
+        .expect("rules");
+    let builtins = default_rules();
+    let pos = builtins
+        .iter()
+        .position(|r| r.name == "AgentNoShow")
+        .expect("built-in");
+    assert_eq!(rules.len(), builtins.len());
+    assert_eq!(rules[pos].name, "AgentNoShow");
+    assert_eq!(rules[pos].threshold, 300.0);
+}
+
+#[test]
+fn schedule_and_source_scope_errors_name_the_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("no_show_seconds", "queues = [\"sales\"]", "queues"),
+        ("no_show_seconds", "sources = [\"acd\"]", "sources"),
+        ("late_return_seconds", "queues = [\"sales\"]", "queues"),
+        ("source_silent_seconds", "teams = [\"A\"]", "teams"),
+        ("source_silent_seconds", "agents = [\"a1\"]", "agents"),
+        ("source_up", "queues = [\"sales\"]", "queues"),
+        ("contacts_waiting", "sources = [\"acd\"]", "sources"),
+        ("contact_seconds", "sources = [\"acd\"]", "sources"),
+        // Labels the metric carries itself cannot be set by config.
+        (
+            "break_overrun_seconds",
+            "labels = { team = \"B\" }",
+            "labels.team",
+        ),
+        ("source_up", "labels = { source = \"x\" }", "labels.source"),
+        ("no_show_seconds", "window = \"15m\"", "window"),
+    ];
+    for (metric, extra, key) in cases {
+        let e = load_err(&metric_rule("R", metric, extra));
+        assert_eq!(
+            e.key,
+            format!("alerts.rules[0].{key}"),
+            "{metric} {extra}: {e}"
+        );
+    }
+    let e = load_err(&metric_rule(
+        "R",
+        "source_silent_seconds",
+        "teams = [\"A\"]",
+    ));
+    assert!(e.message.contains("per source"), "{e}");
+    // `team` stays a free label where the metric does not carry one (queue rules).
+    let f = write(&metric_rule(
+        "Q",
+        "contacts_waiting",
+        "labels = { team = \"blue\", source = \"pbx\" }",
+    ));
+    Config::load(f.path()).expect("team/source labels on a queue rule");
+    // The unknown-metric message lists the new names.
+    let e = load_err(&metric_rule("R", "no_show", ""));
+    for name in [
+        "no_show_seconds",
+        "break_overrun_seconds",
+        "late_return_seconds",
+        "source_silent_seconds",
+        "source_up",
+    ] {
+        assert!(e.message.contains(name), "{name}: {e}");
+    }
+}

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod duration;
+mod schedule;
 mod sources;
 
 pub use alerts::{
@@ -10,6 +11,7 @@ pub use alerts::{
     SeverityConfig,
 };
 pub use duration::{parse_duration, Duration};
+pub use schedule::ScheduleSection;
 pub use sources::{
     check_ws_url, SourceConfig, SourceFormat, SourceKind, StartAt, DEFAULT_MAX_FRAME_BYTES,
 };
@@ -66,6 +68,8 @@ pub struct Config {
     pub feed: FeedSection,
     /// The push ingest endpoints (`POST /api/v1/events`, `GET /api/v1/ingest`).
     pub ingest: IngestSection,
+    /// The team schedule and its adherence / exception settings.
+    pub schedule: ScheduleSection,
     /// Alert rules and notification receivers (`[alerts]`, docs/alerts.md).
     pub alerts: AlertsSection,
 }
@@ -88,6 +92,7 @@ impl Default for Config {
             auth: AuthSection::default(),
             feed: FeedSection::default(),
             ingest: IngestSection::default(),
+            schedule: ScheduleSection::default(),
             alerts: AlertsSection::default(),
         }
     }
@@ -483,6 +488,7 @@ impl Config {
             return Err(err("daemon.data_dir", "must name a directory".into()));
         }
         sources::check_sources(&self.sources, &err)?;
+        self.schedule.check(&err)?;
         if self
             .auth
             .token

@@ -257,3 +257,40 @@ fn metrics_section_defaults_off_and_rejects_unknown_keys() {
     let e = Config::load(f.path()).expect_err("unknown key");
     assert!(e.message.contains("per_agnet"), "{e}");
 }
+
+#[test]
+fn schedule_section_loads_and_its_errors_name_file_and_key() {
+    let f = write(
+        r#"
+[schedule]
+file = "schedule.csv"
+no_show_grace = "10m"
+aux_reasons = { lunch = ["Lunch"] }
+"#,
+    );
+    let cfg = Config::load(f.path()).expect("valid");
+    assert_eq!(cfg.schedule.no_show_grace, Duration::mins(10));
+    assert_eq!(cfg.schedule.break_grace, Duration::mins(2));
+    assert_eq!(cfg.schedule.aux_reasons["lunch"], vec!["Lunch".to_string()]);
+    for (text, key) in [
+        (
+            "[schedule]\naux_reasons = { nap = [\"x\"] }\n",
+            "schedule.aux_reasons.nap",
+        ),
+        (
+            "[schedule]\nlate_return_hold = \"0s\"\n",
+            "schedule.late_return_hold",
+        ),
+        ("[schedule]\nbreak_grace = \"2d\"\n", "schedule.break_grace"),
+        (
+            "[schedule]\npoll_interval = \"10ms\"\n",
+            "schedule.poll_interval",
+        ),
+        ("[schedule]\nno_show = \"5m\"\n", "schedule"),
+    ] {
+        let f = write(text);
+        let e = Config::load(f.path()).expect_err(text);
+        assert_eq!(e.key, key, "{e}");
+        assert_eq!(e.file, f.path().display().to_string());
+    }
+}

@@ -131,6 +131,7 @@ impl Engine {
             return;
         }
         self.checkpoint_agent(a, t);
+        self.record_transition(a, t, state, reason);
         if let Some(rt) = self.agents.get_mut(a as usize) {
             rt.state = state;
             rt.reason = reason;

@@ -18,6 +18,7 @@ mod reorder;
 mod rolling;
 mod snapshot;
 mod timeline;
+mod transitions;
 
 pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, SlOutcome};
 pub use calendar::Calendar;
@@ -31,6 +32,7 @@ pub use snapshot::{
     WindowTeamKpis,
 };
 pub use timeline::{Span, Timeline};
+pub use transitions::{AgentTransition, Transitions};
 
 use crate::config::{Config, ConfigError, QueueSettings, Targets};
 use crate::kpi::SlPreset;
@@ -188,6 +190,10 @@ pub struct Engine {
     next_agent_close: Millis,
     seq: u64,
     pub(crate) stats: EngineStats,
+    /// Agent state changes since the last [`Engine::take_transitions`], when recording
+    /// (the schedule's adherence needs every change, not one state per tick).
+    #[serde(skip)]
+    pub(crate) transitions: Option<transitions::TransitionLog>,
 }
 
 impl Engine {
@@ -228,6 +234,7 @@ impl Engine {
             next_agent_close: Millis::MIN,
             seq: 0,
             stats: EngineStats::default(),
+            transitions: None,
         })
     }
 

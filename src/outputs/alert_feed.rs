@@ -6,7 +6,8 @@
 //! never waits for a connection. A connection that falls behind the broadcast buffer
 //! skips what it missed and gets the active list again (`kind: "active"`), so a screen
 //! always converges on the current state. Alerts scoped to a queue, team or agent pass
-//! the connection's `?queues=`/`?teams=` filter like the snapshot's parts do.
+//! the connection's `?queues=`/`?teams=` filter like the snapshot's parts do; an alert
+//! that carries a `team` label (the schedule rules) passes the team filter by it.
 //!
 //! [`AlertEngine::subscribe`]: crate::alerts::AlertEngine::subscribe
 
@@ -16,6 +17,7 @@ use crate::alerts::{AlertEvent, AlertKind, AlertView, SharedAlerts};
 use crate::engine::Snapshot;
 use crate::model::Millis;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 /// One alert in an `alert` frame.
@@ -29,8 +31,12 @@ pub struct FeedAlert {
     pub severity: &'static str,
     /// What `scope` names: `queue`, `team`, `agent`, …
     pub scope_label: &'static str,
-    /// The queue, team or agent.
+    /// The queue, team, agent or source.
     pub scope: String,
+    /// Labels that come with the scope (the `team` of an agent in a schedule alert);
+    /// absent when there are none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<&'static str, String>,
     /// `firing` or `resolved`.
     pub state: &'static str,
     /// The summary annotation.
@@ -54,6 +60,7 @@ impl From<&AlertEvent> for FeedAlert {
             severity: e.severity,
             scope_label: e.scope_label,
             scope: e.scope.clone(),
+            labels: e.scope_labels.clone(),
             state: if e.kind == AlertKind::Resolved {
                 "resolved"
             } else {
@@ -76,6 +83,7 @@ impl From<&AlertView> for FeedAlert {
             severity: a.severity,
             scope_label: a.scope_label,
             scope: a.scope.clone(),
+            labels: a.scope_labels.clone(),
             state: "firing",
             summary: a.summary.clone(),
             value: a.value,
@@ -95,21 +103,32 @@ fn kind_name(k: AlertKind) -> &'static str {
     }
 }
 
-/// Whether a connection with `sel` sees an alert on `scope`. Agents are looked up in
-/// the latest snapshot; an agent no longer there passes (a `resolved` for an alert the
-/// screen never had is harmless), as do scopes no filter applies to (e.g. sources).
+/// Whether a connection with `sel` sees an alert on `scope` with the scope's `labels`.
+/// An alert with a `team` label passes the team filter by it (a scheduled agent who
+/// never logged in is in no snapshot). Agents are looked up in the latest snapshot; an
+/// agent no longer there passes (a `resolved` for an alert the screen never had is
+/// harmless), as do scopes no filter applies to (e.g. sources).
 pub(crate) fn visible(
     sel: &Selection,
     latest: Option<&Snapshot>,
     scope_label: &str,
     scope: &str,
+    labels: &BTreeMap<&'static str, String>,
 ) -> bool {
+    let team = labels.get("team");
+    if team.is_some_and(|t| !sel.team_name(t)) {
+        return false;
+    }
     match scope_label {
         "queue" => sel.queue_name(scope),
         "team" => sel.team_name(scope),
         "agent" => latest
             .and_then(|s| s.agents.iter().find(|a| a.agent == scope))
-            .is_none_or(|a| sel.agent(a)),
+            .is_none_or(|a| match team {
+                // The team passed above: the agent's queues decide.
+                Some(_) => sel.agent_queues(a),
+                None => sel.agent(a),
+            }),
         _ => true,
     }
 }
@@ -187,7 +206,7 @@ pub(crate) fn active_frame(
 ) -> String {
     let list: Vec<FeedAlert> = active
         .into_iter()
-        .filter(|a| visible(sel, latest, a.scope_label, &a.scope))
+        .filter(|a| visible(sel, latest, a.scope_label, &a.scope, &a.labels))
         .collect();
     frame(seq, "active", &list)
 }
@@ -199,7 +218,7 @@ pub(crate) fn event_frame(
     sel: &Selection,
     latest: Option<&Snapshot>,
 ) -> Option<String> {
-    visible(sel, latest, e.scope_label, &e.scope)
+    visible(sel, latest, e.scope_label, &e.scope, &e.scope_labels)
         .then(|| frame(seq, kind_name(e.kind), &[FeedAlert::from(e)]))
 }
 
@@ -213,4 +232,60 @@ fn frame(seq: u64, event: &'static str, alerts: &[FeedAlert]) -> String {
     };
     // Strings, numbers and booleans always serialise (a NaN value becomes null).
     serde_json::to_string(&f).unwrap_or_else(|_| String::from("{}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outputs::http::Filter;
+
+    fn sel(teams: Option<&str>) -> Selection {
+        Selection::new(&Filter {
+            queues: None,
+            teams: teams.map(Into::into),
+            detail: None,
+        })
+    }
+
+    fn no_show(team: &str) -> AlertEvent {
+        AlertEvent {
+            kind: AlertKind::Firing,
+            alertname: "AgentNoShow".into(),
+            severity: "warning",
+            scope_label: "agent",
+            scope: "PJSIP/400".into(),
+            scope_labels: [("team", team.to_string())].into_iter().collect(),
+            value: 360.0,
+            summary: "PJSIP/400 (team A) is scheduled but not logged in".into(),
+            starts_at_ms: 1_000,
+            ends_at_ms: None,
+            fingerprint: "fp".into(),
+        }
+    }
+
+    #[test]
+    fn alert_frames_carry_scope_labels_and_follow_the_team_filter() {
+        let e = no_show("A");
+        // The agent is in no snapshot (never logged in): its team label decides.
+        let frame = event_frame(3, &e, &sel(Some("A")), None).expect("team A sees it");
+        let v: serde_json::Value = serde_json::from_str(&frame).expect("json");
+        assert_eq!(v["alerts"][0]["labels"]["team"], "A", "{v}");
+        assert_eq!(v["alerts"][0]["scope_label"], "agent");
+        assert!(event_frame(4, &e, &sel(Some("B")), None).is_none());
+        assert!(event_frame(5, &e, &sel(None), None).is_some(), "no filter");
+        // Without scope labels there is no `labels` key; a source alert passes a team
+        // filter.
+        let mut down = no_show("A");
+        down.scope_label = "source";
+        down.scope = "acd".into();
+        down.scope_labels.clear();
+        let frame = event_frame(6, &down, &sel(Some("B")), None).expect("sources pass");
+        assert!(!frame.contains("\"labels\""), "{frame}");
+        // The active list filters the same way.
+        let active = vec![FeedAlert::from(&e), FeedAlert::from(&no_show("B"))];
+        let frame = active_frame(7, active, &sel(Some("B")), None);
+        let v: serde_json::Value = serde_json::from_str(&frame).expect("json");
+        assert_eq!(v["alerts"].as_array().map(Vec::len), Some(1), "{v}");
+        assert_eq!(v["alerts"][0]["labels"]["team"], "B");
+    }
 }

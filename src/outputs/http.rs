@@ -48,6 +48,8 @@ pub struct Live {
     pub auth: super::auth::Auth,
     /// The built-in alert rules' state (absent: no alert routes).
     pub alerts: Option<crate::alerts::SharedAlerts>,
+    /// The team schedule (absent: no schedule routes).
+    pub schedule: Option<crate::schedule::SharedSchedule>,
 }
 
 /// The full daemon router: [`router`] plus the feed and ingest routes, behind `[auth]`.
@@ -66,6 +68,9 @@ pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> R
     }
     if let Some(alerts) = live.alerts {
         r = r.merge(super::alerts_api::routes(alerts));
+    }
+    if let Some(schedule) = live.schedule {
+        r = r.merge(super::schedule_api::routes(schedule));
     }
     r.layer(axum::middleware::from_fn_with_state(
         live.auth,
@@ -182,8 +187,13 @@ impl Selection {
 
     /// An agent passes when it serves one of the queues and belongs to one of the teams.
     pub(crate) fn agent(&self, a: &AgentSnapshot) -> bool {
-        self.queues.allows_any(a.queues.iter().map(String::as_str))
+        self.agent_queues(a)
             && (self.teams.is_all() || a.team.as_deref().is_some_and(|t| self.teams.allows(t)))
+    }
+
+    /// The queue half of [`Selection::agent`]: it serves one of the queues.
+    pub(crate) fn agent_queues(&self, a: &AgentSnapshot) -> bool {
+        self.queues.allows_any(a.queues.iter().map(String::as_str))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::engine::{PromHist, QueueSnapshot, Snapshot};
 use crate::kpi::QueueCounters;
 use crate::model::{AgentStatus, ExitReason};
 use crate::runtime::Published;
+use crate::schedule::ScheduleView;
 use crate::sources::SourceStatus;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -57,9 +58,14 @@ pub struct MetricsOptions {
     pub feed_clients: Option<FeedClients>,
     /// Firing alerts by (alertname, severity); `None` exports no series.
     pub alerts_firing: Option<AlertsFiring>,
+    /// The latest schedule view; `None` exports no schedule series.
+    pub schedule: Option<ScheduleHook>,
     /// Notification outcomes by (receiver, result); `None` exports no series.
     pub notifications: Option<Notifications>,
 }
+
+/// Reads the latest schedule view (`ccpulse_scheduled_*`, adherence, exceptions).
+pub type ScheduleHook = Arc<dyn Fn() -> Option<Arc<ScheduleView>> + Send + Sync>;
 
 /// Reads delivery outcomes by (notifier, result) for `ccpulse_notifications_total`.
 pub type Notifications = Arc<dyn Fn() -> Vec<(String, &'static str, u64)> + Send + Sync>;
@@ -73,6 +79,7 @@ impl fmt::Debug for MetricsOptions {
             .field("per_agent", &self.per_agent)
             .field("feed_clients", &self.feed_clients.is_some())
             .field("alerts_firing", &self.alerts_firing.is_some())
+            .field("schedule", &self.schedule.is_some())
             .field("notifications", &self.notifications.is_some())
             .finish()
     }
@@ -85,8 +92,15 @@ impl MetricsOptions {
             per_agent: cfg.metrics.per_agent,
             feed_clients: None,
             alerts_firing: None,
+            schedule: None,
             notifications: None,
         }
+    }
+
+    /// These options with the schedule's latest view hooked in.
+    pub fn with_schedule(mut self, schedule: ScheduleHook) -> Self {
+        self.schedule = Some(schedule);
+        self
     }
 
     /// These options with the notifiers' outcome counters hooked in.
@@ -130,6 +144,7 @@ pub fn render(
         per_agent: opts.per_agent,
         feed_clients: opts.feed_clients.as_ref().map_or(0, |f| f()),
         alerts_firing: opts.alerts_firing.as_ref().map(|f| f()),
+        schedule: opts.schedule.as_ref().and_then(|f| f()),
         notifications: opts.notifications.as_ref().map(|f| f()),
     }));
     let mut out = String::new();
@@ -177,6 +192,7 @@ struct ScrapeCollector {
     per_agent: bool,
     feed_clients: u64,
     alerts_firing: Option<Vec<(String, &'static str, u64)>>,
+    schedule: Option<Arc<ScheduleView>>,
     notifications: Option<Vec<(String, &'static str, u64)>>,
 }
 
@@ -314,6 +330,9 @@ impl Collector for ScrapeCollector {
             if self.per_agent {
                 encode_agents(&mut enc, snap)?;
             }
+        }
+        if let Some(view) = &self.schedule {
+            encode_schedule(&mut enc, view, self.per_agent)?;
         }
         self.encode_daemon(&mut enc)
     }
@@ -634,6 +653,95 @@ fn encode_agents(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
                 &[("agent", a.agent.as_str()), ("state", st.as_str())],
                 secs(ms),
             )?;
+        }
+    }
+    Ok(())
+}
+
+fn encode_schedule(enc: &mut DescriptorEncoder, v: &ScheduleView, per_agent: bool) -> fmt::Result {
+    let mut m = enc.encode_descriptor(
+        "scheduled_agents",
+        "The team's agents scheduled to work now (schedule CSV), as of the watermark.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for t in &v.teams {
+        gauge(&mut m, &[("team", t.team.as_str())], t.scheduled)?;
+    }
+    let mut m = enc.encode_descriptor(
+        "team_adherence_ratio",
+        "Adherent over scheduled time today, summed over the team's scheduled agents (absent without scheduled time).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for t in &v.teams {
+        if let Some(r) = t.adherence_today {
+            gauge(&mut m, &[("team", t.team.as_str())], r)?;
+        }
+    }
+    let mut no_show: BTreeMap<&str, u64> = v.teams.iter().map(|t| (t.team.as_str(), 0)).collect();
+    let mut overrun = no_show.clone();
+    for a in &v.agents {
+        if a.no_show_seconds.is_some() {
+            *no_show.entry(a.team.as_str()).or_default() += 1;
+        }
+        if a.break_overrun_seconds.is_some() {
+            *overrun.entry(a.team.as_str()).or_default() += 1;
+        }
+    }
+    let mut m = enc.encode_descriptor(
+        "agents_no_show",
+        "The team's agents scheduled on shift, not logged in since the shift start, past schedule.no_show_grace.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (team, n) in &no_show {
+        gauge(&mut m, &[("team", *team)], *n)?;
+    }
+    let mut m = enc.encode_descriptor(
+        "agents_break_overrun",
+        "The team's agents still in aux past the end of a scheduled break or lunch plus schedule.break_grace.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (team, n) in &overrun {
+        gauge(&mut m, &[("team", *team)], *n)?;
+    }
+    let mut m = enc.encode_descriptor(
+        "queue_scheduled_agents",
+        "Agents scheduled to work in the queue now (the schedule's queues, else the queues the agent serves).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &v.queues {
+        gauge(&mut m, &[("queue", q.queue.as_str())], q.scheduled)?;
+    }
+    let mut m = enc.encode_descriptor(
+        "scheduled_staffing_gap",
+        "Required agents (live Erlang C) minus agents scheduled to work in the queue now (> 0: the schedule is short).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for q in &v.queues {
+        if let Some(gap) = q.scheduled_staffing_gap {
+            gauge(&mut m, &[("queue", q.queue.as_str())], gap)?;
+        }
+    }
+    if per_agent {
+        let mut m = enc.encode_descriptor(
+            "agent_adherence_ratio",
+            "The agent's adherent over scheduled time today (per-agent series: metrics.per_agent).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for a in &v.agents {
+            if let Some(r) = a.adherence_today {
+                gauge(
+                    &mut m,
+                    &[("agent", a.agent.as_str()), ("team", a.team.as_str())],
+                    r,
+                )?;
+            }
         }
     }
     Ok(())

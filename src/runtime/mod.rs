@@ -18,7 +18,7 @@ pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use persist::{EngineStore, PersistError, Positions};
 
 use crate::config::{Config, ConfigError};
-use crate::engine::{Engine, EngineOptions, Snapshot};
+use crate::engine::{Engine, EngineOptions, Snapshot, Transitions};
 use crate::model::Millis;
 use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
 use arc_swap::ArcSwapOption;
@@ -173,7 +173,13 @@ pub struct DaemonBuilder {
     rx: mpsc::Receiver<Ingest>,
     handles: Vec<SourceHandle>,
     sources: Vec<(Box<dyn Source>, SourceHandle)>,
+    /// Where the engine's agent state changes go (the schedule), if anyone asked.
+    transitions: Option<mpsc::Sender<Transitions>>,
 }
+
+/// Ticks of agent state changes the schedule's channel holds before the engine keeps
+/// them in its own bounded log instead (it never waits for the reader).
+const TRANSITION_BATCHES: usize = 1024;
 
 impl DaemonBuilder {
     /// An engine for `cfg` with the daemon's options.
@@ -189,7 +195,18 @@ impl DaemonBuilder {
             rx,
             handles: Vec::new(),
             sources: Vec::new(),
+            transitions: None,
         })
+    }
+
+    /// The engine's agent state changes, one batch per tick, sent before the tick's
+    /// snapshot is published (the schedule's adherence needs every change). A reader
+    /// that falls behind never slows the engine: the changes wait in the engine's
+    /// bounded log, and beyond that bound are dropped and counted in the next batch.
+    pub fn agent_transitions(&mut self) -> mpsc::Receiver<Transitions> {
+        let (tx, rx) = mpsc::channel(TRANSITION_BATCHES);
+        self.transitions = Some(tx);
+        rx
     }
 
     /// Persists the engine in `cfg.daemon.data_dir`: restores the saved state if there is
@@ -248,7 +265,10 @@ impl DaemonBuilder {
             rx,
             handles,
             sources,
+            transitions,
         } = self;
+        let mut engine = engine;
+        engine.record_transitions(transitions.is_some());
         // Only the handles keep the channel open: when every source is gone the engine
         // keeps ticking on the clock alone.
         drop(tx);
@@ -267,6 +287,7 @@ impl DaemonBuilder {
             positions,
             last_save: tokio::time::Instant::now(),
             saving: None,
+            transitions,
         };
         let engine = spawn_engine_thread(task, shutdown.clone());
         let mut source_tasks = Vec::with_capacity(sources.len());
@@ -369,6 +390,8 @@ struct EngineTask {
     last_save: tokio::time::Instant,
     /// A checkpoint being written on a blocking thread.
     saving: Option<JoinHandle<()>>,
+    /// Agent state changes to the schedule.
+    transitions: Option<mpsc::Sender<Transitions>>,
 }
 
 impl EngineTask {
@@ -437,8 +460,32 @@ impl EngineTask {
         if !catching_up {
             self.engine.advance_to(now);
         }
+        self.send_transitions();
         self.published.publish(self.engine.snapshot());
         self.maybe_checkpoint();
+    }
+
+    /// Hands the agent state changes since the last tick to the schedule, if its channel
+    /// has room (else they wait in the engine's bounded log for the next tick).
+    fn send_transitions(&mut self) {
+        let Some(tx) = &self.transitions else {
+            return;
+        };
+        let closed = match tx.try_reserve() {
+            Ok(permit) => {
+                let t = self.engine.take_transitions();
+                if !t.items.is_empty() || t.dropped > 0 {
+                    permit.send(t);
+                }
+                false
+            }
+            Err(mpsc::error::TrySendError::Full(())) => false,
+            Err(mpsc::error::TrySendError::Closed(())) => true,
+        };
+        if closed {
+            self.engine.record_transitions(false);
+            self.transitions = None;
+        }
     }
 
     /// Every `checkpoint_interval`: the engine state is encoded here (it must not change
@@ -476,6 +523,7 @@ impl EngineTask {
         }
         self.engine.flush();
         self.engine.advance_to(now);
+        self.send_transitions();
         self.published.publish(self.engine.snapshot());
         if let Some((store, _)) = &self.store {
             let written =

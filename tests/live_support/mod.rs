@@ -37,6 +37,8 @@ pub struct Live {
     pub script: SourceHandle,
     /// The built-in alert rules, evaluated on every snapshot.
     pub alerts: ccpulse::alerts::SharedAlerts,
+    /// The team schedule (`GET`/`PUT /api/v1/schedule`).
+    pub schedule: ccpulse::schedule::SharedSchedule,
 }
 
 /// A config with a fast tick.
@@ -65,6 +67,10 @@ pub async fn start_on(
     script.set_up(true);
     let push_http = PushSource::new(builder.handle("http").expect("handle"));
     let push_ws = PushSource::new(builder.handle("ws-ingest").expect("handle"));
+    let transitions = builder.agent_transitions();
+    let schedule: ccpulse::schedule::SharedSchedule = Arc::new(
+        ccpulse::schedule::ScheduleService::new(cfg, jiff::tz::TimeZone::UTC),
+    );
     let daemon = builder.start(clock);
     let alerts: ccpulse::alerts::SharedAlerts =
         Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
@@ -73,10 +79,18 @@ pub async fn start_on(
         )));
     let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed)
         .with_alerts(alerts.clone());
-    let _alert_task = ccpulse::alerts::spawn(
+    let dispatcher =
+        ccpulse::alerts::notify::Dispatcher::log_only(&ccpulse::alerts::default_rules());
+    let _alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
+        ccpulse::alerts::AlertContext {
+            schedule: Some(schedule.clone()),
+            transitions: Some(transitions),
+            idle_ok: vec!["http".into(), "ws-ingest".into()],
+        },
         daemon.shutdown_signal(),
+        dispatcher,
     );
     let live = http::Live {
         feed: feed.clone(),
@@ -88,6 +102,7 @@ pub async fn start_on(
         }),
         auth: Auth::new(cfg.auth.token.as_deref()),
         alerts: Some(alerts.clone()),
+        schedule: Some(schedule.clone()),
     };
     let app = http::app(daemon.published().clone(), live);
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
@@ -108,6 +123,7 @@ pub async fn start_on(
         feed,
         script,
         alerts,
+        schedule,
     }
 }
 

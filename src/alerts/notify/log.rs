@@ -12,6 +12,7 @@ pub fn emit(receiver: &str, kind: AlertKind, n: &Notification) {
         severity = n.labels.get("severity").map_or("", String::as_str),
         scope_label,
         scope,
+        team = n.labels.get("team").map(String::as_str),
         kind = ?kind,
         value = n.value,
         "alert: {}",

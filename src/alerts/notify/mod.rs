@@ -14,7 +14,7 @@ pub mod webhook;
 
 pub use group::GroupMessage;
 
-use super::eval::fill;
+use super::eval::fill_labels;
 use super::{AlertEvent, AlertKind, Comparison, Rule};
 use crate::config::{ReceiverConfig, ReceiverKind};
 use crate::model::{format_rfc3339, Millis};
@@ -51,7 +51,8 @@ impl Status {
 pub struct Notification {
     /// Firing or resolved.
     pub status: Status,
-    /// `alertname`, `severity`, `queue` or `agent`, and the rule's `labels`.
+    /// `alertname`, `severity`, `queue`, `agent` or `source`, the scope's labels (`team`
+    /// of an agent) and the rule's `labels`.
     pub labels: BTreeMap<String, String>,
     /// `summary`, `description` and the rule's other annotations, filled in.
     pub annotations: BTreeMap<String, String>,
@@ -83,17 +84,26 @@ impl Notification {
         if let Some(r) = rule {
             labels.extend(r.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        // The scope's own labels (`team` of an agent) after the rule's: config cannot set
+        // a label its metric carries, so nothing is overridden in practice.
+        labels.extend(
+            event
+                .scope_labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone())),
+        );
         labels.insert("alertname".into(), event.alertname.clone());
         labels.insert("severity".into(), event.severity.into());
         labels.insert(event.scope_label.into(), event.scope.clone());
+        let fill = |t: &str| fill_labels(t, &event.scope, event.value, &event.scope_labels);
         let mut annotations = BTreeMap::new();
         if let Some(r) = rule {
             for (k, v) in &r.annotations {
-                annotations.insert(k.clone(), fill(v, &event.scope, event.value));
+                annotations.insert(k.clone(), fill(v));
             }
             annotations
                 .entry("description".into())
-                .or_insert_with(|| fill(&describe(r), &event.scope, event.value));
+                .or_insert_with(|| fill(&describe(r)));
         }
         annotations.insert("summary".into(), event.summary.clone());
         Notification {
@@ -116,9 +126,10 @@ impl Notification {
         self.labels.get("alertname").map_or("", String::as_str)
     }
 
-    /// The queue or agent it is about: `("queue", "sales")`.
+    /// The queue, agent, source or team it is about: `("queue", "sales")`. An agent's
+    /// alert names the agent (its `team` is another label).
     pub fn scope(&self) -> Option<(&str, &str)> {
-        ["queue", "agent", "team", "source"]
+        ["queue", "agent", "source", "team"]
             .into_iter()
             .find_map(|k| self.labels.get(k).map(|v| (k, v.as_str())))
     }

@@ -1,0 +1,48 @@
+//! `GET /api/v1/schedule` (the schedule view as of the latest snapshot) and
+//! `PUT /api/v1/schedule` (replace the schedule with a CSV body; a write, so it needs
+//! the bearer token when `[auth] token` is set).
+
+use crate::schedule::{ScheduleView, SharedSchedule};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+/// Largest accepted CSV body (a schedule of 2,000 agents for a week is well under 2 MiB).
+pub const MAX_BODY_BYTES: usize = 8 << 20;
+
+/// The schedule routes.
+pub fn routes(schedule: SharedSchedule) -> Router {
+    Router::new()
+        .route("/api/v1/schedule", get(view).put(replace))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(schedule)
+}
+
+async fn view(State(schedule): State<SharedSchedule>) -> Response {
+    match schedule.latest() {
+        Some(v) => Json(&*v).into_response(),
+        None => Json(ScheduleView::default()).into_response(),
+    }
+}
+
+async fn replace(State(schedule): State<SharedSchedule>, body: Bytes) -> Response {
+    let report = schedule.replace(&body, "api");
+    // Every row rejected: the current schedule stays, and the client is told why.
+    let applied = !(report.accepted == 0 && report.rejected > 0);
+    let status = if applied {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = serde_json::json!({
+        "applied": applied,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "errors": report.errors,
+        "agents": report.agents,
+    });
+    (status, Json(body)).into_response()
+}

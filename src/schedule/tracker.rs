@@ -1,0 +1,514 @@
+//! Follows agent state changes against the schedule, in event time.
+//!
+//! Every [`AgentTransition`] closes the span the agent spent in its previous state;
+//! that span is compared with the agent's plan ([`span_adherence`]) and added to
+//! today's adherent / scheduled time (split at local midnight). At a snapshot's
+//! watermark `W` the open span `[last change, W)` is added on the fly, so adherence is
+//! exact in event time whatever the tick. Changes are applied only up to `W` (later
+//! ones wait for a later snapshot), in the order the engine applied them. Today's closed
+//! spans are kept per agent so a new schedule recomputes today exactly.
+
+use super::adherence::{is_adherent, span_adherence, AuxReasons};
+use super::plan::{AgentPlan, Schedule};
+use super::view::{
+    AgentAdherence, ImportInfo, LateReturn, QueueSchedule, ScheduleView, TeamSchedule,
+};
+use super::Activity;
+use crate::config::ScheduleSection;
+use crate::engine::{AgentSnapshot, AgentTransition, Calendar, Snapshot, Transitions};
+use crate::model::{AgentStatus, Millis, Name};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, VecDeque};
+
+/// The graces and reason lists of `[schedule]`, in milliseconds.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleSettings {
+    /// Not logged in this long after the shift start: a no-show.
+    pub no_show_grace_ms: Millis,
+    /// In aux longer than this after a break's end: an overrun / late return.
+    pub break_grace_ms: Millis,
+    /// How long a late return stays in the view.
+    pub late_return_hold_ms: Millis,
+    /// Aux reasons per activity.
+    pub aux: AuxReasons,
+}
+
+impl ScheduleSettings {
+    /// From the `[schedule]` section.
+    pub fn from_config(s: &ScheduleSection) -> Self {
+        ScheduleSettings {
+            no_show_grace_ms: s.no_show_grace.ms(),
+            break_grace_ms: s.break_grace.ms(),
+            late_return_hold_ms: s.late_return_hold.ms().max(1),
+            aux: AuxReasons::from_config(&s.aux_reasons),
+        }
+    }
+}
+
+/// A closed span of one state (today's, kept for recomputation).
+#[derive(Debug, Clone)]
+struct Closed {
+    from: Millis,
+    to: Millis,
+    state: AgentStatus,
+    reason: Option<Name>,
+}
+
+/// What is known of one agent.
+#[derive(Debug, Clone)]
+struct Track {
+    state: AgentStatus,
+    reason: Option<Name>,
+    /// Time before this is accounted.
+    acc_from: Millis,
+    /// In aux (any reason) continuously since.
+    aux_since: Option<Millis>,
+    /// End of the last logged-in span (`None`: not seen logged in).
+    logged_in_until: Option<Millis>,
+    tracked_since: Millis,
+    /// The engine's team for this agent (last snapshot).
+    engine_team: Option<String>,
+    day_start: Millis,
+    adherent_ms: u64,
+    scheduled_ms: u64,
+    history: Vec<Closed>,
+}
+
+impl Track {
+    fn new(state: AgentStatus, reason: Option<Name>, since: Millis) -> Self {
+        Track {
+            state,
+            reason,
+            acc_from: since,
+            aux_since: (state == AgentStatus::Aux).then_some(since),
+            logged_in_until: None,
+            tracked_since: since,
+            engine_team: None,
+            day_start: Millis::MIN,
+            adherent_ms: 0,
+            scheduled_ms: 0,
+            history: Vec::new(),
+        }
+    }
+
+    /// Accounts `[acc_from, to)` in the current state.
+    fn close(&mut self, to: Millis, plan: Option<&AgentPlan>, cal: &Calendar, aux: &AuxReasons) {
+        let mut a = self.acc_from;
+        while a < to {
+            let (ds, de) = cal.day(a);
+            let b = to.min(de.max(a + 1));
+            if ds > self.day_start {
+                self.day_start = ds;
+                self.adherent_ms = 0;
+                self.scheduled_ms = 0;
+                self.history.clear();
+            }
+            if ds == self.day_start {
+                if let Some(p) = plan {
+                    let (adh, sch) =
+                        span_adherence(p, a, b, self.state, self.reason.as_deref(), aux);
+                    self.adherent_ms += adh;
+                    self.scheduled_ms += sch;
+                }
+                self.history.push(Closed {
+                    from: a,
+                    to: b,
+                    state: self.state,
+                    reason: self.reason.clone(),
+                });
+            }
+            a = b;
+        }
+        if self.state != AgentStatus::LoggedOut && to > self.acc_from {
+            self.logged_in_until = Some(to);
+        }
+        self.acc_from = self.acc_from.max(to);
+    }
+
+    /// Recomputes today's closed time against a new plan.
+    fn recompute(&mut self, plan: Option<&AgentPlan>, aux: &AuxReasons) {
+        self.adherent_ms = 0;
+        self.scheduled_ms = 0;
+        if let Some(p) = plan {
+            for c in &self.history {
+                let (adh, sch) = span_adherence(p, c.from, c.to, c.state, c.reason.as_deref(), aux);
+                self.adherent_ms += adh;
+                self.scheduled_ms += sch;
+            }
+        }
+    }
+}
+
+fn logged_in_working(s: AgentStatus) -> bool {
+    matches!(
+        s,
+        AgentStatus::Available
+            | AgentStatus::Ringing
+            | AgentStatus::OnContact
+            | AgentStatus::AfterCallWork
+    )
+}
+
+/// The schedule and every agent's state history of today.
+#[derive(Debug)]
+pub struct Tracker {
+    settings: ScheduleSettings,
+    cal: Calendar,
+    schedule: Schedule,
+    import: ImportInfo,
+    agents: FxHashMap<String, Track>,
+    pending: VecDeque<AgentTransition>,
+    late: Vec<LateReturn>,
+    /// Transitions were lost: states are re-read from the next snapshot.
+    resync: bool,
+}
+
+impl Tracker {
+    /// An empty schedule; local days in `tz`.
+    pub fn new(settings: ScheduleSettings, tz: jiff::tz::TimeZone) -> Self {
+        Tracker {
+            settings,
+            cal: Calendar::new(tz, 86_400_000),
+            schedule: Schedule::default(),
+            import: ImportInfo {
+                source: "none".into(),
+                ..ImportInfo::default()
+            },
+            agents: FxHashMap::default(),
+            pending: VecDeque::new(),
+            late: Vec::new(),
+            resync: false,
+        }
+    }
+
+    /// The loaded schedule.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Replaces the schedule; today's adherence is recomputed from the kept history.
+    pub fn set_schedule(&mut self, schedule: Schedule, import: ImportInfo) {
+        self.schedule = schedule;
+        self.import = import;
+        for (agent, t) in self.agents.iter_mut() {
+            t.recompute(self.schedule.plan(agent), &self.settings.aux);
+        }
+    }
+
+    /// Queues state changes taken from the engine (applied up to each watermark).
+    pub fn push(&mut self, tr: Transitions) {
+        if tr.dropped > 0 {
+            self.resync = true;
+        }
+        self.pending.extend(tr.items);
+    }
+
+    fn apply(&mut self, tr: AgentTransition) {
+        let plan = self.schedule.plan(&tr.agent);
+        let track = self
+            .agents
+            .entry(tr.agent.to_string())
+            .or_insert_with(|| Track::new(tr.from.0, tr.from.1.clone(), tr.from.2));
+        let t = tr.t.max(track.acc_from);
+        let (old, aux_since) = (track.state, track.aux_since);
+        track.close(t, plan, &self.cal, &self.settings.aux);
+        track.state = tr.to;
+        track.reason = tr.reason;
+        track.aux_since = match (old, tr.to) {
+            (AgentStatus::Aux, AgentStatus::Aux) => aux_since,
+            (_, AgentStatus::Aux) => Some(t),
+            _ => None,
+        };
+        // Back from aux to work: a late return if the break before this work span ended
+        // more than `break_grace` ago and the agent was in aux since before its end.
+        let (Some(plan), Some(since)) = (plan, aux_since) else {
+            return;
+        };
+        if old != AgentStatus::Aux || !logged_in_working(tr.to) {
+            return;
+        }
+        let Some(i) = plan.at(t) else { return };
+        let (Some(cur), Some(prev)) = (plan.spans.get(i), plan.touching_before(i)) else {
+            return;
+        };
+        let end = cur.start;
+        if cur.activity == Activity::Work
+            && prev.activity.is_break()
+            && since < end
+            && t - end > self.settings.break_grace_ms
+        {
+            let team = plan
+                .team
+                .clone()
+                .or_else(|| track.engine_team.clone())
+                .unwrap_or_default();
+            self.late.push(LateReturn {
+                agent: tr.agent.to_string(),
+                team,
+                break_end_ms: end,
+                returned_at_ms: t,
+                late_seconds: (t - end) as f64 / 1000.0,
+            });
+        }
+    }
+
+    /// Applies the changes up to the snapshot's watermark and computes the view there.
+    pub fn observe(&mut self, snap: &Snapshot) -> ScheduleView {
+        let Some(w) = snap.watermark_ms else {
+            return ScheduleView {
+                import: self.import.clone(),
+                ..ScheduleView::default()
+            };
+        };
+        while self.pending.front().is_some_and(|t| t.t <= w) {
+            if let Some(tr) = self.pending.pop_front() {
+                self.apply(tr);
+            }
+        }
+        let resync = std::mem::take(&mut self.resync);
+        for a in &snap.agents {
+            match self.agents.get_mut(a.agent.as_str()) {
+                Some(t) => {
+                    t.engine_team.clone_from(&a.team);
+                    if resync && (t.state != a.state || t.reason.as_deref() != a.reason.as_deref())
+                    {
+                        // Changes were lost: close what is known, take the state as is.
+                        let plan = self.schedule.plan(&a.agent);
+                        t.close(a.since_ms.min(w), plan, &self.cal, &self.settings.aux);
+                        t.state = a.state;
+                        t.reason = a.reason.as_deref().map(Name::from);
+                        t.aux_since = (a.state == AgentStatus::Aux).then_some(a.since_ms);
+                    }
+                }
+                None => {
+                    let mut t =
+                        Track::new(a.state, a.reason.as_deref().map(Name::from), a.since_ms);
+                    t.engine_team.clone_from(&a.team);
+                    self.agents.insert(a.agent.clone(), t);
+                }
+            }
+        }
+        let hold = self.settings.late_return_hold_ms;
+        self.late.retain(|l| l.returned_at_ms + hold > w);
+        self.view(snap, w)
+    }
+
+    fn view(&self, snap: &Snapshot, w: Millis) -> ScheduleView {
+        let day = self.cal.day(w);
+        let by_agent: FxHashMap<&str, &AgentSnapshot> =
+            snap.agents.iter().map(|a| (a.agent.as_str(), a)).collect();
+        struct TeamAcc {
+            t: TeamSchedule,
+            adh: u64,
+            sch: u64,
+        }
+        let mut teams: BTreeMap<String, TeamAcc> = BTreeMap::new();
+        // Looked up by `&str` first: no allocation per agent once the team exists.
+        fn team_acc<'m>(
+            teams: &'m mut BTreeMap<String, TeamAcc>,
+            name: &str,
+        ) -> Option<&'m mut TeamAcc> {
+            if !teams.contains_key(name) {
+                teams.insert(
+                    name.to_string(),
+                    TeamAcc {
+                        t: TeamSchedule {
+                            team: name.to_string(),
+                            scheduled: 0,
+                            logged_in: 0,
+                            adherent: 0,
+                            on_shift: 0,
+                            adherence_today: None,
+                        },
+                        adh: 0,
+                        sch: 0,
+                    },
+                );
+            }
+            teams.get_mut(name)
+        }
+        let mut queues: BTreeMap<String, QueueSchedule> = snap
+            .queues
+            .iter()
+            .map(|q| {
+                (
+                    q.queue.clone(),
+                    QueueSchedule {
+                        queue: q.queue.clone(),
+                        scheduled: 0,
+                        logged_in: 0,
+                        required_agents: q.staffing.as_ref().map(|s| s.required_agents),
+                        scheduled_staffing_gap: None,
+                    },
+                )
+            })
+            .collect();
+        let new_queue = |name: &str| QueueSchedule {
+            queue: name.to_string(),
+            scheduled: 0,
+            logged_in: 0,
+            required_agents: None,
+            scheduled_staffing_gap: None,
+        };
+        for a in &snap.agents {
+            if a.state == AgentStatus::LoggedOut {
+                continue;
+            }
+            let name = self
+                .schedule
+                .plan(&a.agent)
+                .and_then(|p| p.team.as_deref())
+                .or(a.team.as_deref())
+                .unwrap_or_default();
+            if let Some(e) = team_acc(&mut teams, name) {
+                e.t.logged_in += 1;
+            }
+            for q in &a.queues {
+                match queues.get_mut(q.as_str()) {
+                    Some(x) => x.logged_in += 1,
+                    None => {
+                        let mut x = new_queue(q);
+                        x.logged_in = 1;
+                        queues.insert(q.clone(), x);
+                    }
+                }
+            }
+        }
+        let mut agents = Vec::with_capacity(self.schedule.agents.len());
+        for (agent, plan) in &self.schedule.agents {
+            let snap_agent = by_agent.get(agent.as_str()).copied();
+            let track = self.agents.get(agent.as_str());
+            let (state, reason) = track.map_or((AgentStatus::LoggedOut, None), |t| {
+                (t.state, t.reason.as_deref())
+            });
+            let team_name = plan
+                .team
+                .clone()
+                .or_else(|| track.and_then(|t| t.engine_team.clone()))
+                .or_else(|| snap_agent.and_then(|a| a.team.clone()))
+                .unwrap_or_default();
+            let i = plan.at(w);
+            let span = i.and_then(|i| plan.spans.get(i));
+            let activity = span.map(|s| s.activity);
+            let adherent = activity.map(|act| is_adherent(act, state, reason, &self.settings.aux));
+            let (mut adh, mut sch) = match track {
+                Some(t) if t.day_start == day.0 => (t.adherent_ms, t.scheduled_ms),
+                _ => (0, 0),
+            };
+            if let Some(t) = track {
+                let (a2, s2) = span_adherence(
+                    plan,
+                    t.acc_from.max(day.0),
+                    w,
+                    state,
+                    reason,
+                    &self.settings.aux,
+                );
+                adh += a2;
+                sch += s2;
+            } else {
+                // Never seen by the engine: logged out all day.
+                let (a2, s2) = span_adherence(
+                    plan,
+                    day.0,
+                    w,
+                    AgentStatus::LoggedOut,
+                    None,
+                    &self.settings.aux,
+                );
+                adh += a2;
+                sch += s2;
+            }
+            let no_show = i.and_then(|i| {
+                let (lo, hi) = plan.shift(i);
+                let start = plan.spans.get(lo)?.start;
+                let has_work = plan
+                    .spans
+                    .get(lo..=hi)?
+                    .iter()
+                    .any(|s| s.activity == Activity::Work);
+                let logged_in = state != AgentStatus::LoggedOut
+                    || track
+                        .and_then(|t| t.logged_in_until)
+                        .is_some_and(|u| u > start);
+                (has_work && !logged_in && w - start >= self.settings.no_show_grace_ms)
+                    .then(|| (w - start) as f64 / 1000.0)
+            });
+            let overrun = i.and_then(|i| {
+                let cur = plan.spans.get(i)?;
+                let prev = plan.touching_before(i)?;
+                let since = track?.aux_since?;
+                (cur.activity == Activity::Work
+                    && prev.activity.is_break()
+                    && state == AgentStatus::Aux
+                    && since < cur.start
+                    && w - cur.start > self.settings.break_grace_ms)
+                    .then(|| (w - cur.start) as f64 / 1000.0)
+            });
+            if let Some(e) = team_acc(&mut teams, &team_name) {
+                e.adh += adh;
+                e.sch += sch;
+                e.t.on_shift += u32::from(activity.is_some());
+                e.t.scheduled += u32::from(activity == Some(Activity::Work));
+                e.t.adherent += u32::from(adherent == Some(true));
+            }
+            if activity == Some(Activity::Work) {
+                let qs: &[String] = if plan.queues.is_empty() {
+                    snap_agent.map_or(&[], |a| a.queues.as_slice())
+                } else {
+                    &plan.queues
+                };
+                for q in qs {
+                    match queues.get_mut(q.as_str()) {
+                        Some(x) => x.scheduled += 1,
+                        None => {
+                            let mut x = new_queue(q);
+                            x.scheduled = 1;
+                            queues.insert(q.clone(), x);
+                        }
+                    }
+                }
+            }
+            agents.push(AgentAdherence {
+                agent: agent.clone(),
+                team: team_name,
+                activity,
+                activity_until_ms: span.map(|s| s.end),
+                state,
+                reason: reason.map(str::to_string),
+                adherent,
+                adherent_seconds_today: adh as f64 / 1000.0,
+                scheduled_seconds_today: sch as f64 / 1000.0,
+                adherence_today: (sch > 0).then(|| adh as f64 / sch as f64),
+                tracked_since_ms: track.map(|t| t.tracked_since),
+                no_show_seconds: no_show,
+                break_overrun_seconds: overrun,
+            });
+        }
+        for q in queues.values_mut() {
+            q.scheduled_staffing_gap = q
+                .required_agents
+                .map(|r| i64::from(r) - i64::from(q.scheduled));
+        }
+        ScheduleView {
+            watermark_ms: Some(w),
+            import: self.import.clone(),
+            teams: teams
+                .into_values()
+                .map(|e| {
+                    let mut t = e.t;
+                    t.adherence_today = (e.sch > 0).then(|| e.adh as f64 / e.sch as f64);
+                    t
+                })
+                .collect(),
+            queues: queues.into_values().collect(),
+            agents,
+            late_returns: self
+                .late
+                .iter()
+                .filter(|l| l.returned_at_ms <= w)
+                .cloned()
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! `PUT`/`GET /api/v1/schedule` on the in-process daemon with `[auth] token`: writes
+//! need the bearer header, the answer counts accepted and rejected rows with line and
+//! reason, an all-bad body keeps the current schedule (422); the live view then shows
+//! a no-show, which the built-in `AgentNoShow` rule fires for with the team. Also: the
+//! schedule file is reloaded when it changes, and `/metrics` renders the schedule view.
+
+mod live_support;
+
+use ccpulse::config::Config;
+use ccpulse::outputs::feed::FeedOptions;
+use ccpulse::outputs::metrics::{self, MetricsOptions};
+use ccpulse::runtime::{Clock, ManualClock};
+use ccpulse::schedule::ScheduleService;
+use live_support::{fast_config, request, start, wait_snapshot, GIVE_UP};
+use serde_json::Value;
+use std::sync::Arc;
+
+const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z
+const AUTH: (&str, &str) = ("Authorization", "Bearer s3cret");
+
+const CSV: &str = "agent,start,end,activity,team,queues
+a1,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Team A,sales
+a2,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Team A,sales
+a3,2026-11-28T09:00:00Z,2026-11-28T08:00:00Z,work,Team A,sales
+";
+
+#[tokio::test]
+async fn put_and_get_the_schedule_with_auth_and_see_a_no_show() {
+    let mut cfg = fast_config();
+    cfg.auth.token = Some("s3cret".into());
+    let clock = Arc::new(ManualClock::new(T0));
+    let live = start(
+        &cfg,
+        FeedOptions::default(),
+        clock.clone() as Arc<dyn Clock>,
+    )
+    .await;
+    let addr = live.addr;
+
+    let (status, _) = request(addr, "PUT", "/api/v1/schedule", &[], CSV.as_bytes()).await;
+    assert_eq!(status, 401, "a write needs the bearer token");
+    let (status, _) = request(
+        addr,
+        "PUT",
+        "/api/v1/schedule?token=s3cret",
+        &[],
+        CSV.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 401, "a write does not take the query-string token");
+    let (status, body) = request(addr, "PUT", "/api/v1/schedule", &[AUTH], CSV.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["applied"], true);
+    assert_eq!(v["accepted"], 2);
+    assert_eq!(v["rejected"], 1);
+    assert_eq!(v["agents"], 2);
+    assert_eq!(v["errors"][0]["line"], 4);
+    assert!(
+        v["errors"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not after")),
+        "{v}"
+    );
+
+    let (status, body) = request(
+        addr,
+        "PUT",
+        "/api/v1/schedule",
+        &[AUTH],
+        b"a9,tomorrow,later,work\n",
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (v["applied"].clone(), v["rejected"].clone()),
+        (Value::from(false), Value::from(1))
+    );
+
+    // a2 logs in; a1 does not. Six minutes later a1 is a no-show (grace 5 min).
+    let login = ccpulse::model::Event {
+        ts: T0,
+        id: None,
+        body: ccpulse::model::EventBody::AgentState(Box::new(ccpulse::model::AgentStateChange {
+            agent: "a2".into(),
+            state: ccpulse::model::AgentStatus::Available,
+            reason: None,
+            team: Some("Team A".into()),
+            queues: Some(vec!["sales".into()]),
+            name: None,
+            explicit: true,
+        })),
+    };
+    live.script.send(login).await.expect("send");
+    for step in 1..=37 {
+        clock.set(T0 + 2_000 + step * 10_000);
+        wait_snapshot(live.daemon.published(), |s| {
+            s.watermark_ms >= Some(T0 + step * 10_000)
+        })
+        .await;
+    }
+    let deadline = tokio::time::Instant::now() + GIVE_UP;
+    let view = loop {
+        let (status, _) = request(addr, "GET", "/api/v1/schedule", &[], b"").await;
+        assert_eq!(status, 401, "reads need the token too");
+        let (status, body) = request(addr, "GET", "/api/v1/schedule?token=s3cret", &[], b"").await;
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        if v["watermark_ms"].as_i64() >= Some(T0 + 370_000) {
+            break v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "view never caught up: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(view["import"]["source"], "api");
+    let agent = |id: &str| {
+        view["agents"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["agent"] == id).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(agent("a1")["no_show_seconds"], 370.0);
+    assert_eq!(agent("a1")["team"], "Team A");
+    assert_eq!(agent("a2")["no_show_seconds"], Value::Null);
+    assert_eq!(agent("a2")["adherence_today"], 1.0);
+    assert_eq!(view["teams"][0]["scheduled"], 2);
+    assert_eq!(view["teams"][0]["logged_in"], 1);
+
+    let (status, body) = request(addr, "GET", "/api/v1/alerts", &[AUTH], b"").await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).expect("json");
+    let fired: Vec<&Value> = v["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|e| e["alertname"] == "AgentNoShow" && e["kind"] == "firing")
+        .collect();
+    assert_eq!(fired.len(), 1, "{v}");
+    assert_eq!(fired[0]["scope"], "a1");
+    assert_eq!(fired[0]["scope_labels"]["team"], "Team A");
+    live.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_file_is_reloaded_when_it_changes_and_metrics_render_the_view() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("schedule.csv");
+    std::fs::write(
+        &path,
+        "a1,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,A\n",
+    )
+    .expect("write");
+    let mut cfg = Config::default();
+    cfg.schedule.file = Some(path.clone());
+    let svc = ScheduleService::new(&cfg, jiff::tz::TimeZone::UTC);
+    let first = svc.poll_file().expect("loaded at the first poll");
+    assert_eq!(first.accepted, 1);
+    assert!(
+        svc.poll_file().is_none(),
+        "not polled again within poll_interval"
+    );
+    tokio::time::advance(std::time::Duration::from_secs(6)).await;
+    assert!(svc.poll_file().is_none(), "unchanged file: no reload");
+    std::fs::write(
+        &path,
+        "a1,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,A\n\
+         a2,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,A,sales\nbad\n",
+    )
+    .expect("rewrite");
+    tokio::time::advance(std::time::Duration::from_secs(6)).await;
+    let second = svc.poll_file().expect("reloaded");
+    assert_eq!((second.accepted, second.rejected), (2, 1));
+    std::fs::remove_file(&path).expect("remove");
+    tokio::time::advance(std::time::Duration::from_secs(6)).await;
+    assert!(
+        svc.poll_file().is_none(),
+        "a missing file keeps the schedule"
+    );
+
+    let mut engine = ccpulse::engine::Engine::new(&cfg, Default::default()).expect("engine");
+    engine.advance_to(T0 + 60_000);
+    let snap = engine.snapshot();
+    let view = svc.update(&snap, Default::default());
+    assert_eq!(view.import.accepted, 2);
+    let svc = Arc::new(svc);
+    let hook = svc.clone();
+    let opts = MetricsOptions {
+        per_agent: true,
+        ..MetricsOptions::default()
+    }
+    .with_schedule(Arc::new(move || hook.latest()));
+    let out = metrics::render(Some(Arc::new(snap)), &[], &opts).expect("render");
+    for line in [
+        "ccpulse_scheduled_agents{team=\"A\"} 2\n",
+        "ccpulse_agents_no_show{team=\"A\"} 0\n",
+        "ccpulse_queue_scheduled_agents{queue=\"sales\"} 1\n",
+        "ccpulse_agent_adherence_ratio{agent=\"a1\",team=\"A\"} 0.0\n",
+    ] {
+        assert!(out.contains(line), "{line} missing in\n{out}");
+    }
+}
