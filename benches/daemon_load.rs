@@ -72,6 +72,11 @@ struct Args {
     /// Websocket ingest connections.
     #[arg(long, default_value_t = 1)]
     connections: usize,
+    /// What each feed client shows: `all` (unfiltered: every queue and agent in every
+    /// frame) or `team` (client i is team i mod teams' screen: `?teams=T&queues=<T's
+    /// queues>`, as a team leader's TV would be).
+    #[arg(long, default_value = "all")]
+    screens: String,
     /// Events per second to push, over all connections (0: as fast as the daemon takes).
     #[arg(long, default_value_t = 0)]
     rate: u64,
@@ -259,6 +264,7 @@ fn applied(frame: &[u8]) -> Option<u64> {
 /// One `/ws` client: reads every frame until `stop`, records latencies after `from_us`.
 async fn feed_client(
     addr: String,
+    path: String,
     log: SendLog,
     from_us: Arc<AtomicI64>,
     stop: Arc<AtomicBool>,
@@ -270,7 +276,8 @@ async fn feed_client(
         snapshots: 0,
         dropped: false,
     };
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await else {
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await
+    else {
         eprintln!("a feed client could not connect");
         return st;
     };
@@ -469,6 +476,19 @@ async fn run(args: Args) {
     }
     let args = Arc::new(args);
 
+    // What the screens show: everything, or one team each.
+    let paths: Vec<String> = match args.screens.as_str() {
+        "team" => SimConfig::scaled(args.queues, args.agents, args.seed)
+            .teams
+            .iter()
+            .map(|t| {
+                let queues: Vec<&str> = t.queues.iter().map(|q| q.as_str()).collect();
+                format!("/ws?teams={}&queues={}", t.name, queues.join(","))
+            })
+            .collect(),
+        _ => vec!["/ws".to_string()],
+    };
+
     // Feed clients, attached before the push starts (25 connecting at a time).
     let log: SendLog = Arc::new(RwLock::new(Vec::new()));
     let stop_clients = Arc::new(AtomicBool::new(false));
@@ -477,8 +497,10 @@ async fn run(args: Args) {
     let mut clients = Vec::with_capacity(args.clients);
     for chunk in 0..args.clients.div_ceil(25) {
         for _ in 0..25.min(args.clients - chunk * 25) {
+            let path = paths[clients.len() % paths.len()].clone();
             clients.push(tokio::spawn(feed_client(
                 addr.clone(),
+                path,
                 log.clone(),
                 from_us.clone(),
                 stop_clients.clone(),
@@ -585,6 +607,12 @@ async fn run(args: Args) {
     };
     println!("daemon_load: {} queues × {} agents, seed {}, tick {}, allowed_lateness {}, {} ingest connection(s), frames ≤ {} B, {pace}",
         args.queues, args.agents, args.seed, args.tick, args.allowed_lateness, args.connections, args.batch_bytes);
+    println!(
+        "screens           {} ({} distinct feed URLs, e.g. {})",
+        args.screens,
+        paths.len(),
+        paths[0]
+    );
     println!(
         "feed clients      {connected}/{} received snapshots ({connect_s:.1} s to attach), {dropped} disconnected early",
         args.clients

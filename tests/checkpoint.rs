@@ -111,10 +111,12 @@ fn incompatible_or_damaged_checkpoints_are_refused() {
         Engine::restore(&cfg, opts(), b"{not json"),
         Err(CheckpointError::Corrupt(_))
     ));
-    let v2 = String::from_utf8_lossy(&bytes).replacen("\"version\":1", "\"version\":2", 1);
+    let current = format!("\"version\":{}", ccpulse::engine::CHECKPOINT_VERSION);
+    let next = format!("\"version\":{}", ccpulse::engine::CHECKPOINT_VERSION + 1);
+    let other = String::from_utf8_lossy(&bytes).replacen(&current, &next, 1);
     assert!(matches!(
-        Engine::restore(&cfg, opts(), v2.as_bytes()),
-        Err(CheckpointError::Version { found: 2 })
+        Engine::restore(&cfg, opts(), other.as_bytes()),
+        Err(CheckpointError::Version { found }) if found == ccpulse::engine::CHECKPOINT_VERSION + 1
     ));
     // Queue settings come from the config in force, not from the checkpoint.
     let mut changed = cfg.clone();

@@ -1,6 +1,7 @@
 //! Observations (one counter increment at one instant) and the aggregates they fold into.
 
 use super::hist::SlidingHist;
+pub use super::samples::ValueBag;
 use crate::kpi::{AgentCounters, Percentiles, QueueCounters};
 use crate::model::AgentStatus;
 
@@ -86,29 +87,17 @@ pub enum QueueObs {
     Orphaned,
 }
 
-/// Raw values of one interval: few per queue and interval, so exact percentiles are
-/// cheap at close, and the day's histogram takes them without walking buckets.
+/// The values of one interval or rolling bucket (bounded: see [`ValueBag`]): exact
+/// percentiles for an ordinary interval, and the day's histogram takes them without
+/// walking buckets.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Samples {
     /// Waits of answered contacts (ms).
-    pub wait: Vec<u64>,
+    pub wait: ValueBag,
     /// Waits of abandoned (not short) contacts (ms).
-    pub abandon_wait: Vec<u64>,
+    pub abandon_wait: ValueBag,
     /// Handle times (ms).
-    pub handle: Vec<u64>,
-}
-
-/// Nearest-rank quantiles (ascending `qs`) of raw ms values, in seconds.
-fn exact_quantiles<const N: usize>(values: &mut [u64], qs: [f64; N]) -> [Option<f64>; N] {
-    if values.is_empty() {
-        return [None; N];
-    }
-    values.sort_unstable();
-    let n = values.len();
-    qs.map(|q| {
-        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
-        values.get(rank - 1).map(|v| *v as f64 / 1000.0)
-    })
+    pub handle: ValueBag,
 }
 
 /// Counters plus wait/handle distributions of a queue over a span: HdrHistograms for
@@ -142,8 +131,8 @@ impl QueueAgg {
     pub fn settled_percentiles(&self) -> Percentiles {
         let (w, h) = if self.wait.added().is_empty() && self.handle.added().is_empty() {
             (
-                exact_quantiles(&mut self.samples.wait.clone(), QS),
-                exact_quantiles(&mut self.samples.handle.clone(), QS),
+                self.samples.wait.quantiles_secs(QS),
+                self.samples.handle.quantiles_secs(QS),
             )
         } else {
             (
@@ -251,29 +240,43 @@ impl Aggregate for QueueAgg {
         self.abandon_wait.merge(inner.abandon_wait.added());
         self.handle.merge(inner.handle.added());
         let s = &inner.samples;
-        s.wait.iter().for_each(|v| self.wait.record(*v));
+        s.wait.iter().for_each(|(v, n)| self.wait.record_n(v, n));
         s.abandon_wait
             .iter()
-            .for_each(|v| self.abandon_wait.record(*v));
-        s.handle.iter().for_each(|v| self.handle.record(*v));
+            .for_each(|(v, n)| self.abandon_wait.record_n(v, n));
+        s.handle
+            .iter()
+            .for_each(|(v, n)| self.handle.record_n(v, n));
     }
     fn merge_bucket(&mut self, b: &Self) {
         self.c.add(&b.c);
-        b.samples.wait.iter().for_each(|v| self.wait.record(*v));
+        b.samples
+            .wait
+            .iter()
+            .for_each(|(v, n)| self.wait.record_n(v, n));
         b.samples
             .abandon_wait
             .iter()
-            .for_each(|v| self.abandon_wait.record(*v));
-        b.samples.handle.iter().for_each(|v| self.handle.record(*v));
+            .for_each(|(v, n)| self.abandon_wait.record_n(v, n));
+        b.samples
+            .handle
+            .iter()
+            .for_each(|(v, n)| self.handle.record_n(v, n));
     }
     fn unmerge_bucket(&mut self, b: &Self) {
         self.c.sub(&b.c);
-        b.samples.wait.iter().for_each(|v| self.wait.remove(*v));
+        b.samples
+            .wait
+            .iter()
+            .for_each(|(v, n)| self.wait.remove_n(v, n));
         b.samples
             .abandon_wait
             .iter()
-            .for_each(|v| self.abandon_wait.remove(*v));
-        b.samples.handle.iter().for_each(|v| self.handle.remove(*v));
+            .for_each(|(v, n)| self.abandon_wait.remove_n(v, n));
+        b.samples
+            .handle
+            .iter()
+            .for_each(|(v, n)| self.handle.remove_n(v, n));
     }
     fn to_row(&mut self) -> Self::Row {
         let p = self.percentiles();

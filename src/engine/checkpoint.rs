@@ -7,7 +7,7 @@ use crate::config::{Config, ConfigError};
 use serde::{Deserialize, Serialize};
 
 /// Checkpoint format version; a different version is refused, never misread.
-pub const CHECKPOINT_VERSION: u32 = 1;
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 /// Why a checkpoint could not be written or used.
 #[derive(Debug, thiserror::Error)]
@@ -81,12 +81,19 @@ struct VersionOnly {
 impl Engine {
     /// Serializes the engine's whole state (JSON, versioned).
     pub fn checkpoint(&self) -> Result<Vec<u8>, CheckpointError> {
+        let mut out = Vec::new();
+        self.checkpoint_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`Engine::checkpoint`] appended to `out` (no second copy of a large state).
+    pub fn checkpoint_into(&self, out: &mut Vec<u8>) -> Result<(), CheckpointError> {
         let env = EnvelopeRef {
             version: CHECKPOINT_VERSION,
             shape: Shape::of(&self.config, &self.opts),
             engine: self,
         };
-        Ok(serde_json::to_vec(&env)?)
+        Ok(serde_json::to_writer(out, &env)?)
     }
 
     /// Rebuilds an engine from a checkpoint taken under a compatible config; queue

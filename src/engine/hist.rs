@@ -57,7 +57,8 @@ impl Hist {
         self.record_n(ms, 1);
     }
 
-    fn record_n(&mut self, ms: u64, n: u64) {
+    /// Records `n` equal values (ms).
+    pub fn record_n(&mut self, ms: u64, n: u64) {
         let h = self.get();
         // Auto-resizing: `record_n` grows the range; it only fails past u64 limits.
         if h.record_n(ms, n).is_err() {
@@ -148,6 +149,16 @@ impl SlidingHist {
     /// Records a value leaving the window (it must have been recorded before).
     pub fn remove(&mut self, ms: u64) {
         self.removed.record(ms);
+    }
+
+    /// Records `n` values entering the window.
+    pub fn record_n(&mut self, ms: u64, n: u64) {
+        self.added.record_n(ms, n);
+    }
+
+    /// Records `n` values leaving the window.
+    pub fn remove_n(&mut self, ms: u64, n: u64) {
+        self.removed.record_n(ms, n);
     }
 
     /// Applies pending removals and returns the window's histogram.

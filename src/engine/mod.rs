@@ -16,13 +16,14 @@ mod hist;
 mod lifetime;
 mod reorder;
 mod rolling;
+mod samples;
 mod snapshot;
 mod timeline;
 mod transitions;
 
 pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, SlOutcome};
 pub use calendar::Calendar;
-pub use checkpoint::CheckpointError;
+pub use checkpoint::{CheckpointError, CHECKPOINT_VERSION};
 pub use hist::{Hist, SlidingHist};
 pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};

@@ -110,19 +110,20 @@ impl EngineStore {
 
     /// The bytes of a checkpoint of `engine` with `positions` (cheap to hand to a thread).
     pub fn encode(engine: &Engine, positions: &Positions) -> Result<Vec<u8>, PersistError> {
-        let engine_bytes = engine.checkpoint().map_err(|error| PersistError::Engine {
-            path: PathBuf::new(),
-            error,
-        })?;
         let pos = serde_json::to_vec(positions).map_err(|e| PersistError::Invalid {
             path: PathBuf::new(),
             message: e.to_string(),
         })?;
-        let mut out = Vec::with_capacity(engine_bytes.len() + pos.len() + 40);
+        let mut out = Vec::new();
         out.extend_from_slice(format!("{{\"v\":{VERSION},\"positions\":").as_bytes());
         out.extend_from_slice(&pos);
         out.extend_from_slice(b",\"engine\":");
-        out.extend_from_slice(&engine_bytes);
+        engine
+            .checkpoint_into(&mut out)
+            .map_err(|error| PersistError::Engine {
+                path: PathBuf::new(),
+                error,
+            })?;
         out.extend_from_slice(b"}\n");
         Ok(out)
     }
