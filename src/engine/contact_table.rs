@@ -20,6 +20,11 @@ pub(crate) struct ContactTable {
 }
 
 impl ContactTable {
+    /// Open contacts (one per queue entry).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     pub(crate) fn get(&self, q: u32, id: &Name) -> Option<&ContactRt> {
         match self.map.get(id)? {
             Entries::One(k, c) => (*k == q).then_some(c),

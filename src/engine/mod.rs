@@ -144,6 +144,9 @@ pub(crate) enum TimerKind {
     DerivedAcwEnd { agent: u32, seq: u64 },
 }
 
+/// Orphan timeouts kept before dead ones (of closed contacts) are dropped.
+const ORPHAN_TIMERS_SLACK: usize = 4096;
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Timer {
     at: Millis,
@@ -456,9 +459,28 @@ impl Engine {
         let in_order = self.orphan_timers.back().is_none_or(|b| b.at <= at);
         if matches!(timer.kind, TimerKind::Orphan { .. }) && in_order {
             self.orphan_timers.push_back(timer);
+            self.compact_orphan_timers();
         } else {
             self.timers.push(Reverse(timer));
         }
+    }
+
+    /// Drops the orphan timeouts of contacts that already closed once they outnumber
+    /// the open contacts two to one: a busy center closes contacts much faster than the
+    /// timeout (hours), and a dead timer is a no-op when it fires. Amortised O(1).
+    fn compact_orphan_timers(&mut self) {
+        if self.orphan_timers.len() <= ORPHAN_TIMERS_SLACK.max(2 * self.contacts.len()) {
+            return;
+        }
+        let contacts = &self.contacts;
+        self.orphan_timers.retain(|t| match &t.kind {
+            TimerKind::Orphan {
+                queue,
+                contact,
+                uid,
+            } => contacts.get(*queue, contact).is_some_and(|c| c.uid == *uid),
+            _ => true,
+        });
     }
 
     fn next_timer_at(&self) -> Option<Millis> {
