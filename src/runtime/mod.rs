@@ -414,6 +414,7 @@ impl EngineTask {
                     for m in batch.drain(..) {
                         self.ingest(m);
                     }
+                    self.follow_clock();
                 }
             }
         }
@@ -434,6 +435,16 @@ impl EngineTask {
             if let Some(s) = self.statuses.get(usize::from(m.source)) {
                 s.count_refused();
             }
+        }
+    }
+
+    /// Between ticks, event time follows the clock too: events are applied as soon as
+    /// their lateness has passed, not in one burst at the next tick, so a tick only
+    /// builds and publishes the snapshot (the latency to a screen is the tick, not the
+    /// tick plus a second's worth of events). Not while a source reads a backlog.
+    fn follow_clock(&mut self) {
+        if !self.statuses.iter().any(|s| s.is_catching_up()) {
+            self.engine.advance_to(self.clock.now_ms());
         }
     }
 
