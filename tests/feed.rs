@@ -181,10 +181,23 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
     // Board: a subset, each value equal to the API's.
     let bq = queue(&board, "sales");
     let aq = &api["queues"][0];
-    for k in ["queue", "waiting", "oldest_queued_at_ms", "sl_target", "agents"] {
+    for k in [
+        "queue",
+        "waiting",
+        "oldest_queued_at_ms",
+        "sl_target",
+        "agents",
+    ] {
         assert_eq!(bq[k], aq[k], "{k}");
     }
-    for k in ["arrived", "answered", "abandoned", "sl_met", "sl_offered", "service_level"] {
+    for k in [
+        "arrived",
+        "answered",
+        "abandoned",
+        "sl_met",
+        "sl_offered",
+        "service_level",
+    ] {
         assert_eq!(bq["today"][k], aq["today"][k], "today.{k}");
         assert_eq!(bq["rolling"][0][k], aq["rolling"][0][k], "rolling.{k}");
     }
@@ -196,7 +209,10 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
     }
     assert_eq!(ba["today"]["handled"], aa["today"]["handled"]);
     let (bytes_board, bytes_full) = (board.to_string().len(), full.to_string().len());
-    assert!(bytes_board * 2 < bytes_full, "{bytes_board} vs {bytes_full}");
+    assert!(
+        bytes_board * 2 < bytes_full,
+        "{bytes_board} vs {bytes_full}"
+    );
     live.stop().await;
 }
 
