@@ -125,7 +125,13 @@ impl<'a> JsonOut<'a> {
 
     /// A float as `serde_json` writes it (non-finite values as `null`).
     fn f64(&mut self, v: f64) {
-        if v.is_finite() {
+        // Most report values are whole seconds or counts (`900.0`, `0.0`): `serde_json`
+        // writes a positive whole number below 1e15 as its digits and `.0`, so these
+        // skip the shortest-representation search (the tests compare both ways).
+        if v.is_sign_positive() && v < 1e15 && v.fract() == 0.0 {
+            self.u64(v as u64);
+            self.buf.extend_from_slice(b".0");
+        } else if v.is_finite() {
             let _ = CompactFormatter.write_f64(&mut self.buf, v);
         } else {
             self.buf.extend_from_slice(b"null");
@@ -417,6 +423,26 @@ mod tests {
             share_met: Some(0.5),
         });
         assert_eq!(hand(&k), serde(&k));
+    }
+
+    #[test]
+    fn whole_floats_match_serde() {
+        let mut sink = Vec::new();
+        let mut w = JsonOut::new(&mut sink);
+        let mut values = vec![0.0, -0.0, 1.0, 900.0, 1e15 - 1.0, 1e15, 1e16, 123_456_789.0];
+        values.extend((0..64).map(|e| (1u64 << e) as f64));
+        values.extend((0..20).map(|e| 10f64.powi(e)));
+        values.extend((0..20).map(|e| 10f64.powi(e) - 1.0));
+        values.extend((0..2000).map(|i| f64::from(i) * 0.5));
+        for v in values {
+            w.buf.clear();
+            w.f64(v);
+            assert_eq!(
+                std::str::from_utf8(&w.buf).expect("utf-8"),
+                serde(&v),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]
