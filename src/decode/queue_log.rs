@@ -1,7 +1,7 @@
 //! Asterisk `queue_log`: `epoch|callid|queue|agent|VERB|data1|…|data5` lines, with the
 //! FreePBX/Wazo/PBXware/QueueMetrics variants (see `../shared/data/README.md`).
 //!
-//! Fields are split with `memchr` into borrowed slices; the only allocations are the
+//! Fields are split by a byte scan into borrowed slices; the only allocations are the
 //! [`Name`]s of the event (inline up to 24 bytes). `callid`, `queue` and `agent` are
 //! always strings (a callid looks like a number but is not one); `NONE` means absent.
 
@@ -62,7 +62,12 @@ impl<'a> Fields<'a> {
         let mut f = [""; MAX_FIELDS];
         let mut n = 0;
         let mut start = 0;
-        for i in memchr::memchr_iter(b'|', line.as_bytes()) {
+        // A plain scan: fields are a few bytes long, too short for `memchr`'s setup.
+        let seps = line
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'|').then_some(i));
+        for i in seps {
             if let Some(slot) = f.get_mut(n) {
                 *slot = line.get(start..i).unwrap_or("");
             }
@@ -179,7 +184,7 @@ impl QueueLogDecoder {
 
 /// `digits[.digits]` epoch seconds → ms (fraction truncated to ms).
 fn parse_epoch_secs(b: &[u8]) -> Result<Millis, RejectReason> {
-    let (int, frac) = match memchr::memchr(b'.', b) {
+    let (int, frac) = match b.iter().position(|&c| c == b'.') {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b""[..]),
     };
