@@ -279,16 +279,13 @@ impl Engine {
         talk_ms: Option<Millis>,
         transferred: bool,
     ) {
+        let answered = |c: &ContactRt| matches!(c.phase, Phase::Answered { .. });
         let key = self.answered_key(&contact, queue);
-        let Some(key) = key.filter(|k| {
-            self.contacts
-                .get(k.0, &k.1)
-                .is_some_and(|c| matches!(c.phase, Phase::Answered { .. }))
+        let Some((key, c)) = key.and_then(|k| {
+            let c = self.contacts.remove_if(k.0, &k.1, answered)?;
+            Some((k, c))
         }) else {
             self.stats.unmatched += 1;
-            return;
-        };
-        let Some(c) = self.contacts.remove(key.0, &key.1) else {
             return;
         };
         let Phase::Answered {
