@@ -182,10 +182,6 @@ pub struct Engine {
     /// Orphan timeouts: `event time + constant`, so they arrive in deadline order and a
     /// FIFO replaces a heap holding every open contact.
     orphan_timers: VecDeque<Timer>,
-    /// SL deadlines: `queued + T + grace`, in order as long as `T` is the same for the
-    /// queues in use (the usual case); one out of order goes to the heap.
-    #[serde(default)]
-    sl_timers: VecDeque<Timer>,
     /// Event time reached; `None` before the first event.
     pub(crate) now: Option<Millis>,
     /// The next interval boundary, where agent state time is checkpointed.
@@ -229,7 +225,6 @@ impl Engine {
             contacts: ContactTable::default(),
             timers: BinaryHeap::new(),
             orphan_timers: VecDeque::new(),
-            sl_timers: VecDeque::new(),
             now: None,
             next_boundary: Millis::MIN,
             closed_cutoff: Millis::MIN,
@@ -454,38 +449,30 @@ impl Engine {
             seq: self.seq,
             kind,
         };
-        let fifo = match timer.kind {
-            TimerKind::Orphan { .. } => Some(&mut self.orphan_timers),
-            TimerKind::SlDeadline { .. } => Some(&mut self.sl_timers),
-            _ => None,
-        };
-        match fifo {
-            // A FIFO stays sorted by (at, seq): seq only grows.
-            Some(f) if f.back().is_none_or(|b| b.at <= at) => f.push_back(timer),
-            _ => self.timers.push(Reverse(timer)),
+        let in_order = self.orphan_timers.back().is_none_or(|b| b.at <= at);
+        if matches!(timer.kind, TimerKind::Orphan { .. }) && in_order {
+            self.orphan_timers.push_back(timer);
+        } else {
+            self.timers.push(Reverse(timer));
         }
     }
 
     fn next_timer_at(&self) -> Option<Millis> {
         let heap = self.timers.peek().map(|Reverse(x)| x.at);
-        let orphan = self.orphan_timers.front().map(|x| x.at);
-        let sl = self.sl_timers.front().map(|x| x.at);
-        [heap, orphan, sl].into_iter().flatten().min()
+        let fifo = self.orphan_timers.front().map(|x| x.at);
+        match (heap, fifo) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// The earliest timer by (at, seq) of the heap and the two FIFOs.
     fn pop_timer(&mut self) -> Option<Timer> {
-        let key = |x: &Timer| (x.at, x.seq);
-        let heap = self.timers.peek().map(|Reverse(x)| key(x));
-        let orphan = self.orphan_timers.front().map(key);
-        let sl = self.sl_timers.front().map(key);
-        let min = [heap, orphan, sl].into_iter().flatten().min()?;
-        if heap == Some(min) {
-            self.timers.pop().map(|Reverse(x)| x)
-        } else if orphan == Some(min) {
-            self.orphan_timers.pop_front()
-        } else {
-            self.sl_timers.pop_front()
+        let heap = self.timers.peek().map(|Reverse(x)| (x.at, x.seq));
+        let fifo = self.orphan_timers.front().map(|x| (x.at, x.seq));
+        match (heap, fifo) {
+            (Some(h), Some(f)) if f < h => self.orphan_timers.pop_front(),
+            (Some(_), _) => self.timers.pop().map(|Reverse(x)| x),
+            (None, _) => self.orphan_timers.pop_front(),
         }
     }
 
