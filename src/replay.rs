@@ -70,6 +70,7 @@ pub fn replay(
         sl_grace_ms: if whole_seconds { 1000 } else { 0 },
         keep_closed: true,
         rolling: false,
+        lifetime: false,
     };
     let mut engine = Engine::new(cfg, opts)?;
     let mut counts = InputCounts::default();

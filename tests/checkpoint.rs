@@ -18,6 +18,7 @@ fn opts() -> EngineOptions {
         sl_grace_ms: 0,
         keep_closed: true,
         rolling: true,
+        lifetime: true,
     }
 }
 

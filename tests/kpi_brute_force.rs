@@ -598,6 +598,7 @@ fn check(seed: u64) {
             sl_grace_ms: s.grace,
             keep_closed: true,
             rolling: false,
+            lifetime: true,
         },
     )
     .expect("engine");
@@ -709,6 +710,7 @@ fn check(seed: u64) {
             sl_grace_ms: s.grace,
             keep_closed: false,
             rolling: true,
+            lifetime: true,
         },
     )
     .expect("engine");
@@ -946,6 +948,7 @@ fn replay_as_json(
             sl_grace_ms: grace,
             keep_closed: true,
             rolling: false,
+            lifetime: true,
         },
     )
     .expect("engine");

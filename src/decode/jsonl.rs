@@ -323,8 +323,75 @@ fn timestamp(field: &Field<'_>) -> Result<Millis, RejectReason> {
 
 /// Parses an RFC 3339 timestamp (offset required) to epoch milliseconds.
 pub(crate) fn parse_rfc3339_ms(s: &str) -> Result<Millis, RejectReason> {
+    if let Some(ms) = simple_utc_ms(s.as_bytes()) {
+        return Ok(ms);
+    }
     let ts: jiff::Timestamp = s.parse().map_err(|_| RejectReason::BadTimestamp)?;
     Ok(ts.as_millisecond())
+}
+
+/// The common form `YYYY-MM-DDTHH:MM:SS[.f…]Z` (years 1970–9999, a valid date and
+/// time, seconds ≤ 59) without the general parser, which took a tenth of a JSON replay;
+/// anything else is `None` and goes to `jiff`. The fraction is truncated to ms, as
+/// `jiff::Timestamp::as_millisecond` does for these (non-negative) times.
+fn simple_utc_ms(b: &[u8]) -> Option<Millis> {
+    fn num(b: &[u8]) -> Option<i64> {
+        b.iter().try_fold(0i64, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + i64::from(c - b'0'))
+        })
+    }
+    let (head, tail) = (b.get(..19)?, b.get(19..)?);
+    let sep = |i: usize, c: u8| head.get(i) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let field = |from: usize, to: usize| head.get(from..to).and_then(num);
+    let (year, month, day) = (field(0, 4)?, field(5, 7)?, field(8, 10)?);
+    let (hour, min, sec) = (field(11, 13)?, field(14, 16)?, field(17, 19)?);
+    let frac_ms = match tail {
+        [b'Z'] => 0,
+        [b'.', digits @ .., b'Z'] if (1..=9).contains(&digits.len()) => {
+            num(digits)?;
+            (0..3).fold(0, |ms, i| {
+                ms * 10 + digits.get(i).map_or(0, |&d| i64::from(d - b'0'))
+            })
+        }
+        _ => return None,
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let days_in_month = usize::try_from(month - 1)
+        .ok()
+        .and_then(|m| month_days.get(m).copied());
+    let valid = year >= 1970
+        && days_in_month.is_some_and(|d| (1..=d).contains(&day))
+        && hour <= 23
+        && min <= 59
+        && sec <= 59;
+    if !valid {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + frac_ms)
 }
 
 fn required_str<'f>(field: &'f Field<'_>) -> Result<&'f str, RejectReason> {
@@ -356,6 +423,64 @@ fn optional_name(field: &Field<'_>) -> Result<Option<Name>, RejectReason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path agrees with `jiff` wherever it answers, and leaves the rest to it.
+    #[test]
+    fn simple_utc_timestamps_match_jiff() {
+        let jiff_ms = |s: &str| {
+            s.parse::<jiff::Timestamp>()
+                .ok()
+                .map(|t| t.as_millisecond())
+        };
+        let mut ms: i64 = 0;
+        let step = 7_919_777_777; // ~92 days and odd milliseconds: every month, leap days
+        while ms < 253_402_300_799_000 {
+            let ts = jiff::Timestamp::from_millisecond(ms).expect("in range");
+            for s in [
+                format!("{ts:.0}"),
+                format!("{ts:.1}"),
+                format!("{ts:.3}"),
+                format!("{ts:.6}"),
+                format!("{ts:.9}"),
+            ] {
+                assert_eq!(simple_utc_ms(s.as_bytes()), jiff_ms(&s), "{s}");
+            }
+            ms += step;
+        }
+        for s in [
+            "2024-02-29T23:59:59.999Z",
+            "2023-02-29T00:00:00Z",
+            "2100-02-29T00:00:00Z",
+            "2000-02-29T12:00:00Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T23:60:00Z",
+            "2026-11-23T23:59:60Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2026-11-00T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-11-23T00:00:00.Z",
+            "2026-11-23T00:00:00.1234567890Z",
+            "2026-11-23T00:00:00z",
+            "2026-11-23t00:00:00Z",
+            "2026-11-23T00:00:00+00:00",
+            "2026-11-23 00:00:00Z",
+            "1969-12-31T23:59:59.999Z",
+            "+2026-11-23T00:00:00Z",
+            "2026-1a-23T00:00:00Z",
+            "2026-11-23T00:00:0\u{e9}Z",
+            "",
+        ] {
+            if let Some(fast) = simple_utc_ms(s.as_bytes()) {
+                assert_eq!(Some(fast), jiff_ms(s), "{s}");
+            }
+            assert_eq!(
+                parse_rfc3339_ms(s).ok(),
+                jiff_ms(s),
+                "{s}: the decoder answers as jiff does"
+            );
+        }
+    }
 
     const TS: Millis = 1_795_856_401_250; // 2026-11-28T09:00:01.250Z
 

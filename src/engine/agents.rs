@@ -185,7 +185,16 @@ impl Engine {
             self.set_team(a, team, t);
         }
         if let Some(queues) = &ch.queues {
-            let ids: Vec<u32> = queues.iter().map(|q| self.queue_id(q)).collect();
+            // Refilled in place: no allocation per state change once it has grown.
+            let mut ids = self
+                .agents
+                .get_mut(a as usize)
+                .map(|rt| std::mem::take(&mut rt.queues))
+                .unwrap_or_default();
+            ids.clear();
+            for q in queues {
+                ids.push(self.queue_id(q));
+            }
             if let Some(rt) = self.agents.get_mut(a as usize) {
                 rt.queues = ids;
             }
@@ -349,6 +358,10 @@ impl Engine {
 
 /// Removes and returns the elements matching `pred`, keeping the others in order.
 fn extract<T>(v: &mut Vec<T>, pred: impl Fn(&T) -> bool) -> Vec<T> {
+    // Usually nothing matches: keep the vector (and its allocation) as it is.
+    if !v.iter().any(&pred) {
+        return Vec::new();
+    }
     let (out, keep): (Vec<T>, Vec<T>) = std::mem::take(v).into_iter().partition(|x| pred(x));
     *v = keep;
     out

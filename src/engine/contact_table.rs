@@ -67,18 +67,35 @@ impl ContactTable {
     }
 
     pub(crate) fn remove(&mut self, q: u32, id: &Name) -> Option<ContactRt> {
-        let e = self.map.get_mut(id)?;
-        let out = match e {
-            Entries::One(k, _) if *k == q => match self.map.remove(id) {
-                Some(Entries::One(_, c)) => Some(c),
-                _ => None,
+        self.remove_if(q, id, |_| true)
+    }
+
+    /// Removes the contact open in `q` if `keep_out` accepts it, with one hash lookup
+    /// (a `Name` clone is a copy for ids of up to 24 bytes); otherwise changes nothing.
+    pub(crate) fn remove_if(
+        &mut self,
+        q: u32,
+        id: &Name,
+        keep_out: impl Fn(&ContactRt) -> bool,
+    ) -> Option<ContactRt> {
+        use std::collections::hash_map::Entry;
+        let Entry::Occupied(mut o) = self.map.entry(id.clone()) else {
+            return None;
+        };
+        let out = match o.get_mut() {
+            Entries::One(k, c) if *k == q && keep_out(c) => match o.remove() {
+                Entries::One(_, c) => Some(c),
+                Entries::Many(_) => None,
             },
             Entries::One(..) => None,
             Entries::Many(v) => {
                 let i = v.iter().position(|(k, _)| *k == q)?;
+                if !v.get(i).is_some_and(|(_, c)| keep_out(c)) {
+                    return None;
+                }
                 let (_, c) = v.swap_remove(i);
                 if v.is_empty() {
-                    self.map.remove(id);
+                    o.remove();
                 }
                 Some(c)
             }

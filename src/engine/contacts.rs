@@ -46,28 +46,32 @@ pub(crate) struct Finished {
 impl Engine {
     pub(super) fn on_queued(&mut self, t: Millis, q: u32, contact: Name, channel: Channel) {
         let key = (q, contact);
-        if self.contacts.get(q, &key.1).is_some() {
+        let Some(sl_threshold_ms) = self
+            .queues
+            .get(q as usize)
+            .map(|x| x.params.sl_threshold_ms)
+        else {
+            return;
+        };
+        // The uid is taken before the insert (one hash lookup, which also refuses a
+        // contact already open here); a skipped uid changes no order, uids only grow.
+        let uid = self.next_uid();
+        let fresh = ContactRt {
+            uid,
+            channel,
+            queued_at: Some(t),
+            sl_decided: false,
+            phase: Phase::Waiting,
+        };
+        if !self.contacts.insert(q, key.1.clone(), fresh) {
             self.stats.unmatched += 1;
             return;
         }
-        let uid = self.next_uid();
-        let Some(queue) = self.queues.get_mut(q as usize) else {
-            return;
-        };
-        queue.waiting.insert((t, uid));
-        queue.waiting_by_channel[channel_ix(channel)] += 1;
-        let sl_at = t + queue.params.sl_threshold_ms + self.opts.sl_grace_ms;
-        self.contacts.insert(
-            q,
-            key.1.clone(),
-            ContactRt {
-                uid,
-                channel,
-                queued_at: Some(t),
-                sl_decided: false,
-                phase: Phase::Waiting,
-            },
-        );
+        if let Some(queue) = self.queues.get_mut(q as usize) {
+            queue.waiting.insert((t, uid));
+            queue.waiting_by_channel[channel_ix(channel)] += 1;
+        }
+        let sl_at = t + sl_threshold_ms + self.opts.sl_grace_ms;
         self.record_queue(q, channel, t, QueueObs::Arrived);
         self.schedule(
             sl_at,
@@ -279,16 +283,13 @@ impl Engine {
         talk_ms: Option<Millis>,
         transferred: bool,
     ) {
+        let answered = |c: &ContactRt| matches!(c.phase, Phase::Answered { .. });
         let key = self.answered_key(&contact, queue);
-        let Some(key) = key.filter(|k| {
-            self.contacts
-                .get(k.0, &k.1)
-                .is_some_and(|c| matches!(c.phase, Phase::Answered { .. }))
+        let Some((key, c)) = key.and_then(|k| {
+            let c = self.contacts.remove_if(k.0, &k.1, answered)?;
+            Some((k, c))
         }) else {
             self.stats.unmatched += 1;
-            return;
-        };
-        let Some(c) = self.contacts.remove(key.0, &key.1) else {
             return;
         };
         let Phase::Answered {

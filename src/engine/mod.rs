@@ -53,6 +53,9 @@ pub struct EngineOptions {
     pub keep_closed: bool,
     /// Maintain rolling windows for queues and teams (the live daemon).
     pub rolling: bool,
+    /// Keep per-channel lifetime counters and Prometheus buckets per queue (what
+    /// `/metrics` exports); a replay report does not read them.
+    pub lifetime: bool,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +64,7 @@ impl Default for EngineOptions {
             sl_grace_ms: 0,
             keep_closed: true,
             rolling: true,
+            lifetime: true,
         }
     }
 }
@@ -633,6 +637,9 @@ impl Engine {
         if let Some(rt) = self.queues.get_mut(q as usize) {
             rt.timeline.record(&self.cal, t, o);
             let threshold = rt.params.sl_threshold_ms;
+            if !self.opts.lifetime {
+                return;
+            }
             if let Some(slot) = rt.lifetime.get_mut(channel_ix(ch)) {
                 slot.get_or_insert_with(|| Box::new(ChannelTotals::new(threshold)))
                     .apply(&o, exit);

@@ -77,6 +77,7 @@ fn engine(grace: Millis) -> Engine {
             sl_grace_ms: grace,
             keep_closed: true,
             rolling: true,
+            lifetime: true,
         },
     )
     .expect("engine")

@@ -5,6 +5,7 @@
 //! they are written, so a report over weeks of 2,000 agents never exists twice in memory.
 
 mod csv;
+mod json;
 mod table;
 
 use crate::config::Targets;
@@ -145,10 +146,8 @@ impl<'a> Report<'a> {
     /// are large; pipe through `jq` to read one).
     pub fn write(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
         match format {
-            OutputFormat::Json => {
-                serde_json::to_writer(&mut *out, self).map_err(std::io::Error::other)?;
-                writeln!(out)
-            }
+            // Byte for byte what `serde_json::to_writer(self)` gives, much faster.
+            OutputFormat::Json => json::write(self, out),
             OutputFormat::Csv => csv::write(self, out),
             OutputFormat::Table => table::write(self, out),
         }

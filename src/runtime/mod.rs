@@ -157,6 +157,7 @@ impl RuntimeOptions {
                 },
                 keep_closed: false,
                 rolling: true,
+                lifetime: true,
             },
         }
     }
