@@ -386,6 +386,8 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
         sent += a["accepted"].as_u64().expect("accepted");
         // Event time follows, so the engine applies as the flood goes on.
         clock.set(t0 + 5_000 + sent as i64 / 10 + 2_000);
+        // The flood spans several ticks (100 ms), so the reader has states to see.
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
     clock.set(t0 + 5_000 + contacts as i64 / 10 + 3_000);
     wait_snapshot(live.daemon.published(), |s| s.engine.applied == total).await;

@@ -444,8 +444,13 @@ impl EngineTask {
     /// builds and publishes the snapshot (the latency to a screen is the tick, not the
     /// tick plus a second's worth of events). Not while a source reads a backlog.
     fn follow_clock(&mut self) {
-        if !self.statuses.iter().any(|s| s.is_catching_up()) {
-            self.engine.advance_to(self.clock.now_ms());
+        // As in `tick`: the clock first, then everything already in the channel (sent
+        // before that instant), then event time — so nothing sent before is made late.
+        let now: Millis = self.clock.now_ms();
+        let catching_up = self.statuses.iter().any(|s| s.is_catching_up());
+        self.drain();
+        if !catching_up {
+            self.engine.advance_to(now);
         }
     }
 
