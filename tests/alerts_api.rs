@@ -67,6 +67,16 @@ async fn contacts_waiting_high_fires_and_can_be_acknowledged() {
         1,
         "{body}"
     );
+    // The snapshot carries the same alert state.
+    let snap = get_json(live.addr, "/api/v1/snapshot").await;
+    assert!(
+        snap["alerts"]
+            .as_array()
+            .expect("alerts in the snapshot")
+            .iter()
+            .any(|a| a["fingerprint"] == alert["fingerprint"] && a["state"] == "firing"),
+        "{snap}"
+    );
     let fp = alert["fingerprint"].as_str().expect("fingerprint");
     let (status, _) = request(
         live.addr,

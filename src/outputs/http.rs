@@ -24,15 +24,25 @@ pub fn router(state: Arc<Published>) -> Router {
 
 /// Builds the router, with `/metrics` as `metrics` asks.
 pub fn router_with(state: Arc<Published>, metrics: MetricsOptions) -> Router {
+    base_router(state, metrics, None)
+}
+
+/// The read API; with alert rules, `/api/v1/snapshot` carries the active alerts too.
+fn base_router(
+    state: Arc<Published>,
+    metrics: MetricsOptions,
+    alerts: Option<crate::alerts::SharedAlerts>,
+) -> Router {
     let metrics = metrics::router(state.clone(), metrics);
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/api/v1/snapshot", get(snapshot))
         .route("/api/v1/queues", get(queues))
         .route("/api/v1/agents", get(agents))
-        .with_state(state)
+        .with_state(state.clone())
+        .route("/api/v1/snapshot", get(snapshot))
+        .with_state((state, alerts))
         .merge(metrics)
 }
 
@@ -60,7 +70,7 @@ pub fn app(state: Arc<Published>, live: Live) -> Router {
 /// [`app`] with `/metrics` options from the config.
 pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> Router {
     let board = live.feed.board();
-    let mut r = router_with(state, metrics)
+    let mut r = base_router(state, metrics, live.alerts.clone())
         .merge(super::feed::routes(live.feed))
         .merge(super::board::routes(board));
     if let Some(ingest) = live.ingest {
@@ -268,14 +278,40 @@ fn json_view(state: &Published, filter: &Filter, parts: Parts) -> Response {
         .into_response()
 }
 
-async fn snapshot(State(state): State<Arc<Published>>, Query(f): Query<Filter>) -> Response {
+/// The snapshot plus, when alert rules run, `alerts`: the pending and firing alerts.
+#[derive(Serialize)]
+struct WithAlerts<V: Serialize> {
+    #[serde(flatten)]
+    view: V,
+    alerts: Vec<crate::alerts::AlertView>,
+}
+
+async fn snapshot(
+    State((state, alerts)): State<(Arc<Published>, Option<crate::alerts::SharedAlerts>)>,
+    Query(f): Query<Filter>,
+) -> Response {
     let parts = Parts {
         queues: true,
         teams: true,
         agents: true,
         engine: true,
     };
-    json_view(&state, &f, parts)
+    let Some(alerts) = alerts else {
+        return json_view(&state, &f, parts);
+    };
+    let Some(snap) = state.latest() else {
+        return not_ready();
+    };
+    let active = match alerts.lock() {
+        Ok(a) => a.active(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let sel = Selection::new(&f);
+    let body = WithAlerts {
+        view: view(&snap, &sel, parts),
+        alerts: active,
+    };
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 async fn queues(State(state): State<Arc<Published>>, Query(f): Query<Filter>) -> Response {
