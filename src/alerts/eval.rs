@@ -99,6 +99,8 @@ pub struct AlertEngine {
     tz: jiff::tz::TimeZone,
     states: FxHashMap<(usize, String), State>,
     history: Vec<AlertEvent>,
+    /// Local date (in `tz`) of the events in `history`: a new day starts it afresh.
+    history_day: Option<jiff::civil::Date>,
     /// Evaluations so far (marks the states each one measured).
     generation: u64,
     /// Every notification, to live subscribers (the `/ws` feed); never waits for them.
@@ -153,9 +155,16 @@ impl AlertEngine {
             tz,
             states: FxHashMap::default(),
             history: Vec::new(),
+            history_day: None,
             generation: 0,
             events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0,
         }
+    }
+
+    fn local_date(&self, t: Millis) -> Option<jiff::civil::Date> {
+        jiff::Timestamp::from_millisecond(t)
+            .ok()
+            .map(|ts| ts.to_zoned_datetime(self.tz.clone()).date())
     }
 
     fn minute_of_day(&self, t: Millis) -> u32 {
@@ -274,6 +283,12 @@ impl AlertEngine {
                 }
             }
         }
+        // The history is today's (local, event time): a new day starts it afresh.
+        let today = self.local_date(now);
+        if today != self.history_day {
+            self.history.clear();
+            self.history_day = today;
+        }
         if self.history.len() + out.len() > HISTORY_MAX {
             let drop = (self.history.len() + out.len()).saturating_sub(HISTORY_MAX);
             self.history.drain(..drop.min(self.history.len()));
@@ -342,7 +357,7 @@ impl AlertEngine {
         m.into_iter().map(|((n, s), c)| (n, s, c)).collect()
     }
 
-    /// Every notification so far (bounded), oldest first.
+    /// Today's notifications (local day of the latest evaluation; bounded), oldest first.
     pub fn history(&self) -> &[AlertEvent] {
         &self.history
     }

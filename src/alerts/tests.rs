@@ -241,3 +241,28 @@ fn default_rules_have_the_shared_names() {
         );
     }
 }
+
+#[test]
+fn the_history_is_todays() {
+    let mut f = Floor::new(waiting_rule(1.0));
+    for _ in 0..3 {
+        f.queue(T0);
+    }
+    f.run(T0, T0 + 120_000);
+    assert_eq!(f.alerts.history().len(), 1, "fired today");
+    // Still firing (no repeat within 10 min) past local midnight (UTC here): the new
+    // day's history starts empty.
+    let midnight = T0 + 15 * 3_600_000; // 2026-11-29T00:00:00Z
+    f.run(midnight - 10_000, midnight - 10_000);
+    assert!(!f.alerts.history().is_empty());
+    f.run(midnight, midnight);
+    assert!(
+        f.alerts
+            .history()
+            .iter()
+            .all(|e| e.kind == AlertKind::Repeat),
+        "{:?}",
+        f.alerts.history()
+    );
+    assert!(f.alerts.history().len() <= 1);
+}
