@@ -60,8 +60,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         |p| format!("{} + command line", p.display()),
     );
     cfg.validate(&origin)?;
+    // The blocking work is feed-frame serialisation (one per tick and filter) and file
+    // I/O: a small pool keeps threads, and their allocator arenas, few — hundreds of
+    // screens with distinct filters would otherwise grow it to hundreds of threads.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(8)
         .build()?;
     rt.block_on(daemon(cfg, args))
 }
