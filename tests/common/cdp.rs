@@ -327,6 +327,9 @@ impl Page<'_> {
             .await;
         let png = base64_decode(r["data"].as_str().expect("screenshot data"));
         assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot directory");
+        }
         std::fs::write(path, png).expect("write screenshot");
     }
 }
