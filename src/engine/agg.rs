@@ -150,6 +150,18 @@ impl QueueAgg {
         }
     }
 
+    /// Hands every `(value, count)` of `s` to the matching histogram with `op` (add a
+    /// closed span or bucket, or take a bucket out of a window).
+    fn samples_into(&mut self, s: &Samples, op: fn(&mut SlidingHist, u64, u64)) {
+        for (hist, bag) in [
+            (&mut self.wait, &s.wait),
+            (&mut self.abandon_wait, &s.abandon_wait),
+            (&mut self.handle, &s.handle),
+        ] {
+            bag.iter().for_each(|(v, n)| op(hist, v, n));
+        }
+    }
+
     fn fold(&mut self, o: &QueueObs) {
         self.fold_counts(o);
         match *o {
@@ -239,44 +251,15 @@ impl Aggregate for QueueAgg {
         self.wait.merge(inner.wait.added());
         self.abandon_wait.merge(inner.abandon_wait.added());
         self.handle.merge(inner.handle.added());
-        let s = &inner.samples;
-        s.wait.iter().for_each(|(v, n)| self.wait.record_n(v, n));
-        s.abandon_wait
-            .iter()
-            .for_each(|(v, n)| self.abandon_wait.record_n(v, n));
-        s.handle
-            .iter()
-            .for_each(|(v, n)| self.handle.record_n(v, n));
+        self.samples_into(&inner.samples, SlidingHist::record_n);
     }
     fn merge_bucket(&mut self, b: &Self) {
         self.c.add(&b.c);
-        b.samples
-            .wait
-            .iter()
-            .for_each(|(v, n)| self.wait.record_n(v, n));
-        b.samples
-            .abandon_wait
-            .iter()
-            .for_each(|(v, n)| self.abandon_wait.record_n(v, n));
-        b.samples
-            .handle
-            .iter()
-            .for_each(|(v, n)| self.handle.record_n(v, n));
+        self.samples_into(&b.samples, SlidingHist::record_n);
     }
     fn unmerge_bucket(&mut self, b: &Self) {
         self.c.sub(&b.c);
-        b.samples
-            .wait
-            .iter()
-            .for_each(|(v, n)| self.wait.remove_n(v, n));
-        b.samples
-            .abandon_wait
-            .iter()
-            .for_each(|(v, n)| self.abandon_wait.remove_n(v, n));
-        b.samples
-            .handle
-            .iter()
-            .for_each(|(v, n)| self.handle.remove_n(v, n));
+        self.samples_into(&b.samples, SlidingHist::remove_n);
     }
     fn to_row(&mut self) -> Self::Row {
         let p = self.percentiles();
