@@ -439,16 +439,20 @@ impl EngineTask {
         }
     }
 
-    /// Between ticks, event time follows the clock too: events are applied as soon as
-    /// their lateness has passed, not in one burst at the next tick, so a tick only
-    /// builds and publishes the snapshot (the latency to a screen is the tick, not the
+    /// Reads the clock, drains the channel, moves event time to the clock: at every tick
+    /// and after every batch, so events are applied as soon as their lateness has passed,
+    /// not in one burst at the next tick (the latency to a screen is the tick, not the
     /// tick plus a second's worth of events). Not while a source reads a backlog.
     fn follow_clock(&mut self) {
-        // As in `tick`: the clock first, then everything already in the channel (sent
-        // before that instant), then event time — so nothing sent before is made late.
+        // Read the clock first: whatever was sent before this instant is in the channel.
         let now: Millis = self.clock.now_ms();
+        // Read before draining: a source clears the flag after sending its backlog's last
+        // event, so once it reads clear, that event is in the channel and drained below.
         let catching_up = self.statuses.iter().any(|s| s.is_catching_up());
         self.drain();
+        // The engine holds event time `allowed_lateness` behind what it has seen, so
+        // giving it "now" puts the watermark at now − lateness. Not while a source reads
+        // a backlog: event time then follows the backlog's own events.
         if !catching_up {
             self.engine.advance_to(now);
         }
@@ -465,18 +469,7 @@ impl EngineTask {
     }
 
     fn tick(&mut self) {
-        // Read the clock first: whatever was sent before this instant is in the channel.
-        let now: Millis = self.clock.now_ms();
-        // Read before draining: a source clears the flag after sending its backlog's last
-        // event, so once it reads clear, that event is in the channel and drained below.
-        let catching_up = self.statuses.iter().any(|s| s.is_catching_up());
-        self.drain();
-        // The engine holds event time `allowed_lateness` behind what it has seen, so
-        // giving it "now" puts the watermark at now − lateness. Not while a source reads
-        // a backlog: event time then follows the backlog's own events.
-        if !catching_up {
-            self.engine.advance_to(now);
-        }
+        self.follow_clock();
         self.send_transitions();
         self.published.publish(self.engine.snapshot());
         self.maybe_checkpoint();
