@@ -122,42 +122,50 @@ impl FeedSocket {
         }
     }
 
+    /// Writes owed pongs, then the frames `frames` formats, then `tail` (the shared body
+    /// of a fragmented message, written without a copy; may be empty).
+    async fn send(
+        &mut self,
+        frames: impl FnOnce(&mut Vec<u8>),
+        tail: &[u8],
+    ) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(256);
+        self.flush_pongs(&mut out);
+        frames(&mut out);
+        self.wr.write_all(&out).await?;
+        if !tail.is_empty() {
+            self.wr.write_all(tail).await?;
+        }
+        self.wr.flush().await
+    }
+
     /// Sends one text message.
     pub async fn text(&mut self, text: &str) -> std::io::Result<()> {
-        let mut out = Vec::with_capacity(text.len() + 16);
-        self.flush_pongs(&mut out);
-        header(OpCode::Data(Data::Text), true, text.len(), &mut out);
-        out.extend_from_slice(text.as_bytes());
-        self.wr.write_all(&out).await?;
-        self.wr.flush().await
+        let frame = |out: &mut Vec<u8>| {
+            header(OpCode::Data(Data::Text), true, text.len(), out);
+            out.extend_from_slice(text.as_bytes());
+        };
+        self.send(frame, &[]).await
     }
 
     /// Sends one text message in two fragments: `head` (this connection's) and `body`
     /// (shared, written without a copy). Their concatenation must be valid UTF-8.
     pub async fn text_in_two(&mut self, head: &str, body: &str) -> std::io::Result<()> {
-        let mut out = Vec::with_capacity(head.len() + 32);
-        self.flush_pongs(&mut out);
-        header(OpCode::Data(Data::Text), false, head.len(), &mut out);
-        out.extend_from_slice(head.as_bytes());
-        header(OpCode::Data(Data::Continue), true, body.len(), &mut out);
-        self.wr.write_all(&out).await?;
-        self.wr.write_all(body.as_bytes()).await?;
-        self.wr.flush().await
+        let frames = |out: &mut Vec<u8>| {
+            header(OpCode::Data(Data::Text), false, head.len(), out);
+            out.extend_from_slice(head.as_bytes());
+            header(OpCode::Data(Data::Continue), true, body.len(), out);
+        };
+        self.send(frames, body.as_bytes()).await
     }
 
     /// Sends a ping.
     pub async fn ping(&mut self, payload: &[u8]) -> std::io::Result<()> {
-        let mut out = Vec::with_capacity(payload.len() + 16);
-        self.flush_pongs(&mut out);
-        header(
-            OpCode::Control(Control::Ping),
-            true,
-            payload.len(),
-            &mut out,
-        );
-        out.extend_from_slice(payload);
-        self.wr.write_all(&out).await?;
-        self.wr.flush().await
+        let frame = |out: &mut Vec<u8>| {
+            header(OpCode::Control(Control::Ping), true, payload.len(), out);
+            out.extend_from_slice(payload);
+        };
+        self.send(frame, &[]).await
     }
 
     /// Sends a close frame (going away) and shuts the stream down.
@@ -176,10 +184,7 @@ impl FeedSocket {
 
     /// Sends owed pongs now.
     pub async fn send_pongs(&mut self) -> std::io::Result<()> {
-        let mut out = Vec::new();
-        self.flush_pongs(&mut out);
-        self.wr.write_all(&out).await?;
-        self.wr.flush().await
+        self.send(|_| {}, &[]).await
     }
 
     /// Waits for the next complete client frame. Cancel-safe: bytes read are kept for
