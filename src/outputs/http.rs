@@ -223,6 +223,9 @@ struct SnapshotView<'a, E: Serialize> {
     agents: Option<Vec<&'a AgentSnapshot>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     engine: Option<&'a E>,
+    /// Pending and firing alerts (`/api/v1/snapshot` when alert rules run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerts: Option<Vec<crate::alerts::AlertView>>,
 }
 
 #[derive(Clone, Copy)]
@@ -254,6 +257,7 @@ fn view<'a>(
             .agents
             .then(|| s.agents.iter().filter(|a| sel.agent(a)).collect()),
         engine: parts.engine.then_some(&s.engine),
+        alerts: None,
     }
 }
 
@@ -267,23 +271,23 @@ fn not_ready() -> Response {
 }
 
 fn json_view(state: &Published, filter: &Filter, parts: Parts) -> Response {
+    json_view_with(state, filter, parts, None)
+}
+
+/// [`json_view`] carrying `alerts` too.
+fn json_view_with(
+    state: &Published,
+    filter: &Filter,
+    parts: Parts,
+    alerts: Option<Vec<crate::alerts::AlertView>>,
+) -> Response {
     let Some(snap) = state.latest() else {
         return not_ready();
     };
     let sel = Selection::new(filter);
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(view(&snap, &sel, parts)),
-    )
-        .into_response()
-}
-
-/// The snapshot plus, when alert rules run, `alerts`: the pending and firing alerts.
-#[derive(Serialize)]
-struct WithAlerts<V: Serialize> {
-    #[serde(flatten)]
-    view: V,
-    alerts: Vec<crate::alerts::AlertView>,
+    let mut body = view(&snap, &sel, parts);
+    body.alerts = alerts;
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 async fn snapshot(
@@ -296,22 +300,12 @@ async fn snapshot(
         agents: true,
         engine: true,
     };
-    let Some(alerts) = alerts else {
-        return json_view(&state, &f, parts);
+    // With alert rules, the snapshot carries the pending and firing alerts.
+    let active = match alerts.as_ref().map(|a| a.lock().map(|a| a.active()).ok()) {
+        Some(None) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        active => active.flatten(),
     };
-    let Some(snap) = state.latest() else {
-        return not_ready();
-    };
-    let active = match alerts.lock() {
-        Ok(a) => a.active(),
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    let sel = Selection::new(&f);
-    let body = WithAlerts {
-        view: view(&snap, &sel, parts),
-        alerts: active,
-    };
-    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+    json_view_with(&state, &f, parts, active)
 }
 
 async fn queues(State(state): State<Arc<Published>>, Query(f): Query<Filter>) -> Response {
