@@ -2,7 +2,8 @@
 //! → optional ACW → handled. Each counter is recorded at its kpi-definitions §2 instant.
 
 use super::agg::{QueueObs, SlOutcome};
-use super::{channel_ix, Engine, TimerKind};
+use super::contact_table::Open;
+use super::{channel_ix, Engine, QueueRt, TimerKind};
 use crate::model::{Channel, ExitReason, Millis, Name};
 
 /// Where a contact is in its life within one queue.
@@ -45,7 +46,6 @@ pub(crate) struct Finished {
 
 impl Engine {
     pub(super) fn on_queued(&mut self, t: Millis, q: u32, contact: Name, channel: Channel) {
-        let key = (q, contact);
         let Some(sl_threshold_ms) = self
             .queues
             .get(q as usize)
@@ -63,32 +63,18 @@ impl Engine {
             sl_decided: false,
             phase: Phase::Waiting,
         };
-        if !self.contacts.insert(q, key.1.clone(), fresh) {
+        let Some(slot) = self.contacts.insert(q, contact, fresh) else {
             self.stats.unmatched += 1;
             return;
-        }
+        };
         if let Some(queue) = self.queues.get_mut(q as usize) {
             queue.waiting.insert((t, uid));
             queue.waiting_by_channel[channel_ix(channel)] += 1;
         }
         let sl_at = t + sl_threshold_ms + self.opts.sl_grace_ms;
         self.record_queue(q, channel, t, QueueObs::Arrived);
-        self.schedule(
-            sl_at,
-            TimerKind::SlDeadline {
-                queue: q,
-                contact: key.1.clone(),
-                uid,
-            },
-        );
-        self.schedule(
-            t + self.orphan_ms,
-            TimerKind::Orphan {
-                queue: q,
-                contact: key.1,
-                uid,
-            },
-        );
+        self.schedule(sl_at, TimerKind::SlDeadline { slot, uid });
+        self.schedule(t + self.orphan_ms, TimerKind::Orphan { slot, uid });
     }
 
     /// Removes a waiting contact from its queue's waiting set; returns its wait.
@@ -138,27 +124,34 @@ impl Engine {
         a: u32,
         wait_ms: Option<Millis>,
     ) {
-        let key = (q, contact);
         let uid = self.next_uid();
-        let mut c = match self.contacts.remove(q, &key.1) {
-            Some(c) if c.phase == Phase::Waiting => c,
-            Some(c) => {
-                self.stats.unmatched += 1;
-                self.contacts.insert(q, key.1, c);
-                return;
-            }
+        let slot = match self.contacts.find(q, &contact) {
+            Some(s) => s,
             None => {
                 // Queued before we started (or in a log we did not read): no queue
                 // outcome to count, but its handling still counts when it ends.
-                self.stats.unmatched += 1;
-                ContactRt {
+                let fresh = ContactRt {
                     uid,
                     channel: Channel::Voice,
                     queued_at: None,
                     sl_decided: true,
                     phase: Phase::Waiting,
-                }
+                };
+                let Some(s) = self.contacts.insert(q, contact.clone(), fresh) else {
+                    return;
+                };
+                self.stats.unmatched += 1;
+                s
             }
+        };
+        let Some(mut c) = self
+            .contacts
+            .slot(slot)
+            .filter(|o| o.c.phase == Phase::Waiting)
+            .map(|o| o.c.clone())
+        else {
+            self.stats.unmatched += 1;
+            return;
         };
         if c.queued_at.is_some() {
             let wait = self.leave_queue(t, q, &c, wait_ms);
@@ -181,16 +174,11 @@ impl Engine {
             hold_ms: 0,
             hold_since: None,
         };
-        self.schedule(
-            t + self.orphan_ms,
-            TimerKind::Orphan {
-                queue: q,
-                contact: key.1.clone(),
-                uid,
-            },
-        );
-        self.agent_answered(t, a, q, key.1.clone());
-        self.contacts.insert(q, key.1, c);
+        if let Some(o) = self.contacts.slot_mut(slot) {
+            o.c = c;
+        }
+        self.schedule(t + self.orphan_ms, TimerKind::Orphan { slot, uid });
+        self.agent_answered(t, a, q, contact);
     }
 
     /// Abandon (`exit == None`) or exit: the contact leaves the queue unanswered.
@@ -202,16 +190,10 @@ impl Engine {
         wait_ms: Option<Millis>,
         exit: Option<ExitReason>,
     ) {
-        let key = (q, contact);
-        let mut c = match self.contacts.remove(q, &key.1) {
-            Some(c) if c.phase == Phase::Waiting => c,
-            other => {
-                self.stats.unmatched += 1;
-                if let Some(c) = other {
-                    self.contacts.insert(q, key.1, c);
-                }
-                return;
-            }
+        let waiting = |c: &ContactRt| c.phase == Phase::Waiting;
+        let Some(mut c) = self.contacts.remove_if(q, &contact, waiting) else {
+            self.stats.unmatched += 1;
+            return;
         };
         let wait = self.leave_queue(t, q, &c, wait_ms);
         let (threshold, short_limit) = self.queues.get(q as usize).map_or((0, 0), |x| {
@@ -242,24 +224,15 @@ impl Engine {
         }
     }
 
-    /// Finds an answered contact by id and optional queue.
-    fn answered_key(&self, contact: &Name, queue: Option<&Name>) -> Option<(u32, Name)> {
-        let q = match queue {
-            Some(name) => *self.queue_ix.get(name)?,
-            None => self.contacts.answered_queue(contact)?,
-        };
-        Some((q, contact.clone()))
-    }
-
     pub(super) fn on_hold(&mut self, t: Millis, contact: Name, queue: Option<&Name>, hold: bool) {
-        let key = self.answered_key(&contact, queue);
+        let found = self.contacts.answered(&contact, named(&self.queues, queue));
         let Some(Phase::Answered {
             hold_ms,
             hold_since,
             ..
-        }) = key
-            .and_then(|(q, id)| self.contacts.get_mut(q, &id))
-            .map(|c| &mut c.phase)
+        }) = found
+            .and_then(|(_, slot)| self.contacts.slot_mut(slot))
+            .map(|o| &mut o.c.phase)
         else {
             self.stats.unmatched += 1;
             return;
@@ -283,12 +256,9 @@ impl Engine {
         talk_ms: Option<Millis>,
         transferred: bool,
     ) {
-        let answered = |c: &ContactRt| matches!(c.phase, Phase::Answered { .. });
-        let key = self.answered_key(&contact, queue);
-        let Some((key, c)) = key.and_then(|k| {
-            let c = self.contacts.remove_if(k.0, &k.1, answered)?;
-            Some((k, c))
-        }) else {
+        let is_queue = named(&self.queues, queue);
+        let Some(Open { id, queue: q, c }) = self.contacts.remove_answered(&contact, is_queue)
+        else {
             self.stats.unmatched += 1;
             return;
         };
@@ -306,7 +276,7 @@ impl Engine {
         }
         let talk_total = talk_ms.unwrap_or(t - at).max(0) as u64;
         let fin = Finished {
-            queue: key.0,
+            queue: q,
             channel: c.channel,
             talk_ms: talk_total.saturating_sub(hold_ms),
             hold_ms: hold_ms.min(talk_total),
@@ -314,10 +284,10 @@ impl Engine {
             acw_start: None,
         };
         if transferred {
-            self.record_queue(key.0, c.channel, t, QueueObs::Transferred);
+            self.record_queue(q, c.channel, t, QueueObs::Transferred);
             self.record_agent(agent, t, super::AgentObs::Transferred);
         }
-        self.agent_finished(t, agent, &key.1, fin);
+        self.agent_finished(t, agent, &id, fin);
     }
 
     /// Counts a finished contact as handled at `t` with `acw_ms` of after-contact work.
@@ -346,13 +316,15 @@ impl Engine {
         );
     }
 
-    pub(super) fn on_sl_deadline(&mut self, q: u32, contact: Name, uid: u64) {
-        let key = (q, contact);
-        let threshold = self.queue_threshold(q);
-        let Some(c) = self.contacts.get_mut(key.0, &key.1) else {
+    pub(super) fn on_sl_deadline(&mut self, slot: u32, uid: u64) {
+        let Some(q) = self.contacts.live(slot, uid).map(|o| o.queue) else {
             return;
         };
-        if c.uid != uid || c.sl_decided || c.phase != Phase::Waiting {
+        let threshold = self.queue_threshold(q);
+        let Some(c) = self.contacts.slot_mut(slot).map(|o| &mut o.c) else {
+            return;
+        };
+        if c.sl_decided || c.phase != Phase::Waiting {
             return;
         }
         c.sl_decided = true;
@@ -362,40 +334,41 @@ impl Engine {
         }
     }
 
-    pub(super) fn on_orphan(&mut self, at: Millis, q: u32, contact: Name, uid: u64) {
-        let key = (q, contact);
-        if self
-            .contacts
-            .get(key.0, &key.1)
-            .is_some_and(|c| c.uid == uid)
-        {
-            self.orphan(at, key);
+    pub(super) fn on_orphan(&mut self, at: Millis, slot: u32, uid: u64) {
+        if self.contacts.live(slot, uid).is_some() {
+            self.orphan(at, slot);
         }
     }
 
     /// Closes an open contact that can no longer finish, and counts it.
-    fn orphan(&mut self, at: Millis, key: (u32, Name)) {
-        let Some(c) = self.contacts.remove(key.0, &key.1) else {
+    fn orphan(&mut self, at: Millis, slot: u32) {
+        let Some(Open { id, queue: q, c }) = self.contacts.remove_slot(slot) else {
             return;
         };
         match c.phase {
             Phase::Waiting => {
-                self.leave_queue(at, key.0, &c, None);
+                self.leave_queue(at, q, &c, None);
             }
             Phase::Answered { agent, .. } => {
-                self.agent_dropped_contact(at, agent, &key.1);
+                self.agent_dropped_contact(at, agent, &id);
             }
         }
         self.stats.orphaned += 1;
-        self.record_queue(key.0, c.channel, at, QueueObs::Orphaned);
+        self.record_queue(q, c.channel, at, QueueObs::Orphaned);
     }
 
-    /// The ACD restarted: every open contact is closed as an orphan.
+    /// The ACD restarted: every open contact is closed as an orphan (oldest phase first).
     pub(super) fn on_restart(&mut self, t: Millis) {
         let mut keys = self.contacts.keys();
-        keys.sort();
-        for (_, q, id) in keys {
-            self.orphan(t, (q, id));
+        keys.sort_unstable();
+        for (_, slot) in keys {
+            self.orphan(t, slot);
         }
     }
+}
+
+/// Whether queue `q` is the one an event names (any queue when it names none): compares
+/// the few queues a contact is open in instead of hashing the name.
+fn named<'a>(queues: &'a [QueueRt], queue: Option<&'a Name>) -> impl Fn(u32) -> bool + 'a {
+    move |q| queue.is_none_or(|name| queues.get(q as usize).is_some_and(|x| x.name == *name))
 }

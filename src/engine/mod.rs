@@ -138,10 +138,10 @@ pub(crate) struct TeamRt {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) enum TimerKind {
-    /// A waiting contact reaches queued + T (+ grace).
-    SlDeadline { queue: u32, contact: Name, uid: u64 },
-    /// A contact has been open for the orphan timeout.
-    Orphan { queue: u32, contact: Name, uid: u64 },
+    /// A waiting contact (its contact-table slot and phase uid) reaches queued + T (+ grace).
+    SlDeadline { slot: u32, uid: u64 },
+    /// A contact (slot and phase uid) has been open for the orphan timeout.
+    Orphan { slot: u32, uid: u64 },
     /// Decide whether an explicit-state agent went to ACW for the contacts that just ended.
     WrapDecision { agent: u32 },
     /// A derived wrap-up period ends.
@@ -477,12 +477,8 @@ impl Engine {
             return;
         }
         let contacts = &self.contacts;
-        self.orphan_timers.retain(|t| match &t.kind {
-            TimerKind::Orphan {
-                queue,
-                contact,
-                uid,
-            } => contacts.get(*queue, contact).is_some_and(|c| c.uid == *uid),
+        self.orphan_timers.retain(|t| match t.kind {
+            TimerKind::Orphan { slot, uid } => contacts.live(slot, uid).is_some(),
             _ => true,
         });
     }
@@ -513,16 +509,8 @@ impl Engine {
 
     fn fire(&mut self, timer: Timer) {
         match timer.kind {
-            TimerKind::SlDeadline {
-                queue,
-                contact,
-                uid,
-            } => self.on_sl_deadline(queue, contact, uid),
-            TimerKind::Orphan {
-                queue,
-                contact,
-                uid,
-            } => self.on_orphan(timer.at, queue, contact, uid),
+            TimerKind::SlDeadline { slot, uid } => self.on_sl_deadline(slot, uid),
+            TimerKind::Orphan { slot, uid } => self.on_orphan(timer.at, slot, uid),
             TimerKind::WrapDecision { agent } => self.on_wrap_decision(timer.at, agent),
             TimerKind::DerivedAcwEnd { agent, seq } => {
                 self.on_derived_acw_end(timer.at, agent, seq)
