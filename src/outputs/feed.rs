@@ -103,7 +103,13 @@ type FrameData = (Arc<str>, u64);
 struct CachedData {
     snapshot: std::sync::Weak<crate::engine::Snapshot>,
     data: Arc<tokio::sync::OnceCell<FrameData>>,
+    /// The filter's frames are small enough to be made on an async worker.
+    small: bool,
 }
+
+/// Frames up to this size (bytes of the data part) are serialised without a hop to the
+/// blocking pool.
+const INLINE_FRAME: usize = 64 * 1024;
 
 /// Distinct filters kept before entries of dropped snapshots are pruned.
 const FRAME_CACHE_MAX: usize = 1024;
@@ -120,12 +126,18 @@ impl FrameCache {
             filter.teams.clone(),
             Detail::parse(filter.detail.as_deref()),
         );
-        let cell = {
+        let (cell, small) = {
             let mut entries = self.entries.lock().ok()?;
             let fresh = |e: &CachedData| std::ptr::eq(e.snapshot.as_ptr(), Arc::as_ptr(snap));
             match entries.get(&key) {
-                Some(e) if fresh(e) => e.data.clone(),
-                _ => {
+                Some(e) if fresh(e) => (e.data.clone(), e.small),
+                old => {
+                    // The filter's previous frame tells how big this one will be.
+                    let small = old.is_some_and(|e| {
+                        e.data
+                            .get()
+                            .map_or(e.small, |(d, _)| d.len() <= INLINE_FRAME)
+                    });
                     if entries.len() >= FRAME_CACHE_MAX {
                         entries.retain(|_, e| e.snapshot.strong_count() > 0);
                     }
@@ -134,23 +146,24 @@ impl FrameCache {
                         let entry = CachedData {
                             snapshot: Arc::downgrade(snap),
                             data: cell.clone(),
+                            small,
                         };
                         entries.insert(key, entry);
                     }
-                    cell
+                    (cell, small)
                 }
             }
         };
-        // Serialised off the async workers (a large state takes milliseconds), once.
+        // Once per snapshot and filter. A small frame (a team's screen: tens of µs) is
+        // made right here; a large one (milliseconds) on a blocking thread, off the
+        // async workers. A blocking-pool hop per small frame cost more than the frame.
         let make = || {
             let (snap, filter, sel) = (snap.clone(), filter.clone(), sel.clone());
             async move {
-                tokio::task::spawn_blocking(move || {
-                    let start = std::time::Instant::now();
-                    let d = frame_data(&snap, &filter, &sel);
-                    tracing::debug!(target: "ccpulse::timing", serialise_us = start.elapsed().as_micros() as u64, "frame serialised");
-                    d
-                })
+                if small {
+                    return frame_data(&snap, &filter, &sel).ok_or(());
+                }
+                tokio::task::spawn_blocking(move || frame_data(&snap, &filter, &sel))
                     .await
                     .ok()
                     .flatten()
@@ -426,7 +439,7 @@ fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Resu
     };
     let queues = s.queues.iter().filter(|q| sel.queue(q));
     let teams = s.teams.iter().filter(|t| sel.team(t));
-    let agents = s.agents.iter().filter(|a| sel.agent(a));
+    let agents = sel.agents(s).into_iter();
     match detail {
         Detail::Full => serde_json::to_string(&Data {
             filter: echo,
@@ -531,6 +544,7 @@ impl Conn {
             return Ok(());
         };
         let (data, hash) = frames.data(&snap, filter, sel).await.ok_or(End::Error)?;
+        tracing::debug!(target: "ccpulse::timing", since_publish_us = published.since_publish().as_micros() as u64, "frame data ready");
         if self.last_data == Some(hash) {
             return Ok(());
         }
