@@ -132,11 +132,13 @@ impl Published {
     }
 
     fn publish(&self, snapshot: Snapshot) {
-        self.snapshot.store(Some(Arc::new(snapshot)));
+        let previous = self.snapshot.swap(Some(Arc::new(snapshot)));
         let at = self.epoch.elapsed().as_micros() as u64;
         self.published_us.store(at, Ordering::Relaxed);
         let n = self.ticks.fetch_add(1, Ordering::Relaxed) + 1;
         self.seq.send_replace(n);
+        // Freeing the previous state (thousands of strings) waits until readers are woken.
+        drop(previous);
     }
 }
 
