@@ -400,3 +400,61 @@ async fn index() -> Html<&'static str> {
 /// The built-in wallboard (assets/wallboard.html): one self-contained page, no CDN, no
 /// build step; it reads the `/ws` feed.
 const INDEX: &str = include_str!("../../assets/wallboard.html");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::{Engine, EngineOptions};
+    use crate::sim::{SimConfig, Simulator};
+
+    /// A simulated floor: 6 queues, 60 agents in teams, ten minutes.
+    fn snapshot() -> Snapshot {
+        let cfg = Config::default();
+        let mut engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
+        let mut sim = SimConfig::scaled(6, 60, 3);
+        sim.duration_ms = 600_000;
+        let mut last = sim.start;
+        for e in Simulator::new(&sim).expect("sim") {
+            last = e.ts;
+            let _ = engine.push(e);
+        }
+        engine.advance_to(last);
+        engine.snapshot()
+    }
+
+    #[test]
+    fn agents_through_the_team_index_are_the_agents_a_full_walk_selects() {
+        let s = snapshot();
+        let t: Vec<&str> = s.teams.iter().map(|t| t.team.as_str()).collect();
+        assert!(t.len() >= 2, "the simulator makes teams");
+        let q = s.agents[0].queues.join(",");
+        let filters = [
+            (None, None),
+            (Some(t[0].to_string()), None),
+            (Some(format!("{},{}", t[1], t[0])), None),
+            (Some(format!("{0},{0}", t[0])), None),
+            (Some("no-such-team".to_string()), None),
+            (Some(t[0].to_string()), Some(q.clone())),
+            (None, Some(q)),
+        ];
+        for (teams, queues) in filters {
+            let sel = Selection::new(&Filter {
+                queues: queues.clone(),
+                teams: teams.clone(),
+                detail: None,
+            });
+            let walked: Vec<&str> = s
+                .agents
+                .iter()
+                .filter(|a| sel.agent(a))
+                .map(|a| a.agent.as_str())
+                .collect();
+            let indexed: Vec<&str> = sel.agents(&s).iter().map(|a| a.agent.as_str()).collect();
+            assert_eq!(indexed, walked, "teams {teams:?} queues {queues:?}");
+            if teams.as_deref().is_some_and(|x| x != "no-such-team") {
+                assert!(!indexed.is_empty(), "teams {teams:?} selects agents");
+            }
+        }
+    }
+}
