@@ -406,7 +406,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::engine::{Engine, EngineOptions};
-    use crate::sim::{SimConfig, Simulator};
+    use crate::sim::SimConfig;
 
     /// A simulated floor: 6 queues, 60 agents in teams, ten minutes.
     fn snapshot() -> Snapshot {
@@ -414,12 +414,7 @@ mod tests {
         let mut engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
         let mut sim = SimConfig::scaled(6, 60, 3);
         sim.duration_ms = 600_000;
-        let mut last = sim.start;
-        for e in Simulator::new(&sim).expect("sim") {
-            last = e.ts;
-            let _ = engine.push(e);
-        }
-        engine.advance_to(last);
+        crate::sim::run_through(&mut engine, &sim).expect("sim");
         engine.snapshot()
     }
 
