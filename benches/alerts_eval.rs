@@ -13,7 +13,7 @@ use ccpulse::engine::Engine;
 use ccpulse::model::format_rfc3339;
 use ccpulse::runtime::RuntimeOptions;
 use ccpulse::schedule::{parse_csv, ScheduleSettings, Tracker};
-use ccpulse::sim::{SimConfig, Simulator};
+use ccpulse::sim::SimConfig;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
@@ -29,12 +29,8 @@ fn bench(c: &mut Criterion) {
     let mut sim = SimConfig::scaled(QUEUES, AGENTS, 7);
     sim.duration_ms = if full { 2 * 3_600_000 } else { 600_000 };
     let start = sim.start;
-    let mut last = start;
-    for e in Simulator::new(&sim).expect("the scaled simulator config is valid") {
-        last = e.ts;
-        let _ = engine.push(e);
-    }
-    engine.advance_to(last);
+    let last =
+        ccpulse::sim::run_through(&mut engine, &sim).expect("the scaled simulator config is valid");
     let snap = engine.snapshot();
 
     // Everyone works an 8-hour shift from the simulated opening, with a break after an

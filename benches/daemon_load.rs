@@ -101,6 +101,13 @@ struct Args {
     /// `GET /metrics` requests timed at the end.
     #[arg(long, default_value_t = 10)]
     scrapes: usize,
+    /// The daemon's `RUST_LOG` (e.g. `warn,ccpulse::timing=debug` for the tick's
+    /// per-stage timings).
+    #[arg(long, default_value = "warn")]
+    daemon_log: String,
+    /// Where the daemon's log goes (default: a file in the run's temporary directory).
+    #[arg(long)]
+    daemon_log_file: Option<PathBuf>,
     /// The daemon binary (build it with `cargo build --release`).
     #[arg(long)]
     binary: Option<PathBuf>,
@@ -421,11 +428,15 @@ fn start_daemon(args: &Args, dir: &Path, addr: &str) -> ChildGuard {
         ),
     )
     .expect("write the config");
-    let log = std::fs::File::create(dir.join("daemon.log")).expect("create the daemon log");
+    let log_path = args
+        .daemon_log_file
+        .clone()
+        .unwrap_or_else(|| dir.join("daemon.log"));
+    let log = std::fs::File::create(log_path).expect("create the daemon log");
     let child = Command::new(&binary)
         .args(["run", "--config"])
         .arg(&config)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", &args.daemon_log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

@@ -9,7 +9,7 @@ use ccpulse::config::Config;
 use ccpulse::engine::{Engine, Snapshot};
 use ccpulse::outputs::metrics::{self, MetricsOptions};
 use ccpulse::runtime::RuntimeOptions;
-use ccpulse::sim::{SimConfig, Simulator};
+use ccpulse::sim::SimConfig;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -25,14 +25,7 @@ fn snapshot() -> Snapshot {
         .expect("the default config builds an engine");
     let mut sim = SimConfig::scaled(QUEUES, AGENTS, 7);
     sim.duration_ms = SIMULATED_MS;
-    let mut last = sim.start;
-    for e in Simulator::new(&sim).expect("the scaled simulator config is valid") {
-        last = e.ts;
-        // Refusals (late/duplicate) cannot happen on the simulator's ordered output;
-        // they would only be counted anyway.
-        let _ = engine.push(e);
-    }
-    engine.advance_to(last);
+    ccpulse::sim::run_through(&mut engine, &sim).expect("the scaled simulator config is valid");
     engine.snapshot()
 }
 

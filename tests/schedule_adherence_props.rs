@@ -124,7 +124,10 @@ proptest! {
         let mut sched = ScheduleSection::default();
         sched.aux_reasons.insert("lunch".into(), vec!["lunch".into()]);
         let mut tracker = Tracker::new(ScheduleSettings::from_config(&sched), jiff::tz::TimeZone::UTC);
-        tracker.set_schedule(report.schedule, Default::default());
+        tracker.set_schedule(report.schedule.clone(), Default::default());
+        // The same changes, with the schedule imported only when checked: today's
+        // adherence is then recomputed from the kept history and must be the same.
+        let mut late = Tracker::new(ScheduleSettings::from_config(&sched), jiff::tz::TimeZone::UTC);
         let mut ordered: Vec<(usize, (usize, i64, usize))> =
             changes.iter().copied().enumerate().collect();
         ordered.sort_by_key(|(i, c)| (c.1, *i));
@@ -175,10 +178,22 @@ proptest! {
             if m % cadence == 0 || check {
                 engine.advance_to(BASE + m * MIN);
                 let snap = engine.snapshot();
-                tracker.push(engine.take_transitions());
+                let changes_now = engine.take_transitions();
+                late.push(changes_now.clone());
+                tracker.push(changes_now);
                 let view = tracker.observe(&snap);
                 if check {
                     k += 1;
+                    late.set_schedule(report.schedule.clone(), Default::default());
+                    let late_view = late.observe(&snap);
+                    for a in &view.agents {
+                        let l = late_view.agents.iter().find(|l| l.agent == a.agent);
+                        prop_assert_eq!(
+                            l.map(|l| (l.adherent_seconds_today, l.scheduled_seconds_today)),
+                            Some((a.adherent_seconds_today, a.scheduled_seconds_today)),
+                            "agent {} at minute {}: schedule imported late", a.agent, m
+                        );
+                    }
                     // Today starts at midnight, minute 120.
                     let day0 = if m >= 120 { 120 } else { -1_000 };
                     for (ai, name) in AGENTS.iter().enumerate() {

@@ -82,12 +82,14 @@ impl Engine {
     /// Serializes the engine's whole state (JSON, versioned).
     pub fn checkpoint(&self) -> Result<Vec<u8>, CheckpointError> {
         let mut out = Vec::new();
-        self.checkpoint_into(&mut out)?;
+        self.checkpoint_to(&mut out)?;
         Ok(out)
     }
 
-    /// [`Engine::checkpoint`] appended to `out` (no second copy of a large state).
-    pub fn checkpoint_into(&self, out: &mut Vec<u8>) -> Result<(), CheckpointError> {
+    /// [`Engine::checkpoint`] streamed into `out` (a file: no in-memory copy of a large
+    /// state). An I/O error of `out` comes back as [`CheckpointError::Corrupt`] with
+    /// `is_io()` set.
+    pub fn checkpoint_to(&self, out: impl std::io::Write) -> Result<(), CheckpointError> {
         let env = EnvelopeRef {
             version: CHECKPOINT_VERSION,
             shape: Shape::of(&self.config, &self.opts),

@@ -167,6 +167,39 @@ pub struct Snapshot {
     pub agents: Vec<AgentSnapshot>,
     /// Refused / repaired input.
     pub engine: EngineStats,
+    /// Positions in `agents` of each team's agents, parallel to `teams` (a team's screen
+    /// reads its agents without walking the whole floor; not in JSON).
+    #[serde(skip)]
+    pub agents_by_team: Vec<Vec<u32>>,
+}
+
+impl Snapshot {
+    /// The agents of team `team`, in `agents` order (none for an unknown team).
+    pub fn team_agents(&self, team: &str) -> impl Iterator<Item = &AgentSnapshot> {
+        let ix = self
+            .teams
+            .binary_search_by(|t| t.team.as_str().cmp(team))
+            .ok()
+            .and_then(|k| self.agents_by_team.get(k));
+        ix.into_iter()
+            .flatten()
+            .filter_map(|i| self.agents.get(*i as usize))
+    }
+}
+
+/// Positions in `agents` of each team's agents, parallel to `teams` (both sorted).
+fn index_by_team(teams: &[TeamSnapshot], agents: &[AgentSnapshot]) -> Vec<Vec<u32>> {
+    let mut by_team = vec![Vec::new(); teams.len()];
+    for (i, a) in agents.iter().enumerate() {
+        let k = a
+            .team
+            .as_deref()
+            .and_then(|t| teams.binary_search_by(|x| x.team.as_str().cmp(t)).ok());
+        if let Some(list) = k.and_then(|k| by_team.get_mut(k)) {
+            list.push(i as u32);
+        }
+    }
+    by_team
 }
 
 fn queue_kpis(agg: Option<&mut QueueAgg>, preset: SlPreset) -> QueueKpis {
@@ -463,6 +496,7 @@ impl Engine {
         queues.sort_by(|a, b| a.queue.cmp(&b.queue));
         teams.sort_by(|a, b| a.team.cmp(&b.team));
         agents.sort_by(|a, b| a.agent.cmp(&b.agent));
+        let agents_by_team = index_by_team(&teams, &agents);
 
         Snapshot {
             v: 1,
@@ -474,6 +508,7 @@ impl Engine {
             teams,
             agents,
             engine: self.stats.clone(),
+            agents_by_team,
         }
     }
 }

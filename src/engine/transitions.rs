@@ -31,7 +31,7 @@ pub(crate) struct TransitionLog {
 }
 
 /// What [`Engine::take_transitions`] hands over.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Transitions {
     /// The changes, in the order applied (event-time order per agent).
     pub items: Vec<AgentTransition>,

@@ -81,15 +81,19 @@ pub struct FeedState {
     alerts: Option<crate::alerts::SharedAlerts>,
 }
 
-/// The filtered state of recent snapshots, serialised once and shared by every client
-/// with the same filter: 500 wallboards cost one serialisation per tick and filter, not
-/// 500. Keyed by the snapshot's identity (its `Arc` address while it is held here) and
-/// the filter. The first client to ask serialises on a blocking thread; the others that
-/// wake on the same tick wait for that one result instead of racing to make their own.
+/// The filtered state of the latest snapshot, serialised once per filter and shared by
+/// every client with that filter: 500 wallboards cost one serialisation per tick and
+/// distinct filter, not 500. One entry per filter, for the snapshot it was made from
+/// (held weakly: a filter nobody shows any more keeps no snapshot alive, and a live weak
+/// reference keeps the address from being reused). The first client to ask serialises
+/// on a blocking thread; the others that wake on the same tick wait for that one result.
 #[derive(Debug, Default)]
 struct FrameCache {
-    entries: std::sync::Mutex<Vec<CachedData>>,
+    entries: std::sync::Mutex<std::collections::HashMap<FilterKey, CachedData>>,
 }
+
+/// A filter as the cache keys it: queues, teams, detail.
+type FilterKey = (Option<String>, Option<String>, Detail);
 
 /// The filtered state as the tail of a frame object (`,"filter":…}`) and its hash
 /// (clients compare hashes to skip unchanged states without a memcmp).
@@ -97,13 +101,18 @@ type FrameData = (Arc<str>, u64);
 
 #[derive(Debug)]
 struct CachedData {
-    snapshot: Arc<crate::engine::Snapshot>,
-    filter: (Option<String>, Option<String>, Detail),
+    snapshot: std::sync::Weak<crate::engine::Snapshot>,
     data: Arc<tokio::sync::OnceCell<FrameData>>,
+    /// The filter's frames are small enough to be made on an async worker.
+    small: bool,
 }
 
-/// Snapshots × filters kept: a few ticks of a few distinct screens.
-const FRAME_CACHE_MAX: usize = 32;
+/// Frames up to this size (bytes of the data part) are serialised without a hop to the
+/// blocking pool.
+const INLINE_FRAME: usize = 64 * 1024;
+
+/// Distinct filters kept before entries of dropped snapshots are pruned.
+const FRAME_CACHE_MAX: usize = 1024;
 
 impl FrameCache {
     async fn data(
@@ -117,31 +126,43 @@ impl FrameCache {
             filter.teams.clone(),
             Detail::parse(filter.detail.as_deref()),
         );
-        let cell = {
+        let (cell, small) = {
             let mut entries = self.entries.lock().ok()?;
-            match entries
-                .iter()
-                .find(|e| Arc::ptr_eq(&e.snapshot, snap) && e.filter == key)
-            {
-                Some(e) => e.data.clone(),
-                None => {
+            let fresh = |e: &CachedData| std::ptr::eq(e.snapshot.as_ptr(), Arc::as_ptr(snap));
+            match entries.get(&key) {
+                Some(e) if fresh(e) => (e.data.clone(), e.small),
+                old => {
+                    // The filter's previous frame tells how big this one will be.
+                    let small = old.is_some_and(|e| {
+                        e.data
+                            .get()
+                            .map_or(e.small, |(d, _)| d.len() <= INLINE_FRAME)
+                    });
                     if entries.len() >= FRAME_CACHE_MAX {
-                        entries.remove(0);
+                        entries.retain(|_, e| e.snapshot.strong_count() > 0);
                     }
                     let cell = Arc::new(tokio::sync::OnceCell::new());
-                    entries.push(CachedData {
-                        snapshot: snap.clone(),
-                        filter: key,
-                        data: cell.clone(),
-                    });
-                    cell
+                    if entries.len() < FRAME_CACHE_MAX {
+                        let entry = CachedData {
+                            snapshot: Arc::downgrade(snap),
+                            data: cell.clone(),
+                            small,
+                        };
+                        entries.insert(key, entry);
+                    }
+                    (cell, small)
                 }
             }
         };
-        // Serialised off the async workers (a large state takes milliseconds), once.
+        // Once per snapshot and filter. A small frame (a team's screen: tens of µs) is
+        // made right here; a large one (milliseconds) on a blocking thread, off the
+        // async workers. A blocking-pool hop per small frame cost more than the frame.
         let make = || {
             let (snap, filter, sel) = (snap.clone(), filter.clone(), sel.clone());
             async move {
+                if small {
+                    return frame_data(&snap, &filter, &sel).ok_or(());
+                }
                 tokio::task::spawn_blocking(move || frame_data(&snap, &filter, &sel))
                     .await
                     .ok()
@@ -418,7 +439,7 @@ fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Resu
     };
     let queues = s.queues.iter().filter(|q| sel.queue(q));
     let teams = s.teams.iter().filter(|t| sel.team(t));
-    let agents = s.agents.iter().filter(|a| sel.agent(a));
+    let agents = sel.agents(s).into_iter();
     match detail {
         Detail::Full => serde_json::to_string(&Data {
             filter: echo,
@@ -523,6 +544,7 @@ impl Conn {
             return Ok(());
         };
         let (data, hash) = frames.data(&snap, filter, sel).await.ok_or(End::Error)?;
+        tracing::debug!(target: "ccpulse::timing", since_publish_us = published.since_publish().as_micros() as u64, "frame data ready");
         if self.last_data == Some(hash) {
             return Ok(());
         }
@@ -533,6 +555,7 @@ impl Conn {
         // The shared tail goes out from the cache's copy: no per-connection frame.
         sent(timeout(self.send_timeout, self.socket.text_in_two(head, &data)).await)?;
         self.last_frame_at = Instant::now();
+        tracing::debug!(target: "ccpulse::timing", since_publish_us = published.since_publish().as_micros() as u64, "frame sent");
         Ok(())
     }
 

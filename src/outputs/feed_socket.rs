@@ -21,6 +21,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 /// Largest frame a feed client may send (it has nothing to send but control frames).
 pub const MAX_CLIENT_FRAME: u64 = 4096;
 
+/// A shared body up to this size is copied behind the header and written with it.
+const COPIED_TAIL: usize = 64 * 1024;
+
 /// A refused handshake: the status (400 / 426) and why.
 pub type Refused = (StatusCode, &'static str);
 
@@ -129,11 +132,16 @@ impl FeedSocket {
         frames: impl FnOnce(&mut Vec<u8>),
         tail: &[u8],
     ) -> std::io::Result<()> {
-        let mut out = Vec::with_capacity(256);
+        let small = tail.len() <= COPIED_TAIL;
+        let mut out = Vec::with_capacity(256 + if small { tail.len() } else { 0 });
         self.flush_pongs(&mut out);
         frames(&mut out);
+        if small {
+            // One write (one syscall, one wake-up of the reader) for a small frame.
+            out.extend_from_slice(tail);
+        }
         self.wr.write_all(&out).await?;
-        if !tail.is_empty() {
+        if !small {
             self.wr.write_all(tail).await?;
         }
         self.wr.flush().await

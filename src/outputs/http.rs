@@ -88,12 +88,23 @@ pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> R
     ))
 }
 
+/// Accepted connections with `TCP_NODELAY`: a feed frame's last segment leaves at once
+/// instead of waiting for the client's (delayed) ACK of the previous ones.
+fn no_delay(listener: TcpListener) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set: {e}");
+        }
+    })
+}
+
 /// Serves a router (e.g. [`app`]) like [`serve`].
 pub async fn serve_app<F>(listener: TcpListener, app: Router, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, app)
+    axum::serve(no_delay(listener), app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -120,7 +131,7 @@ pub async fn serve_router<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router)
+    axum::serve(no_delay(listener), router)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -161,6 +172,11 @@ impl Names {
     fn is_all(&self) -> bool {
         self.0.is_none()
     }
+
+    /// The names listed, `None` for all.
+    fn list(&self) -> Option<&[String]> {
+        self.0.as_deref()
+    }
 }
 
 #[derive(Clone)]
@@ -199,6 +215,26 @@ impl Selection {
     pub(crate) fn agent(&self, a: &AgentSnapshot) -> bool {
         self.agent_queues(a)
             && (self.teams.is_all() || a.team.as_deref().is_some_and(|t| self.teams.allows(t)))
+    }
+
+    /// The agents that pass, in snapshot order. With a team list only those teams'
+    /// agents are looked at (a team screen does not walk the whole floor).
+    pub(crate) fn agents<'a>(&self, s: &'a Snapshot) -> Vec<&'a AgentSnapshot> {
+        match self.teams.list() {
+            Some(teams) => {
+                let mut found: Vec<&AgentSnapshot> = teams
+                    .iter()
+                    .flat_map(|t| s.team_agents(t))
+                    .filter(|a| self.agent(a))
+                    .collect();
+                if teams.len() > 1 {
+                    found.sort_by(|a, b| a.agent.cmp(&b.agent));
+                    found.dedup_by(|a, b| std::ptr::eq(*a, *b));
+                }
+                found
+            }
+            None => s.agents.iter().filter(|a| self.agent(a)).collect(),
+        }
     }
 
     /// The queue half of [`Selection::agent`]: it serves one of the queues.
@@ -253,9 +289,7 @@ fn view<'a>(
         teams: parts
             .teams
             .then(|| s.teams.iter().filter(|t| sel.team(t)).collect()),
-        agents: parts
-            .agents
-            .then(|| s.agents.iter().filter(|a| sel.agent(a)).collect()),
+        agents: parts.agents.then(|| sel.agents(s)),
         engine: parts.engine.then_some(&s.engine),
         alerts: None,
     }
@@ -366,3 +400,56 @@ async fn index() -> Html<&'static str> {
 /// The built-in wallboard (assets/wallboard.html): one self-contained page, no CDN, no
 /// build step; it reads the `/ws` feed.
 const INDEX: &str = include_str!("../../assets/wallboard.html");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::{Engine, EngineOptions};
+    use crate::sim::SimConfig;
+
+    /// A simulated floor: 6 queues, 60 agents in teams, ten minutes.
+    fn snapshot() -> Snapshot {
+        let cfg = Config::default();
+        let mut engine = Engine::new(&cfg, EngineOptions::default()).expect("engine");
+        let mut sim = SimConfig::scaled(6, 60, 3);
+        sim.duration_ms = 600_000;
+        crate::sim::run_through(&mut engine, &sim).expect("sim");
+        engine.snapshot()
+    }
+
+    #[test]
+    fn agents_through_the_team_index_are_the_agents_a_full_walk_selects() {
+        let s = snapshot();
+        let t: Vec<&str> = s.teams.iter().map(|t| t.team.as_str()).collect();
+        assert!(t.len() >= 2, "the simulator makes teams");
+        let q = s.agents[0].queues.join(",");
+        let filters = [
+            (None, None),
+            (Some(t[0].to_string()), None),
+            (Some(format!("{},{}", t[1], t[0])), None),
+            (Some(format!("{0},{0}", t[0])), None),
+            (Some("no-such-team".to_string()), None),
+            (Some(t[0].to_string()), Some(q.clone())),
+            (None, Some(q)),
+        ];
+        for (teams, queues) in filters {
+            let sel = Selection::new(&Filter {
+                queues: queues.clone(),
+                teams: teams.clone(),
+                detail: None,
+            });
+            let walked: Vec<&str> = s
+                .agents
+                .iter()
+                .filter(|a| sel.agent(a))
+                .map(|a| a.agent.as_str())
+                .collect();
+            let indexed: Vec<&str> = sel.agents(&s).iter().map(|a| a.agent.as_str()).collect();
+            assert_eq!(indexed, walked, "teams {teams:?} queues {queues:?}");
+            if teams.as_deref().is_some_and(|x| x != "no-such-team") {
+                assert!(!indexed.is_empty(), "teams {teams:?} selects agents");
+            }
+        }
+    }
+}

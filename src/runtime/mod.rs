@@ -15,7 +15,7 @@ mod clock;
 mod persist;
 
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use persist::{EngineStore, PersistError, Positions};
+pub use persist::{EngineStore, PersistError, Positions, Staged};
 
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, EngineOptions, Snapshot, Transitions};
@@ -88,6 +88,9 @@ pub struct Published {
     seq: watch::Sender<u64>,
     sources: Vec<Arc<SourceStatus>>,
     ticks: AtomicU64,
+    /// When the latest snapshot was published, in µs since `epoch` (latency tracing).
+    published_us: AtomicU64,
+    epoch: std::time::Instant,
 }
 
 impl Published {
@@ -97,6 +100,8 @@ impl Published {
             seq: watch::Sender::new(0),
             sources,
             ticks: AtomicU64::new(0),
+            published_us: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
         }
     }
 
@@ -120,10 +125,20 @@ impl Published {
         self.snapshot.load().is_some() && self.sources.iter().all(|s| s.is_up())
     }
 
+    /// Time since the latest snapshot was published (the feed's latency tracing).
+    pub fn since_publish(&self) -> Duration {
+        let at = Duration::from_micros(self.published_us.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(at)
+    }
+
     fn publish(&self, snapshot: Snapshot) {
-        self.snapshot.store(Some(Arc::new(snapshot)));
+        let previous = self.snapshot.swap(Some(Arc::new(snapshot)));
+        let at = self.epoch.elapsed().as_micros() as u64;
+        self.published_us.store(at, Ordering::Relaxed);
         let n = self.ticks.fetch_add(1, Ordering::Relaxed) + 1;
         self.seq.send_replace(n);
+        // Freeing the previous state (thousands of strings) waits until readers are woken.
+        drop(previous);
     }
 }
 
@@ -469,9 +484,19 @@ impl EngineTask {
     }
 
     fn tick(&mut self) {
+        let start = std::time::Instant::now();
         self.follow_clock();
         self.send_transitions();
-        self.published.publish(self.engine.snapshot());
+        let followed = start.elapsed();
+        let snapshot = self.engine.snapshot();
+        let built = start.elapsed();
+        self.published.publish(snapshot);
+        tracing::debug!(
+            target: "ccpulse::timing",
+            follow_us = followed.as_micros() as u64,
+            snapshot_us = (built - followed).as_micros() as u64,
+            "tick published"
+        );
         self.maybe_checkpoint();
     }
 
@@ -510,11 +535,10 @@ impl EngineTask {
             return;
         }
         self.last_save = tokio::time::Instant::now();
-        match EngineStore::encode(&self.engine, &self.positions) {
-            Ok(bytes) => {
-                let store = store.clone();
+        match store.stage(&self.engine, &self.positions) {
+            Ok(staged) => {
                 self.saving = Some(tokio::task::spawn_blocking(move || {
-                    if let Err(e) = store.write(&bytes) {
+                    if let Err(e) = staged.commit() {
                         tracing::error!("engine checkpoint failed: {e}");
                     }
                 }));
@@ -536,9 +560,7 @@ impl EngineTask {
         self.send_transitions();
         self.published.publish(self.engine.snapshot());
         if let Some((store, _)) = &self.store {
-            let written =
-                EngineStore::encode(&self.engine, &self.positions).and_then(|b| store.write(&b));
-            match written {
+            match store.save(&self.engine, &self.positions) {
                 Ok(()) => tracing::info!(path = %store.path().display(), "engine state saved"),
                 Err(e) => tracing::error!("engine checkpoint at shutdown failed: {e}"),
             }

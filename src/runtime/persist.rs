@@ -108,28 +108,10 @@ impl EngineStore {
         Ok(Some((engine, positions)))
     }
 
-    /// The bytes of a checkpoint of `engine` with `positions` (cheap to hand to a thread).
-    pub fn encode(engine: &Engine, positions: &Positions) -> Result<Vec<u8>, PersistError> {
-        let pos = serde_json::to_vec(positions).map_err(|e| PersistError::Invalid {
-            path: PathBuf::new(),
-            message: e.to_string(),
-        })?;
-        let mut out = Vec::new();
-        out.extend_from_slice(format!("{{\"v\":{VERSION},\"positions\":").as_bytes());
-        out.extend_from_slice(&pos);
-        out.extend_from_slice(b",\"engine\":");
-        engine
-            .checkpoint_into(&mut out)
-            .map_err(|error| PersistError::Engine {
-                path: PathBuf::new(),
-                error,
-            })?;
-        out.extend_from_slice(b"}\n");
-        Ok(out)
-    }
-
-    /// Writes encoded bytes atomically (temporary file, sync, rename).
-    pub fn write(&self, bytes: &[u8]) -> Result<(), PersistError> {
+    /// Streams a checkpoint of `engine` with `positions` into a temporary file beside the
+    /// checkpoint, without an in-memory copy of the state (the engine must not change
+    /// meanwhile); [`Staged::commit`] then makes it the checkpoint, atomically.
+    pub fn stage(&self, engine: &Engine, positions: &Positions) -> Result<Staged, PersistError> {
         let io_err = |error| PersistError::Io {
             path: self.path.clone(),
             error,
@@ -138,10 +120,58 @@ impl EngineStore {
             fs::create_dir_all(dir).map_err(io_err)?;
         }
         let tmp = self.path.with_extension("json.tmp");
-        let mut f = fs::File::create(&tmp).map_err(io_err)?;
-        f.write_all(bytes).map_err(io_err)?;
-        f.sync_all().map_err(io_err)?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(io_err)
+        let mut out =
+            io::BufWriter::with_capacity(1 << 18, fs::File::create(&tmp).map_err(io_err)?);
+        let pos = serde_json::to_vec(positions).map_err(|e| PersistError::Invalid {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        write!(out, "{{\"v\":{VERSION},\"positions\":").map_err(io_err)?;
+        out.write_all(&pos).map_err(io_err)?;
+        out.write_all(b",\"engine\":").map_err(io_err)?;
+        engine
+            .checkpoint_to(&mut out)
+            .map_err(|error| match error {
+                CheckpointError::Corrupt(e) if e.is_io() => io_err(io::Error::other(e)),
+                error => PersistError::Engine {
+                    path: self.path.clone(),
+                    error,
+                },
+            })?;
+        out.write_all(b"}\n").map_err(io_err)?;
+        let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+        Ok(Staged {
+            file,
+            tmp,
+            path: self.path.clone(),
+        })
+    }
+
+    /// A checkpoint of `engine` with `positions`, written atomically (temporary file,
+    /// sync, rename).
+    pub fn save(&self, engine: &Engine, positions: &Positions) -> Result<(), PersistError> {
+        self.stage(engine, positions)?.commit()
+    }
+}
+
+/// A checkpoint written to its temporary file, not yet the checkpoint: [`Staged::commit`]
+/// syncs and renames it (slow on a busy disk: a blocking thread's work).
+#[derive(Debug)]
+pub struct Staged {
+    file: fs::File,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// Syncs the temporary file and renames it over the checkpoint.
+    pub fn commit(self) -> Result<(), PersistError> {
+        let io_err = |error| PersistError::Io {
+            path: self.path.clone(),
+            error,
+        };
+        self.file.sync_all().map_err(io_err)?;
+        drop(self.file);
+        fs::rename(&self.tmp, &self.path).map_err(io_err)
     }
 }

@@ -45,13 +45,17 @@ impl ScheduleSettings {
     }
 }
 
-/// A closed span of one state (today's, kept for recomputation).
+/// A closed span of one state (today's, kept for recomputation), compact: 16 bytes
+/// instead of 48, since a busy floor closes millions of spans a day.
 #[derive(Debug, Clone)]
 struct Closed {
-    from: Millis,
-    to: Millis,
+    /// Start, in ms after the track's `day_start` (a span lies within its day).
+    from: u32,
+    /// Length in ms.
+    len: u32,
+    /// The reason: 0 none, `i + 1` the track's `reasons[i]`.
+    reason: u32,
     state: AgentStatus,
-    reason: Option<Name>,
 }
 
 /// What is known of one agent.
@@ -72,6 +76,8 @@ struct Track {
     adherent_ms: u64,
     scheduled_ms: u64,
     history: Vec<Closed>,
+    /// The reasons today's `history` names (an agent uses a handful).
+    reasons: Vec<Name>,
 }
 
 impl Track {
@@ -88,6 +94,7 @@ impl Track {
             adherent_ms: 0,
             scheduled_ms: 0,
             history: Vec::new(),
+            reasons: Vec::new(),
         }
     }
 
@@ -102,6 +109,7 @@ impl Track {
                 self.adherent_ms = 0;
                 self.scheduled_ms = 0;
                 self.history.clear();
+                self.reasons.clear();
             }
             if ds == self.day_start {
                 if let Some(p) = plan {
@@ -110,11 +118,14 @@ impl Track {
                     self.adherent_ms += adh;
                     self.scheduled_ms += sch;
                 }
+                let reason = self.reason_ix();
+                // Within the day: both fit (a day is < 2^32 ms).
+                let off = |d: Millis| u32::try_from(d).unwrap_or(u32::MAX);
                 self.history.push(Closed {
-                    from: a,
-                    to: b,
+                    from: off(a - ds),
+                    len: off(b - a),
+                    reason,
                     state: self.state,
-                    reason: self.reason.clone(),
                 });
             }
             a = b;
@@ -125,13 +136,33 @@ impl Track {
         self.acc_from = self.acc_from.max(to);
     }
 
+    /// The history's code for the current reason (added to `reasons` when new).
+    fn reason_ix(&mut self) -> u32 {
+        let Some(r) = &self.reason else { return 0 };
+        let i = match self.reasons.iter().position(|x| x == r) {
+            Some(i) => i,
+            None => {
+                self.reasons.push(r.clone());
+                self.reasons.len() - 1
+            }
+        };
+        u32::try_from(i + 1).unwrap_or(u32::MAX)
+    }
+
     /// Recomputes today's closed time against a new plan.
     fn recompute(&mut self, plan: Option<&AgentPlan>, aux: &AuxReasons) {
         self.adherent_ms = 0;
         self.scheduled_ms = 0;
         if let Some(p) = plan {
             for c in &self.history {
-                let (adh, sch) = span_adherence(p, c.from, c.to, c.state, c.reason.as_deref(), aux);
+                let from = self.day_start + Millis::from(c.from);
+                let to = from + Millis::from(c.len);
+                let reason = c
+                    .reason
+                    .checked_sub(1)
+                    .and_then(|i| self.reasons.get(i as usize))
+                    .map(Name::as_str);
+                let (adh, sch) = span_adherence(p, from, to, c.state, reason, aux);
                 self.adherent_ms += adh;
                 self.scheduled_ms += sch;
             }
