@@ -148,8 +148,9 @@ pub(crate) enum TimerKind {
     DerivedAcwEnd { agent: u32, seq: u64 },
 }
 
-/// Orphan timeouts kept before dead ones (of closed contacts) are dropped.
-const ORPHAN_TIMERS_SLACK: usize = 4096;
+/// Timers kept (orphan FIFO, timer heap) before dead ones (of closed or answered
+/// contacts) are dropped.
+const DEAD_TIMERS_SLACK: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Timer {
@@ -188,6 +189,10 @@ pub struct Engine {
     /// Orphan timeouts: `event time + constant`, so they arrive in deadline order and a
     /// FIFO replaces a heap holding every open contact.
     orphan_timers: VecDeque<Timer>,
+    /// The heap size past which [`Engine::compact_timers`] runs again (not persisted:
+    /// a restored engine cleans out at its first schedule past the slack).
+    #[serde(skip)]
+    timers_compact_at: usize,
     /// Event time reached; `None` before the first event.
     pub(crate) now: Option<Millis>,
     /// The next interval boundary, where agent state time is checkpointed.
@@ -235,6 +240,7 @@ impl Engine {
             contacts: ContactTable::default(),
             timers: BinaryHeap::new(),
             orphan_timers: VecDeque::new(),
+            timers_compact_at: 0,
             now: None,
             next_boundary: Millis::MIN,
             closed_cutoff: Millis::MIN,
@@ -466,14 +472,35 @@ impl Engine {
             self.compact_orphan_timers();
         } else {
             self.timers.push(Reverse(timer));
+            self.compact_timers();
         }
+    }
+
+    /// Drops the SL deadlines of contacts that left the queue once the heap has doubled
+    /// since the last clean-out (and outnumbers the open contacts two to one): a busy
+    /// center answers most contacts long before queued + T, so at 200k events/s the
+    /// dead deadlines were most of the heap; a dead one is a no-op when it fires.
+    /// Amortised O(1): each clean-out at least halves what the next one visits.
+    fn compact_timers(&mut self) {
+        let bound = DEAD_TIMERS_SLACK
+            .max(2 * self.contacts.len())
+            .max(self.timers_compact_at);
+        if self.timers.len() <= bound {
+            return;
+        }
+        let contacts = &self.contacts;
+        self.timers.retain(|Reverse(t)| match t.kind {
+            TimerKind::SlDeadline { slot, uid } => contacts.live(slot, uid).is_some(),
+            _ => true,
+        });
+        self.timers_compact_at = 2 * self.timers.len();
     }
 
     /// Drops the orphan timeouts of contacts that already closed once they outnumber
     /// the open contacts two to one: a busy center closes contacts much faster than the
     /// timeout (hours), and a dead timer is a no-op when it fires. Amortised O(1).
     fn compact_orphan_timers(&mut self) {
-        if self.orphan_timers.len() <= ORPHAN_TIMERS_SLACK.max(2 * self.contacts.len()) {
+        if self.orphan_timers.len() <= DEAD_TIMERS_SLACK.max(2 * self.contacts.len()) {
             return;
         }
         let contacts = &self.contacts;
