@@ -455,3 +455,35 @@ fn lifetime_counters_by_channel_and_team_state_totals() {
         40_000
     );
 }
+
+#[test]
+fn dead_sl_deadlines_are_dropped_and_live_ones_still_fire() {
+    // 30,000 contacts queued 2 ms apart (10,000 within any T = 20 s), all answered
+    // at once except every 1,000th: without the clean-out the heap would hold ~10,000
+    // dead deadlines.
+    let mut e = engine(0);
+    let mut max_heap = 0;
+    for i in 0..30_000i64 {
+        let t = T0 + 2 * i;
+        let c = format!("c{i}");
+        let mut evs = vec![queued(t, &c)];
+        if i % 1000 != 0 {
+            let agent = format!("a{}", i % 100);
+            evs.push(answered(t + 1, &c, &agent));
+            evs.push(ended(t + 1, &c));
+        }
+        run(&mut e, evs);
+        max_heap = max_heap.max(e.timers.len());
+    }
+    e.advance_to(T0 + 2 * 30_000 + 21_000);
+    let c = totals(&e);
+    assert_eq!((c.answered, c.sl_met), (29_970, 29_970));
+    assert_eq!(
+        c.sl_missed, 30,
+        "every contact left waiting misses at queued + T"
+    );
+    assert!(
+        max_heap <= DEAD_TIMERS_SLACK + 64,
+        "timer heap grew to {max_heap}"
+    );
+}
