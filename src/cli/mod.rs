@@ -1,5 +1,6 @@
 //! Subcommands of the `ccpulse` binary, one module each.
 
+pub mod alloc;
 pub mod check_config;
 pub mod erlang;
 pub mod replay;

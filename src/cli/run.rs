@@ -42,6 +42,7 @@ fn usage(msg: impl Into<String>) -> anyhow::Error {
 
 /// Runs the daemon until SIGINT/SIGTERM.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    super::alloc::tune_for_daemon();
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 100_000.0) {
         return Err(usage(format!(
             "--speed: {} must be a factor in (0, 100000]",

@@ -24,6 +24,10 @@ pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     }
     /// Adds the histograms / samples of a closed span inside this one.
     fn absorb_histograms(&mut self, _inner: &Self) {}
+    /// Readies a finished rolling bucket for windows: values it keeps one by one are
+    /// grouped per histogram bucket, so adding it to (and later taking it out of) each
+    /// window costs one record per histogram bucket, not one per contact.
+    fn seal(&mut self) {}
     /// Adds a rolling bucket (built with `apply_sampled`) to a window.
     fn merge_bucket(&mut self, bucket: &Self);
     /// Takes a rolling bucket out of a window again.
@@ -252,6 +256,11 @@ impl Aggregate for QueueAgg {
         self.abandon_wait.merge(inner.abandon_wait.added());
         self.handle.merge(inner.handle.added());
         self.samples_into(&inner.samples, SlidingHist::record_n);
+    }
+    fn seal(&mut self) {
+        self.samples.wait.bin();
+        self.samples.abandon_wait.bin();
+        self.samples.handle.bin();
     }
     fn merge_bucket(&mut self, b: &Self) {
         self.c.add(&b.c);

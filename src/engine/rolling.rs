@@ -82,6 +82,9 @@ impl<A: Aggregate> Rolling<A> {
             return;
         }
         let old = self.closed_until;
+        for (_, bucket) in self.buckets.iter_mut().filter(|(s, _)| *s < new) {
+            bucket.seal();
+        }
         for (w, &len) in self.windows.iter_mut().zip(&self.lengths) {
             // Enter: buckets in [max(old, new − len), new). Leave: [old − len, min(old, new − len)).
             let (enter_from, leave_to) = (old.max(new - len), old.min(new - len));

@@ -48,6 +48,23 @@ impl ValueBag {
         }
     }
 
+    /// Groups the raw values per histogram bucket (as past the cap): for spans whose
+    /// values only feed histograms (rolling buckets), where exactness buys nothing.
+    pub fn bin(&mut self) {
+        if self.raw.is_empty() {
+            return;
+        }
+        let mut keys = std::mem::take(&mut self.raw);
+        let l = layout();
+        keys.iter_mut().for_each(|v| *v = l.lowest_equivalent(*v));
+        keys.sort_unstable();
+        for run in keys.chunk_by(|a, b| a == b) {
+            if let Some(&k) = run.first() {
+                self.add_binned(k, run.len() as u64);
+            }
+        }
+    }
+
     fn add_binned(&mut self, v: u64, n: u64) {
         let key = layout().lowest_equivalent(v);
         match self.binned.binary_search_by_key(&key, |e| e.0) {
@@ -165,5 +182,29 @@ mod tests {
             h2.record_n(v, n).unwrap();
         }
         assert_eq!(h1, h2);
+    }
+
+    #[test]
+    fn bin_groups_values_into_the_histogram_buckets_they_fall_in() {
+        let values: Vec<u64> = (0..3_000u64).map(|i| i * 7_919 % 250_007).collect();
+        let mut b = ValueBag::default();
+        values.iter().for_each(|v| b.push(*v));
+        b.bin();
+        assert!(!b.is_exact() && b.raw.is_empty());
+        assert!(
+            b.binned.windows(2).all(|w| w[0].0 < w[1].0),
+            "ascending, one per key"
+        );
+        assert_eq!(b.len(), values.len() as u64);
+        let (mut h1, mut h2) = (
+            Histogram::<u64>::new(2).unwrap(),
+            Histogram::<u64>::new(2).unwrap(),
+        );
+        values.iter().for_each(|v| h1.record(*v).unwrap());
+        b.iter().for_each(|(v, n)| h2.record_n(v, n).unwrap());
+        assert_eq!(h1, h2);
+        // Values pushed after binning join their buckets.
+        b.push(values[0]);
+        assert_eq!(b.len(), values.len() as u64 + 1);
     }
 }
