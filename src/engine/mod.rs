@@ -257,6 +257,11 @@ impl Engine {
         &self.stats
     }
 
+    /// Events held in the reorder buffer until their lateness passes.
+    pub fn pending(&self) -> usize {
+        self.reorder.pending()
+    }
+
     /// Event time reached (the watermark), `None` before the first event.
     pub fn watermark(&self) -> Option<Millis> {
         self.now
