@@ -53,8 +53,10 @@ impl<A: Aggregate> Timeline<A> {
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
         self.totals.apply_counts(&o);
+        // The day records its histogram values at once: readers take today's
+        // percentiles from it without merging the open interval's values every tick.
         let day = self.days.get_or_create(t, || cal.day(t));
-        day.agg.apply_counts(&o);
+        day.agg.apply(&o);
         let (ds, de) = (day.start, day.end);
         self.intervals
             .get_or_create(t, || cal.interval(t, (ds, de)))
@@ -68,9 +70,6 @@ impl<A: Aggregate> Timeline<A> {
     /// Closes days and intervals that end at or before `cutoff`.
     pub fn close_before(&mut self, cutoff: Millis) {
         while let Some(mut s) = self.intervals.pop_ended(cutoff) {
-            if let Some(day) = self.days.find_mut(s.start) {
-                day.agg.absorb_histograms(&s.agg);
-            }
             if self.keep_closed && s.agg.has_activity() {
                 self.closed.push((s.start, s.agg.to_row()));
             }
@@ -83,22 +82,12 @@ impl<A: Aggregate> Timeline<A> {
         }
     }
 
-    /// The day containing `t` with the histograms of its still-open intervals merged in
-    /// (a copy: readers see complete percentiles without closing anything).
+    /// The day containing `t` (a copy: reading percentiles applies pending removals).
     pub fn day_view(&self, t: Millis) -> Option<A>
     where
         A: Clone,
     {
-        let day = self.days.find(t)?;
-        let mut view = day.agg.clone();
-        for iv in self
-            .intervals
-            .iter()
-            .filter(|i| day.start <= i.start && i.start < day.end)
-        {
-            view.absorb_histograms(&iv.agg);
-        }
-        Some(view)
+        self.days.find(t).map(|day| day.agg.clone())
     }
 
     /// The open span of the day containing `t`, if anything was counted in it.
