@@ -349,6 +349,38 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// A built-in rule for every scope, with no hysteresis (`clear` = `threshold`), no
+    /// repeat, quiet hours, labels, annotations or receivers of its own.
+    fn builtin(
+        name: &str,
+        metric: Metric,
+        cmp: Comparison,
+        threshold: f64,
+        for_ms: i64,
+        severity: Severity,
+        summary: &str,
+    ) -> Rule {
+        Rule {
+            name: name.into(),
+            metric,
+            cmp,
+            threshold,
+            clear: threshold,
+            for_ms,
+            repeat_ms: 0,
+            severity,
+            summary: summary.into(),
+            only: Vec::new(),
+            quiet: None,
+            teams: Vec::new(),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            receivers: Vec::new(),
+        }
+    }
+}
+
 /// The built-in rules (interfaces.md §6 names): SL below target over 15 minutes, a long
 /// wait, many waiting, a high abandon rate, a staffing gap, a very long contact, and the
 /// schedule and source rules of [`schedule_and_source_rules`].
@@ -364,23 +396,9 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
     let min = 60_000;
     let rule =
         |name: &str, metric, cmp, threshold: f64, for_ms, repeat_ms, severity, summary: &str| {
-            Rule {
-                name: name.into(),
-                metric,
-                cmp,
-                threshold,
-                clear: threshold,
-                for_ms,
-                repeat_ms,
-                severity,
-                summary: summary.into(),
-                only: Vec::new(),
-                quiet: None,
-                teams: Vec::new(),
-                labels: BTreeMap::new(),
-                annotations: BTreeMap::new(),
-                receivers: Vec::new(),
-            }
+            let mut r = Rule::builtin(name, metric, cmp, threshold, for_ms, severity, summary);
+            r.repeat_ms = repeat_ms;
+            r
         };
     vec![
         rule(
@@ -441,23 +459,10 @@ fn kpi_rules() -> Vec<Rule> {
     let min = 60_000;
     let rule =
         |name: &str, metric, cmp, threshold: f64, clear: f64, for_ms, severity, summary: &str| {
-            Rule {
-                name: name.into(),
-                metric,
-                cmp,
-                threshold,
-                clear,
-                for_ms,
-                repeat_ms: 30 * min,
-                severity,
-                summary: summary.into(),
-                only: Vec::new(),
-                quiet: None,
-                teams: Vec::new(),
-                labels: BTreeMap::new(),
-                annotations: BTreeMap::new(),
-                receivers: Vec::new(),
-            }
+            let mut r = Rule::builtin(name, metric, cmp, threshold, for_ms, severity, summary);
+            r.clear = clear;
+            r.repeat_ms = 30 * min;
+            r
         };
     vec![
         rule(

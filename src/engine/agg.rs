@@ -13,8 +13,8 @@ pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     type Row: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
     /// Folds an observation in.
     fn apply(&mut self, o: &Self::Obs);
-    /// Folds an observation's counters in but not its histogram values: long spans
-    /// (day, totals) take histograms from their intervals when those close.
+    /// Folds an observation's counters in but not its histogram values: the lifetime
+    /// totals take histograms from each day when it closes.
     fn apply_counts(&mut self, o: &Self::Obs) {
         self.apply(o);
     }

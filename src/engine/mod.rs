@@ -159,6 +159,19 @@ pub(crate) struct Timer {
     kind: TimerKind,
 }
 
+impl Timer {
+    /// False for a contact timer whose contact phase is gone (closed, or answered since
+    /// an SL deadline was set): firing it would do nothing, so clean-outs drop it.
+    fn is_live(&self, contacts: &ContactTable) -> bool {
+        match self.kind {
+            TimerKind::SlDeadline { slot, uid } | TimerKind::Orphan { slot, uid } => {
+                contacts.live(slot, uid).is_some()
+            }
+            TimerKind::WrapDecision { .. } | TimerKind::DerivedAcwEnd { .. } => true,
+        }
+    }
+}
+
 /// The engine. See the module docs. It serializes to a checkpoint (see
 /// [`Engine::checkpoint`]); the fields marked `skip` come from the config on restore.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -494,10 +507,7 @@ impl Engine {
             return;
         }
         let contacts = &self.contacts;
-        self.timers.retain(|Reverse(t)| match t.kind {
-            TimerKind::SlDeadline { slot, uid } => contacts.live(slot, uid).is_some(),
-            _ => true,
-        });
+        self.timers.retain(|Reverse(t)| t.is_live(contacts));
         self.timers_compact_at = 2 * self.timers.len();
     }
 
@@ -509,10 +519,7 @@ impl Engine {
             return;
         }
         let contacts = &self.contacts;
-        self.orphan_timers.retain(|t| match t.kind {
-            TimerKind::Orphan { slot, uid } => contacts.live(slot, uid).is_some(),
-            _ => true,
-        });
+        self.orphan_timers.retain(|t| t.is_live(contacts));
     }
 
     fn next_timer_at(&self) -> Option<Millis> {
