@@ -77,6 +77,10 @@ struct Args {
     /// queues>`, as a team leader's TV would be).
     #[arg(long, default_value = "all")]
     screens: String,
+    /// Screens ask for a whole `snapshot` every tick (`?delta=false`) instead of `delta`
+    /// frames.
+    #[arg(long)]
+    no_delta: bool,
     /// Events per second to push, over all connections (0: as fast as the daemon takes).
     #[arg(long, default_value_t = 0)]
     rate: u64,
@@ -246,6 +250,8 @@ struct ClientStats {
     frames: Histogram<u64>,
     bytes: u64,
     snapshots: u64,
+    /// Of which `delta` frames.
+    deltas: u64,
     /// The daemon closed the connection (or it failed) before the end of the run.
     dropped: bool,
 }
@@ -281,6 +287,7 @@ async fn feed_client(
         frames: hist(),
         bytes: 0,
         snapshots: 0,
+        deltas: 0,
         dropped: false,
     };
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await
@@ -302,10 +309,12 @@ async fn feed_client(
         let Message::Text(t) = msg else { continue };
         let frame = t.as_bytes();
         st.bytes += frame.len() as u64;
-        if !frame.starts_with(b"{\"v\":1,\"type\":\"snapshot\"") {
+        let delta = frame.starts_with(b"{\"v\":1,\"type\":\"delta\"");
+        if !delta && !frame.starts_with(b"{\"v\":1,\"type\":\"snapshot\"") {
             continue;
         }
         st.snapshots += 1;
+        st.deltas += u64::from(delta);
         let Some(a) = applied(frame) else { continue };
         let Some(p) = prev.replace(a) else { continue };
         if a <= p || arrival < from_us.load(Ordering::Relaxed) {
@@ -497,8 +506,17 @@ async fn run(args: Args) {
                 format!("/ws?teams={}&queues={}", t.name, queues.join(","))
             })
             .collect(),
-        _ => vec!["/ws".to_string()],
+        _ => vec!["/ws?".to_string()],
     };
+    let paths: Vec<String> = paths
+        .into_iter()
+        .map(|p| match (args.no_delta, p.ends_with('?')) {
+            (true, true) => format!("{p}delta=false"),
+            (true, false) => format!("{p}&delta=false"),
+            (false, true) => p.trim_end_matches('?').to_string(),
+            (false, false) => p,
+        })
+        .collect();
 
     // Feed clients, attached before the push starts (25 connecting at a time).
     let log: SendLog = Arc::new(RwLock::new(Vec::new()));
@@ -573,6 +591,7 @@ async fn run(args: Args) {
     let cpu_tool = cpu_s("self") - cpu_tool0;
     let (mut events, mut frames, mut bytes, mut snapshots, mut connected, mut dropped) =
         (hist(), hist(), 0, 0, 0, 0);
+    let mut deltas = 0;
     for c in clients {
         if let Ok(s) = c.await {
             connected += usize::from(s.snapshots > 0);
@@ -581,6 +600,7 @@ async fn run(args: Args) {
             let _ = frames.add(&s.frames);
             bytes += s.bytes;
             snapshots += s.snapshots;
+            deltas += s.deltas;
         }
     }
     let (_, snap, _) = get(&addr, "/api/v1/snapshot")
@@ -650,7 +670,7 @@ async fn run(args: Args) {
         field(&snap, "unmatched").unwrap_or(0)
     );
     println!(
-        "feed              {snapshots} snapshot frames ({:.1} per client per s), {:.1} MB/s to all clients ({:.2} MB per frame)",
+        "feed              {snapshots} state frames, {deltas} of them deltas ({:.1} per client per s), {:.1} MB/s to all clients ({:.2} MB per frame)",
         snapshots as f64 / args.clients.max(1) as f64 / run_s,
         bytes as f64 / 1e6 / run_s,
         bytes as f64 / 1e6 / snapshots.max(1) as f64

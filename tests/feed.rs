@@ -100,7 +100,7 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
         .expect("sent");
     clock.set(t0 + 6_000);
     let f = next_matching(&mut ws, &mut seq, |f| {
-        f["type"] == "snapshot" && f["queues"].as_array().is_some_and(|q| q.len() == 2)
+        is_state(f) && f["queues"].as_array().is_some_and(|q| q.len() == 2)
     })
     .await;
     assert_eq!(queue_names(&f), ["sales", "support"]);
@@ -109,12 +109,12 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
     // The oldest wait passes T/2, then T: amber, then red (and c-1 misses the SL).
     clock.set(t0 + 100 + 12_000);
     next_matching(&mut ws, &mut seq, |f| {
-        f["type"] == "snapshot" && queue(f, "sales")["status"]["longest_wait"]["colour"] == "amber"
+        is_state(f) && queue(f, "sales")["status"]["longest_wait"]["colour"] == "amber"
     })
     .await;
     clock.set(t0 + 100 + 25_000);
     let f = next_matching(&mut ws, &mut seq, |f| {
-        f["type"] == "snapshot" && queue(f, "sales")["status"]["longest_wait"]["colour"] == "red"
+        is_state(f) && queue(f, "sales")["status"]["longest_wait"]["colour"] == "red"
     })
     .await;
     let sl = &queue(&f, "sales")["status"]["service_level"];
@@ -159,13 +159,13 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
     let mut ws = ws_connect(live.addr, "/ws").await;
     let mut seq = 0;
     let board = next_matching(&mut ws, &mut seq, |f| {
-        f["type"] == "snapshot" && f["watermark_ms"] == api["watermark_ms"]
+        is_state(f) && f["watermark_ms"] == api["watermark_ms"]
     })
     .await;
     let mut ws = ws_connect(live.addr, "/ws?detail=full").await;
     let mut seq = 0;
     let full = next_matching(&mut ws, &mut seq, |f| {
-        f["type"] == "snapshot" && f["watermark_ms"] == api["watermark_ms"]
+        is_state(f) && f["watermark_ms"] == api["watermark_ms"]
     })
     .await;
     assert_eq!(board["filter"]["detail"], "board");
@@ -305,7 +305,7 @@ async fn heartbeats_when_nothing_changes() {
         .await
         .expect("sent");
     clock.set(t0 + 6_000);
-    let f = next_matching(&mut ws, &mut seq, |f| f["type"] == "snapshot").await;
+    let f = next_matching(&mut ws, &mut seq, is_state).await;
     assert_eq!(queue(&f, "sales")["waiting"], 2);
     live.stop().await;
 }
@@ -347,7 +347,7 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     let stalled = ws_connect(live.addr, "/ws").await;
     let mut reader = ws_connect(live.addr, "/ws?queues=sales").await;
     let mut seq = 0;
-    next_matching(&mut reader, &mut seq, |f| f["type"] == "snapshot").await;
+    next_matching(&mut reader, &mut seq, is_state).await;
     tokio::time::timeout(GIVE_UP, async {
         while live.feed.clients() < 2 {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -362,7 +362,7 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     let reading = tokio::spawn(async move {
         let mut seen = Vec::new();
         loop {
-            let f = next_matching(&mut reader, &mut seq, |f| f["type"] == "snapshot").await;
+            let f = next_matching(&mut reader, &mut seq, is_state).await;
             let applied = f["engine"]["applied"].as_u64().expect("applied");
             seen.push(applied);
             if applied == total {
@@ -424,7 +424,7 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     .await
     .expect("the stalled client is disconnected");
     let f = next_matching(&mut reader, &mut seq, |_| true).await;
-    assert!(f["type"] == "heartbeat" || f["type"] == "snapshot");
+    assert!(f["type"] == "heartbeat" || is_state(&f));
     assert_eq!(live.feed.clients(), 1);
     drop(stalled);
     live.stop().await;
@@ -577,7 +577,7 @@ async fn answers_pings_refuses_big_frames_and_plain_gets() {
 
     let mut ws = ws_connect(live.addr, "/ws").await;
     let mut seq = 0;
-    next_matching(&mut ws, &mut seq, |f| f["type"] == "snapshot").await;
+    next_matching(&mut ws, &mut seq, is_state).await;
     ws.send(Message::Ping(b"are you there".to_vec().into()))
         .await
         .expect("ping");
@@ -610,5 +610,88 @@ async fn answers_pings_refuses_big_frames_and_plain_gets() {
         ended.is_ok(),
         "an oversized client frame ends the connection"
     );
+    live.stop().await;
+}
+
+/// What a merge patch cannot tell apart (a null member and a missing one), and the
+/// per-connection header fields, removed.
+fn comparable(frame: &Value) -> Value {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut f = strip(frame);
+    if let Some(m) = f.as_object_mut() {
+        for k in ["type", "seq", "tick", "filter"] {
+            m.remove(k);
+        }
+    }
+    f
+}
+
+/// A screen that follows `delta` frames holds, at every watermark, the same state as a
+/// screen that gets a whole `snapshot` each tick (`?delta=false`), for the board and
+/// the full view, through a simulated half hour (agents logging in, breaks, contacts
+/// coming and going); and the deltas are smaller than the snapshots.
+#[tokio::test]
+async fn deltas_rebuild_the_state_of_whole_snapshots() {
+    let cfg = fast_config();
+    let sim_cfg = ccpulse::sim::SimConfig::demo(11);
+    let t0 = sim_cfg.start;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    let pairs = ["/ws", "/ws?detail=full&teams=team-b"];
+    let mut screens = Vec::new();
+    for path in pairs {
+        let raw = format!(
+            "{path}{}delta=false",
+            if path.contains('?') { '&' } else { '?' }
+        );
+        screens.push((
+            ws_connect(live.addr, path).await,
+            0u64,
+            ws_connect(live.addr, &raw).await,
+            0u64,
+        ));
+    }
+    let mut events = ccpulse::sim::Simulator::new(&sim_cfg)
+        .expect("simulator")
+        .peekable();
+    let (mut sent, mut deltas) = (0u64, 0u64);
+    for step in 1..=60i64 {
+        let until = t0 + 8 * 3_600_000 + step * 30_000;
+        while let Some(e) = events.next_if(|e| e.ts <= until) {
+            live.script.send(e).await.expect("sent");
+            sent += 1;
+        }
+        clock.set(until + 3_000);
+        let snap = wait_snapshot(live.daemon.published(), |s| {
+            s.engine.applied + s.engine.late + s.engine.duplicates >= sent
+                && s.watermark_ms >= Some(until + 1_000)
+        })
+        .await;
+        let at = snap.watermark_ms;
+        for (delta_ws, dseq, whole_ws, wseq) in screens.iter_mut() {
+            let want = |f: &Value| is_state(f) && f["watermark_ms"].as_i64() == at;
+            let whole = next_matching(whole_ws, wseq, want).await;
+            assert_eq!(
+                whole["type"], "snapshot",
+                "?delta=false sends snapshots only"
+            );
+            let rebuilt = next_matching(delta_ws, dseq, want).await;
+            deltas += u64::from(rebuilt["type"] == "delta");
+            assert_eq!(comparable(&rebuilt), comparable(&whole), "step {step}");
+        }
+    }
+    assert!(sent > 1_000, "a busy half hour: {sent} events");
+    assert!(deltas >= 100, "ticks arrived as deltas: {deltas}");
     live.stop().await;
 }

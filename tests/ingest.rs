@@ -242,9 +242,10 @@ async fn auth_token_guards_ingest_and_reads() {
         "Authorization",
         "Bearer s3cret".parse().expect("header value"),
     );
-    let (mut ingest, _) = tokio_tungstenite::connect_async(req)
+    let (ingest, _) = tokio_tungstenite::connect_async(req)
         .await
         .expect("authorised handshake");
+    let mut ingest = Ws::from(ingest);
     ingest
         .send(Message::Text(line.clone().into()))
         .await

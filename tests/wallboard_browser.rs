@@ -102,6 +102,28 @@ fn text_after(dom: &str, from: &str, attr: &str) -> Option<String> {
     Some(after[open..close].to_string())
 }
 
+/// The page's whole DOM as HTML.
+async fn outer_html(page: &Page<'_>) -> String {
+    page.eval("document.documentElement.outerHTML")
+        .await
+        .as_str()
+        .expect("DOM")
+        .to_string()
+}
+
+/// Each queue's row shows the snapshot's number of contacts waiting.
+fn assert_waiting_cells(dom: &str, snap: &ccpulse::engine::Snapshot) {
+    for q in &snap.queues {
+        let row = format!("data-queue=\"{}\"", q.queue);
+        assert_eq!(
+            text_after(dom, &row, "data-kpi=\"waiting\"").as_deref(),
+            Some(q.waiting.to_string().as_str()),
+            "{}",
+            q.queue
+        );
+    }
+}
+
 fn artifact(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target")
@@ -188,12 +210,7 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         "{LIVE} && document.getElementById('applied').textContent === '{n} events'"
     ))
     .await;
-    let dom = page
-        .eval("document.documentElement.outerHTML")
-        .await
-        .as_str()
-        .expect("DOM")
-        .to_string();
+    let dom = outer_html(&page).await;
     assert!(dom.contains("ccpulse wallboard"), "the page loaded");
 
     // Headline: contacts waiting = the sum over queues in the snapshot.
@@ -205,14 +222,9 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         "{dom}"
     );
     // Per queue: waiting and today's service level as the API reports them.
+    assert_waiting_cells(&dom, &snap);
     for q in &snap.queues {
         let row = format!("data-queue=\"{}\"", q.queue);
-        assert_eq!(
-            text_after(&dom, &row, "data-kpi=\"waiting\"").as_deref(),
-            Some(q.waiting.to_string().as_str()),
-            "{}",
-            q.queue
-        );
         let sl = text_after(&dom, &row, "data-kpi=\"service_level\"").expect("SL cell");
         let want = q
             .today
@@ -306,6 +318,31 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         page.screenshot(&shot).await;
         assert!(shot.exists(), "screenshot {theme}");
     }
+
+    // Changes arrive as `delta` frames, merged by the page: ana answers c4 (sales now
+    // has nobody waiting), dora logs in, cleo leaves her break.
+    let more = vec![
+        answered(T0 + 62_000, "c4", "sales", "ana"),
+        agent(T0 + 62_500, "dora", AgentStatus::Available, None),
+        agent(T0 + 63_000, "cleo", AgentStatus::Available, None),
+    ];
+    let n = n + send_all(&live, more).await;
+    clock.set(T0 + 66_000);
+    let snap = wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
+    page.wait_for(&format!(
+        "document.getElementById('applied').textContent === '{n} events'"
+    ))
+    .await;
+    let frames = page.eval("window.__ccpulseFrames").await;
+    assert_eq!(frames["snapshot"], 1, "one snapshot on connect: {frames}");
+    assert!(frames["delta"].as_u64() >= Some(1), "then deltas: {frames}");
+    let dom = outer_html(&page).await;
+    assert_waiting_cells(&dom, &snap);
+    assert!(
+        dom.contains("data-agent=\"dora\""),
+        "a newcomer from a delta"
+    );
+    assert!(!dom.contains("aux · break"), "cleo is back from her break");
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     let page_bytes = include_str!("../assets/wallboard.html").len();

@@ -244,6 +244,7 @@ mod tests {
             queues: None,
             teams: teams.map(Into::into),
             detail: None,
+            delta: None,
         })
     }
 

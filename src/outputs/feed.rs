@@ -1,10 +1,11 @@
 //! The wallboard feed, `GET /ws` (interfaces.md §5; schema in docs/feed.md).
 //!
 //! Every connection gets JSON text frames `{"v":1,"type":…,"seq":…}`: a full `snapshot`
-//! on connect, then a full `snapshot` after each published tick whose content (beyond
-//! the watermark) changed, and a `heartbeat` when nothing was sent for
-//! `[feed] heartbeat`. No deltas: a frame always holds the whole (filtered) state, so a
-//! client that missed frames is never inconsistent.
+//! on connect, then after each published tick whose content (beyond the watermark)
+//! changed a `delta` — an RFC 7386 merge patch of the state keyed by name
+//! ([`super::feed_delta`]) — when the client has the state it starts from, a whole
+//! `snapshot` otherwise (or always, with `?delta=false`); and a `heartbeat` when nothing
+//! was sent for `[feed] heartbeat`.
 //!
 //! Slow clients: the connection task reads the latest `Arc<Snapshot>` only when it is
 //! ready to send (coalescing: a client that cannot keep up skips ticks, nothing queues),
@@ -12,10 +13,11 @@
 //! or when it has sent nothing, not even a pong to our pings, for three heartbeats plus
 //! the send timeout. The engine and other clients never wait for a connection.
 
+use super::feed_delta::{DocError, Entity, FeedDoc};
 use super::feed_socket::{self, FeedSocket, Inbound};
 use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail};
 use super::http::{Filter, Selection};
-use crate::engine::{AgentSnapshot, QueueSnapshot, Snapshot, TeamSnapshot};
+use crate::engine::{QueueSnapshot, Snapshot};
 use crate::runtime::{Published, Shutdown};
 use axum::extract::{Query, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -81,12 +83,13 @@ pub struct FeedState {
     alerts: Option<crate::alerts::SharedAlerts>,
 }
 
-/// The filtered state of the latest snapshot, serialised once per filter and shared by
-/// every client with that filter: 500 wallboards cost one serialisation per tick and
+/// The filtered state of the latest snapshot, prepared once per filter and shared by
+/// every client with that filter: 500 wallboards cost one preparation per tick and
 /// distinct filter, not 500. One entry per filter, for the snapshot it was made from
 /// (held weakly: a filter nobody shows any more keeps no snapshot alive, and a live weak
-/// reference keeps the address from being reused). The first client to ask serialises
-/// on a blocking thread; the others that wake on the same tick wait for that one result.
+/// reference keeps the address from being reused). The first client to ask prepares it
+/// (on a blocking thread when large); the others that wake on the same tick wait for
+/// that one result.
 #[derive(Debug, Default)]
 struct FrameCache {
     entries: std::sync::Mutex<std::collections::HashMap<FilterKey, CachedData>>,
@@ -95,49 +98,105 @@ struct FrameCache {
 /// A filter as the cache keys it: queues, teams, detail.
 type FilterKey = (Option<String>, Option<String>, Detail);
 
-/// The filtered state as the tail of a frame object (`,"filter":…}`) and its hash
+/// The whole filtered state as the tail of a frame object (`,"filter":…}`) and its hash
 /// (clients compare hashes to skip unchanged states without a memcmp).
 type FrameData = (Arc<str>, u64);
 
 #[derive(Debug)]
 struct CachedData {
     snapshot: std::sync::Weak<crate::engine::Snapshot>,
-    data: Arc<tokio::sync::OnceCell<FrameData>>,
+    data: Arc<tokio::sync::OnceCell<Arc<Prepared>>>,
     /// The filter's frames are small enough to be made on an async worker.
     small: bool,
 }
 
-/// Frames up to this size (bytes of the data part) are serialised without a hop to the
-/// blocking pool.
-const INLINE_FRAME: usize = 64 * 1024;
+/// One filter's state at one snapshot: the state itself, what changed since the
+/// filter's previous prepared state, and (made when a client needs it) the whole state
+/// serialised.
+#[derive(Debug)]
+struct Prepared {
+    doc: FeedDoc,
+    delta: Option<Delta>,
+    full: tokio::sync::OnceCell<FrameData>,
+    small: bool,
+}
+
+/// The `delta` from `base` (the filter's previous prepared state) to this one.
+#[derive(Debug)]
+struct Delta {
+    base: std::sync::Weak<Prepared>,
+    /// The tail of the `delta` frame (`,"queues":{…}…}`); `None`: nothing changed.
+    tail: Option<Arc<str>>,
+}
+
+impl Prepared {
+    /// Prepares `snap` for `filter`, with the delta from `prev`.
+    fn new(
+        snap: &Snapshot,
+        filter: &Filter,
+        sel: &Selection,
+        prev: Option<&Arc<Prepared>>,
+    ) -> Option<Self> {
+        let doc = feed_doc(snap, filter, sel).ok()?;
+        let delta = prev.map(|p| Delta {
+            base: Arc::downgrade(p),
+            tail: doc.delta_tail(&p.doc).map(Arc::from),
+        });
+        let small = doc.entities() <= INLINE_ENTITIES;
+        Some(Prepared {
+            doc,
+            delta,
+            full: tokio::sync::OnceCell::new(),
+            small,
+        })
+    }
+
+    /// The whole state serialised (once, for the clients that need a `snapshot`).
+    async fn full(self: &Arc<Self>) -> Option<FrameData> {
+        let make = || async {
+            if self.small {
+                return Ok(frame_data(&self.doc));
+            }
+            let me = self.clone();
+            tokio::task::spawn_blocking(move || frame_data(&me.doc))
+                .await
+                .map_err(|_| ())
+        };
+        self.full.get_or_try_init(make).await.ok().cloned()
+    }
+}
+
+/// Filters with up to this many queues, teams and agents (a team's screen) are prepared
+/// on an async worker; larger ones on a blocking thread.
+const INLINE_ENTITIES: usize = 150;
 
 /// Distinct filters kept before entries of dropped snapshots are pruned.
 const FRAME_CACHE_MAX: usize = 1024;
 
 impl FrameCache {
-    async fn data(
+    async fn prepared(
         &self,
         snap: &Arc<Snapshot>,
         filter: &Filter,
         sel: &Selection,
-    ) -> Option<FrameData> {
+    ) -> Option<Arc<Prepared>> {
         let key = (
             filter.queues.clone(),
             filter.teams.clone(),
             Detail::parse(filter.detail.as_deref()),
         );
-        let (cell, small) = {
+        let (cell, small, prev) = {
             let mut entries = self.entries.lock().ok()?;
             let fresh = |e: &CachedData| std::ptr::eq(e.snapshot.as_ptr(), Arc::as_ptr(snap));
             match entries.get(&key) {
-                Some(e) if fresh(e) => (e.data.clone(), e.small),
+                Some(e) if fresh(e) => (e.data.clone(), e.small, None),
                 old => {
-                    // The filter's previous frame tells how big this one will be.
-                    let small = old.is_some_and(|e| {
-                        e.data
-                            .get()
-                            .map_or(e.small, |(d, _)| d.len() <= INLINE_FRAME)
-                    });
+                    // The filter's previous state is the base of this one's delta, and
+                    // tells how big this one will be.
+                    let prev = old.and_then(|e| e.data.get().cloned());
+                    let small = prev
+                        .as_ref()
+                        .map_or(old.is_some_and(|e| e.small), |p| p.small);
                     if entries.len() >= FRAME_CACHE_MAX {
                         entries.retain(|_, e| e.snapshot.strong_count() > 0);
                     }
@@ -150,24 +209,23 @@ impl FrameCache {
                         };
                         entries.insert(key, entry);
                     }
-                    (cell, small)
+                    (cell, small, prev)
                 }
             }
         };
-        // Once per snapshot and filter. A small frame (a team's screen: tens of µs) is
-        // made right here; a large one (milliseconds) on a blocking thread, off the
-        // async workers. A blocking-pool hop per small frame cost more than the frame.
+        // Once per snapshot and filter. A small state (a team's screen: tens of µs) is
+        // prepared right here; a large one (milliseconds) on a blocking thread, off the
+        // async workers. A blocking-pool hop per small state cost more than the state.
         let make = || {
             let (snap, filter, sel) = (snap.clone(), filter.clone(), sel.clone());
             async move {
-                if small {
-                    return frame_data(&snap, &filter, &sel).ok_or(());
-                }
-                tokio::task::spawn_blocking(move || frame_data(&snap, &filter, &sel))
-                    .await
-                    .ok()
-                    .flatten()
-                    .ok_or(())
+                let prepare = move || Prepared::new(&snap, &filter, &sel, prev.as_ref());
+                let prepared = if small {
+                    prepare()
+                } else {
+                    tokio::task::spawn_blocking(prepare).await.ok().flatten()
+                };
+                prepared.map(Arc::new).ok_or(())
             }
         };
         cell.get_or_try_init(make).await.ok().cloned()
@@ -390,15 +448,6 @@ struct FilterEcho<'a> {
     detail: &'static str,
 }
 
-#[derive(Serialize)]
-struct Data<'a, Q: Serialize, T: Serialize, A: Serialize, E: Serialize> {
-    filter: FilterEcho<'a>,
-    queues: Vec<QueueFrame<Q>>,
-    teams: Vec<T>,
-    agents: Vec<A>,
-    engine: &'a E,
-}
-
 fn names(list: Option<&str>) -> Option<Vec<&str>> {
     list.map(|l| {
         l.split(',')
@@ -408,25 +457,27 @@ fn names(list: Option<&str>) -> Option<Vec<&str>> {
     })
 }
 
-/// The filtered state as the tail of a frame object, and its hash.
-fn frame_data(s: &Snapshot, filter: &Filter, sel: &Selection) -> Option<FrameData> {
-    let mut data = data_json(s, filter, sel).ok()?;
-    // `{"filter":…}` → `,"filter":…}`: the tail that follows a frame's header.
-    if data.starts_with('{') {
-        data.replace_range(..1, ",");
-    }
+/// The whole state as the tail of a frame object, and its hash.
+fn frame_data(doc: &FeedDoc) -> FrameData {
+    let data = doc.snapshot_tail();
     let hash = {
         use std::hash::{Hash, Hasher};
         let mut h = rustc_hash::FxHasher::default();
         data.hash(&mut h);
         h.finish()
     };
-    Some((data.into(), hash))
+    (data.into(), hash)
 }
 
-/// The filtered state of a frame (everything but the header), as a JSON object: the
-/// board view or, with `?detail=full`, the API snapshot's objects.
-fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Result<String> {
+/// The state a feed client with `filter` is shown at `s` (what a tick's frames are made
+/// from; public for the feed benchmark).
+pub fn filtered_doc(s: &Snapshot, filter: &Filter) -> Result<FeedDoc, DocError> {
+    feed_doc(s, filter, &Selection::new(filter))
+}
+
+/// The filtered state of a frame (everything but the header): the board view or, with
+/// `?detail=full`, the API snapshot's objects, each queue with its status.
+fn feed_doc(s: &Snapshot, filter: &Filter, sel: &Selection) -> Result<FeedDoc, DocError> {
     let now = s.watermark_ms.unwrap_or(0);
     let detail = Detail::parse(filter.detail.as_deref());
     let echo = FilterEcho {
@@ -437,35 +488,47 @@ fn data_json(s: &Snapshot, filter: &Filter, sel: &Selection) -> serde_json::Resu
             Detail::Full => "full",
         },
     };
+    fn named<T: Serialize>(name: &str, v: T) -> Result<Entity, DocError> {
+        Entity::new(name, &v)
+    }
     let queues = s.queues.iter().filter(|q| sel.queue(q));
     let teams = s.teams.iter().filter(|t| sel.team(t));
     let agents = sel.agents(s).into_iter();
-    match detail {
-        Detail::Full => serde_json::to_string(&Data {
-            filter: echo,
-            queues: queues
-                .map(|q| QueueFrame {
-                    queue: q,
-                    status: queue_status(q, now),
+    let sections = match detail {
+        Detail::Full => [
+            queues
+                .map(|q| {
+                    let status = queue_status(q, now);
+                    named(&q.queue, QueueFrame { queue: q, status })
                 })
-                .collect(),
-            teams: teams.collect::<Vec<&TeamSnapshot>>(),
-            agents: agents.collect::<Vec<&AgentSnapshot>>(),
-            engine: &s.engine,
-        }),
-        Detail::Board => serde_json::to_string(&Data {
-            filter: echo,
-            queues: queues
-                .map(|q| QueueFrame {
-                    queue: BoardQueue::from(q),
-                    status: queue_status(q, now),
+                .collect::<Result<_, _>>()?,
+            teams.map(|t| named(&t.team, t)).collect::<Result<_, _>>()?,
+            agents
+                .map(|a| named(&a.agent, a))
+                .collect::<Result<_, _>>()?,
+        ],
+        Detail::Board => [
+            queues
+                .map(|q| {
+                    let status = queue_status(q, now);
+                    named(
+                        &q.queue,
+                        QueueFrame {
+                            queue: BoardQueue::from(q),
+                            status,
+                        },
+                    )
                 })
-                .collect(),
-            teams: teams.map(BoardTeam::from).collect(),
-            agents: agents.map(BoardAgent::from).collect(),
-            engine: &s.engine,
-        }),
-    }
+                .collect::<Result<_, _>>()?,
+            teams
+                .map(|t| named(&t.team, BoardTeam::from(t)))
+                .collect::<Result<_, _>>()?,
+            agents
+                .map(|a| named(&a.agent, BoardAgent::from(a)))
+                .collect::<Result<_, _>>()?,
+        ],
+    };
+    FeedDoc::new(&echo, sections, &s.engine)
 }
 
 fn header_json(s: Option<&Snapshot>, kind: &'static str, seq: u64, tick: u64) -> String {
@@ -510,8 +573,13 @@ struct Conn {
     socket: FeedSocket,
     send_timeout: Duration,
     seq: u64,
-    /// Hash of the data last sent.
-    last_data: Option<u64>,
+    /// Ticks go out as `delta` frames when the client has the base (not `?delta=false`).
+    deltas: bool,
+    /// The state this client has (the last `snapshot` or `delta` sent, or skipped as
+    /// unchanged).
+    last: Option<Arc<Prepared>>,
+    /// Hash of the last `snapshot` sent, while no `delta` followed it.
+    last_hash: Option<u64>,
     last_frame_at: Instant,
 }
 
@@ -531,7 +599,8 @@ impl Conn {
         Ok(())
     }
 
-    /// Sends the latest snapshot if its content changed since the last one sent.
+    /// Sends the latest state if it changed since the last one sent: a `delta` when the
+    /// client has the state it is based on, a `snapshot` otherwise.
     async fn snapshot(
         &mut self,
         published: &Published,
@@ -543,17 +612,52 @@ impl Conn {
         let Some(snap) = published.latest() else {
             return Ok(());
         };
-        let (data, hash) = frames.data(&snap, filter, sel).await.ok_or(End::Error)?;
+        let prepared = frames
+            .prepared(&snap, filter, sel)
+            .await
+            .ok_or(End::Error)?;
         tracing::debug!(target: "ccpulse::timing", since_publish_us = published.since_publish().as_micros() as u64, "frame data ready");
-        if self.last_data == Some(hash) {
+        if let Some(last) = &self.last {
+            if Arc::ptr_eq(last, &prepared) {
+                return Ok(());
+            }
+            let delta = prepared
+                .delta
+                .as_ref()
+                .filter(|d| self.deltas && std::ptr::eq(d.base.as_ptr(), Arc::as_ptr(last)));
+            if let Some(d) = delta {
+                let tail = d.tail.clone();
+                self.last = Some(prepared);
+                let Some(tail) = tail else {
+                    return Ok(()); // nothing changed
+                };
+                self.last_hash = None;
+                return self.state(published, &snap, "delta", tick, &tail).await;
+            }
+        }
+        let (data, hash) = prepared.full().await.ok_or(End::Error)?;
+        self.last = Some(prepared);
+        if self.last_hash == Some(hash) {
             return Ok(());
         }
+        self.last_hash = Some(hash);
+        self.state(published, &snap, "snapshot", tick, &data).await
+    }
+
+    /// Sends a state frame: this connection's header, then the shared tail.
+    async fn state(
+        &mut self,
+        published: &Published,
+        snap: &Snapshot,
+        kind: &'static str,
+        tick: u64,
+        tail: &str,
+    ) -> Result<(), End> {
         self.seq += 1;
-        let header = header_json(Some(&snap), "snapshot", self.seq, tick);
+        let header = header_json(Some(snap), kind, self.seq, tick);
         let head = header.strip_suffix('}').unwrap_or(&header);
-        self.last_data = Some(hash);
         // The shared tail goes out from the cache's copy: no per-connection frame.
-        sent(timeout(self.send_timeout, self.socket.text_in_two(head, &data)).await)?;
+        sent(timeout(self.send_timeout, self.socket.text_in_two(head, tail)).await)?;
         self.last_frame_at = Instant::now();
         tracing::debug!(target: "ccpulse::timing", since_publish_us = published.since_publish().as_micros() as u64, "frame sent");
         Ok(())
@@ -644,7 +748,9 @@ async fn connection(socket: FeedSocket, st: FeedState, filter: Filter) {
         socket,
         send_timeout: opts.send_timeout,
         seq: 0,
-        last_data: None,
+        deltas: filter.delta.as_deref() != Some("false"),
+        last: None,
+        last_hash: None,
         last_frame_at: Instant::now(),
     };
     let mut last_heard = Instant::now();

@@ -160,6 +160,28 @@ impl From<&AgentKpis> for BoardAgentDay {
     }
 }
 
+/// The contact an agent handles, on a board: without the RFC 3339 copy of `since_ms`
+/// (a board ticks timers from the epoch milliseconds).
+#[derive(Debug, Serialize)]
+pub struct BoardContact<'a> {
+    /// Contact id.
+    pub contact: &'a str,
+    /// Its queue.
+    pub queue: &'a str,
+    /// Answered at, epoch milliseconds.
+    pub since_ms: Millis,
+}
+
+impl<'a> From<&'a AgentContact> for BoardContact<'a> {
+    fn from(c: &'a AgentContact) -> Self {
+        BoardContact {
+            contact: &c.contact,
+            queue: &c.queue,
+            since_ms: c.since_ms,
+        }
+    }
+}
+
 /// An agent on a board.
 #[derive(Debug, Serialize)]
 pub struct BoardAgent<'a> {
@@ -178,7 +200,7 @@ pub struct BoardAgent<'a> {
     /// In this state since.
     pub since_ms: Millis,
     /// The contact being handled.
-    pub contact: &'a Option<AgentContact>,
+    pub contact: Option<BoardContact<'a>>,
     /// Today's numbers.
     pub today: BoardAgentDay,
 }
@@ -193,7 +215,7 @@ impl<'a> From<&'a AgentSnapshot> for BoardAgent<'a> {
             state: a.state,
             reason: &a.reason,
             since_ms: a.since_ms,
-            contact: &a.contact,
+            contact: a.contact.as_ref().map(BoardContact::from),
             today: (&a.today).into(),
         }
     }

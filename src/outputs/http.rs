@@ -145,6 +145,8 @@ pub struct Filter {
     pub teams: Option<String>,
     /// Feed frames only: `full` for the whole API snapshot (default: the board view).
     pub detail: Option<String>,
+    /// Feed frames only: `false` for a `snapshot` every tick instead of `delta` frames.
+    pub delta: Option<String>,
 }
 
 #[derive(Clone)]
@@ -438,6 +440,7 @@ mod tests {
                 queues: queues.clone(),
                 teams: teams.clone(),
                 detail: None,
+                delta: None,
             });
             let walked: Vec<&str> = s
                 .agents

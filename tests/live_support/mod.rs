@@ -25,7 +25,92 @@ use tokio_tungstenite::tungstenite::Message;
 pub const GIVE_UP: Duration = Duration::from_secs(60);
 
 /// A websocket client stream.
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+pub type RawWs = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+/// A feed client: the websocket, and the state it has built from `snapshot` and `delta`
+/// frames (docs/feed.md), as a real screen would.
+pub struct Ws {
+    ws: RawWs,
+    state: Option<Value>,
+}
+
+impl From<RawWs> for Ws {
+    fn from(ws: RawWs) -> Self {
+        Ws { ws, state: None }
+    }
+}
+
+impl std::ops::Deref for Ws {
+    type Target = RawWs;
+    fn deref(&self) -> &RawWs {
+        &self.ws
+    }
+}
+
+impl std::ops::DerefMut for Ws {
+    fn deref_mut(&mut self) -> &mut RawWs {
+        &mut self.ws
+    }
+}
+
+/// A frame that carries state: a `snapshot`, or a `delta` (which [`next_json`] returns
+/// merged into the whole state).
+pub fn is_state(f: &Value) -> bool {
+    f["type"] == "snapshot" || f["type"] == "delta"
+}
+
+/// RFC 7386 JSON Merge Patch, written from the RFC for the tests (independent of the
+/// server's diff).
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+/// Applies a `delta` frame to the state of a `snapshot` frame: each section keyed by
+/// name, patched, listed again in name order; the header comes from the delta.
+pub fn apply_delta(state: &Value, delta: &Value) -> Value {
+    let mut out = state.clone();
+    for (section, key) in [("queues", "queue"), ("teams", "team"), ("agents", "agent")] {
+        let Some(patch) = delta.get(section) else {
+            continue;
+        };
+        let mut by_name = serde_json::Map::new();
+        for e in state[section].as_array().expect("section") {
+            by_name.insert(e[key].as_str().expect("name").to_string(), e.clone());
+        }
+        let mut merged = Value::Object(by_name);
+        merge_patch(&mut merged, patch);
+        let Value::Object(m) = merged else {
+            unreachable!()
+        };
+        let mut list: Vec<(String, Value)> = m.into_iter().collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        out[section] = Value::Array(list.into_iter().map(|(_, v)| v).collect());
+    }
+    if let Some(p) = delta.get("engine") {
+        merge_patch(&mut out["engine"], p);
+    }
+    for (k, v) in delta.as_object().expect("frame") {
+        if !matches!(k.as_str(), "queues" | "teams" | "agents" | "engine") {
+            out[k] = v.clone();
+        }
+    }
+    out
+}
 
 /// A running daemon with its HTTP server.
 pub struct Live {
@@ -228,16 +313,28 @@ pub async fn ws_connect(addr: SocketAddr, path: &str) -> Ws {
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}"))
         .await
         .expect("websocket handshake");
-    ws
+    Ws { ws, state: None }
 }
 
 /// The next text frame as JSON (pings are answered while reading).
+///
+/// A `snapshot` becomes the client's state; a `delta` is applied to it and returned as
+/// the whole state (its `type` stays `delta`).
 pub async fn next_json(ws: &mut Ws) -> Value {
     let deadline = tokio::time::timeout(GIVE_UP, async {
         loop {
-            match ws.next().await {
+            match ws.ws.next().await {
                 Some(Ok(Message::Text(t))) => {
-                    return serde_json::from_str::<Value>(t.as_str()).expect("JSON frame")
+                    let f = serde_json::from_str::<Value>(t.as_str()).expect("JSON frame");
+                    if f["type"] == "snapshot" {
+                        ws.state = Some(f.clone());
+                    } else if f["type"] == "delta" {
+                        let state = ws.state.as_ref().expect("a delta comes after a snapshot");
+                        let merged = apply_delta(state, &f);
+                        ws.state = Some(merged.clone());
+                        return merged;
+                    }
+                    return f;
                 }
                 Some(Ok(Message::Close(c))) => panic!("closed by the server: {c:?}"),
                 Some(Ok(_)) => continue,
