@@ -69,6 +69,26 @@ fn bench(c: &mut Criterion) {
         x.iter(|| black_box(doc_b.snapshot_tail().len()))
     });
     g.finish();
+
+    // One team's screen (`?teams=team-000&queues=q-000,q-001`): 200 of these per tick
+    // in the 500-screen benchmark.
+    let team = Filter {
+        teams: Some("team-000".into()),
+        queues: Some("q-000,q-001".into()),
+        ..Filter::default()
+    };
+    let team_a = filtered_doc(&a, &team).expect("doc");
+    let mut g = c.benchmark_group("feed_tick_team_screen");
+    g.bench_function("state+snapshot", |x| {
+        x.iter(|| black_box(filtered_doc(&b, &team).map(|d| d.snapshot_tail().len())))
+    });
+    g.bench_function("state+delta", |x| {
+        x.iter(|| {
+            let doc = filtered_doc(&b, &team).expect("doc");
+            black_box(doc.delta_tail(&team_a).map(|d| d.len()))
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);
