@@ -61,7 +61,7 @@ impl AgentRt {
             acc_from: t,
             contact: None,
             finished: Vec::new(),
-            timeline: Timeline::new(keep_closed, None),
+            timeline: Timeline::new(keep_closed, true, None),
         }
     }
 

@@ -56,6 +56,11 @@ pub struct EngineOptions {
     /// Keep per-channel lifetime counters and Prometheus buckets per queue (what
     /// `/metrics` exports); a replay report does not read them.
     pub lifetime: bool,
+    /// Queue days record wait/handle histogram values as they come, so a snapshot's
+    /// today percentiles copy the day (the live daemon). Off (replay, whose report reads
+    /// totals and interval rows only), the totals take each interval's values when it
+    /// closes, in one batch per queue, and a snapshot's today percentiles are empty.
+    pub day_histograms: bool,
 }
 
 impl Default for EngineOptions {
@@ -65,6 +70,7 @@ impl Default for EngineOptions {
             keep_closed: true,
             rolling: true,
             lifetime: true,
+            day_histograms: true,
         }
     }
 }
@@ -575,7 +581,7 @@ impl Engine {
             params: QueueParams::resolve(&settings),
             waiting: BTreeSet::new(),
             waiting_by_channel: [0; 6],
-            timeline: Timeline::new(self.opts.keep_closed, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.day_histograms, rolling),
             lifetime: Default::default(),
         });
         self.queue_ix.insert(name.clone(), i);
@@ -598,7 +604,7 @@ impl Engine {
         self.teams.push(TeamRt {
             name: Name::from(name),
             targets,
-            timeline: Timeline::new(self.opts.keep_closed, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, true, rolling),
         });
         self.team_ix.insert(Name::from(name), i);
         i

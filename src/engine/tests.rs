@@ -78,6 +78,7 @@ fn engine(grace: Millis) -> Engine {
             keep_closed: true,
             rolling: true,
             lifetime: true,
+            day_histograms: true,
         },
     )
     .expect("engine")
@@ -486,4 +487,42 @@ fn dead_sl_deadlines_are_dropped_and_live_ones_still_fire() {
         max_heap <= DEAD_TIMERS_SLACK + 64,
         "timer heap grew to {max_heap}"
     );
+}
+
+#[test]
+fn totals_percentiles_are_the_same_with_or_without_day_histograms() {
+    // Two days of contacts with varied waits and talk: the replay mode (totals take each
+    // interval's values at its close) must give the histograms the live mode builds.
+    let mut evs = Vec::new();
+    for i in 0..400i64 {
+        let t = s(i * 397);
+        let c = format!("c{i}");
+        evs.push(queued(t, &c));
+        evs.push(answered(t + (i % 37) * 1000, &c, "a1"));
+        evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
+    }
+    evs.sort_by_key(|e| e.ts);
+    let pct = |day_histograms: bool| {
+        let mut e = Engine::new(
+            &Config::default(),
+            EngineOptions {
+                sl_grace_ms: 0,
+                keep_closed: true,
+                rolling: false,
+                lifetime: false,
+                day_histograms,
+            },
+        )
+        .expect("engine");
+        run(&mut e, evs.clone());
+        e.finish();
+        e.close_all();
+        e.queues
+            .first()
+            .map(|q| q.timeline.totals.settled_percentiles())
+            .expect("one queue")
+    };
+    let (live, batched) = (pct(true), pct(false));
+    assert!(live.wait_p90_seconds.is_some() && live.handle_p50_seconds.is_some());
+    assert_eq!(live, batched);
 }

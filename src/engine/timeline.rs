@@ -33,19 +33,26 @@ pub struct Timeline<A: Aggregate> {
     /// Closed intervals with activity, oldest first (kept only when reports need them).
     pub closed: Vec<(Millis, A::Row)>,
     keep_closed: bool,
+    /// Days record histogram values as they come (snapshots read today's percentiles);
+    /// when off (replay), the totals take each interval's values when it closes.
+    day_histograms: bool,
     /// Rolling windows, when enabled for this kind of entity.
     pub rolling: Option<Rolling<A>>,
 }
 
 impl<A: Aggregate> Timeline<A> {
-    /// An empty timeline.
-    pub fn new(keep_closed: bool, rolling: Option<Rolling<A>>) -> Self {
+    /// An empty timeline. With `day_histograms`, days record their histogram values as
+    /// they come (what snapshots read); without (replay: no snapshot reads a day), days
+    /// keep counters only and the totals take each interval's values when it closes, a
+    /// batch per interval instead of a scattered histogram record per contact.
+    pub fn new(keep_closed: bool, day_histograms: bool, rolling: Option<Rolling<A>>) -> Self {
         Timeline {
             totals: A::default(),
             days: Spans::default(),
             intervals: Spans::default(),
             closed: Vec::new(),
             keep_closed,
+            day_histograms,
             rolling,
         }
     }
@@ -56,7 +63,11 @@ impl<A: Aggregate> Timeline<A> {
         // The day records its histogram values at once: readers take today's
         // percentiles from it without merging the open interval's values every tick.
         let day = self.days.get_or_create(t, || cal.day(t));
-        day.agg.apply(&o);
+        if self.day_histograms {
+            day.agg.apply(&o);
+        } else {
+            day.agg.apply_counts(&o);
+        }
         let (ds, de) = (day.start, day.end);
         self.intervals
             .get_or_create(t, || cal.interval(t, (ds, de)))
@@ -70,11 +81,15 @@ impl<A: Aggregate> Timeline<A> {
     /// Closes days and intervals that end at or before `cutoff`.
     pub fn close_before(&mut self, cutoff: Millis) {
         while let Some(mut s) = self.intervals.pop_ended(cutoff) {
+            if !self.day_histograms {
+                self.totals.absorb_histograms(&s.agg);
+            }
             if self.keep_closed && s.agg.has_activity() {
                 self.closed.push((s.start, s.agg.to_row()));
             }
         }
         while let Some(day) = self.days.pop_ended(cutoff) {
+            // Without day histograms this only finds empty ones: nothing to add.
             self.totals.absorb_histograms(&day.agg);
         }
         if let Some(r) = self.rolling.as_mut() {
