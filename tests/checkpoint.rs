@@ -19,7 +19,7 @@ fn opts() -> EngineOptions {
         keep_closed: true,
         rolling: true,
         lifetime: true,
-        day_histograms: true,
+        days: true,
     }
 }
 

@@ -599,7 +599,7 @@ fn check(seed: u64) {
             keep_closed: true,
             rolling: false,
             lifetime: true,
-            day_histograms: false,
+            days: false,
         },
     )
     .expect("engine");
@@ -712,7 +712,7 @@ fn check(seed: u64) {
             keep_closed: false,
             rolling: true,
             lifetime: true,
-            day_histograms: true,
+            days: true,
         },
     )
     .expect("engine");
@@ -951,7 +951,7 @@ fn replay_as_json(
             keep_closed: true,
             rolling: false,
             lifetime: true,
-            day_histograms: false,
+            days: false,
         },
     )
     .expect("engine");

@@ -43,7 +43,13 @@ pub(crate) struct AgentRt {
 }
 
 impl AgentRt {
-    pub(crate) fn new(name: Name, team: Option<u32>, t: Millis, keep_closed: bool) -> Self {
+    pub(crate) fn new(
+        name: Name,
+        team: Option<u32>,
+        t: Millis,
+        keep_closed: bool,
+        keep_days: bool,
+    ) -> Self {
         AgentRt {
             name,
             display: None,
@@ -61,7 +67,7 @@ impl AgentRt {
             acc_from: t,
             contact: None,
             finished: Vec::new(),
-            timeline: Timeline::new(keep_closed, true, None),
+            timeline: Timeline::new(keep_closed, keep_days, None),
         }
     }
 

@@ -56,11 +56,12 @@ pub struct EngineOptions {
     /// Keep per-channel lifetime counters and Prometheus buckets per queue (what
     /// `/metrics` exports); a replay report does not read them.
     pub lifetime: bool,
-    /// Queue days record wait/handle histogram values as they come, so a snapshot's
-    /// today percentiles copy the day (the live daemon). Off (replay, whose report reads
-    /// totals and interval rows only), the totals take each interval's values when it
-    /// closes, in one batch per queue, and a snapshot's today percentiles are empty.
-    pub day_histograms: bool,
+    /// Keep open days per queue, agent and team: what a snapshot's today reads, the
+    /// queues' with wait/handle histograms recorded as values come (the live daemon).
+    /// Off (replay, whose report reads totals and interval rows only), no day is kept
+    /// (a snapshot's today is empty) and the totals take each interval's histogram
+    /// values when it closes, in one batch per queue.
+    pub days: bool,
 }
 
 impl Default for EngineOptions {
@@ -70,7 +71,7 @@ impl Default for EngineOptions {
             keep_closed: true,
             rolling: true,
             lifetime: true,
-            day_histograms: true,
+            days: true,
         }
     }
 }
@@ -581,7 +582,7 @@ impl Engine {
             params: QueueParams::resolve(&settings),
             waiting: BTreeSet::new(),
             waiting_by_channel: [0; 6],
-            timeline: Timeline::new(self.opts.keep_closed, self.opts.day_histograms, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.days, rolling),
             lifetime: Default::default(),
         });
         self.queue_ix.insert(name.clone(), i);
@@ -604,7 +605,7 @@ impl Engine {
         self.teams.push(TeamRt {
             name: Name::from(name),
             targets,
-            timeline: Timeline::new(self.opts.keep_closed, true, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.days, rolling),
         });
         self.team_ix.insert(Name::from(name), i);
         i
@@ -625,7 +626,7 @@ impl Engine {
         });
         let team = team_name.map(|n| self.team_id(&n));
         let i = self.agents.len() as u32;
-        let mut rt = AgentRt::new(name.clone(), team, t, self.opts.keep_closed);
+        let mut rt = AgentRt::new(name.clone(), team, t, self.opts.keep_closed, self.opts.days);
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
         self.agents.push(rt);

@@ -78,7 +78,7 @@ fn engine(grace: Millis) -> Engine {
             keep_closed: true,
             rolling: true,
             lifetime: true,
-            day_histograms: true,
+            days: true,
         },
     )
     .expect("engine")
@@ -502,7 +502,7 @@ fn totals_percentiles_are_the_same_with_or_without_day_histograms() {
         evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
     }
     evs.sort_by_key(|e| e.ts);
-    let pct = |day_histograms: bool| {
+    let pct = |days: bool| {
         let mut e = Engine::new(
             &Config::default(),
             EngineOptions {
@@ -510,7 +510,7 @@ fn totals_percentiles_are_the_same_with_or_without_day_histograms() {
                 keep_closed: true,
                 rolling: false,
                 lifetime: false,
-                day_histograms,
+                days,
             },
         )
         .expect("engine");

@@ -33,26 +33,31 @@ pub struct Timeline<A: Aggregate> {
     /// Closed intervals with activity, oldest first (kept only when reports need them).
     pub closed: Vec<(Millis, A::Row)>,
     keep_closed: bool,
-    /// Days record histogram values as they come (snapshots read today's percentiles);
-    /// when off (replay), the totals take each interval's values when it closes.
-    day_histograms: bool,
+    /// Open days are kept (snapshots read today, its histograms recorded as values
+    /// come); when off (replay), there are none and the totals take each interval's
+    /// histogram values when it closes.
+    keep_days: bool,
+    /// The local day of the newest interval (interval bounds without open days).
+    #[serde(skip)]
+    day_bounds: (Millis, Millis),
     /// Rolling windows, when enabled for this kind of entity.
     pub rolling: Option<Rolling<A>>,
 }
 
 impl<A: Aggregate> Timeline<A> {
-    /// An empty timeline. With `day_histograms`, days record their histogram values as
-    /// they come (what snapshots read); without (replay: no snapshot reads a day), days
-    /// keep counters only and the totals take each interval's values when it closes, a
-    /// batch per interval instead of a scattered histogram record per contact.
-    pub fn new(keep_closed: bool, day_histograms: bool, rolling: Option<Rolling<A>>) -> Self {
+    /// An empty timeline. With `keep_days`, open days are kept and record their
+    /// histogram values as they come (what snapshots read); without (replay: no snapshot
+    /// reads a day) there are none, and the totals take each interval's values when it
+    /// closes, a batch per interval instead of a scattered histogram record per contact.
+    pub fn new(keep_closed: bool, keep_days: bool, rolling: Option<Rolling<A>>) -> Self {
         Timeline {
             totals: A::default(),
             days: Spans::default(),
             intervals: Spans::default(),
             closed: Vec::new(),
             keep_closed,
-            day_histograms,
+            keep_days,
+            day_bounds: (0, 0),
             rolling,
         }
     }
@@ -60,19 +65,24 @@ impl<A: Aggregate> Timeline<A> {
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
         self.totals.apply_counts(&o);
-        // The day records its histogram values at once: readers take today's
-        // percentiles from it without merging the open interval's values every tick.
-        let day = self.days.get_or_create(t, || cal.day(t));
-        if self.day_histograms {
+        let interval = if self.keep_days {
+            // The day records its histogram values at once: readers take today's
+            // percentiles from it without merging the open interval's values every tick.
+            let day = self.days.get_or_create(t, || cal.day(t));
             day.agg.apply(&o);
+            let (ds, de) = (day.start, day.end);
+            self.intervals
+                .get_or_create(t, || cal.interval(t, (ds, de)))
         } else {
-            day.agg.apply_counts(&o);
-        }
-        let (ds, de) = (day.start, day.end);
-        self.intervals
-            .get_or_create(t, || cal.interval(t, (ds, de)))
-            .agg
-            .apply_sampled(&o);
+            let day_bounds = &mut self.day_bounds;
+            self.intervals.get_or_create(t, || {
+                if !(day_bounds.0 <= t && t < day_bounds.1) {
+                    *day_bounds = cal.day(t);
+                }
+                cal.interval(t, *day_bounds)
+            })
+        };
+        interval.agg.apply_sampled(&o);
         if let Some(r) = self.rolling.as_mut() {
             r.record(t, o);
         }
@@ -81,7 +91,7 @@ impl<A: Aggregate> Timeline<A> {
     /// Closes days and intervals that end at or before `cutoff`.
     pub fn close_before(&mut self, cutoff: Millis) {
         while let Some(mut s) = self.intervals.pop_ended(cutoff) {
-            if !self.day_histograms {
+            if !self.keep_days {
                 self.totals.absorb_histograms(&s.agg);
             }
             if self.keep_closed && s.agg.has_activity() {
@@ -89,7 +99,6 @@ impl<A: Aggregate> Timeline<A> {
             }
         }
         while let Some(day) = self.days.pop_ended(cutoff) {
-            // Without day histograms this only finds empty ones: nothing to add.
             self.totals.absorb_histograms(&day.agg);
         }
         if let Some(r) = self.rolling.as_mut() {
