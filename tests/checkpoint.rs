@@ -19,7 +19,7 @@ fn opts() -> EngineOptions {
         keep_closed: true,
         rolling: true,
         lifetime: true,
-        days: true,
+        live_totals: true,
     }
 }
 

@@ -599,7 +599,7 @@ fn check(seed: u64) {
             keep_closed: true,
             rolling: false,
             lifetime: true,
-            days: false,
+            live_totals: false,
         },
     )
     .expect("engine");
@@ -712,7 +712,7 @@ fn check(seed: u64) {
             keep_closed: false,
             rolling: true,
             lifetime: true,
-            days: true,
+            live_totals: true,
         },
     )
     .expect("engine");
@@ -951,7 +951,7 @@ fn replay_as_json(
             keep_closed: true,
             rolling: false,
             lifetime: true,
-            days: false,
+            live_totals: false,
         },
     )
     .expect("engine");

@@ -56,12 +56,13 @@ pub struct EngineOptions {
     /// Keep per-channel lifetime counters and Prometheus buckets per queue (what
     /// `/metrics` exports); a replay report does not read them.
     pub lifetime: bool,
-    /// Keep open days per queue, agent and team: what a snapshot's today reads, the
-    /// queues' with wait/handle histograms recorded as values come (the live daemon).
-    /// Off (replay, whose report reads totals and interval rows only), no day is kept
-    /// (a snapshot's today is empty) and the totals take each interval's histogram
-    /// values when it closes, in one batch per queue.
-    pub days: bool,
+    /// Keep the lifetime totals and today of every queue, agent and team current with
+    /// each observation (what snapshots and `/metrics` read; queue days record their
+    /// wait/handle histogram values as they come). Off (replay, whose report reads
+    /// totals and interval rows only once everything is closed), an observation touches
+    /// only its open interval: no day is kept (a snapshot's today is empty) and the
+    /// totals take each interval's counters and values when it closes.
+    pub live_totals: bool,
 }
 
 impl Default for EngineOptions {
@@ -71,7 +72,7 @@ impl Default for EngineOptions {
             keep_closed: true,
             rolling: true,
             lifetime: true,
-            days: true,
+            live_totals: true,
         }
     }
 }
@@ -582,7 +583,7 @@ impl Engine {
             params: QueueParams::resolve(&settings),
             waiting: BTreeSet::new(),
             waiting_by_channel: [0; 6],
-            timeline: Timeline::new(self.opts.keep_closed, self.opts.days, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling),
             lifetime: Default::default(),
         });
         self.queue_ix.insert(name.clone(), i);
@@ -605,7 +606,7 @@ impl Engine {
         self.teams.push(TeamRt {
             name: Name::from(name),
             targets,
-            timeline: Timeline::new(self.opts.keep_closed, self.opts.days, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling),
         });
         self.team_ix.insert(Name::from(name), i);
         i
@@ -626,7 +627,13 @@ impl Engine {
         });
         let team = team_name.map(|n| self.team_id(&n));
         let i = self.agents.len() as u32;
-        let mut rt = AgentRt::new(name.clone(), team, t, self.opts.keep_closed, self.opts.days);
+        let mut rt = AgentRt::new(
+            name.clone(),
+            team,
+            t,
+            self.opts.keep_closed,
+            self.opts.live_totals,
+        );
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
         self.agents.push(rt);

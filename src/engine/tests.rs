@@ -78,7 +78,7 @@ fn engine(grace: Millis) -> Engine {
             keep_closed: true,
             rolling: true,
             lifetime: true,
-            days: true,
+            live_totals: true,
         },
     )
     .expect("engine")
@@ -490,9 +490,9 @@ fn dead_sl_deadlines_are_dropped_and_live_ones_still_fire() {
 }
 
 #[test]
-fn totals_percentiles_are_the_same_with_or_without_day_histograms() {
+fn totals_are_the_same_with_or_without_live_totals() {
     // Two days of contacts with varied waits and talk: the replay mode (totals take each
-    // interval's values at its close) must give the histograms the live mode builds.
+    // interval when it closes) must give the counters and histograms the live mode keeps.
     let mut evs = Vec::new();
     for i in 0..400i64 {
         let t = s(i * 397);
@@ -502,7 +502,7 @@ fn totals_percentiles_are_the_same_with_or_without_day_histograms() {
         evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
     }
     evs.sort_by_key(|e| e.ts);
-    let pct = |days: bool| {
+    let totals = |live_totals: bool| {
         let mut e = Engine::new(
             &Config::default(),
             EngineOptions {
@@ -510,19 +510,22 @@ fn totals_percentiles_are_the_same_with_or_without_day_histograms() {
                 keep_closed: true,
                 rolling: false,
                 lifetime: false,
-                days,
+                live_totals,
             },
         )
         .expect("engine");
         run(&mut e, evs.clone());
         e.finish();
         e.close_all();
-        e.queues
-            .first()
-            .map(|q| q.timeline.totals.settled_percentiles())
-            .expect("one queue")
+        let q = e.queues.first().map(|q| {
+            let t = &q.timeline.totals;
+            (t.c.clone(), t.settled_percentiles())
+        });
+        let a = e.agents.first().map(|a| a.timeline.totals.c.clone());
+        (q.expect("one queue"), a.expect("one agent"))
     };
-    let (live, batched) = (pct(true), pct(false));
-    assert!(live.wait_p90_seconds.is_some() && live.handle_p50_seconds.is_some());
+    let (live, batched) = (totals(true), totals(false));
+    assert!(live.0 .1.wait_p90_seconds.is_some() && live.0 .1.handle_p50_seconds.is_some());
+    assert!(live.0 .0.handled > 0 && live.1.handled > 0);
     assert_eq!(live, batched);
 }

@@ -33,9 +33,8 @@ pub struct Timeline<A: Aggregate> {
     /// Closed intervals with activity, oldest first (kept only when reports need them).
     pub closed: Vec<(Millis, A::Row)>,
     keep_closed: bool,
-    /// Open days are kept (snapshots read today, its histograms recorded as values
-    /// come); when off (replay), there are none and the totals take each interval's
-    /// histogram values when it closes.
+    /// Open days are kept and the totals count as observations come (see [`Timeline::new`]);
+    /// when off (replay), there are no days and the totals lag to the last closed interval.
     keep_days: bool,
     /// The local day of the newest interval (interval bounds without open days).
     #[serde(skip)]
@@ -45,10 +44,12 @@ pub struct Timeline<A: Aggregate> {
 }
 
 impl<A: Aggregate> Timeline<A> {
-    /// An empty timeline. With `keep_days`, open days are kept and record their
-    /// histogram values as they come (what snapshots read); without (replay: no snapshot
-    /// reads a day) there are none, and the totals take each interval's values when it
-    /// closes, a batch per interval instead of a scattered histogram record per contact.
+    /// An empty timeline. With `keep_days`, the totals and open days count every
+    /// observation as it comes, days recording their histogram values too (what
+    /// snapshots and `/metrics` read); without (replay: nothing reads them before the
+    /// end) there are no days, and the totals take each interval's counters and values
+    /// when it closes, one batch per interval instead of two more aggregates touched
+    /// per observation.
     pub fn new(keep_closed: bool, keep_days: bool, rolling: Option<Rolling<A>>) -> Self {
         Timeline {
             totals: A::default(),
@@ -64,8 +65,8 @@ impl<A: Aggregate> Timeline<A> {
 
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
-        self.totals.apply_counts(&o);
         let interval = if self.keep_days {
+            self.totals.apply_counts(&o);
             // The day records its histogram values at once: readers take today's
             // percentiles from it without merging the open interval's values every tick.
             let day = self.days.get_or_create(t, || cal.day(t));
@@ -74,6 +75,7 @@ impl<A: Aggregate> Timeline<A> {
             self.intervals
                 .get_or_create(t, || cal.interval(t, (ds, de)))
         } else {
+            // Replay: only the open interval; the totals take it when it closes.
             let day_bounds = &mut self.day_bounds;
             self.intervals.get_or_create(t, || {
                 if !(day_bounds.0 <= t && t < day_bounds.1) {
@@ -92,7 +94,9 @@ impl<A: Aggregate> Timeline<A> {
     pub fn close_before(&mut self, cutoff: Millis) {
         while let Some(mut s) = self.intervals.pop_ended(cutoff) {
             if !self.keep_days {
-                self.totals.absorb_histograms(&s.agg);
+                // Counters and values, as a window takes a rolling bucket (an interval
+                // is built the same way, with `apply_sampled`).
+                self.totals.merge_bucket(&s.agg);
             }
             if self.keep_closed && s.agg.has_activity() {
                 self.closed.push((s.start, s.agg.to_row()));

@@ -173,7 +173,7 @@ impl RuntimeOptions {
                 keep_closed: false,
                 rolling: true,
                 lifetime: true,
-                days: true,
+                live_totals: true,
             },
         }
     }
