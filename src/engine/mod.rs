@@ -121,17 +121,19 @@ impl QueueParams {
     }
 }
 
-/// One queue's live state and aggregates.
+/// One queue's live state and aggregates; `repr(C)` keeps what every contact event
+/// touches (settings, waiting set, the timeline's open interval) together.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[repr(C)]
 pub(crate) struct QueueRt {
-    pub(crate) name: Name,
     pub(crate) params: QueueParams,
+    pub(crate) waiting_by_channel: [u32; 6],
     /// Waiting contacts by (queued time, uid): the first is the oldest.
     pub(crate) waiting: BTreeSet<(Millis, u64)>,
-    pub(crate) waiting_by_channel: [u32; 6],
     pub(crate) timeline: Timeline<QueueAgg>,
     /// Lifetime counters by channel (Prometheus), allocated when a channel is first seen.
     pub(crate) lifetime: [Option<Box<ChannelTotals>>; 6],
+    pub(crate) name: Name,
 }
 
 /// One team's aggregates (sums over its agents).

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
     serialize = "A: serde::Serialize",
     deserialize = "A: serde::de::DeserializeOwned"
 ))]
+#[repr(C)]
 pub struct Span<A> {
     /// Start (inclusive).
     pub start: Millis,
@@ -22,16 +23,13 @@ pub struct Span<A> {
     pub agg: A,
 }
 
-/// The aggregates of one queue, agent or team.
+/// The aggregates of one queue, agent or team. `repr(C)`: the open interval (touched by
+/// every observation) and the flags come first, next to each other.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
+#[repr(C)]
 pub struct Timeline<A: Aggregate> {
-    /// Everything since the engine started (replay totals; Prometheus counters).
-    pub totals: A,
-    days: Spans<A>,
     intervals: Spans<A>,
-    /// Closed intervals with activity, oldest first (kept only when reports need them).
-    pub closed: Vec<(Millis, A::Row)>,
     keep_closed: bool,
     /// Open days are kept and the totals count as observations come (see [`Timeline::new`]);
     /// when off (replay), there are no days and the totals lag to the last closed interval.
@@ -39,6 +37,11 @@ pub struct Timeline<A: Aggregate> {
     /// The local day of the newest interval (interval bounds without open days).
     #[serde(skip)]
     day_bounds: (Millis, Millis),
+    /// Everything since the engine started (replay totals; Prometheus counters).
+    pub totals: A,
+    days: Spans<A>,
+    /// Closed intervals with activity, oldest first (kept only when reports need them).
+    pub closed: Vec<(Millis, A::Row)>,
     /// Rolling windows, when enabled for this kind of entity.
     pub rolling: Option<Rolling<A>>,
 }
@@ -137,6 +140,7 @@ impl<A: Aggregate> Timeline<A> {
     serialize = "A: serde::Serialize",
     deserialize = "A: serde::de::DeserializeOwned"
 ))]
+#[repr(C)]
 struct Spans<A> {
     cur: Option<Span<A>>,
     older: VecDeque<Span<A>>,
