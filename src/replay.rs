@@ -71,6 +71,7 @@ pub fn replay(
         keep_closed: true,
         rolling: false,
         lifetime: false,
+        live_totals: false,
     };
     let mut engine = Engine::new(cfg, opts)?;
     let mut counts = InputCounts::default();

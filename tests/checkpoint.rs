@@ -19,6 +19,7 @@ fn opts() -> EngineOptions {
         keep_closed: true,
         rolling: true,
         lifetime: true,
+        live_totals: true,
     }
 }
 

@@ -599,6 +599,7 @@ fn check(seed: u64) {
             keep_closed: true,
             rolling: false,
             lifetime: true,
+            live_totals: false,
         },
     )
     .expect("engine");
@@ -711,6 +712,7 @@ fn check(seed: u64) {
             keep_closed: false,
             rolling: true,
             lifetime: true,
+            live_totals: true,
         },
     )
     .expect("engine");
@@ -949,6 +951,7 @@ fn replay_as_json(
             keep_closed: true,
             rolling: false,
             lifetime: true,
+            live_totals: false,
         },
     )
     .expect("engine");

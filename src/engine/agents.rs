@@ -10,40 +10,51 @@ use super::{AgentAgg, Engine, TimerKind};
 use crate::config::Targets;
 use crate::model::{AgentStateChange, AgentStatus, Millis, Name};
 
-/// One agent's live state and aggregates.
+/// One agent's live state and aggregates. `repr(C)` keeps the declaration order: what
+/// every contact event reads and writes (state, presence, queues, the contact, then
+/// the open interval at the head of the timeline) lies in the first few adjacent
+/// cache lines; 2,000 agents of ~900 bytes do not fit a core's L2, and scattered
+/// fields cost a miss each.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[repr(C)]
 pub(crate) struct AgentRt {
-    pub(crate) name: Name,
-    pub(crate) display: Option<Name>,
-    pub(crate) team: Option<u32>,
-    pub(crate) queues: Vec<u32>,
-    /// From the config (re-read on restore, never checkpointed).
-    #[serde(skip)]
-    pub(crate) own_targets: Targets,
+    /// The effective state, its reason and since when.
+    pub(crate) state: AgentStatus,
+    /// In derived wrap-up.
+    pub(crate) in_acw: bool,
+    /// Contacts the agent is on (derived).
+    pub(crate) on_contacts: u32,
     /// The source reports this agent's states itself.
     pub(crate) explicit: Option<(AgentStatus, Option<u32>)>,
     /// Presence from login/pause verbs: logged_out, available or aux(reason).
     pub(crate) presence: (AgentStatus, Option<u32>),
-    /// Contacts the agent is on (derived).
-    pub(crate) on_contacts: u32,
-    /// In derived wrap-up.
-    pub(crate) in_acw: bool,
-    pub(crate) acw_seq: u64,
-    /// The effective state, its reason and since when.
-    pub(crate) state: AgentStatus,
     pub(crate) reason: Option<u32>,
+    pub(crate) team: Option<u32>,
     pub(crate) since: Millis,
     /// State time before this instant is already recorded.
     pub(crate) acc_from: Millis,
+    pub(crate) queues: Vec<u32>,
     /// The contact the agent is on: (queue, contact id, answered at).
     pub(crate) contact: Option<(u32, Name, Millis)>,
+    pub(crate) timeline: Timeline<AgentAgg>,
     /// Contacts ended and awaiting the end of their ACW.
     pub(crate) finished: Vec<Finished>,
-    pub(crate) timeline: Timeline<AgentAgg>,
+    pub(crate) acw_seq: u64,
+    pub(crate) name: Name,
+    pub(crate) display: Option<Name>,
+    /// From the config (re-read on restore, never checkpointed).
+    #[serde(skip)]
+    pub(crate) own_targets: Targets,
 }
 
 impl AgentRt {
-    pub(crate) fn new(name: Name, team: Option<u32>, t: Millis, keep_closed: bool) -> Self {
+    pub(crate) fn new(
+        name: Name,
+        team: Option<u32>,
+        t: Millis,
+        keep_closed: bool,
+        keep_days: bool,
+    ) -> Self {
         AgentRt {
             name,
             display: None,
@@ -61,7 +72,7 @@ impl AgentRt {
             acc_from: t,
             contact: None,
             finished: Vec::new(),
-            timeline: Timeline::new(keep_closed, None),
+            timeline: Timeline::new(keep_closed, keep_days, None),
         }
     }
 

@@ -107,17 +107,18 @@ pub struct Samples {
 /// Counters plus wait/handle distributions of a queue over a span: HdrHistograms for
 /// days, totals and rolling windows; raw samples for intervals.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[repr(C)]
 pub struct QueueAgg {
     /// The counters.
     pub c: QueueCounters,
+    /// Raw values (interval spans only).
+    pub samples: Samples,
     /// Waits of answered contacts.
     pub wait: SlidingHist,
     /// Waits of abandoned (not short) contacts.
     pub abandon_wait: SlidingHist,
     /// Handle times.
     pub handle: SlidingHist,
-    /// Raw values (interval spans only).
-    pub samples: Samples,
 }
 
 const QS: [f64; 3] = [0.5, 0.9, 0.99];

@@ -7,7 +7,7 @@ use crate::config::{Config, ConfigError};
 use serde::{Deserialize, Serialize};
 
 /// Checkpoint format version; a different version is refused, never misread.
-pub const CHECKPOINT_VERSION: u32 = 4;
+pub const CHECKPOINT_VERSION: u32 = 5;
 
 /// Why a checkpoint could not be written or used.
 #[derive(Debug, thiserror::Error)]

@@ -56,6 +56,13 @@ pub struct EngineOptions {
     /// Keep per-channel lifetime counters and Prometheus buckets per queue (what
     /// `/metrics` exports); a replay report does not read them.
     pub lifetime: bool,
+    /// Keep the lifetime totals and today of every queue, agent and team current with
+    /// each observation (what snapshots and `/metrics` read; queue days record their
+    /// wait/handle histogram values as they come). Off (replay, whose report reads
+    /// totals and interval rows only once everything is closed), an observation touches
+    /// only its open interval: no day is kept (a snapshot's today is empty) and the
+    /// totals take each interval's counters and values when it closes.
+    pub live_totals: bool,
 }
 
 impl Default for EngineOptions {
@@ -65,6 +72,7 @@ impl Default for EngineOptions {
             keep_closed: true,
             rolling: true,
             lifetime: true,
+            live_totals: true,
         }
     }
 }
@@ -113,17 +121,19 @@ impl QueueParams {
     }
 }
 
-/// One queue's live state and aggregates.
+/// One queue's live state and aggregates; `repr(C)` keeps what every contact event
+/// touches (settings, waiting set, the timeline's open interval) together.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[repr(C)]
 pub(crate) struct QueueRt {
-    pub(crate) name: Name,
     pub(crate) params: QueueParams,
+    pub(crate) waiting_by_channel: [u32; 6],
     /// Waiting contacts by (queued time, uid): the first is the oldest.
     pub(crate) waiting: BTreeSet<(Millis, u64)>,
-    pub(crate) waiting_by_channel: [u32; 6],
     pub(crate) timeline: Timeline<QueueAgg>,
     /// Lifetime counters by channel (Prometheus), allocated when a channel is first seen.
     pub(crate) lifetime: [Option<Box<ChannelTotals>>; 6],
+    pub(crate) name: Name,
 }
 
 /// One team's aggregates (sums over its agents).
@@ -575,7 +585,7 @@ impl Engine {
             params: QueueParams::resolve(&settings),
             waiting: BTreeSet::new(),
             waiting_by_channel: [0; 6],
-            timeline: Timeline::new(self.opts.keep_closed, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling),
             lifetime: Default::default(),
         });
         self.queue_ix.insert(name.clone(), i);
@@ -598,7 +608,7 @@ impl Engine {
         self.teams.push(TeamRt {
             name: Name::from(name),
             targets,
-            timeline: Timeline::new(self.opts.keep_closed, rolling),
+            timeline: Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling),
         });
         self.team_ix.insert(Name::from(name), i);
         i
@@ -619,7 +629,13 @@ impl Engine {
         });
         let team = team_name.map(|n| self.team_id(&n));
         let i = self.agents.len() as u32;
-        let mut rt = AgentRt::new(name.clone(), team, t, self.opts.keep_closed);
+        let mut rt = AgentRt::new(
+            name.clone(),
+            team,
+            t,
+            self.opts.keep_closed,
+            self.opts.live_totals,
+        );
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
         self.agents.push(rt);

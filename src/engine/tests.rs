@@ -78,6 +78,7 @@ fn engine(grace: Millis) -> Engine {
             keep_closed: true,
             rolling: true,
             lifetime: true,
+            live_totals: true,
         },
     )
     .expect("engine")
@@ -486,4 +487,45 @@ fn dead_sl_deadlines_are_dropped_and_live_ones_still_fire() {
         max_heap <= DEAD_TIMERS_SLACK + 64,
         "timer heap grew to {max_heap}"
     );
+}
+
+#[test]
+fn totals_are_the_same_with_or_without_live_totals() {
+    // Two days of contacts with varied waits and talk: the replay mode (totals take each
+    // interval when it closes) must give the counters and histograms the live mode keeps.
+    let mut evs = Vec::new();
+    for i in 0..400i64 {
+        let t = s(i * 397);
+        let c = format!("c{i}");
+        evs.push(queued(t, &c));
+        evs.push(answered(t + (i % 37) * 1000, &c, "a1"));
+        evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
+    }
+    evs.sort_by_key(|e| e.ts);
+    let totals = |live_totals: bool| {
+        let mut e = Engine::new(
+            &Config::default(),
+            EngineOptions {
+                sl_grace_ms: 0,
+                keep_closed: true,
+                rolling: false,
+                lifetime: false,
+                live_totals,
+            },
+        )
+        .expect("engine");
+        run(&mut e, evs.clone());
+        e.finish();
+        e.close_all();
+        let q = e.queues.first().map(|q| {
+            let t = &q.timeline.totals;
+            (t.c.clone(), t.settled_percentiles())
+        });
+        let a = e.agents.first().map(|a| a.timeline.totals.c.clone());
+        (q.expect("one queue"), a.expect("one agent"))
+    };
+    let (live, batched) = (totals(true), totals(false));
+    assert!(live.0 .1.wait_p90_seconds.is_some() && live.0 .1.handle_p50_seconds.is_some());
+    assert!(live.0 .0.handled > 0 && live.1.handled > 0);
+    assert_eq!(live, batched);
 }

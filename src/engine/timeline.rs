@@ -13,6 +13,7 @@ use std::collections::VecDeque;
     serialize = "A: serde::Serialize",
     deserialize = "A: serde::de::DeserializeOwned"
 ))]
+#[repr(C)]
 pub struct Span<A> {
     /// Start (inclusive).
     pub start: Millis,
@@ -22,46 +23,71 @@ pub struct Span<A> {
     pub agg: A,
 }
 
-/// The aggregates of one queue, agent or team.
+/// The aggregates of one queue, agent or team. `repr(C)`: the open interval (touched by
+/// every observation) and the flags come first, next to each other.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(bound = "")]
+#[repr(C)]
 pub struct Timeline<A: Aggregate> {
+    intervals: Spans<A>,
+    keep_closed: bool,
+    /// Open days are kept and the totals count as observations come (see [`Timeline::new`]);
+    /// when off (replay), there are no days and the totals lag to the last closed interval.
+    keep_days: bool,
+    /// The local day of the newest interval (interval bounds without open days).
+    #[serde(skip)]
+    day_bounds: (Millis, Millis),
     /// Everything since the engine started (replay totals; Prometheus counters).
     pub totals: A,
     days: Spans<A>,
-    intervals: Spans<A>,
     /// Closed intervals with activity, oldest first (kept only when reports need them).
     pub closed: Vec<(Millis, A::Row)>,
-    keep_closed: bool,
     /// Rolling windows, when enabled for this kind of entity.
     pub rolling: Option<Rolling<A>>,
 }
 
 impl<A: Aggregate> Timeline<A> {
-    /// An empty timeline.
-    pub fn new(keep_closed: bool, rolling: Option<Rolling<A>>) -> Self {
+    /// An empty timeline. With `keep_days`, the totals and open days count every
+    /// observation as it comes, days recording their histogram values too (what
+    /// snapshots and `/metrics` read); without (replay: nothing reads them before the
+    /// end) there are no days, and the totals take each interval's counters and values
+    /// when it closes, one batch per interval instead of two more aggregates touched
+    /// per observation.
+    pub fn new(keep_closed: bool, keep_days: bool, rolling: Option<Rolling<A>>) -> Self {
         Timeline {
             totals: A::default(),
             days: Spans::default(),
             intervals: Spans::default(),
             closed: Vec::new(),
             keep_closed,
+            keep_days,
+            day_bounds: (0, 0),
             rolling,
         }
     }
 
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
-        self.totals.apply_counts(&o);
-        // The day records its histogram values at once: readers take today's
-        // percentiles from it without merging the open interval's values every tick.
-        let day = self.days.get_or_create(t, || cal.day(t));
-        day.agg.apply(&o);
-        let (ds, de) = (day.start, day.end);
-        self.intervals
-            .get_or_create(t, || cal.interval(t, (ds, de)))
-            .agg
-            .apply_sampled(&o);
+        let interval = if self.keep_days {
+            self.totals.apply_counts(&o);
+            // The day records its histogram values at once: readers take today's
+            // percentiles from it without merging the open interval's values every tick.
+            let day = self.days.get_or_create(t, || cal.day(t));
+            day.agg.apply(&o);
+            let (ds, de) = (day.start, day.end);
+            self.intervals
+                .get_or_create(t, || cal.interval(t, (ds, de)))
+        } else {
+            // Replay: only the open interval; the totals take it when it closes.
+            let day_bounds = &mut self.day_bounds;
+            self.intervals.get_or_create(t, || {
+                if !(day_bounds.0 <= t && t < day_bounds.1) {
+                    *day_bounds = cal.day(t);
+                }
+                cal.interval(t, *day_bounds)
+            })
+        };
+        interval.agg.apply_sampled(&o);
         if let Some(r) = self.rolling.as_mut() {
             r.record(t, o);
         }
@@ -70,6 +96,11 @@ impl<A: Aggregate> Timeline<A> {
     /// Closes days and intervals that end at or before `cutoff`.
     pub fn close_before(&mut self, cutoff: Millis) {
         while let Some(mut s) = self.intervals.pop_ended(cutoff) {
+            if !self.keep_days {
+                // Counters and values, as a window takes a rolling bucket (an interval
+                // is built the same way, with `apply_sampled`).
+                self.totals.merge_bucket(&s.agg);
+            }
             if self.keep_closed && s.agg.has_activity() {
                 self.closed.push((s.start, s.agg.to_row()));
             }
@@ -109,6 +140,7 @@ impl<A: Aggregate> Timeline<A> {
     serialize = "A: serde::Serialize",
     deserialize = "A: serde::de::DeserializeOwned"
 ))]
+#[repr(C)]
 struct Spans<A> {
     cur: Option<Span<A>>,
     older: VecDeque<Span<A>>,

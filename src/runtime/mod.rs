@@ -173,6 +173,7 @@ impl RuntimeOptions {
                 keep_closed: false,
                 rolling: true,
                 lifetime: true,
+                live_totals: true,
             },
         }
     }
