@@ -115,6 +115,10 @@ struct Args {
     /// The daemon binary (build it with `cargo build --release`).
     #[arg(long)]
     binary: Option<PathBuf>,
+    /// Write one `delta` frame received mid-run by the first client to this file (to see
+    /// what a tick carries at this load).
+    #[arg(long)]
+    dump_delta: Option<PathBuf>,
     /// Passed by `cargo bench`; without it (`cargo test --all-targets`) the tool only
     /// says how to run it, since the load needs the release binary and 30 s.
     #[arg(long, hide = true)]
@@ -281,6 +285,7 @@ async fn feed_client(
     log: SendLog,
     from_us: Arc<AtomicI64>,
     stop: Arc<AtomicBool>,
+    dump: Option<PathBuf>,
 ) -> ClientStats {
     let mut st = ClientStats {
         events: hist(),
@@ -315,6 +320,13 @@ async fn feed_client(
         }
         st.snapshots += 1;
         st.deltas += u64::from(delta);
+        if delta && st.deltas == 10 {
+            if let Some(path) = &dump {
+                if let Err(e) = std::fs::write(path, frame) {
+                    eprintln!("--dump-delta {}: {e}", path.display());
+                }
+            }
+        }
         let Some(a) = applied(frame) else { continue };
         let Some(p) = prev.replace(a) else { continue };
         if a <= p || arrival < from_us.load(Ordering::Relaxed) {
@@ -533,6 +545,7 @@ async fn run(args: Args) {
                 log.clone(),
                 from_us.clone(),
                 stop_clients.clone(),
+                args.dump_delta.clone().filter(|_| clients.is_empty()),
             )));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
