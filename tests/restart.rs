@@ -13,11 +13,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A simulated morning, a day in the future so the wall clock never overtakes it.
+/// Tomorrow's 08:00 UTC: the simulated morning starts there, so the wall clock never
+/// overtakes its events.
+fn morning() -> i64 {
+    let now = jiff::Timestamp::now().as_millisecond();
+    now - now.rem_euclid(86_400_000) + 86_400_000 + 8 * 3_600_000
+}
+
+/// A simulated morning (from [`morning`]).
 fn lines() -> Vec<Vec<u8>> {
     let mut cfg = SimConfig::demo(5);
-    let now = jiff::Timestamp::now().as_millisecond();
-    cfg.start = now - now.rem_euclid(86_400_000) + 86_400_000 + 8 * 3_600_000;
+    cfg.start = morning();
     cfg.duration_ms = 3 * 3_600_000;
     let mut w = JsonlWriter::new();
     Simulator::new(&cfg)
@@ -59,11 +65,15 @@ fn start(config: &Path) -> (Child, String) {
 }
 
 fn snapshot(addr: &str) -> Option<serde_json::Value> {
+    get(addr, "/api/v1/snapshot")
+}
+
+fn get(addr: &str, path: &str) -> Option<serde_json::Value> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(
         s,
-        "GET /api/v1/snapshot HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut resp = String::new();
@@ -182,4 +192,161 @@ fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
             );
         }
     }
+}
+
+/// The schedule view once it is at the engine's watermark `w`.
+fn schedule_at(addr: &str, w: i64) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = get(addr, "/api/v1/schedule") {
+            if v["watermark_ms"].as_i64() == Some(w) {
+                return v;
+            }
+        }
+        assert!(Instant::now() < deadline, "no schedule view at {w}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How the daemon is stopped between parts.
+#[derive(Clone, Copy, PartialEq)]
+enum Stop {
+    /// SIGKILL once the periodic checkpoint covers the part.
+    Kill,
+    /// SIGTERM (a clean shutdown saves everything).
+    Term,
+}
+
+/// Runs the daemon on `log` (holding `parts` one after the other, stopped after each
+/// but the last) and returns the schedule view at the end.
+fn schedule_after(
+    dir: &Path,
+    schedule_csv: &str,
+    parts: &[&[Vec<u8>]],
+    stop: Stop,
+) -> serde_json::Value {
+    let log = dir.join("events.jsonl");
+    let cfg_path = dir.join("ccpulse.toml");
+    let csv = dir.join("schedule.csv");
+    std::fs::write(&csv, schedule_csv).expect("schedule");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    // A clean stop must save everything itself: no periodic checkpoint to fall back on.
+    let every = if stop == Stop::Term { "1h" } else { "200ms" };
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\ncheckpoint_interval = \"{every}\"\n\
+             [engine]\nallowed_lateness = \"0s\"\n[schedule]\nfile = \"{}\"\n\
+             [[sources]]\nkind = \"file\"\nname = \"adapter\"\npath = \"{}\"\nformat = \"jsonl\"\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n",
+            dir.join("data").display(),
+            csv.display(),
+            log.display()
+        ),
+    )
+    .expect("config");
+    let mut sent = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log");
+        f.write_all(&part.concat()).expect("append");
+        drop(f);
+        sent += part.len() as u64;
+        let (mut daemon, addr) = start(&cfg_path);
+        let snap = wait_applied(&addr, sent);
+        if i + 1 == parts.len() {
+            let w = snap["watermark_ms"].as_i64().expect("watermark");
+            let view = schedule_at(&addr, w);
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+            return view;
+        }
+        if stop == Stop::Term {
+            let status = Command::new("kill")
+                .args(["-TERM", &daemon.id().to_string()])
+                .status()
+                .expect("kill -TERM");
+            assert!(status.success());
+            assert!(daemon.wait().expect("exit").success(), "clean exit");
+            continue;
+        }
+        wait_checkpoint(&dir.join("data/engine.json"), sent);
+        daemon.kill().expect("SIGKILL");
+        let _ = daemon.wait();
+    }
+    unreachable!("at least one part")
+}
+
+#[test]
+fn sigkill_or_sigterm_mid_stream_keeps_todays_adherence() {
+    let all = lines();
+    // Every agent of the log: on shift 07:00–12:00, a break at 09:00 and lunch at
+    // 10:00 (the simulated agents take theirs when they like: some adhere, some not).
+    let mut agents: Vec<String> = all
+        .iter()
+        .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["agent"].as_str().map(String::from))
+        .collect();
+    agents.sort();
+    agents.dedup();
+    let day = morning() - 8 * 3_600_000;
+    let at = |h: i64, m: i64| {
+        jiff::Timestamp::from_millisecond(day + (h * 60 + m) * 60_000)
+            .expect("time")
+            .to_string()
+    };
+    let mut csv = String::from("agent,start,end,activity\n");
+    for a in &agents {
+        csv += &format!("{a},{},{},work\n", at(7, 0), at(12, 0));
+        csv += &format!("{a},{},{},break\n", at(9, 0), at(9, 15));
+        csv += &format!("{a},{},{},lunch\n", at(10, 0), at(10, 30));
+    }
+    let cut = all.len() * 3 / 5;
+    let whole = tempfile::tempdir().expect("tempdir");
+    let want = schedule_after(whole.path(), &csv, &[&all], Stop::Kill);
+    for stop in [Stop::Kill, Stop::Term] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let got = schedule_after(dir.path(), &csv, &[&all[..cut], &all[cut..]], stop);
+        same_adherence(&want, &got, agents.len());
+    }
+}
+
+/// The two views agree on every agent's adherence and on the late returns.
+fn same_adherence(want: &serde_json::Value, got: &serde_json::Value, agents: usize) {
+    let by_agent = |v: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        v["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .map(|a| (a["agent"].as_str().expect("id").to_string(), a.clone()))
+            .collect()
+    };
+    let (want_agents, got_agents) = (by_agent(want), by_agent(got));
+    assert_eq!(want_agents.len(), agents, "every agent is scheduled");
+    assert_eq!(got_agents.len(), agents);
+    // Not a trivial day: some time adherent, some not.
+    let share: Vec<f64> = want_agents
+        .iter()
+        .filter_map(|(_, a)| a["adherence_today"].as_f64())
+        .collect();
+    assert!(share.iter().any(|&x| x > 0.0 && x < 1.0), "{share:?}");
+    for ((name, w), (_, g)) in want_agents.iter().zip(&got_agents) {
+        for k in [
+            "adherent_seconds_today",
+            "scheduled_seconds_today",
+            "adherence_today",
+            "tracked_since_ms",
+            "state",
+            "no_show_seconds",
+            "break_overrun_seconds",
+        ] {
+            assert_eq!(g[k], w[k], "{name}.{k} after a stop and a restart");
+        }
+    }
+    assert_eq!(got["late_returns"], want["late_returns"]);
 }

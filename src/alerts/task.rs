@@ -16,6 +16,7 @@ use crate::runtime::{Published, Shutdown};
 use crate::schedule::SharedSchedule;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -57,6 +58,34 @@ pub fn spawn(
 /// Spawns the task: one evaluation per published snapshot (with the schedule and
 /// source inputs of `ctx`) until shutdown; each notification goes to `dispatcher`.
 /// The dispatcher is dropped at the end, which lets the receivers flush and stop.
+/// Adds a batch of agent state changes to `changes`; at a checkpoint marker, hands
+/// everything so far to the schedule and saves its state for that engine checkpoint.
+fn take(changes: &mut Transitions, t: Transitions, schedule: Option<&SharedSchedule>) {
+    changes.items.extend(t.items);
+    changes.dropped += t.dropped;
+    if let (Some(id), Some(s)) = (t.checkpoint, schedule) {
+        s.push(std::mem::take(changes));
+        s.checkpoint(id);
+    }
+}
+
+/// How long the task waits at shutdown for the engine's last changes and checkpoint.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(10);
+
+/// At shutdown the engine sends its last changes and a final checkpoint marker, then
+/// closes the channel: the schedule takes them and saves its state for that checkpoint.
+async fn drain_at_shutdown(ctx: &mut AlertContext) {
+    let (Some(rx), Some(s)) = (ctx.transitions.as_mut(), ctx.schedule.as_ref()) else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_DRAIN;
+    let mut changes = Transitions::default();
+    while let Ok(Some(t)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        take(&mut changes, t, Some(s));
+    }
+    s.push(changes);
+}
+
 pub fn spawn_with(
     published: Arc<Published>,
     alerts: SharedAlerts,
@@ -70,7 +99,10 @@ pub fn spawn_with(
         let mut first_seen: HashMap<String, Millis> = HashMap::new();
         loop {
             tokio::select! {
-                _ = shutdown.wait() => break,
+                _ = shutdown.wait() => {
+                    drain_at_shutdown(&mut ctx).await;
+                    break;
+                }
                 changed = ticks.changed() => if changed.is_err() { break },
             }
             let Some(snap) = published.latest() else {
@@ -79,8 +111,7 @@ pub fn spawn_with(
             let mut changes = Transitions::default();
             if let Some(rx) = ctx.transitions.as_mut() {
                 while let Ok(t) = rx.try_recv() {
-                    changes.items.extend(t.items);
-                    changes.dropped += t.dropped;
+                    take(&mut changes, t, ctx.schedule.as_ref());
                 }
             }
             let view = ctx.schedule.as_ref().map(|s| {

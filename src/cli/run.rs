@@ -109,6 +109,14 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     let transitions = builder.agent_transitions();
     let tz = jiff::tz::TimeZone::get(&cfg.timezone)?;
     let schedule: SharedSchedule = Arc::new(ScheduleService::new(&cfg, tz.clone()));
+    if !demo {
+        // Adherence so far today survives a restart with the engine checkpoint.
+        schedule.persist_state(
+            &cfg.daemon.data_dir,
+            builder.restored_checkpoint(),
+            builder.checkpoint_acks(),
+        );
+    }
     let push_http = PushSource::new(builder.handle("http")?);
     let push_ws = PushSource::new(builder.handle("ws-ingest")?);
     let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)

@@ -9,7 +9,7 @@ use crate::model::{AgentStatus, Millis, Name};
 const MAX_PENDING: usize = 1 << 20;
 
 /// One agent state change at its event time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentTransition {
     /// When (event time).
     pub t: Millis,
@@ -38,6 +38,10 @@ pub struct Transitions {
     /// Changes lost since the last take (the reader fell `MAX_PENDING` behind): a
     /// reader that sees a non-zero count must resynchronise from a snapshot.
     pub dropped: u64,
+    /// Set on the batch sent as the engine checkpoint with this id was taken: that
+    /// checkpoint holds the engine after exactly the changes sent up to here, so a
+    /// reader's state saved now belongs with it (a restart resumes both).
+    pub checkpoint: Option<u64>,
 }
 
 impl Engine {
@@ -52,6 +56,7 @@ impl Engine {
             Some(log) => Transitions {
                 items: std::mem::take(&mut log.items),
                 dropped: std::mem::take(&mut log.dropped),
+                checkpoint: None,
             },
             None => Transitions::default(),
         }

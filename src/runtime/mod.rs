@@ -15,7 +15,7 @@ mod clock;
 mod persist;
 
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use persist::{EngineStore, PersistError, Positions, Staged};
+pub use persist::{EngineStore, PersistError, Positions, Restored, Staged};
 
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, EngineOptions, Snapshot, Transitions};
@@ -192,7 +192,15 @@ pub struct DaemonBuilder {
     sources: Vec<(Box<dyn Source>, SourceHandle)>,
     /// Where the engine's agent state changes go (the schedule), if anyone asked.
     transitions: Option<mpsc::Sender<Transitions>>,
+    /// Id of the restored checkpoint (ids count up from it).
+    restored_id: Option<u64>,
+    /// The last checkpoint id the transitions' reader saved its state for, when it does.
+    checkpoint_ack: Option<Arc<AtomicU64>>,
 }
+
+/// How long a checkpoint's commit waits for the transitions' reader to save its state
+/// for the same checkpoint (so the two are restored together) before committing alone.
+const CHECKPOINT_ACK_WAIT: Duration = Duration::from_secs(2);
 
 /// Ticks of agent state changes the schedule's channel holds before the engine keeps
 /// them in its own bounded log instead (it never waits for the reader).
@@ -213,7 +221,24 @@ impl DaemonBuilder {
             handles: Vec::new(),
             sources: Vec::new(),
             transitions: None,
+            restored_id: None,
+            checkpoint_ack: None,
         })
+    }
+
+    /// For a transitions reader that saves its own state at each checkpoint marker
+    /// ([`Transitions::checkpoint`]): it stores the id it saved here, and the engine
+    /// commits each checkpoint only after that (or after a bound), so a crash never
+    /// leaves an engine checkpoint without the reader's state of the same instant.
+    pub fn checkpoint_acks(&mut self) -> Arc<AtomicU64> {
+        self.checkpoint_ack
+            .get_or_insert_with(|| Arc::new(AtomicU64::new(0)))
+            .clone()
+    }
+
+    /// The id of the checkpoint [`DaemonBuilder::persist`] restored, if it had one.
+    pub fn restored_checkpoint(&self) -> Option<u64> {
+        self.restored_id
     }
 
     /// The engine's agent state changes, one batch per tick, sent before the tick's
@@ -233,10 +258,11 @@ impl DaemonBuilder {
         let store = EngineStore::new(&cfg.daemon.data_dir);
         let every = Duration::from_millis(cfg.daemon.checkpoint_interval.ms().max(100) as u64);
         let positions = match store.load(cfg, self.opts.engine) {
-            Ok(Some((engine, positions))) => {
-                tracing::info!(path = %store.path().display(), applied = engine.stats().applied, "engine state restored");
-                self.engine = engine;
-                positions
+            Ok(Some(r)) => {
+                tracing::info!(path = %store.path().display(), applied = r.engine.stats().applied, "engine state restored");
+                self.engine = r.engine;
+                self.restored_id = r.id;
+                r.positions
             }
             Ok(None) => Positions::new(),
             Err(PersistError::Engine { path, error }) => {
@@ -283,6 +309,8 @@ impl DaemonBuilder {
             handles,
             sources,
             transitions,
+            restored_id,
+            checkpoint_ack,
         } = self;
         let mut engine = engine;
         engine.record_transitions(transitions.is_some());
@@ -305,6 +333,8 @@ impl DaemonBuilder {
             last_save: tokio::time::Instant::now(),
             saving: None,
             transitions,
+            checkpoint_id: restored_id.unwrap_or(0),
+            checkpoint_ack,
         };
         let engine = spawn_engine_thread(task, shutdown.clone());
         let mut source_tasks = Vec::with_capacity(sources.len());
@@ -389,6 +419,23 @@ impl Daemon {
     }
 }
 
+/// Waits (blocking, bounded) until the transitions' reader saved its state for
+/// checkpoint `id`.
+fn wait_ack(ack: Option<&AtomicU64>, id: u64) {
+    let Some(ack) = ack else { return };
+    let start = std::time::Instant::now();
+    while ack.load(Ordering::Acquire) < id {
+        if start.elapsed() > CHECKPOINT_ACK_WAIT {
+            tracing::warn!(
+                checkpoint = id,
+                "the schedule did not save its state for this engine checkpoint in time; committing without it"
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Events taken from the channel per wake-up of the engine task.
 const RECV_BATCH: usize = 1024;
 
@@ -416,6 +463,10 @@ struct EngineTask {
     saving: Option<JoinHandle<()>>,
     /// Agent state changes to the schedule.
     transitions: Option<mpsc::Sender<Transitions>>,
+    /// Id of the last checkpoint staged.
+    checkpoint_id: u64,
+    /// See [`DaemonBuilder::checkpoint_acks`].
+    checkpoint_ack: Option<Arc<AtomicU64>>,
 }
 
 impl EngineTask {
@@ -550,6 +601,18 @@ impl EngineTask {
         }
     }
 
+    /// Tells the transitions' reader that checkpoint `id` was taken here (with any
+    /// changes not yet handed over); returns what to wait on before committing it, if
+    /// the reader saves its state per checkpoint and the marker could be sent.
+    fn send_marker(&mut self, id: u64) -> Option<Arc<AtomicU64>> {
+        let tx = self.transitions.as_ref()?;
+        let permit = tx.try_reserve().ok()?;
+        let mut t = self.engine.take_transitions();
+        t.checkpoint = Some(id);
+        permit.send(t);
+        self.checkpoint_ack.clone()
+    }
+
     /// Every `checkpoint_interval`: the engine state is encoded here (it must not change
     /// meanwhile) and written on a blocking thread; a write still running skips a turn.
     fn maybe_checkpoint(&mut self) {
@@ -562,9 +625,13 @@ impl EngineTask {
             return;
         }
         self.last_save = tokio::time::Instant::now();
-        match store.stage(&self.engine, &self.positions) {
+        self.checkpoint_id += 1;
+        let id = self.checkpoint_id;
+        match store.stage(&self.engine, &self.positions, id) {
             Ok(staged) => {
+                let ack = self.send_marker(id);
                 self.saving = Some(tokio::task::spawn_blocking(move || {
+                    wait_ack(ack.as_deref(), id);
                     if let Err(e) = staged.commit() {
                         tracing::error!("engine checkpoint failed: {e}");
                     }
@@ -586,8 +653,16 @@ impl EngineTask {
         self.engine.advance_to(now);
         self.send_transitions();
         self.published.publish(self.engine.snapshot());
-        if let Some((store, _)) = &self.store {
-            match store.save(&self.engine, &self.positions) {
+        if let Some((store, _)) = self.store.take() {
+            self.checkpoint_id += 1;
+            let id = self.checkpoint_id;
+            let saved = store
+                .stage(&self.engine, &self.positions, id)
+                .and_then(|staged| {
+                    wait_ack(self.send_marker(id).as_deref(), id);
+                    staged.commit()
+                });
+            match saved {
                 Ok(()) => tracing::info!(path = %store.path().display(), "engine state saved"),
                 Err(e) => tracing::error!("engine checkpoint at shutdown failed: {e}"),
             }

@@ -64,12 +64,13 @@ impl EngineStore {
         &self.path
     }
 
-    /// The saved engine and source positions, `None` when nothing was saved.
+    /// The saved engine, source positions and checkpoint id (`None` in a checkpoint
+    /// written before ids), `None` when nothing was saved.
     pub fn load(
         &self,
         cfg: &Config,
         opts: EngineOptions,
-    ) -> Result<Option<(Engine, Positions)>, PersistError> {
+    ) -> Result<Option<Restored>, PersistError> {
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -105,13 +106,23 @@ impl EngineStore {
                 path: self.path.clone(),
                 error,
             })?;
-        Ok(Some((engine, positions)))
+        let id = doc.get("id").and_then(|v| v.as_u64());
+        Ok(Some(Restored {
+            engine,
+            positions,
+            id,
+        }))
     }
 
-    /// Streams a checkpoint of `engine` with `positions` into a temporary file beside the
-    /// checkpoint, without an in-memory copy of the state (the engine must not change
+    /// Streams checkpoint `id` of `engine` with `positions` into a temporary file beside
+    /// the checkpoint, without an in-memory copy of the state (the engine must not change
     /// meanwhile); [`Staged::commit`] then makes it the checkpoint, atomically.
-    pub fn stage(&self, engine: &Engine, positions: &Positions) -> Result<Staged, PersistError> {
+    pub fn stage(
+        &self,
+        engine: &Engine,
+        positions: &Positions,
+        id: u64,
+    ) -> Result<Staged, PersistError> {
         let io_err = |error| PersistError::Io {
             path: self.path.clone(),
             error,
@@ -126,7 +137,7 @@ impl EngineStore {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
-        write!(out, "{{\"v\":{VERSION},\"positions\":").map_err(io_err)?;
+        write!(out, "{{\"v\":{VERSION},\"id\":{id},\"positions\":").map_err(io_err)?;
         out.write_all(&pos).map_err(io_err)?;
         out.write_all(b",\"engine\":").map_err(io_err)?;
         engine
@@ -147,11 +158,27 @@ impl EngineStore {
         })
     }
 
-    /// A checkpoint of `engine` with `positions`, written atomically (temporary file,
+    /// Checkpoint `id` of `engine` with `positions`, written atomically (temporary file,
     /// sync, rename).
-    pub fn save(&self, engine: &Engine, positions: &Positions) -> Result<(), PersistError> {
-        self.stage(engine, positions)?.commit()
+    pub fn save(
+        &self,
+        engine: &Engine,
+        positions: &Positions,
+        id: u64,
+    ) -> Result<(), PersistError> {
+        self.stage(engine, positions, id)?.commit()
     }
+}
+
+/// What [`EngineStore::load`] found.
+#[derive(Debug)]
+pub struct Restored {
+    /// The engine as it was saved.
+    pub engine: Engine,
+    /// The source positions it was taken at.
+    pub positions: Positions,
+    /// The checkpoint's id (readers that save their own state alongside match it).
+    pub id: Option<u64>,
 }
 
 /// A checkpoint written to its temporary file, not yet the checkpoint: [`Staged::commit`]

@@ -9,7 +9,8 @@ use super::view::{ImportInfo, ScheduleView};
 use crate::config::Config;
 use crate::engine::{Snapshot, Transitions};
 use arc_swap::ArcSwapOption;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -36,7 +37,24 @@ pub struct ScheduleService {
     poll_every: std::time::Duration,
     file_state: Mutex<FileState>,
     tz: jiff::tz::TimeZone,
+    /// Where the tracker's state is saved with each engine checkpoint, once enabled.
+    state: Mutex<Option<StateFiles>>,
 }
+
+/// The tracker's saved state beside the engine checkpoint: the latest and the one
+/// before (the engine may not have committed the latest's checkpoint when it stopped).
+#[derive(Debug, Clone)]
+struct StateFiles {
+    latest: PathBuf,
+    previous: PathBuf,
+    /// The id of the last engine checkpoint saved for ([`crate::runtime::DaemonBuilder::checkpoint_acks`]).
+    ack: Arc<AtomicU64>,
+    /// Held while writing (a write may outlive the next marker when the disk is slow).
+    writing: Arc<Mutex<()>>,
+}
+
+/// Version of the saved tracker state.
+const STATE_VERSION: u64 = 1;
 
 impl ScheduleService {
     /// A service for the `[schedule]` section; the file (if any) is loaded at the first
@@ -54,6 +72,86 @@ impl ScheduleService {
             ),
             file_state: Mutex::new(FileState::default()),
             tz,
+            state: Mutex::new(None),
+        }
+    }
+
+    /// Saves the tracker's state in `data_dir` at each engine checkpoint marker (see
+    /// [`ScheduleService::checkpoint`]) and restores the one saved with engine
+    /// checkpoint `restored` (the engine's restored checkpoint), so today's adherence,
+    /// no-shows and late returns continue across a restart. Without a match (a
+    /// checkpoint from before this was saved) the tracker starts from the engine's
+    /// current agent states, as the first time.
+    pub fn persist_state(&self, data_dir: &Path, restored: Option<u64>, ack: Arc<AtomicU64>) {
+        let files = StateFiles {
+            latest: data_dir.join("schedule-state.json"),
+            previous: data_dir.join("schedule-state.prev.json"),
+            ack,
+            writing: Arc::new(Mutex::new(())),
+        };
+        if let Some(id) = restored {
+            let found = [&files.latest, &files.previous].into_iter().find_map(|p| {
+                let doc: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
+                (doc.get("v")?.as_u64()? == STATE_VERSION && doc.get("id")?.as_u64()? == id)
+                    .then(|| (p.clone(), doc))
+            });
+            match found {
+                Some((path, doc)) => {
+                    let restored = serde_json::to_vec(&doc["state"])
+                        .and_then(|b| self.tracker().restore_state(&b));
+                    match restored {
+                        Ok(()) => {
+                            tracing::info!(path = %path.display(), checkpoint = id, "schedule state restored")
+                        }
+                        Err(e) => {
+                            tracing::warn!(path = %path.display(), "schedule state not restored ({e}); adherence restarts from the agents' current states")
+                        }
+                    }
+                }
+                None => tracing::warn!(
+                    dir = %data_dir.display(),
+                    checkpoint = id,
+                    "no schedule state saved with the engine checkpoint; adherence restarts from the agents' current states"
+                ),
+            }
+        }
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(files);
+    }
+
+    /// Hands the engine's state changes to the tracker (applied at the next update).
+    pub fn push(&self, transitions: Transitions) {
+        self.tracker().push(transitions);
+    }
+
+    /// Engine checkpoint `id` was taken after the changes pushed so far: saves the
+    /// tracker's state for it (on a blocking thread) and then acknowledges `id`, when
+    /// persistence is on.
+    pub fn checkpoint(&self, id: u64) {
+        let Some(files) = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+            return;
+        };
+        let state = match self.tracker().save_state() {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("schedule state not saved: {e}");
+                return;
+            }
+        };
+        let write = move || {
+            let _one = files.writing.lock().unwrap_or_else(|p| p.into_inner());
+            match write_state(&files, id, &state) {
+                Ok(()) => {
+                    files.ack.fetch_max(id, Ordering::AcqRel);
+                }
+                Err(e) => {
+                    tracing::error!(path = %files.latest.display(), "schedule state not saved: {e}")
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => drop(h.spawn_blocking(write)),
+            Err(_) => write(),
         }
     }
 
@@ -147,4 +245,22 @@ impl ScheduleService {
     pub fn latest(&self) -> Option<Arc<ScheduleView>> {
         self.latest.load_full()
     }
+}
+
+/// Writes `{"v", "id", "state"}` to a temporary file, syncs it, keeps the latest as the
+/// previous and renames the new one in.
+fn write_state(files: &StateFiles, id: u64, state: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = files.latest.with_extension("json.tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    write!(f, "{{\"v\":{STATE_VERSION},\"id\":{id},\"state\":")?;
+    f.write_all(state)?;
+    f.write_all(b"}\n")?;
+    f.sync_all()?;
+    drop(f);
+    match std::fs::rename(&files.latest, &files.previous) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::rename(&tmp, &files.latest)
 }

@@ -18,6 +18,7 @@ use crate::config::ScheduleSection;
 use crate::engine::{AgentSnapshot, AgentTransition, Calendar, Snapshot, Transitions};
 use crate::model::{AgentStatus, Millis, Name};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 /// The graces and reason lists of `[schedule]`, in milliseconds.
@@ -47,19 +48,23 @@ impl ScheduleSettings {
 
 /// A closed span of one state (today's, kept for recomputation), compact: 16 bytes
 /// instead of 48, since a busy floor closes millions of spans a day.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Closed {
     /// Start, in ms after the track's `day_start` (a span lies within its day).
+    #[serde(rename = "f")]
     from: u32,
     /// Length in ms.
+    #[serde(rename = "l")]
     len: u32,
     /// The reason: 0 none, `i + 1` the track's `reasons[i]`.
+    #[serde(rename = "r")]
     reason: u32,
+    #[serde(rename = "s")]
     state: AgentStatus,
 }
 
 /// What is known of one agent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Track {
     state: AgentStatus,
     reason: Option<Name>,
@@ -226,6 +231,33 @@ impl Tracker {
         }
     }
 
+    /// What survives a restart, as JSON: every agent's track of today, the changes not
+    /// yet applied and the late returns still shown (the schedule itself is reloaded).
+    pub fn save_state(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut agents: Vec<(&String, &Track)> = self.agents.iter().collect();
+        agents.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        serde_json::to_vec(&SavedRef {
+            agents,
+            pending: &self.pending,
+            late: &self.late,
+            resync: self.resync,
+        })
+    }
+
+    /// Takes back a state from [`Tracker::save_state`] in place of the current one;
+    /// today's adherence is recomputed against the schedule loaded now.
+    pub fn restore_state(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
+        let saved: Saved = serde_json::from_slice(bytes)?;
+        self.agents = saved.agents.into_iter().collect();
+        self.pending = saved.pending.into();
+        self.late = saved.late;
+        self.resync = saved.resync;
+        for (agent, t) in self.agents.iter_mut() {
+            t.recompute(self.schedule.plan(agent), &self.settings.aux);
+        }
+        Ok(())
+    }
+
     /// Queues state changes taken from the engine (applied up to each watermark).
     pub fn push(&mut self, tr: Transitions) {
         if tr.dropped > 0 {
@@ -321,6 +353,16 @@ impl Tracker {
         }
         let hold = self.settings.late_return_hold_ms;
         self.late.retain(|l| l.returned_at_ms + hold > w);
+        // A return applied before any snapshot named the agent's team gets it now.
+        for l in self.late.iter_mut().filter(|l| l.team.is_empty()) {
+            if let Some(team) = self
+                .agents
+                .get(&l.agent)
+                .and_then(|t| t.engine_team.clone())
+            {
+                l.team = team;
+            }
+        }
         self.view(snap, w)
     }
 
@@ -542,4 +584,22 @@ impl Tracker {
                 .collect(),
         }
     }
+}
+
+/// [`Tracker::save_state`]'s document.
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    agents: Vec<(&'a String, &'a Track)>,
+    pending: &'a VecDeque<AgentTransition>,
+    late: &'a [LateReturn],
+    resync: bool,
+}
+
+/// [`Tracker::restore_state`]'s reading of it.
+#[derive(Deserialize)]
+struct Saved {
+    agents: Vec<(String, Track)>,
+    pending: Vec<AgentTransition>,
+    late: Vec<LateReturn>,
+    resync: bool,
 }

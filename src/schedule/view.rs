@@ -83,7 +83,7 @@ pub struct AgentAdherence {
 }
 
 /// An agent who came back from a break or lunch later than `break_grace`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LateReturn {
     /// Agent id.
     pub agent: String,
