@@ -64,6 +64,32 @@ fn start(config: &Path) -> (Child, String) {
     (child, addr)
 }
 
+/// Writes a config: `[daemon]` on a free loopback port with `data_dir`, a 100 ms tick
+/// and `daemon_keys`, then `rest` (more sections).
+fn write_config(path: &Path, data_dir: &Path, daemon_keys: &str, rest: &str) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    std::fs::write(
+        path,
+        format!(
+            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\n{daemon_keys}\n\
+             [engine]\nallowed_lateness = \"0s\"\n{rest}",
+            data_dir.display()
+        ),
+    )
+    .expect("config");
+}
+
+/// The `[[sources]]` section tailing `log` (JSON lines) from its beginning.
+fn file_source(log: &Path) -> String {
+    format!(
+        "[[sources]]\nkind = \"file\"\nname = \"adapter\"\npath = \"{}\"\nformat = \"jsonl\"\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n",
+        log.display()
+    )
+}
+
 fn snapshot(addr: &str) -> Option<serde_json::Value> {
     get(addr, "/api/v1/snapshot")
 }
@@ -123,21 +149,12 @@ fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("events.jsonl");
     let cfg_path = dir.path().join("ccpulse.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    std::fs::write(
+    write_config(
         &cfg_path,
-        format!(
-            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\ncheckpoint_interval = \"200ms\"\n\
-             [engine]\nallowed_lateness = \"0s\"\n\
-             [[sources]]\nkind = \"file\"\nname = \"adapter\"\npath = \"{}\"\nformat = \"jsonl\"\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n",
-            dir.path().join("data").display(),
-            log.display()
-        ),
-    )
-    .expect("config");
+        &dir.path().join("data"),
+        "checkpoint_interval = \"200ms\"",
+        &file_source(&log),
+    );
     let all = lines();
     let cut = all.len() * 3 / 5;
     std::fs::write(&log, all[..cut].concat()).expect("first part");
@@ -229,24 +246,18 @@ fn schedule_after(
     let cfg_path = dir.join("ccpulse.toml");
     let csv = dir.join("schedule.csv");
     std::fs::write(&csv, schedule_csv).expect("schedule");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
     // A clean stop must save everything itself: no periodic checkpoint to fall back on.
     let every = if stop == Stop::Term { "1h" } else { "200ms" };
-    std::fs::write(
+    write_config(
         &cfg_path,
-        format!(
-            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\ncheckpoint_interval = \"{every}\"\n\
-             [engine]\nallowed_lateness = \"0s\"\n[schedule]\nfile = \"{}\"\n\
-             [[sources]]\nkind = \"file\"\nname = \"adapter\"\npath = \"{}\"\nformat = \"jsonl\"\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n",
-            dir.join("data").display(),
+        &dir.join("data"),
+        &format!("checkpoint_interval = \"{every}\""),
+        &format!(
+            "[schedule]\nfile = \"{}\"\n{}",
             csv.display(),
-            log.display()
+            file_source(&log)
         ),
-    )
-    .expect("config");
+    );
     let mut sent = 0;
     for (i, part) in parts.iter().enumerate() {
         let mut f = std::fs::OpenOptions::new()
@@ -267,12 +278,7 @@ fn schedule_after(
             return view;
         }
         if stop == Stop::Term {
-            let status = Command::new("kill")
-                .args(["-TERM", &daemon.id().to_string()])
-                .status()
-                .expect("kill -TERM");
-            assert!(status.success());
-            assert!(daemon.wait().expect("exit").success(), "clean exit");
+            terminate(daemon);
             continue;
         }
         wait_checkpoint(&dir.join("data/engine.json"), sent);
@@ -349,4 +355,99 @@ fn same_adherence(want: &serde_json::Value, got: &serde_json::Value, agents: usi
         }
     }
     assert_eq!(got["late_returns"], want["late_returns"]);
+}
+
+/// `PUT /api/v1/schedule`: the daemon's answer status.
+fn put_schedule(addr: &str, csv: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "PUT /api/v1/schedule HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{csv}",
+        csv.len()
+    )
+    .expect("request");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("response");
+    resp.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status")
+}
+
+/// Stops the daemon with SIGTERM and waits for its clean exit.
+fn terminate(mut daemon: Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    assert!(daemon.wait().expect("exit").success(), "clean exit");
+}
+
+/// The schedule's import as the daemon reports it, once one is loaded from `source` (a
+/// prefix: `api`, `file:`, `""` for any).
+fn schedule_import(addr: &str, source: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = get(addr, "/api/v1/schedule") {
+            if v["import"]["source"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty() && s.starts_with(source))
+            {
+                return v["import"].clone();
+            }
+        }
+        assert!(Instant::now() < deadline, "no schedule from {source}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_uploaded_schedule_survives_a_restart_until_the_file_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg_path = dir.path().join("ccpulse.toml");
+    let file = dir.path().join("schedule.csv");
+    let from_file = "agent,start,end,activity\na1,2030-01-02T08:00:00Z,2030-01-02T16:00:00Z,work\n";
+    std::fs::write(&file, from_file).expect("schedule file");
+    write_config(
+        &cfg_path,
+        &dir.path().join("data"),
+        "demo = false",
+        &format!(
+            "[schedule]\nfile = \"{}\"\npoll_interval = \"100ms\"\n",
+            file.display()
+        ),
+    );
+    let (daemon, addr) = start(&cfg_path);
+    assert_eq!(schedule_import(&addr, "file:")["accepted"], 1, "the file");
+    let uploaded = "agent,start,end,activity\na1,2030-01-02T08:00:00Z,2030-01-02T16:00:00Z,work\n\
+                    a2,2030-01-02T08:00:00Z,2030-01-02T16:00:00Z,work\n";
+    assert_eq!(put_schedule(&addr, uploaded), 200);
+    assert_eq!(schedule_import(&addr, "api")["accepted"], 2);
+    terminate(daemon);
+
+    // Restarted: the upload is back, and the unchanged file does not replace it.
+    let (daemon, addr) = start(&cfg_path);
+    assert_eq!(
+        schedule_import(&addr, "")["source"],
+        "api",
+        "the upload, first"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let import = schedule_import(&addr, "");
+    assert_eq!(
+        (&import["source"], &import["accepted"]),
+        (&"api".into(), &2.into()),
+        "the file did not change"
+    );
+    terminate(daemon);
+
+    // The file changes while the daemon is down: it is newer than the upload, so it wins.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&file, format!("{from_file}# edited\n")).expect("edit");
+    let (daemon, addr) = start(&cfg_path);
+    assert_eq!(schedule_import(&addr, "")["accepted"], 1, "the file");
+    terminate(daemon);
 }

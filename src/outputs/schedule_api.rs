@@ -29,7 +29,7 @@ async fn view(State(schedule): State<SharedSchedule>) -> Response {
 }
 
 async fn replace(State(schedule): State<SharedSchedule>, body: Bytes) -> Response {
-    let report = schedule.replace(&body, "api");
+    let report = schedule.upload(&body);
     // Every row rejected: the current schedule stays, and the client is told why.
     let applied = !(report.accepted == 0 && report.rejected > 0);
     let status = if applied {

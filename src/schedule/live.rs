@@ -47,6 +47,8 @@ pub struct ScheduleService {
 struct StateFiles {
     latest: PathBuf,
     previous: PathBuf,
+    /// The last schedule sent to `PUT /api/v1/schedule`.
+    uploaded: PathBuf,
     /// The id of the last engine checkpoint saved for ([`crate::runtime::DaemonBuilder::checkpoint_acks`]).
     ack: Arc<AtomicU64>,
     /// Held while writing (a write may outlive the next marker when the disk is slow).
@@ -86,9 +88,11 @@ impl ScheduleService {
         let files = StateFiles {
             latest: data_dir.join("schedule-state.json"),
             previous: data_dir.join("schedule-state.prev.json"),
+            uploaded: data_dir.join("schedule-uploaded.csv"),
             ack,
             writing: Arc::new(Mutex::new(())),
         };
+        self.restore_upload(&files.uploaded);
         if let Some(id) = restored {
             let found = [&files.latest, &files.previous].into_iter().find_map(|p| {
                 let doc: serde_json::Value =
@@ -178,6 +182,52 @@ impl ScheduleService {
         report
     }
 
+    /// A schedule sent to `PUT /api/v1/schedule`: replaces the current one like
+    /// [`ScheduleService::replace`] and, with persistence on, is kept in
+    /// `data_dir/schedule-uploaded.csv` so that a restart brings it back (unless the
+    /// schedule file changed after it).
+    pub fn upload(&self, data: &[u8]) -> ImportReport {
+        let report = self.replace(data, "api");
+        let applied = !(report.accepted == 0 && report.rejected > 0);
+        let files = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let (true, Some(files)) = (applied, files) {
+            if let Err(e) = write_atomic(&files.uploaded, data) {
+                tracing::error!(path = %files.uploaded.display(), "uploaded schedule not saved: {e}");
+            }
+        }
+        report
+    }
+
+    /// At start: the uploaded schedule, if there is one and the schedule file (if any)
+    /// did not change after it; the file is then reloaded only when it changes again.
+    fn restore_upload(&self, path: &Path) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        let uploaded_at = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let file_stamp = self.file.as_ref().and_then(|f| {
+            let m = std::fs::metadata(f).ok()?;
+            Some((m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
+        });
+        if file_stamp.is_some_and(|(modified, _)| modified > uploaded_at) {
+            tracing::info!(path = %path.display(), "the schedule file changed after the last upload: using the file");
+            return;
+        }
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "uploaded schedule unreadable ({e})");
+                return;
+            }
+        };
+        let report = self.replace(&data, "api");
+        tracing::info!(path = %path.display(), accepted = report.accepted, rejected = report.rejected, "uploaded schedule restored");
+        self.file_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .seen = file_stamp;
+    }
+
     /// Reloads the file if its modification time or length changed since the last load
     /// (checked at most every `poll_interval`); returns the import when it reloaded.
     pub fn poll_file(&self) -> Option<ImportReport> {
@@ -245,6 +295,19 @@ impl ScheduleService {
     pub fn latest(&self) -> Option<Arc<ScheduleView>> {
         self.latest.load_full()
     }
+}
+
+/// Writes `data` to `path` through a synced temporary file and a rename.
+fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut f, data)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
 }
 
 /// Writes `{"v", "id", "state"}` to a temporary file, syncs it, keeps the latest as the
