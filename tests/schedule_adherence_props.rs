@@ -128,6 +128,14 @@ proptest! {
         // The same changes, with the schedule imported only when checked: today's
         // adherence is then recomputed from the kept history and must be the same.
         let mut late = Tracker::new(ScheduleSettings::from_config(&sched), jiff::tz::TimeZone::UTC);
+        // The same changes, with a restart at every check: its state saved (changes not
+        // yet applied included) and restored into a new tracker; its views must not differ.
+        let fresh = || {
+            let mut t = Tracker::new(ScheduleSettings::from_config(&sched), jiff::tz::TimeZone::UTC);
+            t.set_schedule(report.schedule.clone(), Default::default());
+            t
+        };
+        let mut restarted = fresh();
         let mut ordered: Vec<(usize, (usize, i64, usize))> =
             changes.iter().copied().enumerate().collect();
         ordered.sort_by_key(|(i, c)| (c.1, *i));
@@ -180,8 +188,20 @@ proptest! {
                 let snap = engine.snapshot();
                 let changes_now = engine.take_transitions();
                 late.push(changes_now.clone());
+                restarted.push(changes_now.clone());
                 tracker.push(changes_now);
                 let view = tracker.observe(&snap);
+                if check {
+                    let saved = restarted.save_state().expect("save");
+                    restarted = fresh();
+                    restarted.restore_state(&saved).expect("restore");
+                }
+                let restarted_view = restarted.observe(&snap);
+                prop_assert_eq!(
+                    serde_json::to_value(&restarted_view).expect("json"),
+                    serde_json::to_value(&view).expect("json"),
+                    "restarted at the checks, minute {}", m
+                );
                 if check {
                     k += 1;
                     late.set_schedule(report.schedule.clone(), Default::default());
