@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 # chromium: the wallboard in a real browser (tests/wallboard_browser.rs).
 # prometheus-alertmanager: the daemon's alerts in a real Alertmanager
 # (tests/alertmanager_real.rs).
-NEEDED=(prometheus chromium prometheus-alertmanager)
+# openssl: a test CA and server certificate for alerts over HTTPS (tests/notify_https.rs).
+NEEDED=(prometheus chromium prometheus-alertmanager openssl)
 missing=()
 for pkg in "${NEEDED[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

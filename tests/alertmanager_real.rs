@@ -4,8 +4,10 @@
 //! annotations, and once the rule clears it is resolved there (gone from the list).
 //! `#[ignore]`d: `scripts/test.sh` (CI) installs the package and runs ignored tests.
 
+#[path = "common/daemon.rs"]
+mod daemon;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -63,32 +65,9 @@ fn start_alertmanager(dir: &Path) -> (Guard, SocketAddr) {
 }
 
 fn start_daemon(config: &Path) -> (Guard, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
-        .args(["run", "--config", config.to_str().expect("utf8")])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ccpulse run");
-    let stderr = child.stderr.take().expect("stderr");
-    let guard = Guard(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            Some(
-                l.split("listening on http://")
-                    .nth(1)?
-                    .split('/')
-                    .next()?
-                    .to_string(),
-            )
-        })
-        .expect("the daemon says where it listens");
-    std::thread::spawn(move || lines.for_each(drop));
-    (guard, addr)
+    let (child, addr) =
+        daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {});
+    (Guard(child), addr)
 }
 
 fn line(ts_ms: i64, body: &str) -> String {

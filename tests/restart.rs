@@ -2,15 +2,18 @@
 //! with SIGKILL mid-stream, more lines arrive, it is started again — and its numbers equal
 //! `ccpulse replay` of the whole file: no event lost, none counted twice.
 
+#[path = "common/daemon.rs"]
+mod daemon;
+
 use ccpulse::config::Config;
 use ccpulse::decode::FormatChoice;
 use ccpulse::encode::jsonl::JsonlWriter;
 use ccpulse::replay::{replay, Input};
 use ccpulse::sim::{SimConfig, Simulator};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// Tomorrow's 08:00 UTC: the simulated morning starts there, so the wall clock never
@@ -36,32 +39,7 @@ fn lines() -> Vec<Vec<u8>> {
 }
 
 fn start(config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
-        .args(["run", "--config", config.to_str().expect("utf8")])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ccpulse run");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            Some(
-                l.split("listening on http://")
-                    .nth(1)?
-                    .split('/')
-                    .next()?
-                    .to_string(),
-            )
-        })
-        .expect("the daemon says where it listens");
-    // Keep draining stderr so the daemon never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+    daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
 }
 
 /// Writes a config: `[daemon]` on a free loopback port with `data_dir`, a 100 ms tick
