@@ -4,7 +4,7 @@
 //! modification time changes (polled: the project does not use `notify`).
 
 use super::import::{parse_csv, ImportReport};
-use super::tracker::{ScheduleSettings, Tracker};
+use super::tracker::{SavedState, ScheduleSettings, Tracker};
 use super::view::{ImportInfo, ScheduleView};
 use crate::config::Config;
 use crate::engine::{Snapshot, Transitions};
@@ -135,13 +135,7 @@ impl ScheduleService {
         let Some(files) = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
             return;
         };
-        let state = match self.tracker().save_state() {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!("schedule state not saved: {e}");
-                return;
-            }
-        };
+        let state = self.tracker().saved_state();
         let write = move || {
             let _one = files.writing.lock().unwrap_or_else(|p| p.into_inner());
             match write_state(&files, id, &state) {
@@ -312,13 +306,14 @@ fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
 
 /// Writes `{"v", "id", "state"}` to a temporary file, syncs it, keeps the latest as the
 /// previous and renames the new one in.
-fn write_state(files: &StateFiles, id: u64, state: &[u8]) -> std::io::Result<()> {
+fn write_state(files: &StateFiles, id: u64, state: &SavedState) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = files.latest.with_extension("json.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
     write!(f, "{{\"v\":{STATE_VERSION},\"id\":{id},\"state\":")?;
-    f.write_all(state)?;
+    state.write_json(&mut f)?;
     f.write_all(b"}\n")?;
+    let f = f.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()?;
     drop(f);
     match std::fs::rename(&files.latest, &files.previous) {

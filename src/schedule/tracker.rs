@@ -47,20 +47,38 @@ impl ScheduleSettings {
 }
 
 /// A closed span of one state (today's, kept for recomputation), compact: 16 bytes
-/// instead of 48, since a busy floor closes millions of spans a day.
+/// instead of 48, and consecutive working states merged into one span. Saved as
+/// `[from, len, reason, "state"]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(
+    into = "(u32, u32, u32, AgentStatus)",
+    from = "(u32, u32, u32, AgentStatus)"
+)]
 struct Closed {
     /// Start, in ms after the track's `day_start` (a span lies within its day).
-    #[serde(rename = "f")]
     from: u32,
     /// Length in ms.
-    #[serde(rename = "l")]
     len: u32,
     /// The reason: 0 none, `i + 1` the track's `reasons[i]`.
-    #[serde(rename = "r")]
     reason: u32,
-    #[serde(rename = "s")]
     state: AgentStatus,
+}
+
+impl From<Closed> for (u32, u32, u32, AgentStatus) {
+    fn from(c: Closed) -> Self {
+        (c.from, c.len, c.reason, c.state)
+    }
+}
+
+impl From<(u32, u32, u32, AgentStatus)> for Closed {
+    fn from((from, len, reason, state): (u32, u32, u32, AgentStatus)) -> Self {
+        Closed {
+            from,
+            len,
+            reason,
+            state,
+        }
+    }
 }
 
 /// What is known of one agent.
@@ -126,12 +144,25 @@ impl Track {
                 let reason = self.reason_ix();
                 // Within the day: both fit (a day is < 2^32 ms).
                 let off = |d: Millis| u32::try_from(d).unwrap_or(u32::MAX);
-                self.history.push(Closed {
+                let span = Closed {
                     from: off(a - ds),
                     len: off(b - a),
                     reason,
                     state: self.state,
-                });
+                };
+                // A span that continues the last one in an equivalent state (the
+                // working states adhere to the same activities) extends it: a busy
+                // agent's day of contacts is one span between breaks, not thousands.
+                match self.history.last_mut() {
+                    Some(last)
+                        if last.from.checked_add(last.len) == Some(span.from)
+                            && last.reason == span.reason
+                            && same_adherence(last.state, span.state) =>
+                    {
+                        last.len = last.len.saturating_add(span.len);
+                    }
+                    _ => self.history.push(span),
+                }
             }
             a = b;
         }
@@ -173,6 +204,12 @@ impl Track {
             }
         }
     }
+}
+
+/// Two states that adhere to exactly the same activities ([`is_adherent`]): equal
+/// ones, or two working states.
+fn same_adherence(a: AgentStatus, b: AgentStatus) -> bool {
+    a == b || (logged_in_working(a) && logged_in_working(b))
 }
 
 fn logged_in_working(s: AgentStatus) -> bool {
@@ -231,17 +268,30 @@ impl Tracker {
         }
     }
 
-    /// What survives a restart, as JSON: every agent's track of today, the changes not
+    /// A copy of what survives a restart: every agent's track of today, the changes not
     /// yet applied and the late returns still shown (the schedule itself is reloaded).
-    pub fn save_state(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let mut agents: Vec<(&String, &Track)> = self.agents.iter().collect();
-        agents.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        serde_json::to_vec(&SavedRef {
+    /// A copy (16 bytes a closed span), so that the tracker is not held while it is
+    /// written out with [`SavedState::write_json`].
+    pub fn saved_state(&self) -> SavedState {
+        let mut agents: Vec<(String, Track)> = self
+            .agents
+            .iter()
+            .map(|(k, t)| (k.clone(), t.clone()))
+            .collect();
+        agents.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        SavedState(Saved {
             agents,
-            pending: &self.pending,
-            late: &self.late,
+            pending: self.pending.iter().cloned().collect(),
+            late: self.late.clone(),
             resync: self.resync,
         })
+    }
+
+    /// [`Tracker::saved_state`] as JSON.
+    pub fn save_state(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut out = Vec::new();
+        self.saved_state().write_json(&mut out)?;
+        Ok(out)
     }
 
     /// Takes back a state from [`Tracker::save_state`] in place of the current one;
@@ -586,17 +636,19 @@ impl Tracker {
     }
 }
 
-/// [`Tracker::save_state`]'s document.
-#[derive(Serialize)]
-struct SavedRef<'a> {
-    agents: Vec<(&'a String, &'a Track)>,
-    pending: &'a VecDeque<AgentTransition>,
-    late: &'a [LateReturn],
-    resync: bool,
+/// The tracker's state as saved for a restart ([`Tracker::saved_state`]).
+#[derive(Debug)]
+pub struct SavedState(Saved);
+
+impl SavedState {
+    /// Streams it as JSON into `w` (no copy of the document in memory).
+    pub fn write_json(&self, w: impl std::io::Write) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(w, &self.0)
+    }
 }
 
-/// [`Tracker::restore_state`]'s reading of it.
-#[derive(Deserialize)]
+/// [`SavedState`]'s document, read back by [`Tracker::restore_state`].
+#[derive(Debug, Serialize, Deserialize)]
 struct Saved {
     agents: Vec<(String, Track)>,
     pending: Vec<AgentTransition>,
