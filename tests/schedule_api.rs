@@ -128,6 +128,24 @@ async fn put_and_get_the_schedule_with_auth_and_see_a_no_show() {
     assert_eq!(agent("a2")["no_show_seconds"], Value::Null);
     assert_eq!(agent("a2")["adherence_today"], 1.0);
     assert_eq!(view["teams"][0]["scheduled"], 2);
+    // `?teams=` keeps those teams' rows and agents (a team's wallboard asks so).
+    for (teams, agents) in [("Team%20A", 2), ("Team%20B", 0), ("Team%20B,Team%20A", 2)] {
+        let path = format!("/api/v1/schedule?token=s3cret&teams={teams}");
+        let (status, body) = request(addr, "GET", &path, &[], b"").await;
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(
+            v["agents"].as_array().map(Vec::len),
+            Some(agents),
+            "{teams}: {v}"
+        );
+        assert_eq!(
+            v["teams"].as_array().map(Vec::len),
+            Some(agents.min(1)),
+            "{teams}"
+        );
+        assert_eq!(v["import"], view["import"]);
+    }
     assert_eq!(view["teams"][0]["logged_in"], 1);
 
     let (status, body) = request(addr, "GET", "/api/v1/alerts", &[AUTH], b"").await;

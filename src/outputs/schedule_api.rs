@@ -1,10 +1,11 @@
-//! `GET /api/v1/schedule` (the schedule view as of the latest snapshot) and
+//! `GET /api/v1/schedule` (the schedule view as of the latest snapshot; `?teams=A,B`
+//! keeps those teams' rows, agents and late returns: a team's wallboard polls it) and
 //! `PUT /api/v1/schedule` (replace the schedule with a CSV body; a write, so it needs
 //! the bearer token when `[auth] token` is set).
 
 use crate::schedule::{ScheduleView, SharedSchedule};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,11 +22,41 @@ pub fn routes(schedule: SharedSchedule) -> Router {
         .with_state(schedule)
 }
 
-async fn view(State(schedule): State<SharedSchedule>) -> Response {
-    match schedule.latest() {
-        Some(v) => Json(&*v).into_response(),
-        None => Json(ScheduleView::default()).into_response(),
-    }
+/// `GET /api/v1/schedule` parameters.
+#[derive(Debug, serde::Deserialize)]
+struct ViewQuery {
+    /// Comma-separated team names.
+    teams: Option<String>,
+}
+
+async fn view(State(schedule): State<SharedSchedule>, Query(q): Query<ViewQuery>) -> Response {
+    let Some(v) = schedule.latest() else {
+        return Json(ScheduleView::default()).into_response();
+    };
+    let Some(list) = q.teams.as_deref() else {
+        return Json(&*v).into_response();
+    };
+    let teams: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let keep = |team: &str| teams.contains(&team);
+    let mut view = ScheduleView {
+        watermark_ms: v.watermark_ms,
+        import: v.import.clone(),
+        queues: v.queues.clone(),
+        ..ScheduleView::default()
+    };
+    view.teams = v.teams.iter().filter(|t| keep(&t.team)).cloned().collect();
+    view.agents = v.agents.iter().filter(|a| keep(&a.team)).cloned().collect();
+    view.late_returns = v
+        .late_returns
+        .iter()
+        .filter(|l| keep(&l.team))
+        .cloned()
+        .collect();
+    Json(view).into_response()
 }
 
 async fn replace(State(schedule): State<SharedSchedule>, body: Bytes) -> Response {
