@@ -39,6 +39,29 @@ fn run_serves_the_demo_and_stops_on_sigterm() {
     s.read_to_string(&mut resp).expect("response");
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
 
+    // The demo's teams come with their week's schedule: 24 agents × 8 days × a shift
+    // and three breaks.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let import = loop {
+        let mut s = TcpStream::connect(&addr).expect("connect");
+        write!(
+            s,
+            "GET /api/v1/schedule HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("request");
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("response");
+        let body = resp.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        if v["import"]["source"] == "demo" {
+            break v["import"].clone();
+        }
+        assert!(Instant::now() < deadline, "no demo schedule: {resp}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(import["accepted"], 24 * 8 * 4, "{import}");
+    assert_eq!(import["rejected"], 0, "{import}");
+
     let pid = child.id().to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])

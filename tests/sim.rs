@@ -410,3 +410,42 @@ fn voice_rings_before_answer_and_chat_does_not() {
     }
     assert!(voice_rang > 100 && chat_direct > 50);
 }
+
+#[test]
+fn the_demo_schedule_names_every_simulated_agent_with_its_team_and_shift() {
+    let cfg = demo(3, 10);
+    let csv = cfg.schedule_csv(2, 0);
+    let report = ccpulse::schedule::parse_csv(csv.as_bytes(), &jiff::tz::TimeZone::UTC);
+    assert_eq!(report.rejected, 0, "{:?}", report.errors);
+    // Two days (the one before the start, and the start's) × a shift and three breaks.
+    assert_eq!(report.accepted, 24 * 2 * 4);
+    // Every agent the simulation logs in is scheduled, in the team it logs in with.
+    let mut teams: HashMap<Name, Name> = HashMap::new();
+    for e in run(&cfg) {
+        if let EventBody::AgentState(s) = &e.body {
+            if let Some(t) = &s.team {
+                teams.insert(s.agent.clone(), t.clone());
+            }
+        }
+    }
+    assert!(!teams.is_empty());
+    for (agent, team) in &teams {
+        let rows: Vec<&str> = csv
+            .lines()
+            .filter(|l| l.starts_with(&format!("{agent},")))
+            .collect();
+        assert_eq!(rows.len(), 2 * 4, "{agent}");
+        assert!(
+            rows.iter().all(|r| r.ends_with(&format!(",{team}"))),
+            "{rows:?}"
+        );
+    }
+    // Team A's shift on the start's day: 08:00 for 8 h 30 min (the demo's plan).
+    let start = jiff::Timestamp::from_millisecond(cfg.start).expect("start");
+    let end =
+        jiff::Timestamp::from_millisecond(cfg.start + 8 * 3_600_000 + 1_800_000).expect("end");
+    assert!(
+        csv.contains(&format!("PJSIP/1000,{start},{end},work,team-a")),
+        "{csv}"
+    );
+}

@@ -76,6 +76,8 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     // The demo runs when no `[[sources]]` is configured, unless the config says otherwise.
     let demo = cfg.daemon.demo.unwrap_or(cfg.sources.is_empty());
     let sim = demo.then(|| SimulatorSource::demo(args.seed, clock.clone()));
+    // The demo's teams come with their schedule (no-shows, breaks, adherence on show).
+    let demo_schedule = sim.as_ref().map(SimulatorSource::schedule_csv);
     let cfg = match &sim {
         Some(s) => s.engine_config(&cfg),
         None => cfg,
@@ -109,6 +111,14 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     let transitions = builder.agent_transitions();
     let tz = jiff::tz::TimeZone::get(&cfg.timezone)?;
     let schedule: SharedSchedule = Arc::new(ScheduleService::new(&cfg, tz.clone()));
+    if let Some(csv) = demo_schedule {
+        let r = schedule.replace(csv.as_bytes(), "demo");
+        tracing::info!(
+            accepted = r.accepted,
+            rejected = r.rejected,
+            "demo schedule loaded"
+        );
+    }
     if !demo {
         // Adherence so far today survives a restart with the engine checkpoint.
         schedule.persist_state(

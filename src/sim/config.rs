@@ -134,6 +134,54 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
+    /// The teams' plan as a schedule CSV (`agent,start,end,activity,team`, docs/kpis.md):
+    /// each agent's shift as `work` and its breaks at their nominal times (from the
+    /// shift start), for `days` local days from the one before `start`, every instant
+    /// moved by `offset_ms` (where the run is played, e.g. from now). The simulated
+    /// agents log in with jitter, some late or not at all, and take their breaks from
+    /// their own login: the demo's adherence is not perfect, as on a real floor.
+    pub fn schedule_csv(&self, days: i64, offset_ms: Millis) -> String {
+        let ts = |ms: Millis| {
+            jiff::Timestamp::from_millisecond(ms + offset_ms)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        };
+        let first_day = (self.start + self.utc_offset_ms).div_euclid(DAY) - 1;
+        let mut out = String::from("agent,start,end,activity,team\n");
+        let mut agent = 1000;
+        for team in &self.teams {
+            let ids = agent..agent + team.agents;
+            agent += team.agents;
+            if team.shift_length_ms >= DAY {
+                continue;
+            }
+            for day in first_day..first_day + days {
+                let shift = day * DAY - self.utc_offset_ms + team.shift_start_ms;
+                for id in ids.clone() {
+                    let row = |from: Millis, to: Millis, activity: &str| {
+                        format!(
+                            "PJSIP/{id},{},{},{activity},{}\n",
+                            ts(from),
+                            ts(to),
+                            team.name
+                        )
+                    };
+                    out += &row(shift, shift + team.shift_length_ms, "work");
+                    for b in &team.breaks {
+                        let activity = if b.reason == "lunch" {
+                            "lunch"
+                        } else {
+                            "break"
+                        };
+                        let from = shift + b.offset_ms;
+                        out += &row(from, from + b.length_ms, activity);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The demo center: 4 queues (voice sales/support, chat, e-mail), two teams of 12,
     /// open 08:00–18:00 UTC, breaks, lunch, meetings, no-shows and late logins.
     pub fn demo(seed: u64) -> Self {

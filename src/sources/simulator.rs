@@ -28,6 +28,13 @@ impl SimulatorSource {
         SimulatorSource { sim, clock }
     }
 
+    /// The simulated teams' plan for a week as a schedule CSV, in the clock's time (the
+    /// run plays its simulated start from now): the demo's schedule.
+    pub fn schedule_csv(&self) -> String {
+        self.sim
+            .schedule_csv(8, self.clock.now_ms() - self.sim.start)
+    }
+
     /// The engine settings matching the simulated queues (their SL thresholds).
     pub fn engine_config(&self, base: &Config) -> Config {
         let mut cfg = base.clone();
