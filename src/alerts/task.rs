@@ -55,9 +55,6 @@ pub fn spawn(
     )
 }
 
-/// Spawns the task: one evaluation per published snapshot (with the schedule and
-/// source inputs of `ctx`) until shutdown; each notification goes to `dispatcher`.
-/// The dispatcher is dropped at the end, which lets the receivers flush and stop.
 /// Adds a batch of agent state changes to `changes`; at a checkpoint marker, hands
 /// everything so far to the schedule and saves its state for that engine checkpoint.
 fn take(changes: &mut Transitions, t: Transitions, schedule: Option<&SharedSchedule>) {
@@ -86,6 +83,9 @@ async fn drain_at_shutdown(ctx: &mut AlertContext) {
     s.push(changes);
 }
 
+/// Spawns the task: one evaluation per published snapshot (with the schedule and
+/// source inputs of `ctx`) until shutdown; each notification goes to `dispatcher`.
+/// The dispatcher is dropped at the end, which lets the receivers flush and stop.
 pub fn spawn_with(
     published: Arc<Published>,
     alerts: SharedAlerts,
