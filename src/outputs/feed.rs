@@ -448,15 +448,6 @@ struct FilterEcho<'a> {
     detail: &'static str,
 }
 
-fn names(list: Option<&str>) -> Option<Vec<&str>> {
-    list.map(|l| {
-        l.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
-}
-
 /// The whole state as the tail of a frame object, and its hash.
 fn frame_data(doc: &FeedDoc) -> FrameData {
     let data = doc.snapshot_tail();
@@ -481,8 +472,8 @@ fn feed_doc(s: &Snapshot, filter: &Filter, sel: &Selection) -> Result<FeedDoc, D
     let now = s.watermark_ms.unwrap_or(0);
     let detail = Detail::parse(filter.detail.as_deref());
     let echo = FilterEcho {
-        queues: names(filter.queues.as_deref()),
-        teams: names(filter.teams.as_deref()),
+        queues: super::name_list(filter.queues.as_deref()),
+        teams: super::name_list(filter.teams.as_deref()),
         detail: match detail {
             Detail::Board => "board",
             Detail::Full => "full",

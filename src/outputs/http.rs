@@ -154,13 +154,7 @@ struct Names(Option<Vec<String>>);
 
 impl Names {
     fn parse(list: Option<&str>) -> Self {
-        Names(list.map(|l| {
-            l.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        }))
+        Names(super::name_list(list).map(|l| l.into_iter().map(str::to_string).collect()))
     }
 
     fn allows(&self, name: &str) -> bool {

@@ -16,3 +16,14 @@ pub mod feed_view;
 pub mod http;
 pub mod metrics;
 pub mod schedule_api;
+
+/// The names of a `?queues=`/`?teams=` parameter: comma-separated, trimmed, empty ones
+/// skipped; `None` when the parameter is absent (no filter).
+pub(crate) fn name_list(list: Option<&str>) -> Option<Vec<&str>> {
+    list.map(|l| {
+        l.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}

@@ -33,14 +33,9 @@ async fn view(State(schedule): State<SharedSchedule>, Query(q): Query<ViewQuery>
     let Some(v) = schedule.latest() else {
         return Json(ScheduleView::default()).into_response();
     };
-    let Some(list) = q.teams.as_deref() else {
+    let Some(teams) = super::name_list(q.teams.as_deref()) else {
         return Json(&*v).into_response();
     };
-    let teams: Vec<&str> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect();
     let keep = |team: &str| teams.contains(&team);
     let mut view = ScheduleView {
         watermark_ms: v.watermark_ms,
