@@ -15,7 +15,9 @@ mod clock;
 mod persist;
 
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use persist::{EngineStore, PersistError, Positions, Restored, Staged};
+pub use persist::{
+    tmp_path, write_atomic, write_synced, EngineStore, PersistError, Positions, Restored, Staged,
+};
 
 use crate::config::{Config, ConfigError};
 use crate::engine::{Engine, EngineOptions, Snapshot, Transitions};

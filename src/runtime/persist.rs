@@ -170,6 +170,39 @@ impl EngineStore {
     }
 }
 
+/// Fills `tmp` (its directory created first) through `write`, buffered, and syncs it
+/// to disk: the first half of replacing a state file atomically (the caller renames it
+/// in, see [`write_atomic`]).
+pub fn write_synced(
+    tmp: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    if let Some(dir) = tmp.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut out = io::BufWriter::with_capacity(1 << 16, fs::File::create(tmp)?);
+    write(&mut out)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+/// `<path>.tmp`, where a new version of `path` is written before it is renamed in.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let mut tmp = path.as_os_str().to_os_string();
+    tmp.push(".tmp");
+    PathBuf::from(tmp)
+}
+
+/// Replaces `path` atomically with what `write` writes: [`write_synced`] into
+/// [`tmp_path`], then a rename (a crash leaves the old version or the new one).
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = tmp_path(path);
+    write_synced(&tmp, write)?;
+    fs::rename(&tmp, path)
+}
+
 /// What [`EngineStore::load`] found.
 #[derive(Debug)]
 pub struct Restored {

@@ -185,7 +185,7 @@ impl ScheduleService {
         let applied = !(report.accepted == 0 && report.rejected > 0);
         let files = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
         if let (true, Some(files)) = (applied, files) {
-            if let Err(e) = write_atomic(&files.uploaded, data) {
+            if let Err(e) = crate::runtime::write_atomic(&files.uploaded, |w| w.write_all(data)) {
                 tracing::error!(path = %files.uploaded.display(), "uploaded schedule not saved: {e}");
             }
         }
@@ -291,31 +291,15 @@ impl ScheduleService {
     }
 }
 
-/// Writes `data` to `path` through a synced temporary file and a rename.
-fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    std::io::Write::write_all(&mut f, data)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)
-}
-
 /// Writes `{"v", "id", "state"}` to a temporary file, syncs it, keeps the latest as the
 /// previous and renames the new one in.
 fn write_state(files: &StateFiles, id: u64, state: &SavedState) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = files.latest.with_extension("json.tmp");
-    let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
-    write!(f, "{{\"v\":{STATE_VERSION},\"id\":{id},\"state\":")?;
-    state.write_json(&mut f)?;
-    f.write_all(b"}\n")?;
-    let f = f.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()?;
-    drop(f);
+    let tmp = crate::runtime::tmp_path(&files.latest);
+    crate::runtime::write_synced(&tmp, |w| {
+        write!(w, "{{\"v\":{STATE_VERSION},\"id\":{id},\"state\":")?;
+        state.write_json(&mut *w)?;
+        w.write_all(b"}\n")
+    })?;
     match std::fs::rename(&files.latest, &files.previous) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}

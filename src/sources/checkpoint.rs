@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// How many bytes of a file's start identify it (with its device and inode).
@@ -220,20 +220,11 @@ impl CheckpointStore {
             path: self.path.clone(),
             error,
         };
-        if let Some(dir) = self.path.parent() {
-            fs::create_dir_all(dir).map_err(io_err)?;
-        }
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let mut text = serde_json::to_vec_pretty(cp).map_err(|e| io_err(e.into()))?;
-        text.push(b'\n');
-        let mut f = File::create(&tmp).map_err(io_err)?;
-        f.write_all(&text).map_err(io_err)?;
-        f.sync_all().map_err(io_err)?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(io_err)?;
-        Ok(())
+        crate::runtime::write_atomic(&self.path, |w| {
+            serde_json::to_writer_pretty(&mut *w, cp)?;
+            w.write_all(b"\n")
+        })
+        .map_err(io_err)
     }
 }
 
