@@ -94,33 +94,47 @@ impl ScheduleService {
         };
         self.restore_upload(&files.uploaded);
         if let Some(id) = restored {
-            let found = [&files.latest, &files.previous].into_iter().find_map(|p| {
-                let doc: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
-                (doc.get("v")?.as_u64()? == STATE_VERSION && doc.get("id")?.as_u64()? == id)
-                    .then(|| (p.clone(), doc))
-            });
-            match found {
-                Some((path, doc)) => {
-                    let restored = serde_json::to_vec(&doc["state"])
-                        .and_then(|b| self.tracker().restore_state(&b));
-                    match restored {
-                        Ok(()) => {
-                            tracing::info!(path = %path.display(), checkpoint = id, "schedule state restored")
-                        }
-                        Err(e) => {
-                            tracing::warn!(path = %path.display(), "schedule state not restored ({e}); adherence restarts from the agents' current states")
-                        }
-                    }
-                }
-                None => tracing::warn!(
-                    dir = %data_dir.display(),
-                    checkpoint = id,
-                    "no schedule state saved with the engine checkpoint; adherence restarts from the agents' current states"
-                ),
-            }
+            self.restore_state(&files, id, data_dir);
         }
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(files);
+    }
+
+    /// Restores the tracker from the state file saved for engine checkpoint `id` (the
+    /// latest or the previous one), read once.
+    fn restore_state(&self, files: &StateFiles, id: u64, data_dir: &Path) {
+        /// The saved document; the state is restored from its text as it is.
+        #[derive(serde::Deserialize)]
+        struct Doc<'a> {
+            v: u64,
+            id: u64,
+            #[serde(borrow)]
+            state: &'a serde_json::value::RawValue,
+        }
+        for path in [&files.latest, &files.previous] {
+            let Ok(bytes) = std::fs::read(path) else {
+                continue;
+            };
+            let Ok(doc) = serde_json::from_slice::<Doc>(&bytes) else {
+                continue;
+            };
+            if doc.v != STATE_VERSION || doc.id != id {
+                continue;
+            }
+            match self.tracker().restore_state(doc.state.get().as_bytes()) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), checkpoint = id, "schedule state restored")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "schedule state not restored ({e}); adherence restarts from the agents' current states")
+                }
+            }
+            return;
+        }
+        tracing::warn!(
+            dir = %data_dir.display(),
+            checkpoint = id,
+            "no schedule state saved with the engine checkpoint; adherence restarts from the agents' current states"
+        );
     }
 
     /// Hands the engine's state changes to the tracker (applied at the next update).
