@@ -148,7 +148,7 @@ impl SimConfig {
         };
         let first_day = (self.start + self.utc_offset_ms).div_euclid(DAY) - 1;
         let mut out = String::from("agent,start,end,activity,team\n");
-        let mut agent = 1000;
+        let mut agent = 0;
         for team in &self.teams {
             let ids = agent..agent + team.agents;
             agent += team.agents;
@@ -160,7 +160,8 @@ impl SimConfig {
                 for id in ids.clone() {
                     let row = |from: Millis, to: Millis, activity: &str| {
                         format!(
-                            "PJSIP/{id},{},{},{activity},{}\n",
+                            "{},{},{},{activity},{}\n",
+                            super::names::agent_id(id),
                             ts(from),
                             ts(to),
                             team.name

@@ -2,7 +2,7 @@
 //! ends, breaks, shifts) that produces canonical events into a small output buffer.
 
 use super::config::{SimConfig, DAY};
-use super::names::agent_name;
+use super::names::{agent_id, agent_name};
 use super::SimError;
 use crate::model::{
     AgentStateChange, AgentStatus, Channel, Event, EventBody, ExitReason, Millis, Name,
@@ -314,7 +314,7 @@ impl Simulator {
             for _ in 0..t.agents {
                 let i = agents.len();
                 agents.push(Agent {
-                    id: format_compact!("PJSIP/{}", 1000 + i),
+                    id: agent_id(i),
                     name: agent_name(i).into(),
                     team: ti as u32,
                     queues: qidx.clone(),

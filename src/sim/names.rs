@@ -48,6 +48,11 @@ const LAST: &[&str] = &[
     "D'Angelo",
 ];
 
+/// The ACD id of agent number `i` (numbered over the teams in order): `PJSIP/1000`, …
+pub(crate) fn agent_id(i: usize) -> crate::model::Name {
+    compact_str::format_compact!("PJSIP/{}", 1000 + i)
+}
+
 /// A deterministic display name for agent number `i`.
 pub(crate) fn agent_name(i: usize) -> String {
     let first = FIRST[i % FIRST.len()];
