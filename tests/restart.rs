@@ -86,40 +86,39 @@ fn get(addr: &str, path: &str) -> Option<serde_json::Value> {
     serde_json::from_str(body).ok()
 }
 
-/// Waits until the daemon has applied `n` events.
-fn wait_applied(addr: &str, n: u64) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Polls every 50 ms until `poll` gives a value; after `secs` seconds fails with its
+/// last reason for not having one.
+fn poll_until<T>(secs: u64, mut poll: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        if let Some(s) = snapshot(addr) {
-            if s["engine"]["applied"].as_u64() == Some(n) {
-                return s;
-            }
+        match poll() {
+            Ok(v) => return v,
+            Err(why) => assert!(Instant::now() < deadline, "{why}"),
         }
-        assert!(
-            Instant::now() < deadline,
-            "the daemon never applied {n} events"
-        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
+/// Waits until the daemon has applied `n` events.
+fn wait_applied(addr: &str, n: u64) -> serde_json::Value {
+    poll_until(60, || {
+        snapshot(addr)
+            .filter(|s| s["engine"]["applied"].as_u64() == Some(n))
+            .ok_or_else(|| format!("the daemon never applied {n} events"))
+    })
+}
+
 /// Waits until the periodic checkpoint on disk covers `n` applied events.
 fn wait_checkpoint(path: &Path, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    poll_until(60, || {
         let saved = std::fs::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v["engine"]["engine"]["stats"]["applied"].as_u64());
-        if saved == Some(n) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no checkpoint with {n} events (saw {saved:?})"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        (saved == Some(n))
+            .then_some(())
+            .ok_or_else(|| format!("no checkpoint with {n} events (saw {saved:?})"))
+    })
 }
 
 #[test]
@@ -191,16 +190,11 @@ fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
 
 /// The schedule view once it is at the engine's watermark `w`.
 fn schedule_at(addr: &str, w: i64) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = get(addr, "/api/v1/schedule") {
-            if v["watermark_ms"].as_i64() == Some(w) {
-                return v;
-            }
-        }
-        assert!(Instant::now() < deadline, "no schedule view at {w}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll_until(30, || {
+        get(addr, "/api/v1/schedule")
+            .filter(|v| v["watermark_ms"].as_i64() == Some(w))
+            .ok_or_else(|| format!("no schedule view at {w}"))
+    })
 }
 
 /// How the daemon is stopped between parts.
@@ -367,19 +361,16 @@ fn terminate(mut daemon: Child) {
 /// The schedule's import as the daemon reports it, once one is loaded from `source` (a
 /// prefix: `api`, `file:`, `""` for any).
 fn schedule_import(addr: &str, source: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = get(addr, "/api/v1/schedule") {
-            if v["import"]["source"]
-                .as_str()
-                .is_some_and(|s| !s.is_empty() && s.starts_with(source))
-            {
-                return v["import"].clone();
-            }
-        }
-        assert!(Instant::now() < deadline, "no schedule from {source}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll_until(30, || {
+        get(addr, "/api/v1/schedule")
+            .map(|v| v["import"].clone())
+            .filter(|i| {
+                i["source"]
+                    .as_str()
+                    .is_some_and(|s| !s.is_empty() && s.starts_with(source))
+            })
+            .ok_or_else(|| format!("no schedule from {source}"))
+    })
 }
 
 #[test]
