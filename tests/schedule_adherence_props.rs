@@ -192,7 +192,8 @@ proptest! {
                 tracker.push(changes_now);
                 let view = tracker.observe(&snap);
                 if check {
-                    let saved = restarted.save_state().expect("save");
+                    let mut saved = Vec::new();
+                    restarted.saved_state().write_json(&mut saved).expect("save");
                     restarted = fresh();
                     restarted.restore_state(&saved).expect("restore");
                 }

@@ -287,14 +287,7 @@ impl Tracker {
         })
     }
 
-    /// [`Tracker::saved_state`] as JSON.
-    pub fn save_state(&self) -> Result<Vec<u8>, serde_json::Error> {
-        let mut out = Vec::new();
-        self.saved_state().write_json(&mut out)?;
-        Ok(out)
-    }
-
-    /// Takes back a state from [`Tracker::save_state`] in place of the current one;
+    /// Takes back a state written by [`SavedState::write_json`] in place of the current one;
     /// today's adherence is recomputed against the schedule loaded now.
     pub fn restore_state(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
         let saved: Saved = serde_json::from_slice(bytes)?;
