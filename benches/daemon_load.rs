@@ -54,7 +54,10 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+#[path = "../tests/common/deflate_ws.rs"]
+mod deflate_ws;
 
 /// Command line (all bounded; defaults are the setup).
 #[derive(Debug, Parser)]
@@ -115,6 +118,11 @@ struct Args {
     /// The daemon binary (build it with `cargo build --release`).
     #[arg(long)]
     binary: Option<PathBuf>,
+    /// Screens offer permessage-deflate, as browsers do, and inflate what they read (the
+    /// latency includes inflating). Without it they read plain frames (tungstenite has no
+    /// permessage-deflate).
+    #[arg(long)]
+    deflate: bool,
     /// Write one `delta` frame received mid-run by the first client to this file (to see
     /// what a tick carries at this load).
     #[arg(long)]
@@ -278,6 +286,27 @@ fn applied(frame: &[u8]) -> Option<u64> {
         .ok()
 }
 
+/// A screen's connection: plain (tungstenite) or with permessage-deflate.
+enum Screen {
+    Plain(Box<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>>),
+    Deflate(Box<deflate_ws::DeflateWs>),
+}
+
+impl Screen {
+    /// The next message: `Some(Some(text))`, `Some(None)` for a non-text frame, `None`
+    /// when the connection ended.
+    async fn next_text(&mut self) -> Option<Option<Bytes>> {
+        match self {
+            Screen::Plain(ws) => match ws.next().await {
+                Some(Ok(Message::Text(t))) => Some(Some(t.into())),
+                Some(Ok(_)) => Some(None),
+                _ => None,
+            },
+            Screen::Deflate(ws) => ws.next_text().await.ok().map(|t| Some(t.into())),
+        }
+    }
+}
+
 /// One `/ws` client: reads every frame until `stop`, records latencies after `from_us`.
 async fn feed_client(
     addr: String,
@@ -286,6 +315,7 @@ async fn feed_client(
     from_us: Arc<AtomicI64>,
     stop: Arc<AtomicBool>,
     dump: Option<PathBuf>,
+    deflate: bool,
 ) -> ClientStats {
     let mut st = ClientStats {
         events: hist(),
@@ -295,24 +325,48 @@ async fn feed_client(
         deltas: 0,
         dropped: false,
     };
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await
-    else {
-        eprintln!("a feed client could not connect");
-        return st;
+    let mut screen = if deflate {
+        match deflate_ws::connect(&addr, &path).await {
+            Ok((ws, true)) => Screen::Deflate(Box::new(ws)),
+            Ok((_, false)) => {
+                eprintln!("the daemon declined permessage-deflate");
+                return st;
+            }
+            Err(e) => {
+                eprintln!("a feed client could not connect: {e}");
+                return st;
+            }
+        }
+    } else {
+        match tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await {
+            Ok((ws, _)) => Screen::Plain(Box::new(ws)),
+            Err(e) => {
+                eprintln!("a feed client could not connect: {e}");
+                return st;
+            }
+        }
     };
     let mut prev: Option<u64> = None;
     while !stop.load(Ordering::Relaxed) {
-        let msg = match tokio::time::timeout(Duration::from_millis(200), ws.next()).await {
+        let t = match tokio::time::timeout(Duration::from_millis(200), screen.next_text()).await {
             Err(_) => continue,
-            Ok(Some(Ok(m))) => m,
-            Ok(_) => {
+            Ok(Some(Some(t))) => t,
+            Ok(Some(None)) => continue,
+            Ok(None) => {
                 st.dropped = true;
                 break;
             }
         };
-        let arrival = now_us();
-        let Message::Text(t) = msg else { continue };
-        let frame = t.as_bytes();
+        // When the whole message was read: a deflated one before inflating it (the
+        // screen's own work, like parsing, on its own machine in a real floor).
+        let arrival = match &screen {
+            Screen::Deflate(ws) => ws
+                .complete_at
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64),
+            Screen::Plain(_) => now_us(),
+        };
+        let frame = &t[..];
         st.bytes += frame.len() as u64;
         let delta = frame.starts_with(b"{\"v\":1,\"type\":\"delta\"");
         if !delta && !frame.starts_with(b"{\"v\":1,\"type\":\"snapshot\"") {
@@ -546,6 +600,7 @@ async fn run(args: Args) {
                 from_us.clone(),
                 stop_clients.clone(),
                 args.dump_delta.clone().filter(|_| clients.is_empty()),
+                args.deflate,
             )));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -652,10 +707,15 @@ async fn run(args: Args) {
     println!("daemon_load: {} queues × {} agents, seed {}, tick {}, allowed_lateness {}, {} ingest connection(s), frames ≤ {} B, {pace}",
         args.queues, args.agents, args.seed, args.tick, args.allowed_lateness, args.connections, args.batch_bytes);
     println!(
-        "screens           {} ({} distinct feed URLs, e.g. {})",
+        "screens           {} ({} distinct feed URLs, e.g. {}){}",
         args.screens,
         paths.len(),
-        paths[0]
+        paths[0],
+        if args.deflate {
+            ", permessage-deflate"
+        } else {
+            ""
+        }
     );
     println!(
         "feed clients      {connected}/{} received snapshots ({connect_s:.1} s to attach), {dropped} disconnected early",

@@ -40,6 +40,7 @@ fn quick() -> FeedOptions {
     FeedOptions {
         heartbeat: Duration::from_millis(300),
         send_timeout: Duration::from_secs(1),
+        compression: true,
     }
 }
 
@@ -325,6 +326,7 @@ async fn a_client_that_never_reads_slows_neither_ingestion_nor_other_clients() {
     let opts = FeedOptions {
         heartbeat: Duration::from_millis(200),
         send_timeout: Duration::from_secs(1),
+        compression: true,
     };
     let live = start(&cfg, opts, clock.clone()).await;
 
@@ -562,6 +564,42 @@ async fn sample_frame() {
     live.stop().await;
 }
 
+/// With `[feed] compression = false` an offer of permessage-deflate is declined and the
+/// frames go out plain.
+#[tokio::test]
+async fn compression_off_declines_deflate() {
+    let cfg = fast_config();
+    let clock = Arc::new(ManualClock::new(DEFAULT_START));
+    let opts = FeedOptions {
+        compression: false,
+        ..quick()
+    };
+    let live = start(&cfg, opts, clock.clone()).await;
+    live.script
+        .send(queued(DEFAULT_START + 100, "c-1", "sales"))
+        .await
+        .expect("sent");
+    // Enough agents for a state over the 4 KiB that compression would deflate.
+    for i in 0..60 {
+        let name = format!("PJSIP/{}", 1000 + i);
+        let e = agent(DEFAULT_START + 200, &name, "team-a", &["sales"]);
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(DEFAULT_START + 3_000);
+    wait_snapshot(live.daemon.published(), |s| s.agents.len() == 60).await;
+    let (mut ws, accepted) = ws_connect_deflate(live.addr, "/ws").await;
+    assert!(!accepted, "no Sec-WebSocket-Extensions answer");
+    let f = next_matching(&mut ws, &mut 0, is_state).await;
+    assert_eq!(queue_names(&f), ["sales"]);
+    let (deflated, _, largest_plain) = ws.deflated();
+    assert_eq!(deflated, 0, "nothing deflated");
+    assert!(
+        largest_plain > 4096,
+        "a state of {largest_plain} B went plain"
+    );
+    live.stop().await;
+}
+
 /// The feed writes its websocket frames itself: a client's ping gets its pong, a frame
 /// over 4 KiB from the client closes the connection, and a plain GET is refused.
 #[tokio::test]
@@ -640,7 +678,9 @@ fn comparable(frame: &Value) -> Value {
 /// A screen that follows `delta` frames holds, at every watermark, the same state as a
 /// screen that gets a whole `snapshot` each tick (`?delta=false`), for the board and
 /// the full view, through a simulated half hour (agents logging in, breaks, contacts
-/// coming and going); and the deltas are smaller than the snapshots.
+/// coming and going); and the deltas are smaller than the snapshots. A third screen per
+/// view negotiates permessage-deflate as browsers do and inflates what it reads: the
+/// same states.
 #[tokio::test]
 async fn deltas_rebuild_the_state_of_whole_snapshots() {
     let cfg = fast_config();
@@ -648,8 +688,9 @@ async fn deltas_rebuild_the_state_of_whole_snapshots() {
     let t0 = sim_cfg.start;
     let clock = Arc::new(ManualClock::new(t0));
     let live = start(&cfg, quick(), clock.clone()).await;
-    let pairs = ["/ws", "/ws?detail=full&teams=team-b"];
+    let pairs = ["/ws", "/ws?detail=full&teams=team-b", "/ws?detail=full"];
     let mut screens = Vec::new();
+    let mut deflating = Vec::new();
     for path in pairs {
         let raw = format!(
             "{path}{}delta=false",
@@ -661,6 +702,9 @@ async fn deltas_rebuild_the_state_of_whole_snapshots() {
             ws_connect(live.addr, &raw).await,
             0u64,
         ));
+        let (ws, accepted) = ws_connect_deflate(live.addr, path).await;
+        assert!(accepted, "permessage-deflate is negotiated");
+        deflating.push((ws, 0u64));
     }
     let mut events = ccpulse::sim::Simulator::new(&sim_cfg)
         .expect("simulator")
@@ -679,7 +723,9 @@ async fn deltas_rebuild_the_state_of_whole_snapshots() {
         })
         .await;
         let at = snap.watermark_ms;
-        for (delta_ws, dseq, whole_ws, wseq) in screens.iter_mut() {
+        for ((delta_ws, dseq, whole_ws, wseq), (deflate_ws, zseq)) in
+            screens.iter_mut().zip(deflating.iter_mut())
+        {
             let want = |f: &Value| is_state(f) && f["watermark_ms"].as_i64() == at;
             let whole = next_matching(whole_ws, wseq, want).await;
             assert_eq!(
@@ -689,9 +735,25 @@ async fn deltas_rebuild_the_state_of_whole_snapshots() {
             let rebuilt = next_matching(delta_ws, dseq, want).await;
             deltas += u64::from(rebuilt["type"] == "delta");
             assert_eq!(comparable(&rebuilt), comparable(&whole), "step {step}");
+            let inflated = next_matching(deflate_ws, zseq, want).await;
+            assert_eq!(
+                comparable(&inflated),
+                comparable(&whole),
+                "deflate, step {step}"
+            );
         }
     }
     assert!(sent > 1_000, "a busy half hour: {sent} events");
     assert!(deltas >= 100, "ticks arrived as deltas: {deltas}");
+    for (ws, seq) in &deflating {
+        // States of 4 KiB or more arrive deflated, smaller frames plain (a header of a
+        // few hundred bytes goes in front of the state).
+        let (deflated, smallest, largest_plain) = ws.deflated();
+        println!(
+            "{deflated} of {seq} deflated, smallest {smallest} B; largest plain {largest_plain} B"
+        );
+        assert!(deflated >= 1, "{deflated} of {seq}");
+        assert!(smallest >= 4096 && largest_plain < 4096 + 400);
+    }
     live.stop().await;
 }

@@ -217,6 +217,23 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
     .await;
     let dom = outer_html(&page).await;
     assert!(dom.contains("ccpulse wallboard"), "the page loaded");
+    // Chromium offers permessage-deflate and the feed takes it: a first snapshot of 4 KiB
+    // or more (this one) reaches the page deflated, and the page above was built from it.
+    let probe = page
+        .eval(
+            "new Promise(r => { const w = new WebSocket(`ws://${location.host}/ws`); \
+             w.onmessage = e => { r([w.extensions, e.data.length]); w.close(); }; \
+             w.onerror = () => r(['error', 0]); })",
+        )
+        .await;
+    assert_eq!(
+        probe[0], "permessage-deflate; server_no_context_takeover",
+        "{probe}"
+    );
+    assert!(
+        probe[1].as_u64() >= Some(4096),
+        "a deflated first snapshot: {probe}"
+    );
 
     // Headline: contacts waiting = the sum over queues in the snapshot.
     let waiting: u64 = snap.queues.iter().map(|q| q.waiting).sum();

@@ -13,6 +13,7 @@
 //! or when it has sent nothing, not even a pong to our pings, for three heartbeats plus
 //! the send timeout. The engine and other clients never wait for a connection.
 
+use super::feed_deflate;
 use super::feed_delta::{DocError, Entity, FeedDoc};
 use super::feed_socket::{self, FeedSocket, Inbound};
 use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail};
@@ -42,6 +43,8 @@ pub struct FeedOptions {
     pub heartbeat: Duration,
     /// The longest a single frame may take to leave; slower clients are disconnected.
     pub send_timeout: Duration,
+    /// State frames go out deflated to clients that offer permessage-deflate.
+    pub compression: bool,
 }
 
 impl Default for FeedOptions {
@@ -49,6 +52,7 @@ impl Default for FeedOptions {
         FeedOptions {
             heartbeat: Duration::from_secs(15),
             send_timeout: Duration::from_secs(10),
+            compression: true,
         }
     }
 }
@@ -60,6 +64,7 @@ impl FeedOptions {
         FeedOptions {
             heartbeat: ms(cfg.feed.heartbeat),
             send_timeout: ms(cfg.feed.send_timeout),
+            compression: cfg.feed.compression,
         }
     }
 
@@ -100,7 +105,49 @@ type FilterKey = (Option<String>, Option<String>, Detail);
 
 /// The whole filtered state as the tail of a frame object (`,"filter":…}`) and its hash
 /// (clients compare hashes to skip unchanged states without a memcmp).
-type FrameData = (Arc<str>, u64);
+type FrameData = (Arc<Tail>, u64);
+
+/// The tail of a state frame, shared by every screen with one filter, and the same text
+/// deflated (made once, when the first screen that negotiated permessage-deflate needs
+/// it).
+#[derive(Debug)]
+struct Tail {
+    text: Box<str>,
+    deflated: tokio::sync::OnceCell<Vec<u8>>,
+}
+
+/// Tails up to this size are deflated on an async worker (~0.2 ms), larger ones on a
+/// blocking thread (a whole floor: ~3 ms).
+const INLINE_DEFLATE: usize = 32 * 1024;
+
+impl Tail {
+    fn new(text: String) -> Arc<Tail> {
+        Arc::new(Tail {
+            text: text.into_boxed_str(),
+            deflated: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The tail deflated (`feed_deflate::deflate`), made once.
+    async fn deflated(self: &Arc<Self>) -> Option<&[u8]> {
+        let make = || async {
+            let made = if self.text.len() <= INLINE_DEFLATE {
+                feed_deflate::deflate(self.text.as_bytes())
+            } else {
+                let me = self.clone();
+                tokio::task::spawn_blocking(move || feed_deflate::deflate(me.text.as_bytes()))
+                    .await
+                    .map_err(|_| ())?
+            };
+            made.map_err(|e| tracing::warn!("feed frame not deflated: {e}"))
+        };
+        self.deflated
+            .get_or_try_init(make)
+            .await
+            .ok()
+            .map(Vec::as_slice)
+    }
+}
 
 #[derive(Debug)]
 struct CachedData {
@@ -126,7 +173,7 @@ struct Prepared {
 struct Delta {
     base: std::sync::Weak<Prepared>,
     /// The tail of the `delta` frame (`,"queues":{…}…}`); `None`: nothing changed.
-    tail: Option<Arc<str>>,
+    tail: Option<Arc<Tail>>,
 }
 
 impl Prepared {
@@ -140,7 +187,7 @@ impl Prepared {
         let doc = feed_doc(snap, filter, sel).ok()?;
         let delta = prev.map(|p| Delta {
             base: Arc::downgrade(p),
-            tail: doc.delta_tail(&p.doc).map(Arc::from),
+            tail: doc.delta_tail(&p.doc).map(Tail::new),
         });
         let small = doc.entities() <= INLINE_ENTITIES;
         Some(Prepared {
@@ -278,11 +325,11 @@ async fn upgrade(
     Query(filter): Query<Filter>,
     mut req: Request,
 ) -> Response {
-    match feed_socket::accept(&mut req) {
-        Ok((res, on_upgrade)) => {
+    match feed_socket::accept(&mut req, st.opts.compression) {
+        Ok((res, on_upgrade, deflate)) => {
             tokio::spawn(async move {
                 match on_upgrade.await {
-                    Ok(up) => connection(FeedSocket::new(up), st, filter).await,
+                    Ok(up) => connection(FeedSocket::new(up, deflate), st, filter).await,
                     Err(e) => tracing::debug!("feed upgrade failed: {e}"),
                 }
             });
@@ -457,7 +504,7 @@ fn frame_data(doc: &FeedDoc) -> FrameData {
         data.hash(&mut h);
         h.finish()
     };
-    (data.into(), hash)
+    (Tail::new(data), hash)
 }
 
 /// The state a feed client with `filter` is shown at `s` (what a tick's frames are made
@@ -642,13 +689,23 @@ impl Conn {
         snap: &Snapshot,
         kind: &'static str,
         tick: u64,
-        tail: &str,
+        tail: &Arc<Tail>,
     ) -> Result<(), End> {
         self.seq += 1;
         let header = header_json(Some(snap), kind, self.seq, tick);
         let head = header.strip_suffix('}').unwrap_or(&header);
         // The shared tail goes out from the cache's copy: no per-connection frame.
-        sent(timeout(self.send_timeout, self.socket.text_in_two(head, tail)).await)?;
+        let send = if self.socket.deflates() && tail.text.len() >= feed_deflate::MIN_BYTES {
+            let deflated = tail.deflated().await.ok_or(End::Error)?;
+            timeout(
+                self.send_timeout,
+                self.socket.deflated_in_two(head, deflated),
+            )
+            .await
+        } else {
+            timeout(self.send_timeout, self.socket.text_in_two(head, &tail.text)).await
+        };
+        sent(send)?;
         self.last_frame_at = Instant::now();
         tracing::debug!(target: "ccpulse::timing", since_publish_us = published.since_publish().as_micros() as u64, "frame sent");
         Ok(())

@@ -4,9 +4,14 @@
 //! every screen with that filter shares. A websocket library would copy the whole frame
 //! into a buffer per connection: 500 screens × a 3 MB state was 1.5 GB of buffers.
 //!
+//! With permessage-deflate (when the client offers it and `[feed] compression` is on), a
+//! state message is the header as a stored deflate block then the shared body deflated
+//! once (`feed_deflate`).
+//!
 //! Clients only ever send control frames: pings are answered, a close ends the
 //! connection, and any frame larger than [`MAX_CLIENT_FRAME`] closes it.
 
+use super::feed_deflate;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,8 +43,13 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
     })
 }
 
+/// An accepted upgrade: the `101` answer, the pending upgrade, and whether state
+/// messages may be sent deflated.
+pub type Accepted = (Response, OnUpgrade, bool);
+
 /// Checks a websocket upgrade request; returns the `101` answer and the pending upgrade.
-pub fn accept(req: &mut Request) -> Result<(Response, OnUpgrade), Refused> {
+/// With `compression`, a permessage-deflate offer is accepted.
+pub fn accept(req: &mut Request, compression: bool) -> Result<Accepted, Refused> {
     let h = req.headers();
     if !has_token(h, header::UPGRADE, "websocket") || !has_token(h, header::CONNECTION, "upgrade") {
         return Err(refuse(
@@ -59,6 +69,7 @@ pub fn accept(req: &mut Request) -> Result<(Response, OnUpgrade), Refused> {
         return Err(refuse(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key missing"));
     };
     let accept = derive_accept_key(key.as_bytes());
+    let deflate = compression && feed_deflate::offered(h);
     let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
@@ -73,7 +84,13 @@ pub fn accept(req: &mut Request) -> Result<(Response, OnUpgrade), Refused> {
     rh.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     rh.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     rh.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-    Ok((res, on_upgrade))
+    if deflate {
+        rh.insert(
+            header::SEC_WEBSOCKET_EXTENSIONS,
+            HeaderValue::from_static(feed_deflate::RESPONSE),
+        );
+    }
+    Ok((res, on_upgrade, deflate))
 }
 
 /// What a client sent.
@@ -94,11 +111,19 @@ pub struct FeedSocket {
     inbuf: Vec<u8>,
     /// Pong payloads owed to the client's pings, sent before the next frame.
     pongs: Vec<Vec<u8>>,
+    /// permessage-deflate was negotiated.
+    deflate: bool,
 }
 
 fn header(opcode: OpCode, is_final: bool, len: usize, out: &mut Vec<u8>) {
+    header_rsv1(opcode, is_final, false, len, out);
+}
+
+/// A frame header; `rsv1` marks the first frame of a deflated message (RFC 7692 §6).
+fn header_rsv1(opcode: OpCode, is_final: bool, rsv1: bool, len: usize, out: &mut Vec<u8>) {
     let h = FrameHeader {
         is_final,
+        rsv1,
         opcode,
         ..FrameHeader::default()
     };
@@ -107,15 +132,21 @@ fn header(opcode: OpCode, is_final: bool, len: usize, out: &mut Vec<u8>) {
 }
 
 impl FeedSocket {
-    /// Wraps a completed upgrade.
-    pub fn new(upgraded: Upgraded) -> Self {
+    /// Wraps a completed upgrade; `deflate` as [`accept`] negotiated it.
+    pub fn new(upgraded: Upgraded, deflate: bool) -> Self {
         let (rd, wr) = tokio::io::split(TokioIo::new(upgraded));
         FeedSocket {
             rd,
             wr,
             inbuf: Vec::with_capacity(256),
             pongs: Vec::new(),
+            deflate,
         }
+    }
+
+    /// True when state messages go out deflated ([`FeedSocket::deflated_in_two`]).
+    pub fn deflates(&self) -> bool {
+        self.deflate
     }
 
     fn flush_pongs(&mut self, out: &mut Vec<u8>) {
@@ -165,6 +196,20 @@ impl FeedSocket {
             header(OpCode::Data(Data::Continue), true, body.len(), out);
         };
         self.send(frames, body.as_bytes()).await
+    }
+
+    /// Sends one deflated text message in two fragments: `head` (this connection's, as a
+    /// stored block) and `deflated` (the shared body from `feed_deflate::deflate`,
+    /// written without a copy). Only on a connection that negotiated permessage-deflate.
+    pub async fn deflated_in_two(&mut self, head: &str, deflated: &[u8]) -> std::io::Result<()> {
+        let frames = |out: &mut Vec<u8>| {
+            let mut block = Vec::with_capacity(head.len() + 8);
+            feed_deflate::stored(head.as_bytes(), &mut block);
+            header_rsv1(OpCode::Data(Data::Text), false, true, block.len(), out);
+            out.extend_from_slice(&block);
+            header(OpCode::Data(Data::Continue), true, deflated.len(), out);
+        };
+        self.send(frames, deflated).await
     }
 
     /// Sends a ping.

@@ -10,6 +10,7 @@ pub mod alerts_api;
 pub mod auth;
 pub mod board;
 pub mod feed;
+pub mod feed_deflate;
 pub mod feed_delta;
 pub mod feed_socket;
 pub mod feed_view;

@@ -3,6 +3,9 @@
 //! client.
 #![allow(dead_code)]
 
+#[path = "../common/deflate_ws.rs"]
+mod deflate_ws;
+
 use ccpulse::config::Config;
 use ccpulse::engine::Snapshot;
 use ccpulse::outputs::auth::Auth;
@@ -30,27 +33,67 @@ pub type RawWs = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsS
 /// A feed client: the websocket, and the state it has built from `snapshot` and `delta`
 /// frames (docs/feed.md), as a real screen would.
 pub struct Ws {
-    ws: RawWs,
+    ws: Link,
     state: Option<Value>,
+}
+
+/// How a [`Ws`] reads: through tungstenite (no compression), or as a browser does, with
+/// permessage-deflate.
+enum Link {
+    Tungstenite(Box<RawWs>),
+    Deflate(deflate_ws::DeflateWs),
 }
 
 impl From<RawWs> for Ws {
     fn from(ws: RawWs) -> Self {
-        Ws { ws, state: None }
+        Ws {
+            ws: Link::Tungstenite(Box::new(ws)),
+            state: None,
+        }
     }
 }
 
 impl std::ops::Deref for Ws {
     type Target = RawWs;
     fn deref(&self) -> &RawWs {
-        &self.ws
+        match &self.ws {
+            Link::Tungstenite(ws) => ws,
+            Link::Deflate(_) => panic!("a deflate screen has no tungstenite stream"),
+        }
     }
 }
 
 impl std::ops::DerefMut for Ws {
     fn deref_mut(&mut self) -> &mut RawWs {
-        &mut self.ws
+        match &mut self.ws {
+            Link::Tungstenite(ws) => ws,
+            Link::Deflate(_) => panic!("a deflate screen has no tungstenite stream"),
+        }
     }
+}
+
+impl Ws {
+    /// For a screen from [`ws_connect_deflate`]: messages that arrived deflated, the
+    /// smallest of them and the largest plain one (bytes of text).
+    pub fn deflated(&self) -> (u64, usize, usize) {
+        match &self.ws {
+            Link::Deflate(d) => (d.deflated, d.smallest_deflated, d.largest_plain),
+            Link::Tungstenite(_) => (0, usize::MAX, 0),
+        }
+    }
+}
+
+/// Connects a screen that offers permessage-deflate; returns it and whether the server
+/// accepted the offer.
+pub async fn ws_connect_deflate(addr: SocketAddr, path: &str) -> (Ws, bool) {
+    let (ws, accepted) = deflate_ws::connect(&addr.to_string(), path)
+        .await
+        .expect("websocket handshake");
+    let ws = Ws {
+        ws: Link::Deflate(ws),
+        state: None,
+    };
+    (ws, accepted)
 }
 
 /// A frame that carries state: a `snapshot`, or a `delta` (which [`next_json`] returns
@@ -313,7 +356,7 @@ pub async fn ws_connect(addr: SocketAddr, path: &str) -> Ws {
     let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}"))
         .await
         .expect("websocket handshake");
-    Ws { ws, state: None }
+    ws.into()
 }
 
 /// The next text frame as JSON (pings are answered while reading).
@@ -322,26 +365,30 @@ pub async fn ws_connect(addr: SocketAddr, path: &str) -> Ws {
 /// the whole state (its `type` stays `delta`).
 pub async fn next_json(ws: &mut Ws) -> Value {
     let deadline = tokio::time::timeout(GIVE_UP, async {
-        loop {
-            match ws.ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    let f = serde_json::from_str::<Value>(t.as_str()).expect("JSON frame");
-                    if f["type"] == "snapshot" {
-                        ws.state = Some(f.clone());
-                    } else if f["type"] == "delta" {
-                        let state = ws.state.as_ref().expect("a delta comes after a snapshot");
-                        let merged = apply_delta(state, &f);
-                        ws.state = Some(merged.clone());
-                        return merged;
-                    }
-                    return f;
-                }
-                Some(Ok(Message::Close(c))) => panic!("closed by the server: {c:?}"),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => panic!("websocket error: {e}"),
-                None => panic!("websocket ended"),
+        let text = match &mut ws.ws {
+            Link::Deflate(d) => {
+                String::from_utf8(d.next_text().await.expect("a message")).expect("UTF-8 text")
             }
+            Link::Tungstenite(raw) => loop {
+                match raw.next().await {
+                    Some(Ok(Message::Text(t))) => break t.as_str().to_string(),
+                    Some(Ok(Message::Close(c))) => panic!("closed by the server: {c:?}"),
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => panic!("websocket error: {e}"),
+                    None => panic!("websocket ended"),
+                }
+            },
+        };
+        let f = serde_json::from_str::<Value>(&text).expect("JSON frame");
+        if f["type"] == "snapshot" {
+            ws.state = Some(f.clone());
+        } else if f["type"] == "delta" {
+            let state = ws.state.as_ref().expect("a delta comes after a snapshot");
+            let merged = apply_delta(state, &f);
+            ws.state = Some(merged.clone());
+            return merged;
         }
+        f
     })
     .await;
     deadline.expect("a frame within the time limit")
