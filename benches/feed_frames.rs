@@ -3,7 +3,9 @@
 //! previous tick, and the whole `snapshot` serialised. All clients with one filter share
 //! these (docs/feed.md), so this is per tick and distinct filter, not per client.
 //! `tick` is what a tick costs with deltas (`state` + `delta` + parsing the changed
-//! entities); before deltas a tick cost `state` + `snapshot`.
+//! entities); before deltas a tick cost `state` + `snapshot`. `deflate_delta` and
+//! `deflate_snapshot` are what permessage-deflate adds once per tick and filter when a
+//! screen negotiated it (`outputs/feed_deflate.rs`).
 //!
 //! Two snapshots one simulated second apart of `SimConfig::scaled(200, 2000, 7)` after
 //! two simulated hours. Run: `cargo bench --bench feed_frames`.
@@ -11,6 +13,7 @@
 use ccpulse::config::Config;
 use ccpulse::engine::{Engine, Snapshot};
 use ccpulse::outputs::feed::filtered_doc;
+use ccpulse::outputs::feed_deflate::deflate;
 use ccpulse::outputs::http::Filter;
 use ccpulse::runtime::RuntimeOptions;
 use ccpulse::sim::{SimConfig, Simulator};
@@ -44,10 +47,18 @@ fn bench(c: &mut Criterion) {
     let doc_a = filtered_doc(&a, &all).expect("doc");
     let doc_b = filtered_doc(&b, &all).expect("doc");
     let full = doc_b.snapshot_tail().len();
-    let delta = doc_b.delta_tail(&doc_a).map_or(0, |d| d.len());
+    let delta_text = doc_b.delta_tail(&doc_a).unwrap_or_default();
+    let delta = delta_text.len();
     eprintln!(
         "whole floor, board view: snapshot {full} B, delta over one simulated second {delta} B ({:.0} %)",
         100.0 * delta as f64 / full.max(1) as f64
+    );
+    let full_text = doc_b.snapshot_tail();
+    let deflated = |t: &str| deflate(t.as_bytes()).map_or(0, |d| d.len());
+    eprintln!(
+        "deflated: snapshot {} B, delta {} B",
+        deflated(&full_text),
+        deflated(&delta_text)
     );
     let mut g = c.benchmark_group("feed_tick_200q_2000a");
     g.sample_size(20);
@@ -67,6 +78,12 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("snapshot", |x| {
         x.iter(|| black_box(doc_b.snapshot_tail().len()))
+    });
+    g.bench_function("deflate_delta", |x| {
+        x.iter(|| black_box(deflate(delta_text.as_bytes()).map(|d| d.len())))
+    });
+    g.bench_function("deflate_snapshot", |x| {
+        x.iter(|| black_box(deflate(full_text.as_bytes()).map(|d| d.len())))
     });
     g.finish();
 
