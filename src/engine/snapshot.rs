@@ -402,7 +402,9 @@ impl Engine {
                 }
                 None => Vec::new(),
             };
-            let today_kpis = queue_kpis(q.timeline.day_view(t).as_mut(), preset);
+            // In place: a day has no pending removals, so reading its percentiles changes
+            // nothing (a copy of its histograms was a third of the build).
+            let today_kpis = queue_kpis(q.timeline.day_at(t).map(|s| &mut s.agg), preset);
             let staffing = rolling
                 .iter()
                 .find(|w: &&WindowKpis| w.window_seconds * 1000 == staffing_cfg.window.ms())

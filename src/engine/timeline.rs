@@ -113,14 +113,6 @@ impl<A: Aggregate> Timeline<A> {
         }
     }
 
-    /// The day containing `t` (a copy: reading percentiles applies pending removals).
-    pub fn day_view(&self, t: Millis) -> Option<A>
-    where
-        A: Clone,
-    {
-        self.days.find(t).map(|day| day.agg.clone())
-    }
-
     /// The open span of the day containing `t`, if anything was counted in it.
     pub fn day_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
         self.days.find_mut(t)
@@ -205,19 +197,11 @@ impl<A: Default> Spans<A> {
         }
     }
 
-    fn find(&self, t: Millis) -> Option<&Span<A>> {
-        self.iter().find(|s| s.start <= t && t < s.end)
-    }
-
     fn find_mut(&mut self, t: Millis) -> Option<&mut Span<A>> {
         self.older
             .iter_mut()
             .chain(self.cur.as_mut())
             .find(|s| s.start <= t && t < s.end)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Span<A>> {
-        self.older.iter().chain(self.cur.as_ref())
     }
 
     /// Removes and returns the oldest span ending at or before `cutoff`.
