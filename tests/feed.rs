@@ -138,22 +138,28 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
 }
 
 /// The default frame is the board view: every number it carries equals the API
-/// snapshot's; `?detail=full` carries the API snapshot's objects whole.
+/// snapshot's (`long_contact_seconds` besides); `?detail=full` carries the API
+/// snapshot's objects whole.
 #[tokio::test]
 async fn board_view_by_default_and_the_full_snapshot_on_request() {
     let cfg = fast_config();
     let t0 = DEFAULT_START;
     let clock = Arc::new(ManualClock::new(t0));
     let live = start(&cfg, quick(), clock.clone()).await;
+    let answered = ev(&format!(
+        r#"{{"v":1,"ts":{},"type":"contact_answered","contact":"c-1","queue":"sales","agent":"a1"}}"#,
+        t0 + 60
+    ));
     for e in [
         agent(t0 + 10, "a1", "A", &["sales"]),
         queued(t0 + 40, "c-1", "sales"),
         queued(t0 + 50, "c-2", "sales"),
+        answered,
     ] {
         live.script.send(e).await.expect("sent");
     }
     clock.set(t0 + 5_000);
-    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 3).await;
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == 4).await;
     // Let the tick that applied them pass, so both frames and the API show one state.
     clock.set(t0 + 5_000);
     let api = get_json(live.addr, "/api/v1/snapshot").await;
@@ -203,6 +209,16 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
         assert_eq!(bq["rolling"][0][k], aq["rolling"][0][k], "rolling.{k}");
     }
     assert_eq!(bq["today"]["arrived"], 2);
+    // The board says how long a1's contacts may last: the LongContact rule's 20 min.
+    assert_eq!(
+        board["agents"][0]["contact"]["since_ms"],
+        Value::from(t0 + 60)
+    );
+    assert_eq!(board["agents"][0]["long_contact_seconds"], 1200.0);
+    assert!(
+        full["agents"][0].get("long_contact_seconds").is_none(),
+        "the API's object"
+    );
     assert!(bq.get("sl_preset").is_none() && bq["today"].get("avg_talk_seconds").is_none());
     let (ba, aa) = (&board["agents"][0], &api["agents"][0]);
     for k in ["agent", "state", "since_ms", "team", "queues"] {

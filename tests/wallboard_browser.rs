@@ -259,6 +259,15 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         dom.contains("data-agent=\"cleo\"") && dom.contains("aux · break"),
         "agent grid"
     );
+    // Ben's contact (19 min 40 s) is not yet long by the LongContact rule (20 min).
+    let ben = "document.querySelector('[data-agent=\"ben\"]')";
+    let ben_card = page
+        .eval(&format!("[{ben}.className, {ben}.textContent]"))
+        .await;
+    assert!(
+        !ben_card[0].as_str().unwrap_or("long").contains("long"),
+        "{ben_card}"
+    );
     // Pending alerts are not shown. (The service level may already fire: the alert task
     // may have evaluated the queues at a watermark of the scripted morning, five minutes
     // and more before T0, as the events came in.)
@@ -299,6 +308,11 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         };
         firing("LongestWaitHigh") == 2 && firing("LongContact") == 1
     })
+    .await;
+    // Ben's card is long now, as the alert fires (the feed's `long_contact_seconds`).
+    page.wait_for(&format!(
+        "{ben}.classList.contains('long') && {ben}.textContent.includes('✖ long')"
+    ))
     .await;
     let api = get_json(live.addr, "/api/v1/alerts").await;
     let firing: Vec<&serde_json::Value> = api["active"]

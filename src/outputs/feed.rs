@@ -16,7 +16,7 @@
 use super::feed_deflate;
 use super::feed_delta::{DocError, Entity, FeedDoc};
 use super::feed_socket::{self, FeedSocket, Inbound};
-use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail};
+use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail, LongContact};
 use super::http::{Filter, Selection};
 use crate::engine::{QueueSnapshot, Snapshot};
 use crate::runtime::{Published, Shutdown};
@@ -98,6 +98,8 @@ pub struct FeedState {
 #[derive(Debug, Default)]
 struct FrameCache {
     entries: std::sync::Mutex<std::collections::HashMap<FilterKey, CachedData>>,
+    /// When a contact is long on a board (from the alert rules; none without them).
+    long: Arc<LongContact>,
 }
 
 /// A filter as the cache keys it: queues, teams, detail.
@@ -182,9 +184,10 @@ impl Prepared {
         snap: &Snapshot,
         filter: &Filter,
         sel: &Selection,
+        long: &LongContact,
         prev: Option<&Arc<Prepared>>,
     ) -> Option<Self> {
-        let doc = feed_doc(snap, filter, sel).ok()?;
+        let doc = feed_doc(snap, filter, sel, long).ok()?;
         let delta = prev.map(|p| Delta {
             base: Arc::downgrade(p),
             tail: doc.delta_tail(&p.doc).map(Tail::new),
@@ -266,7 +269,8 @@ impl FrameCache {
         let make = || {
             let (snap, filter, sel) = (snap.clone(), filter.clone(), sel.clone());
             async move {
-                let prepare = move || Prepared::new(&snap, &filter, &sel, prev.as_ref());
+                let long = self.long.clone();
+                let prepare = move || Prepared::new(&snap, &filter, &sel, &long, prev.as_ref());
                 let prepared = if small {
                     prepare()
                 } else {
@@ -295,6 +299,13 @@ impl FeedState {
 
     /// Sends `alert` frames from these alert rules (see [`super::alert_feed`]).
     pub fn with_alerts(mut self, alerts: crate::alerts::SharedAlerts) -> Self {
+        if let Ok(engine) = alerts.lock() {
+            // Before any screen connects: the cache marks long contacts by these rules.
+            self.frames = Arc::new(FrameCache {
+                long: Arc::new(LongContact::from_rules(engine.rules())),
+                ..FrameCache::default()
+            });
+        }
         self.alerts = Some(alerts);
         self
     }
@@ -510,12 +521,18 @@ fn frame_data(doc: &FeedDoc) -> FrameData {
 /// The state a feed client with `filter` is shown at `s` (what a tick's frames are made
 /// from; public for the feed benchmark).
 pub fn filtered_doc(s: &Snapshot, filter: &Filter) -> Result<FeedDoc, DocError> {
-    feed_doc(s, filter, &Selection::new(filter))
+    let long = LongContact::from_rules(&crate::alerts::default_rules());
+    feed_doc(s, filter, &Selection::new(filter), &long)
 }
 
 /// The filtered state of a frame (everything but the header): the board view or, with
 /// `?detail=full`, the API snapshot's objects, each queue with its status.
-fn feed_doc(s: &Snapshot, filter: &Filter, sel: &Selection) -> Result<FeedDoc, DocError> {
+fn feed_doc(
+    s: &Snapshot,
+    filter: &Filter,
+    sel: &Selection,
+    long: &LongContact,
+) -> Result<FeedDoc, DocError> {
     let now = s.watermark_ms.unwrap_or(0);
     let detail = Detail::parse(filter.detail.as_deref());
     let echo = FilterEcho {
@@ -562,7 +579,7 @@ fn feed_doc(s: &Snapshot, filter: &Filter, sel: &Selection) -> Result<FeedDoc, D
                 .map(|t| named(&t.team, BoardTeam::from(t)))
                 .collect::<Result<_, _>>()?,
             agents
-                .map(|a| named(&a.agent, BoardAgent::from(a)))
+                .map(|a| named(&a.agent, BoardAgent::new(a, long)))
                 .collect::<Result<_, _>>()?,
         ],
     };

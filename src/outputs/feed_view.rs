@@ -160,6 +160,48 @@ impl From<&AgentKpis> for BoardAgentDay {
     }
 }
 
+/// When a contact counts as long on a screen: from the agent-scoped `contact_seconds`
+/// alert rules (`LongContact`, 20 min, by default), breach threshold plus `for`, so a
+/// card turns red when that alert fires for the agent. No such rule: never.
+#[derive(Debug, Clone, Default)]
+pub struct LongContact {
+    rules: Vec<LongRule>,
+}
+
+#[derive(Debug, Clone)]
+struct LongRule {
+    after_ms: Millis,
+    only: Vec<String>,
+    teams: Vec<String>,
+}
+
+impl LongContact {
+    /// The `contact_seconds` rules that breach above a threshold, of `rules`.
+    pub fn from_rules(rules: &[crate::alerts::Rule]) -> Self {
+        use crate::alerts::{Comparison, Metric};
+        let rules = rules
+            .iter()
+            .filter(|r| r.metric == Metric::ContactSeconds && r.cmp == Comparison::Above)
+            .map(|r| LongRule {
+                after_ms: (r.threshold * 1000.0).round() as Millis + r.for_ms.max(0),
+                only: r.only.clone(),
+                teams: r.teams.clone(),
+            })
+            .collect();
+        LongContact { rules }
+    }
+
+    /// How long a contact of `agent` (in `team`) lasts before it is long: the earliest
+    /// of the rules that select the agent.
+    pub fn after_ms(&self, agent: &str, team: Option<&str>) -> Option<Millis> {
+        let selects = |r: &&LongRule| {
+            (r.only.is_empty() || r.only.iter().any(|a| a == agent))
+                && (r.teams.is_empty() || team.is_some_and(|t| r.teams.iter().any(|x| x == t)))
+        };
+        self.rules.iter().filter(selects).map(|r| r.after_ms).min()
+    }
+}
+
 /// The contact an agent handles, on a board: without the RFC 3339 copy of `since_ms`
 /// (a board ticks timers from the epoch milliseconds).
 #[derive(Debug, Serialize)]
@@ -170,16 +212,6 @@ pub struct BoardContact<'a> {
     pub queue: &'a str,
     /// Answered at, epoch milliseconds.
     pub since_ms: Millis,
-}
-
-impl<'a> From<&'a AgentContact> for BoardContact<'a> {
-    fn from(c: &'a AgentContact) -> Self {
-        BoardContact {
-            contact: &c.contact,
-            queue: &c.queue,
-            since_ms: c.since_ms,
-        }
-    }
 }
 
 /// An agent on a board.
@@ -201,12 +233,22 @@ pub struct BoardAgent<'a> {
     pub since_ms: Millis,
     /// The contact being handled.
     pub contact: Option<BoardContact<'a>>,
+    /// A contact longer than this is long ([`LongContact`]; `null`: no rule says). A
+    /// setting like a queue's `sl_threshold_seconds`: it changes only with the rules
+    /// or the agent's team, so deltas do not carry it with every contact.
+    pub long_contact_seconds: Option<f64>,
     /// Today's numbers.
     pub today: BoardAgentDay,
 }
 
-impl<'a> From<&'a AgentSnapshot> for BoardAgent<'a> {
-    fn from(a: &'a AgentSnapshot) -> Self {
+impl<'a> BoardAgent<'a> {
+    /// `a` on a board, with how long its contacts may last by `long`.
+    pub fn new(a: &'a AgentSnapshot, long: &LongContact) -> Self {
+        let contact = a.contact.as_ref().map(|c: &'a AgentContact| BoardContact {
+            contact: &c.contact,
+            queue: &c.queue,
+            since_ms: c.since_ms,
+        });
         BoardAgent {
             agent: &a.agent,
             name: &a.name,
@@ -215,7 +257,10 @@ impl<'a> From<&'a AgentSnapshot> for BoardAgent<'a> {
             state: a.state,
             reason: &a.reason,
             since_ms: a.since_ms,
-            contact: a.contact.as_ref().map(BoardContact::from),
+            contact,
+            long_contact_seconds: long
+                .after_ms(&a.agent, a.team.as_deref())
+                .map(|ms| ms as f64 / 1000.0),
             today: (&a.today).into(),
         }
     }
@@ -245,5 +290,44 @@ impl<'a> From<&'a TeamSnapshot> for BoardTeam<'a> {
             occupancy: t.today.occupancy,
             handled: t.today.handled,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::default_rules;
+
+    #[test]
+    fn long_contacts_follow_the_contact_seconds_rules() {
+        // The built-in LongContact: above 1,200 s, no `for`.
+        let builtin = LongContact::from_rules(&default_rules());
+        assert_eq!(builtin.after_ms("ann", Some("A")), Some(1_200_000));
+        assert_eq!(builtin.after_ms("ann", None), Some(1_200_000));
+        assert_eq!(LongContact::default().after_ms("ann", None), None);
+
+        // A stricter rule for team B with a `for`, and one for a single agent.
+        let mut rules = default_rules();
+        let mut team_b = rules
+            .iter()
+            .find(|r| r.name == "LongContact")
+            .cloned()
+            .expect("built-in");
+        team_b.name = "LongContactTeamB".into();
+        team_b.threshold = 600.0;
+        team_b.for_ms = 60_000;
+        team_b.teams = vec!["B".into()];
+        let mut cleo = team_b.clone();
+        cleo.name = "LongContactCleo".into();
+        cleo.threshold = 300.0;
+        cleo.for_ms = 0;
+        cleo.teams.clear();
+        cleo.only = vec!["cleo".into()];
+        rules.extend([team_b, cleo]);
+        let long = LongContact::from_rules(&rules);
+        assert_eq!(long.after_ms("ann", Some("A")), Some(1_200_000));
+        assert_eq!(long.after_ms("ben", Some("B")), Some(660_000));
+        assert_eq!(long.after_ms("cleo", Some("A")), Some(300_000));
+        assert_eq!(long.after_ms("ben", None), Some(1_200_000));
     }
 }
