@@ -117,3 +117,72 @@ fn environment_overrides_the_config_file() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("defaults.short_abandon"));
 }
+
+/// A daily report: `--interval 24h` gives one row per local day, the 25-hour autumn
+/// day in Berlin included (its last hour is not a row of its own), and the totals are
+/// the whole period (a week's logs give the weekly totals).
+#[test]
+fn daily_report_rows_are_local_days_across_dst() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("queue_log");
+    // One answered call on each of three local days; the second at 23:30 CET on
+    // 2026-10-25, the 25th hour of that day.
+    let call = |t: i64, id: &str| {
+        format!(
+            "{t}|{id}|Support|NONE|ENTERQUEUE||200|1\n\
+             {}|{id}|Support|PJSIP/400|CONNECT|4|{id}.1|3\n\
+             {}|{id}|Support|PJSIP/400|COMPLETEAGENT|4|60|1\n",
+            t + 4,
+            t + 64
+        )
+    };
+    let log = [
+        call(1_792_828_800, "1.0"), // 2026-10-24 10:00 CEST
+        call(1_792_967_400, "2.0"), // 2026-10-25 23:30 CET
+        call(1_793_005_200, "3.0"), // 2026-10-26 10:00 CET
+    ]
+    .concat();
+    std::fs::write(&path, log).expect("write");
+    let p = path.to_str().expect("utf8");
+    let out = ccpulse(&[
+        "replay",
+        p,
+        "--interval",
+        "24h",
+        "--tz",
+        "Europe/Berlin",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let rows: Vec<(String, u64)> = v["queues"][0]["intervals"]
+        .as_array()
+        .expect("intervals")
+        .iter()
+        .map(|r| {
+            (
+                r["start"].as_str().expect("start").to_string(),
+                r["arrived"].as_u64().expect("arrived"),
+            )
+        })
+        .collect();
+    let days = [
+        "2026-10-24T00:00:00+02:00",
+        "2026-10-25T00:00:00+02:00",
+        "2026-10-26T00:00:00+01:00",
+    ];
+    println!("{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for ((start, arrived), day) in rows.iter().zip(days) {
+        let want = day.parse::<jiff::Timestamp>().expect("day");
+        let got = start.parse::<jiff::Timestamp>().expect("start");
+        assert_eq!((got, *arrived), (want, 1), "{rows:?}");
+    }
+    assert_eq!(v["queues"][0]["totals"]["arrived"], 3);
+    assert_eq!(v["agents"][0]["totals"]["handled"], 3);
+}

@@ -19,6 +19,10 @@ use std::collections::BTreeMap;
 /// to summer time (2026-03-29 01:00 UTC, a 23-hour day in Europe/Berlin).
 const T0: Millis = 1_774_699_200_000;
 
+/// 2026-10-25T19:00Z: the other half of the scenarios start within the next 4 h, across
+/// the last hour of the 25-hour day in Europe/Berlin (it ends 2026-10-25T23:00Z).
+const T0_AUTUMN: Millis = 1_792_954_800_000;
+
 #[derive(Debug, Clone)]
 enum Outcome {
     Answered {
@@ -81,7 +85,12 @@ fn gen(seed: u64) -> Scenario {
         })
         .collect();
     // Contacts over ~3 hours starting at a random offset (crosses local midnight sometimes).
-    let start = T0 + r.random_range(0..48) * 1_800_000 + r.random_range(0..1000);
+    let (base, slots) = if r.random_bool(0.5) {
+        (T0, 48)
+    } else {
+        (T0_AUTUMN, 8)
+    };
+    let start = base + r.random_range(0..slots) * 1_800_000 + r.random_range(0..1000);
     let span = 3 * 3_600_000;
     let n = r.random_range(0..80);
     let mut contacts = Vec::new();
@@ -165,7 +174,8 @@ fn gen(seed: u64) -> Scenario {
         }
         agents.insert(format!("floor-{k}"), tl);
     }
-    let interval = [300_000, 900_000, 1_800_000][r.random_range(0..3)];
+    // Daily rows (24 h: the local day, 23 hours on the spring DST day) too.
+    let interval = [300_000, 900_000, 1_800_000, DAY][r.random_range(0..4)];
     let tz = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"][r.random_range(0..4)];
     Scenario {
         queues,
@@ -565,6 +575,9 @@ fn brute_states(tls: &[&AgentTimeline], lo: Millis, hi: Millis, end: Millis) -> 
     out
 }
 
+/// A 24-hour interval: the local day, whatever its length.
+const DAY: Millis = 86_400_000;
+
 /// Local-midnight-aligned interval start of `t`, computed independently of the engine's calendar.
 fn interval_start(tz: &str, interval: Millis, t: Millis) -> Millis {
     let zone = jiff::tz::TimeZone::get(tz).expect("tz");
@@ -577,6 +590,9 @@ fn interval_start(tz: &str, interval: Millis, t: Millis) -> Millis {
         .expect("midnight")
         .timestamp()
         .as_millisecond();
+    if interval >= DAY {
+        return midnight;
+    }
     midnight + (t - midnight) / interval * interval
 }
 
@@ -657,8 +673,13 @@ fn check(seed: u64) {
         let total = brute_states(&[tl], Millis::MIN, Millis::MAX, w);
         assert_eq!(atl.totals.c.state_ms, total, "state totals of {name}");
         for (st, row) in &atl.closed {
-            let next = interval_start(s.tz, s.interval, st + s.interval + 3_600_000 * 2)
-                .min(st + s.interval);
+            // The next interval's start: a day's end is the next local midnight.
+            let after = interval_start(s.tz, s.interval, st + s.interval + 3_600_000 * 2);
+            let next = if s.interval >= DAY {
+                after
+            } else {
+                after.min(st + s.interval)
+            };
             let exp = brute_states(&[tl], *st, next.max(st + 1), w);
             assert_eq!(
                 AgentCounters::from(row).state_ms,

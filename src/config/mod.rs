@@ -39,7 +39,8 @@ pub struct ConfigError {
 pub struct Config {
     /// IANA time zone for "today" and interval alignment (e.g. `Europe/Berlin`).
     pub timezone: String,
-    /// Report / current interval length (15m, 30m or 60m are usual; must divide a day).
+    /// Report / current interval length (15m, 30m or 60m are usual; must divide a day;
+    /// 24h is the local day, 23 or 25 hours on DST days).
     pub interval: Duration,
     /// Rolling windows.
     pub windows: WindowsConfig,

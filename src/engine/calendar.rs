@@ -11,6 +11,9 @@ pub struct Calendar {
     interval_ms: i64,
 }
 
+/// A nominal day.
+const DAY_MS: i64 = 86_400_000;
+
 impl Default for Calendar {
     /// UTC, 15-minute intervals (replaced by the config's on restore).
     fn default() -> Self {
@@ -60,9 +63,14 @@ impl Calendar {
     }
 
     /// `[start, end)` of the interval containing `t`, aligned to elapsed time since local
-    /// midnight (so a DST day has 92 or 100 quarter-hours) and cut at the day's end.
+    /// midnight (so a DST day has 92 or 100 quarter-hours) and cut at the day's end. A
+    /// 24-hour interval is the local day itself (23 or 25 hours on DST days): daily
+    /// reports have one row per day.
     pub fn interval(&self, t: Millis, day: (Millis, Millis)) -> (Millis, Millis) {
         let (ds, de) = day;
+        if self.interval_ms >= DAY_MS {
+            return day;
+        }
         let start = ds + (t - ds).div_euclid(self.interval_ms) * self.interval_ms;
         (start, (start + self.interval_ms).min(de))
     }
@@ -93,6 +101,10 @@ mod tests {
         );
     }
 
+    fn tz_berlin() -> TimeZone {
+        TimeZone::get("Europe/Berlin").expect("tz")
+    }
+
     #[test]
     fn dst_days_have_23_and_25_hours() {
         let tz = TimeZone::get("Europe/Berlin").expect("tz");
@@ -101,6 +113,17 @@ mod tests {
         assert_eq!(spring.1 - spring.0, 23 * 3_600_000);
         let autumn = c.day(ms("2026-10-25T12:00:00Z"));
         assert_eq!(autumn.1 - autumn.0, 25 * 3_600_000);
+        // A 24-hour interval is the local day, whatever its length.
+        let daily = Calendar::new(tz_berlin(), 86_400_000);
+        for t in [ms("2026-03-29T12:00:00Z"), ms("2026-10-25T12:00:00Z")] {
+            let day = daily.day(t);
+            assert_eq!(daily.interval(t, day), day);
+        }
+        // The 25th hour of the autumn day is still that day's row.
+        assert_eq!(
+            daily.interval(ms("2026-10-25T22:30:00Z"), autumn),
+            (ms("2026-10-24T22:00:00Z"), ms("2026-10-25T23:00:00Z"))
+        );
         // Local midnight in Berlin is 23:00 UTC the day before in winter.
         assert_eq!(
             c.day(ms("2026-11-28T09:00:00Z")).0,
