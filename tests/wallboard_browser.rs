@@ -486,6 +486,27 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
     let shot = artifact("wallboard-schedule.png");
     page.screenshot(&shot).await;
     assert!(shot.exists(), "screenshot");
+    // Seven tiles on a 720p, 900p and 1080p screen: the widest numbers a tile shows
+    // ("100.0%", a whole floor's "1850/2000") fit their tile, shrunk only as needed and
+    // still large: at least 4 % of the screen's height (3 % for the nine characters).
+    for (w, h) in [(1280, 720), (1600, 900), (1920, 1080)] {
+        page.set_viewport(w, h).await;
+        let fits = page
+            .eval(
+                "[...document.querySelectorAll('.tile:not([hidden])')].flatMap(t => \
+                 ['100.0%', '1850/2000'].map(s => { setTile(t.id, s, 'ok', ''); \
+                 const v = t.querySelector('.value'); \
+                 return [t.id, s, v.scrollWidth <= v.clientWidth, \
+                         parseFloat(getComputedStyle(v).fontSize) / innerHeight]; }))",
+            )
+            .await;
+        let fits: Vec<(String, String, bool, f64)> = serde_json::from_value(fits).expect("fits");
+        assert_eq!(fits.len(), 14, "seven tiles: {fits:?}");
+        for (id, s, fit, size) in &fits {
+            let least = if s.len() > 6 { 0.03 } else { 0.04 };
+            assert!(*fit && *size >= least, "{w}x{h} {id} {s}: {fits:?}");
+        }
+    }
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     live.stop().await;
