@@ -506,6 +506,20 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
             let least = if s.len() > 6 { 0.03 } else { 0.04 };
             assert!(*fit && *size >= least, "{w}x{h} {id} {s}: {fits:?}");
         }
+        // Each label on one line, whole ("Abandon today" wrapped at seven tiles).
+        let labels = page
+            .eval(
+                "[...document.querySelectorAll('.tile:not([hidden]) .label')]\
+                 .filter(l => l.scrollWidth > l.clientWidth || \
+                         l.scrollHeight > 1.8 * parseFloat(getComputedStyle(l).fontSize))\
+                 .map(l => l.textContent)",
+            )
+            .await;
+        assert_eq!(
+            labels,
+            serde_json::json!([]),
+            "{w}x{h}: cut or wrapped labels"
+        );
     }
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
