@@ -10,4 +10,4 @@ mod time;
 pub use event::{
     AgentStateChange, AgentStatus, Channel, Event, EventBody, ExitReason, Name, ParseEnumError,
 };
-pub use time::{format_rfc3339, Millis, MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS};
+pub use time::{format_rfc3339, format_rfc3339_in, Millis, MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS};

@@ -22,9 +22,50 @@ pub fn format_rfc3339(ms: Millis) -> String {
     }
 }
 
+/// RFC 3339 with `tz`'s UTC offset at that instant (`2026-10-24T00:00:00+02:00`), so a
+/// report's local midnights read as midnights; in UTC the same as [`format_rfc3339`].
+pub fn format_rfc3339_in(ms: Millis, tz: &jiff::tz::TimeZone) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return ms.to_string();
+    };
+    let offset = tz.to_offset(ts);
+    if offset == jiff::tz::Offset::UTC {
+        return format_rfc3339(ms);
+    }
+    let local = ts.display_with_offset(offset);
+    if ms % 1000 == 0 {
+        format!("{local:.0}")
+    } else {
+        format!("{local:.3}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_with_the_zone_offset() {
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").expect("tz");
+        // Local midnights either side of the autumn change, and a fraction.
+        assert_eq!(
+            format_rfc3339_in(1_792_879_200_000, &berlin),
+            "2026-10-25T00:00:00+02:00"
+        );
+        assert_eq!(
+            format_rfc3339_in(1_792_969_200_000, &berlin),
+            "2026-10-26T00:00:00+01:00"
+        );
+        assert_eq!(
+            format_rfc3339_in(1_792_969_200_250, &berlin),
+            "2026-10-26T00:00:00.250+01:00"
+        );
+        let utc = jiff::tz::TimeZone::UTC;
+        assert_eq!(
+            format_rfc3339_in(1_675_555_753_000, &utc),
+            "2023-02-05T00:09:13Z"
+        );
+    }
 
     #[test]
     fn formats_whole_and_fractional_seconds() {

@@ -10,7 +10,7 @@
 
 use super::{InputCounts, Report, REPORT_VERSION};
 use crate::kpi::{AgentCounters, AgentKpis, Attainment, Percentiles, QueueKpis};
-use crate::model::{format_rfc3339, Millis};
+use crate::model::{format_rfc3339_in, Millis};
 use rustc_hash::FxHashMap;
 use serde_json::ser::{CompactFormatter, Formatter};
 use std::io::{self, Write};
@@ -21,6 +21,7 @@ const FLUSH_AT: usize = 1 << 16;
 /// Writes `r` as one JSON line.
 pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut w = JsonOut::new(out);
+    w.tz = r.engine.calendar().tz().clone();
     w.buf.extend_from_slice(b"{\"version\":");
     w.u64(u64::from(REPORT_VERSION));
     w.key(b",\"interval_seconds\":");
@@ -80,6 +81,8 @@ struct JsonOut<'a> {
     buf: Vec<u8>,
     /// Interval starts already formatted: every queue and agent repeats the same ones.
     starts: FxHashMap<Millis, Box<str>>,
+    /// The report's zone: times carry its offset.
+    tz: jiff::tz::TimeZone,
 }
 
 impl<'a> JsonOut<'a> {
@@ -88,6 +91,7 @@ impl<'a> JsonOut<'a> {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 4096),
             starts: FxHashMap::default(),
+            tz: jiff::tz::TimeZone::UTC,
         }
     }
 
@@ -160,7 +164,7 @@ impl<'a> JsonOut<'a> {
 
     fn opt_time(&mut self, t: Option<Millis>) -> io::Result<()> {
         match t {
-            Some(t) => self.str(&format_rfc3339(t)),
+            Some(t) => self.str(&format_rfc3339_in(t, &self.tz)),
             None => {
                 self.buf.extend_from_slice(b"null");
                 Ok(())
@@ -177,7 +181,7 @@ impl<'a> JsonOut<'a> {
         let s = self
             .starts
             .entry(start)
-            .or_insert_with(|| format_rfc3339(start).into_boxed_str());
+            .or_insert_with(|| format_rfc3339_in(start, &self.tz).into_boxed_str());
         // RFC 3339 (or a bare integer for an out-of-range time): nothing to escape.
         self.buf.extend_from_slice(s.as_bytes());
         self.buf.extend_from_slice(b"\",");
@@ -527,6 +531,20 @@ mod tests {
             String::from_utf8_lossy(&serde)
         );
         assert!(String::from_utf8_lossy(&hand).contains("\"share_met\""));
+
+        // In a zone other than UTC both write local times with the offset.
+        cfg.timezone = "Europe/Berlin".into();
+        let (hand, serde, _) = run(&cfg);
+        assert_eq!(
+            String::from_utf8_lossy(&hand),
+            String::from_utf8_lossy(&serde)
+        );
+        let hand = String::from_utf8_lossy(&hand);
+        assert!(
+            hand.contains("\"start\":\"2026-11-28T09:00:00+01:00\""),
+            "{}",
+            &hand[..400]
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod table;
 use crate::config::Targets;
 use crate::engine::{AgentAgg, Aggregate, Engine, QueueAgg, QueueParams, Timeline};
 use crate::kpi::{AgentCounters, AgentKpis, QueueKpis};
-use crate::model::{format_rfc3339, Millis, Name};
+use crate::model::{format_rfc3339_in, Millis, Name};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::io::Write;
@@ -127,7 +127,7 @@ impl<'a> Report<'a> {
         self.queues
             .iter()
             .filter(|q| q.0.as_str() == queue)
-            .flat_map(|(_, params, tl)| queue_rows(params, tl))
+            .flat_map(|(_, params, tl)| queue_rows(params, tl, self.engine.calendar().tz()))
             .collect()
     }
 
@@ -160,24 +160,33 @@ impl<'a> Report<'a> {
     fn timezone(&self) -> &str {
         self.engine.calendar().tz().iana_name().unwrap_or("UTC")
     }
+
+    /// An instant as the report writes it: RFC 3339 with the report zone's offset.
+    pub(crate) fn time(&self, ms: Millis) -> String {
+        format_rfc3339_in(ms, self.engine.calendar().tz())
+    }
 }
 
+/// A queue's interval rows, each `start` with `tz`'s offset.
 fn queue_rows<'a>(
     params: &'a QueueParams,
     tl: &'a Timeline<QueueAgg>,
+    tz: &'a jiff::tz::TimeZone,
 ) -> impl Iterator<Item = Row<QueueKpis>> + 'a {
     tl.closed.iter().map(move |(start, (c, p))| Row {
-        start: format_rfc3339(*start),
+        start: format_rfc3339_in(*start, tz),
         kpis: QueueKpis::compute(c, params.preset, *p),
     })
 }
 
+/// An agent's interval rows, each `start` with `tz`'s offset.
 fn agent_rows<'a>(
     targets: &'a Targets,
     tl: &'a Timeline<AgentAgg>,
+    tz: &'a jiff::tz::TimeZone,
 ) -> impl Iterator<Item = Row<AgentKpis>> + 'a {
     tl.closed.iter().map(move |(start, row)| Row {
-        start: format_rfc3339(*start),
+        start: format_rfc3339_in(*start, tz),
         kpis: AgentKpis::compute(&AgentCounters::from(row), Some(targets)),
     })
 }
@@ -224,8 +233,8 @@ impl Serialize for Report<'_> {
         st.serialize_field("version", &REPORT_VERSION)?;
         st.serialize_field("interval_seconds", &self.interval_seconds())?;
         st.serialize_field("timezone", self.timezone())?;
-        st.serialize_field("from", &self.from.map(format_rfc3339))?;
-        st.serialize_field("to", &self.engine.watermark().map(format_rfc3339))?;
+        st.serialize_field("from", &self.from.map(|t| self.time(t)))?;
+        st.serialize_field("to", &self.engine.watermark().map(|t| self.time(t)))?;
         st.serialize_field("input", &self.input)?;
         st.serialize_field(
             "queues",
@@ -238,7 +247,7 @@ impl Serialize for Report<'_> {
                         params.preset,
                         tl.totals.settled_percentiles(),
                     ),
-                    rows: Lazy(move || queue_rows(params, tl)),
+                    rows: Lazy(move || queue_rows(params, tl, self.engine.calendar().tz())),
                 })
             }),
         )?;
@@ -249,7 +258,7 @@ impl Serialize for Report<'_> {
                     key: "agent",
                     name: name.as_str(),
                     totals: AgentKpis::compute(&tl.totals.c, Some(targets)),
-                    rows: Lazy(move || agent_rows(targets, tl)),
+                    rows: Lazy(move || agent_rows(targets, tl, self.engine.calendar().tz())),
                 })
             }),
         )?;

@@ -16,11 +16,10 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "ccpulse report  {} → {}  ({} s intervals, {})",
-        r.from
-            .map_or_else(|| "-".into(), crate::model::format_rfc3339),
+        r.from.map_or_else(|| "-".into(), |t| r.time(t)),
         r.engine
             .watermark()
-            .map_or_else(|| "-".into(), crate::model::format_rfc3339),
+            .map_or_else(|| "-".into(), |t| r.time(t)),
         r.interval_seconds(),
         r.timezone()
     )?;
