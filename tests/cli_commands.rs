@@ -145,16 +145,11 @@ fn daily_report_rows_are_local_days_across_dst() {
     .concat();
     std::fs::write(&path, log).expect("write");
     let p = path.to_str().expect("utf8");
-    let out = ccpulse(&[
-        "replay",
-        p,
-        "--interval",
-        "24h",
-        "--tz",
-        "Europe/Berlin",
-        "--output",
-        "json",
-    ]);
+    let daily = |format: &str| {
+        let args = ["replay", p, "--interval", "24h", "--tz", "Europe/Berlin"];
+        ccpulse(&[&args[..], &["--output", format]].concat())
+    };
+    let out = daily("json");
     assert!(
         out.status.success(),
         "{}",
@@ -179,16 +174,7 @@ fn daily_report_rows_are_local_days_across_dst() {
         ("2026-10-26T00:00:00+01:00".to_string(), 1),
     ];
     assert_eq!(rows, days);
-    let out = ccpulse(&[
-        "replay",
-        p,
-        "--interval",
-        "24h",
-        "--tz",
-        "Europe/Berlin",
-        "--output",
-        "csv",
-    ]);
+    let out = daily("csv");
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(
         csv.lines()
