@@ -297,7 +297,8 @@ impl FeedState {
         }
     }
 
-    /// Sends `alert` frames from these alert rules (see [`super::alert_feed`]).
+    /// Sends `alert` frames from these alert rules (see [`super::alert_feed`]), and
+    /// gives board agents their `long_contact_seconds` from the same rules.
     pub fn with_alerts(mut self, alerts: crate::alerts::SharedAlerts) -> Self {
         if let Ok(engine) = alerts.lock() {
             // Before any screen connects: the cache marks long contacts by these rules.
