@@ -6,11 +6,12 @@
 
 #[path = "common/daemon.rs"]
 mod daemon;
+use daemon::http;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::mpsc;
@@ -166,29 +167,20 @@ fn push_waiting_caller(addr: &str) {
     let body = format!(
         "{{\"v\":1,\"ts\":\"{ts}\",\"type\":\"contact_queued\",\"contact\":\"c-1\",\"queue\":\"sales\"}}\n"
     );
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "POST /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    let (status, resp) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        "Content-Type: application/x-ndjson\r\n",
+        &body,
     )
     .expect("post");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("response");
-    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert_eq!(status, 200, "{resp}");
 }
 
-/// `GET /metrics`, the whole response.
+/// `GET /metrics`, the body.
 fn metrics_text(addr: &str) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("get");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("response");
-    resp
+    http(addr, "GET", "/metrics", "", "").expect("get").1
 }
 
 /// `ccpulse_notifications_total` of the receiver for `result`, from `/metrics`.

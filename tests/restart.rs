@@ -4,14 +4,14 @@
 
 #[path = "common/daemon.rs"]
 mod daemon;
+use daemon::http;
 
 use ccpulse::config::Config;
 use ccpulse::decode::FormatChoice;
 use ccpulse::encode::jsonl::JsonlWriter;
 use ccpulse::replay::{replay, Input};
 use ccpulse::sim::{SimConfig, Simulator};
-use std::io::{BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -73,17 +73,8 @@ fn snapshot(addr: &str) -> Option<serde_json::Value> {
 }
 
 fn get(addr: &str, path: &str) -> Option<serde_json::Value> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    let body = resp.split("\r\n\r\n").nth(1)?;
-    serde_json::from_str(body).ok()
+    let (_, body) = http(addr, "GET", path, "", "").ok()?;
+    serde_json::from_str(&body).ok()
 }
 
 /// Polls every 50 ms until `poll` gives a value; after `secs` seconds fails with its
@@ -331,24 +322,11 @@ fn same_adherence(want: &serde_json::Value, got: &serde_json::Value, agents: usi
 
 /// `PUT /api/v1/schedule`: the daemon's answer status.
 fn put_schedule(addr: &str, csv: &str) -> u16 {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "PUT /api/v1/schedule HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{csv}",
-        csv.len()
-    )
-    .expect("request");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("response");
-    resp.split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status")
+    http(addr, "PUT", "/api/v1/schedule", "", csv)
+        .expect("request")
+        .0
 }
 
-/// Stops the daemon with SIGTERM and waits for its clean exit.
 fn terminate(mut daemon: Child) {
     let status = Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])

@@ -1,8 +1,10 @@
 //! The `ccpulse` binary as a child process, for tests that need a real daemon (signals,
 //! restarts, environment).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// Spawns `ccpulse` with `args` (and `RUST_LOG=info`) after `setup` adjusts the command
 /// (environment); reads its log up to the line saying where it listens, then keeps
@@ -31,4 +33,32 @@ pub fn spawn_daemon(args: &[&str], setup: impl FnOnce(&mut Command)) -> (Child, 
     };
     std::thread::spawn(move || lines.for_each(drop));
     (child, addr)
+}
+
+/// One HTTP/1.1 request to the daemon at `addr` (`Connection: close`, reads bounded by
+/// 10 s): the status and the body. `headers` are extra lines, each ending in `\r\n`.
+#[allow(dead_code)]
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line: {resp}")))?;
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, body.to_string()))
 }
