@@ -57,7 +57,7 @@ async fn view(State(schedule): State<SharedSchedule>, Query(q): Query<ViewQuery>
 async fn replace(State(schedule): State<SharedSchedule>, body: Bytes) -> Response {
     let report = schedule.upload(&body);
     // Every row rejected: the current schedule stays, and the client is told why.
-    let applied = !(report.accepted == 0 && report.rejected > 0);
+    let applied = report.applies();
     let status = if applied {
         StatusCode::OK
     } else {

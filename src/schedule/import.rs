@@ -45,6 +45,13 @@ pub struct ImportReport {
     pub schedule: Schedule,
 }
 
+impl ImportReport {
+    /// True unless every row was rejected (then the current schedule stays).
+    pub fn applies(&self) -> bool {
+        !(self.accepted == 0 && self.rejected > 0)
+    }
+}
+
 /// Parses a schedule CSV; times without an offset are read in `tz`.
 pub fn parse_csv(data: &[u8], tz: &jiff::tz::TimeZone) -> ImportReport {
     let mut rdr = csv::ReaderBuilder::new()

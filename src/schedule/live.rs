@@ -176,7 +176,7 @@ impl ScheduleService {
     /// Parses `data` and, unless every row was rejected, makes it the schedule.
     pub fn replace(&self, data: &[u8], source: &str) -> ImportReport {
         let mut report = parse_csv(data, &self.tz);
-        if report.accepted == 0 && report.rejected > 0 {
+        if !report.applies() {
             return report;
         }
         let info = ImportInfo {
@@ -196,9 +196,8 @@ impl ScheduleService {
     /// schedule file changed after it).
     pub fn upload(&self, data: &[u8]) -> ImportReport {
         let report = self.replace(data, "api");
-        let applied = !(report.accepted == 0 && report.rejected > 0);
         let files = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let (true, Some(files)) = (applied, files) {
+        if let (true, Some(files)) = (report.applies(), files) {
             if let Err(e) = crate::runtime::write_atomic(&files.uploaded, |w| w.write_all(data)) {
                 tracing::error!(path = %files.uploaded.display(), "uploaded schedule not saved: {e}");
             }
@@ -213,10 +212,11 @@ impl ScheduleService {
             return;
         };
         let uploaded_at = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let file_stamp = self.file.as_ref().and_then(|f| {
-            let m = std::fs::metadata(f).ok()?;
-            Some((m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()))
-        });
+        let file_stamp = self
+            .file
+            .as_ref()
+            .and_then(|f| std::fs::metadata(f).ok())
+            .map(|m| stamp(&m));
         if file_stamp.is_some_and(|(modified, _)| modified > uploaded_at) {
             tracing::info!(path = %path.display(), "the schedule file changed after the last upload: using the file");
             return;
@@ -259,10 +259,7 @@ impl ScheduleService {
             }
         };
         st.missing_logged = false;
-        let stamp = (
-            meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-            meta.len(),
-        );
+        let stamp = stamp(&meta);
         if st.seen == Some(stamp) {
             return None;
         }
@@ -279,7 +276,7 @@ impl ScheduleService {
         for e in &report.errors {
             tracing::warn!(path = %path.display(), line = e.line, "schedule row rejected: {}", e.reason);
         }
-        if report.accepted == 0 && report.rejected > 0 {
+        if !report.applies() {
             tracing::error!(path = %path.display(), rejected = report.rejected, "every schedule row was rejected; keeping the current schedule");
         } else {
             tracing::info!(path = %path.display(), accepted = report.accepted, rejected = report.rejected, "schedule loaded");
@@ -303,6 +300,14 @@ impl ScheduleService {
     pub fn latest(&self) -> Option<Arc<ScheduleView>> {
         self.latest.load_full()
     }
+}
+
+/// What identifies a version of the schedule file: its modification time and length.
+fn stamp(meta: &std::fs::Metadata) -> (SystemTime, u64) {
+    (
+        meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        meta.len(),
+    )
 }
 
 /// Writes `{"v", "id", "state"}` to a temporary file, syncs it, keeps the latest as the
