@@ -130,7 +130,7 @@ impl EngineStore {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(io_err)?;
         }
-        let tmp = self.path.with_extension("json.tmp");
+        let tmp = tmp_path(&self.path);
         let mut out =
             io::BufWriter::with_capacity(1 << 18, fs::File::create(&tmp).map_err(io_err)?);
         let pos = serde_json::to_vec(positions).map_err(|e| PersistError::Invalid {
@@ -156,17 +156,6 @@ impl EngineStore {
             tmp,
             path: self.path.clone(),
         })
-    }
-
-    /// Checkpoint `id` of `engine` with `positions`, written atomically (temporary file,
-    /// sync, rename).
-    pub fn save(
-        &self,
-        engine: &Engine,
-        positions: &Positions,
-        id: u64,
-    ) -> Result<(), PersistError> {
-        self.stage(engine, positions, id)?.commit()
     }
 }
 
