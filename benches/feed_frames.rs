@@ -14,6 +14,7 @@ use ccpulse::config::Config;
 use ccpulse::engine::{Engine, Snapshot};
 use ccpulse::outputs::feed::filtered_doc;
 use ccpulse::outputs::feed_deflate::deflate;
+use ccpulse::outputs::feed_view::LongContact;
 use ccpulse::outputs::http::Filter;
 use ccpulse::runtime::RuntimeOptions;
 use ccpulse::sim::{SimConfig, Simulator};
@@ -43,9 +44,11 @@ fn snapshots() -> (Snapshot, Snapshot) {
 
 fn bench(c: &mut Criterion) {
     let (a, b) = snapshots();
+    // The built-in rules' long-contact threshold, as the daemon gives its boards.
+    let long = LongContact::from_rules(&ccpulse::alerts::default_rules());
     let all = Filter::default();
-    let doc_a = filtered_doc(&a, &all).expect("doc");
-    let doc_b = filtered_doc(&b, &all).expect("doc");
+    let doc_a = filtered_doc(&a, &all, &long).expect("doc");
+    let doc_b = filtered_doc(&b, &all, &long).expect("doc");
     let full = doc_b.snapshot_tail().len();
     let delta_text = doc_b.delta_tail(&doc_a).unwrap_or_default();
     let delta = delta_text.len();
@@ -63,7 +66,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("feed_tick_200q_2000a");
     g.sample_size(20);
     g.bench_function("state", |x| {
-        x.iter(|| black_box(filtered_doc(&b, &all).map(|d| d.entities())))
+        x.iter(|| black_box(filtered_doc(&b, &all, &long).map(|d| d.entities())))
     });
     g.bench_function("delta", |x| {
         x.iter(|| black_box(doc_b.delta_tail(&doc_a).map(|d| d.len())))
@@ -72,7 +75,7 @@ fn bench(c: &mut Criterion) {
     // one (whose changed entities were parsed at the previous tick).
     g.bench_function("tick", |x| {
         x.iter(|| {
-            let doc = filtered_doc(&b, &all).expect("doc");
+            let doc = filtered_doc(&b, &all, &long).expect("doc");
             black_box(doc.delta_tail(&doc_a).map(|d| d.len()))
         })
     });
@@ -94,14 +97,14 @@ fn bench(c: &mut Criterion) {
         queues: Some("q-000,q-001".into()),
         ..Filter::default()
     };
-    let team_a = filtered_doc(&a, &team).expect("doc");
+    let team_a = filtered_doc(&a, &team, &long).expect("doc");
     let mut g = c.benchmark_group("feed_tick_team_screen");
     g.bench_function("state+snapshot", |x| {
-        x.iter(|| black_box(filtered_doc(&b, &team).map(|d| d.snapshot_tail().len())))
+        x.iter(|| black_box(filtered_doc(&b, &team, &long).map(|d| d.snapshot_tail().len())))
     });
     g.bench_function("state+delta", |x| {
         x.iter(|| {
-            let doc = filtered_doc(&b, &team).expect("doc");
+            let doc = filtered_doc(&b, &team, &long).expect("doc");
             black_box(doc.delta_tail(&team_a).map(|d| d.len()))
         })
     });

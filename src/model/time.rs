@@ -11,13 +11,7 @@ pub const MAX_PLAUSIBLE_MS: Millis = 4_102_444_800_000;
 /// Formats event time as RFC 3339 in UTC with millisecond precision when needed.
 pub fn format_rfc3339(ms: Millis) -> String {
     match jiff::Timestamp::from_millisecond(ms) {
-        Ok(ts) => {
-            if ms % 1000 == 0 {
-                format!("{ts:.0}")
-            } else {
-                format!("{ts:.3}")
-            }
-        }
+        Ok(ts) => with_ms_if_any(ms, ts),
         Err(_) => ms.to_string(),
     }
 }
@@ -32,11 +26,15 @@ pub fn format_rfc3339_in(ms: Millis, tz: &jiff::tz::TimeZone) -> String {
     if offset == jiff::tz::Offset::UTC {
         return format_rfc3339(ms);
     }
-    let local = ts.display_with_offset(offset);
+    with_ms_if_any(ms, ts.display_with_offset(offset))
+}
+
+/// `t` with milliseconds only when `ms` has a fraction of a second.
+fn with_ms_if_any(ms: Millis, t: impl std::fmt::Display) -> String {
     if ms % 1000 == 0 {
-        format!("{local:.0}")
+        format!("{t:.0}")
     } else {
-        format!("{local:.3}")
+        format!("{t:.3}")
     }
 }
 

@@ -519,11 +519,14 @@ fn frame_data(doc: &FeedDoc) -> FrameData {
     (Tail::new(data), hash)
 }
 
-/// The state a feed client with `filter` is shown at `s` (what a tick's frames are made
-/// from; public for the feed benchmark).
-pub fn filtered_doc(s: &Snapshot, filter: &Filter) -> Result<FeedDoc, DocError> {
-    let long = LongContact::from_rules(&crate::alerts::default_rules());
-    feed_doc(s, filter, &Selection::new(filter), &long)
+/// The state a feed client with `filter` is shown at `s`, long contacts by `long` (what
+/// a tick's frames are made from; public for the feed benchmark).
+pub fn filtered_doc(
+    s: &Snapshot,
+    filter: &Filter,
+    long: &LongContact,
+) -> Result<FeedDoc, DocError> {
+    feed_doc(s, filter, &Selection::new(filter), long)
 }
 
 /// The filtered state of a frame (everything but the header): the board view or, with
