@@ -118,9 +118,9 @@ struct Args {
     /// The daemon binary (build it with `cargo build --release`).
     #[arg(long)]
     binary: Option<PathBuf>,
-    /// Screens offer permessage-deflate, as browsers do, and inflate what they read (the
-    /// latency includes inflating). Without it they read plain frames (tungstenite has no
-    /// permessage-deflate).
+    /// Screens offer permessage-deflate, as browsers do, and inflate what they read (a
+    /// message arrives when its bytes are all read, before inflating, as a plain one
+    /// does). Without it they read plain frames (tungstenite has no permessage-deflate).
     #[arg(long)]
     deflate: bool,
     /// Write one `delta` frame received mid-run by the first client to this file (to see
@@ -293,16 +293,25 @@ enum Screen {
 }
 
 impl Screen {
-    /// The next message: `Some(Some(text))`, `Some(None)` for a non-text frame, `None`
-    /// when the connection ended.
-    async fn next_text(&mut self) -> Option<Option<Bytes>> {
+    /// The next message with its arrival (µs since the epoch: when its bytes were all
+    /// read; a deflated one before inflating it, the screen's own work like parsing, on
+    /// its own machine on a real floor): `Some(None)` for a non-text frame, `None` when
+    /// the connection ended.
+    async fn next_text(&mut self) -> Option<Option<(Bytes, i64)>> {
         match self {
             Screen::Plain(ws) => match ws.next().await {
-                Some(Ok(Message::Text(t))) => Some(Some(t.into())),
+                Some(Ok(Message::Text(t))) => Some(Some((t.into(), now_us()))),
                 Some(Ok(_)) => Some(None),
                 _ => None,
             },
-            Screen::Deflate(ws) => ws.next_text().await.ok().map(|t| Some(t.into())),
+            Screen::Deflate(ws) => {
+                let t = ws.next_text().await.ok()?;
+                let at = ws
+                    .complete_at
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as i64);
+                Some(Some((t.into(), at)))
+            }
         }
     }
 }
@@ -348,24 +357,16 @@ async fn feed_client(
     };
     let mut prev: Option<u64> = None;
     while !stop.load(Ordering::Relaxed) {
-        let t = match tokio::time::timeout(Duration::from_millis(200), screen.next_text()).await {
-            Err(_) => continue,
-            Ok(Some(Some(t))) => t,
-            Ok(Some(None)) => continue,
-            Ok(None) => {
-                st.dropped = true;
-                break;
-            }
-        };
-        // When the whole message was read: a deflated one before inflating it (the
-        // screen's own work, like parsing, on its own machine in a real floor).
-        let arrival = match &screen {
-            Screen::Deflate(ws) => ws
-                .complete_at
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as i64),
-            Screen::Plain(_) => now_us(),
-        };
+        let (t, arrival) =
+            match tokio::time::timeout(Duration::from_millis(200), screen.next_text()).await {
+                Err(_) => continue,
+                Ok(Some(Some(m))) => m,
+                Ok(Some(None)) => continue,
+                Ok(None) => {
+                    st.dropped = true;
+                    break;
+                }
+            };
         let frame = &t[..];
         st.bytes += frame.len() as u64;
         let delta = frame.starts_with(b"{\"v\":1,\"type\":\"delta\"");
