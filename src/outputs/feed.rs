@@ -118,6 +118,19 @@ struct Tail {
     deflated: tokio::sync::OnceCell<Vec<u8>>,
 }
 
+/// Runs `work` right here when it is `small` (a blocking-pool hop costs more than a
+/// team's frame), else on a blocking thread, off the async workers; `Err` if that
+/// thread panicked.
+async fn sized<T: Send + 'static>(
+    small: bool,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ()> {
+    if small {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await.map_err(|_| ())
+}
+
 /// Tails up to this size are deflated on an async worker (~0.2 ms), larger ones on a
 /// blocking thread (a whole floor: ~3 ms).
 const INLINE_DEFLATE: usize = 32 * 1024;
@@ -133,14 +146,9 @@ impl Tail {
     /// The tail deflated (`feed_deflate::deflate`), made once.
     async fn deflated(self: &Arc<Self>) -> Option<&[u8]> {
         let make = || async {
-            let made = if self.text.len() <= INLINE_DEFLATE {
-                feed_deflate::deflate(self.text.as_bytes())
-            } else {
-                let me = self.clone();
-                tokio::task::spawn_blocking(move || feed_deflate::deflate(me.text.as_bytes()))
-                    .await
-                    .map_err(|_| ())?
-            };
+            let me = self.clone();
+            let small = me.text.len() <= INLINE_DEFLATE;
+            let made = sized(small, move || feed_deflate::deflate(me.text.as_bytes())).await?;
             made.map_err(|e| tracing::warn!("feed frame not deflated: {e}"))
         };
         self.deflated
@@ -203,14 +211,9 @@ impl Prepared {
 
     /// The whole state serialised (once, for the clients that need a `snapshot`).
     async fn full(self: &Arc<Self>) -> Option<FrameData> {
-        let make = || async {
-            if self.small {
-                return Ok(frame_data(&self.doc));
-            }
+        let make = || {
             let me = self.clone();
-            tokio::task::spawn_blocking(move || frame_data(&me.doc))
-                .await
-                .map_err(|_| ())
+            sized(me.small, move || frame_data(&me.doc))
         };
         self.full.get_or_try_init(make).await.ok().cloned()
     }
@@ -271,11 +274,7 @@ impl FrameCache {
             async move {
                 let long = self.long.clone();
                 let prepare = move || Prepared::new(&snap, &filter, &sel, &long, prev.as_ref());
-                let prepared = if small {
-                    prepare()
-                } else {
-                    tokio::task::spawn_blocking(prepare).await.ok().flatten()
-                };
+                let prepared = sized(small, prepare).await.ok().flatten();
                 prepared.map(Arc::new).ok_or(())
             }
         };
