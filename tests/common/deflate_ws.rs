@@ -18,8 +18,6 @@ pub struct DeflateWs {
     compressed: bool,
     /// Messages that arrived deflated.
     pub deflated: u64,
-    /// The largest message, inflated (bytes).
-    pub largest: usize,
     /// The largest message that came plain, and the smallest that came deflated
     /// (inflated size).
     pub largest_plain: usize,
@@ -66,7 +64,6 @@ pub async fn connect(addr: &str, path: &str) -> Result<(DeflateWs, bool)> {
         msg: Vec::new(),
         compressed: false,
         deflated: 0,
-        largest: 0,
         largest_plain: 0,
         smallest_deflated: usize::MAX,
         complete_at: std::time::SystemTime::now(),
@@ -122,7 +119,6 @@ impl DeflateWs {
                 self.largest_plain = self.largest_plain.max(msg.len());
                 msg
             };
-            self.largest = self.largest.max(text.len());
             return Ok(text);
         }
     }
