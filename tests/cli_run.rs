@@ -1,7 +1,10 @@
 //! `ccpulse run` as a process: it says where it listens, serves, and exits 0 on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+#[path = "common/daemon.rs"]
+mod daemon;
+
+use daemon::http;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,36 +30,19 @@ fn run_serves_the_demo_and_stops_on_sigterm() {
         })
         .expect("the daemon says where it listens");
 
-    let mut s = TcpStream::connect(&addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("response");
-    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let (status, body) = http(&addr, "GET", "/healthz", "", "").expect("GET /healthz");
+    assert_eq!(status, 200, "{body}");
 
     // The demo's teams come with their week's schedule: 24 agents × 8 days × a shift
     // and three breaks.
     let deadline = Instant::now() + Duration::from_secs(30);
     let import = loop {
-        let mut s = TcpStream::connect(&addr).expect("connect");
-        write!(
-            s,
-            "GET /api/v1/schedule HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("request");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("response");
-        let body = resp.split("\r\n\r\n").nth(1).unwrap_or_default();
-        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let (_, body) = http(&addr, "GET", "/api/v1/schedule", "", "").expect("GET schedule");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         if v["import"]["source"] == "demo" {
             break v["import"].clone();
         }
-        assert!(Instant::now() < deadline, "no demo schedule: {resp}");
+        assert!(Instant::now() < deadline, "no demo schedule: {body}");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(import["accepted"], 24 * 8 * 4, "{import}");
