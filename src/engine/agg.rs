@@ -28,6 +28,9 @@ pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     /// grouped per histogram bucket, so adding it to (and later taking it out of) each
     /// window costs one record per histogram bucket, not one per contact.
     fn seal(&mut self) {}
+    /// Orders a closed interval's kept values before they are read and merged (see
+    /// [`ValueBag::sort`](super::samples::ValueBag::sort)).
+    fn sort_samples(&mut self) {}
     /// Adds a rolling bucket (built with `apply_sampled`) to a window.
     fn merge_bucket(&mut self, bucket: &Self);
     /// Takes a rolling bucket out of a window again.
@@ -257,6 +260,11 @@ impl Aggregate for QueueAgg {
         self.abandon_wait.merge(inner.abandon_wait.added());
         self.handle.merge(inner.handle.added());
         self.samples_into(&inner.samples, SlidingHist::record_n);
+    }
+    fn sort_samples(&mut self) {
+        self.samples.wait.sort();
+        self.samples.abandon_wait.sort();
+        self.samples.handle.sort();
     }
     fn seal(&mut self) {
         self.samples.wait.bin();

@@ -73,6 +73,13 @@ impl ValueBag {
         }
     }
 
+    /// Sorts the raw values in place: histograms then take them in ascending order
+    /// (neighbouring counters, far fewer cache misses than arrival order) and
+    /// [`ValueBag::quantiles_secs`] reads them without a sorted copy.
+    pub fn sort(&mut self) {
+        self.raw.sort_unstable();
+    }
+
     /// True while every value is kept exactly.
     pub fn is_exact(&self) -> bool {
         self.binned.is_empty()
@@ -104,8 +111,15 @@ impl ValueBag {
             return out;
         }
         if self.is_exact() {
-            let mut v = self.raw.clone();
-            v.sort_unstable();
+            let sorted;
+            let v = if self.raw.is_sorted() {
+                &self.raw
+            } else {
+                let mut copy = self.raw.clone();
+                copy.sort_unstable();
+                sorted = copy;
+                &sorted
+            };
             let n = v.len();
             return qs.map(|q| {
                 let rank = ((q * n as f64).ceil() as usize).clamp(1, n);

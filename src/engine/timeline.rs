@@ -96,6 +96,7 @@ impl<A: Aggregate> Timeline<A> {
     /// Closes days and intervals that end at or before `cutoff`.
     pub fn close_before(&mut self, cutoff: Millis) {
         while let Some(mut s) = self.intervals.pop_ended(cutoff) {
+            s.agg.sort_samples();
             if !self.keep_days {
                 // Counters and values, as a window takes a rolling bucket (an interval
                 // is built the same way, with `apply_sampled`).
