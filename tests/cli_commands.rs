@@ -118,12 +118,12 @@ fn environment_overrides_the_config_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("defaults.short_abandon"));
 }
 
-/// A daily report: `--interval 24h` gives one row per local day, the 25-hour autumn
-/// day in Berlin included (its last hour is not a row of its own), each starting at a
-/// local midnight written with that day's offset; the totals are the whole period (a
-/// week's logs give the weekly totals).
+/// Daily and weekly reports: `--interval 24h` gives one row per local day, the 25-hour
+/// autumn day in Berlin included (its last hour is not a row of its own), each starting
+/// at a local midnight written with that day's offset; the totals are the whole period.
+/// `--interval 7d` gives one row per local week from Monday.
 #[test]
-fn daily_report_rows_are_local_days_across_dst() {
+fn daily_and_weekly_report_rows_are_local_days_and_weeks_across_dst() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("queue_log");
     // One answered call on each of three local days; the second at 23:30 CET on
@@ -183,4 +183,45 @@ fn daily_report_rows_are_local_days_across_dst() {
     );
     assert_eq!(v["queues"][0]["totals"]["arrived"], 3);
     assert_eq!(v["agents"][0]["totals"]["handled"], 3);
+
+    // Weekly: `--interval 7d` rows are local weeks from Monday 00:00; the week of the
+    // autumn change (169 hours) holds the first two calls, the next week the third.
+    let out = ccpulse(&[
+        "replay",
+        p,
+        "--interval",
+        "7d",
+        "--tz",
+        "Europe/Berlin",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(v["interval_seconds"], 604_800);
+    let rows = |kind: &str, field: &str| -> Vec<(String, u64)> {
+        v[kind][0]["intervals"]
+            .as_array()
+            .expect("intervals")
+            .iter()
+            .map(|r| {
+                (
+                    r["start"].as_str().expect("start").to_string(),
+                    r[field].as_u64().expect("count"),
+                )
+            })
+            .collect()
+    };
+    let weeks = |a: u64, b: u64| {
+        vec![
+            ("2026-10-19T00:00:00+02:00".to_string(), a),
+            ("2026-10-26T00:00:00+01:00".to_string(), b),
+        ]
+    };
+    assert_eq!(rows("queues", "arrived"), weeks(2, 1));
+    assert_eq!(rows("agents", "handled"), weeks(2, 1));
 }

@@ -174,8 +174,9 @@ fn gen(seed: u64) -> Scenario {
         }
         agents.insert(format!("floor-{k}"), tl);
     }
-    // Daily rows (24 h: the local day, 23 hours on the spring DST day) too.
-    let interval = [300_000, 900_000, 1_800_000, DAY][r.random_range(0..4)];
+    // Daily rows (24 h: the local day, 23 hours on the spring DST day) and weekly ones
+    // (7 d: the local week from Monday, which autumn scenarios cross in Berlin and UTC).
+    let interval = [300_000, 900_000, 1_800_000, DAY, WEEK][r.random_range(0..5)];
     let tz = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"][r.random_range(0..4)];
     Scenario {
         queues,
@@ -578,14 +579,25 @@ fn brute_states(tls: &[&AgentTimeline], lo: Millis, hi: Millis, end: Millis) -> 
 /// A 24-hour interval: the local day, whatever its length.
 const DAY: Millis = 86_400_000;
 
+/// A 7-day interval: the local week from Monday 00:00, whatever its length.
+const WEEK: Millis = 7 * DAY;
+
 /// Local-midnight-aligned interval start of `t`, computed independently of the engine's calendar.
 fn interval_start(tz: &str, interval: Millis, t: Millis) -> Millis {
     let zone = jiff::tz::TimeZone::get(tz).expect("tz");
     let z = jiff::Timestamp::from_millisecond(t)
         .expect("ts")
         .to_zoned_datetime(zone.clone());
-    let midnight = z
-        .date()
+    let date = if interval >= WEEK {
+        // Back to Monday, by the civil calendar.
+        let back = i64::from(z.date().weekday().to_monday_zero_offset());
+        z.date()
+            .checked_sub(jiff::Span::new().days(back))
+            .expect("monday")
+    } else {
+        z.date()
+    };
+    let midnight = date
         .to_zoned_datetime(zone)
         .expect("midnight")
         .timestamp()
@@ -673,7 +685,8 @@ fn check(seed: u64) {
         let total = brute_states(&[tl], Millis::MIN, Millis::MAX, w);
         assert_eq!(atl.totals.c.state_ms, total, "state totals of {name}");
         for (st, row) in &atl.closed {
-            // The next interval's start: a day's end is the next local midnight.
+            // The next interval's start: a day's (week's) end is the next local midnight
+            // (Monday).
             let after = interval_start(s.tz, s.interval, st + s.interval + 3_600_000 * 2);
             let next = if s.interval >= DAY {
                 after
@@ -901,6 +914,29 @@ fn check(seed: u64) {
                 (wk.kpis.acw_seconds - secs(b[AgentStatus::AfterCallWork as usize])).abs() < 1e-6,
                 "team rolling acw"
             );
+        }
+        // Each agent's today too: with weekly intervals its state time must still be
+        // split at local midnight, not only where the interval ends.
+        for (name, tl) in &s.agents {
+            let Some(a) = snap.agents.iter().find(|a| &a.agent == name) else {
+                continue;
+            };
+            let cut_tl: AgentTimeline = tl.iter().copied().filter(|(t, _)| *t <= wm).collect();
+            let b = brute_states(&[&cut_tl], day_start, Millis::MAX, wm);
+            for (got, st) in [
+                (a.today.available_seconds, AgentStatus::Available),
+                (a.today.on_contact_seconds, AgentStatus::OnContact),
+                (a.today.acw_seconds, AgentStatus::AfterCallWork),
+                (a.today.aux_seconds, AgentStatus::Aux),
+            ] {
+                assert!(
+                    (got - secs(b[st as usize])).abs() < 1e-6,
+                    "agent {name} today {st:?} at {cut} (tz {}, interval {}): {got} vs {}",
+                    s.tz,
+                    s.interval,
+                    secs(b[st as usize])
+                );
+            }
         }
         let on_contact_now = cut_tls
             .iter()

@@ -22,15 +22,23 @@ impl Duration {
     }
 }
 
-/// Parses `20s`, `15m`, `1h30m`, `90` (seconds), `250ms`: jiff's friendly format.
+/// Parses `20s`, `15m`, `1h30m`, `90` (seconds), `250ms`, `1d`, `7d`, `1w`: jiff's
+/// friendly format, days and weeks taken as 24 and 168 hours (report intervals).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<f64>() {
         return from_secs_f64(secs).ok_or_else(|| format!("`{text}` is not a valid duration"));
     }
-    let d: jiff::SignedDuration = t.parse().map_err(|e| {
-        format!("`{text}` is not a duration (use e.g. `20s`, `15m`, `1h 30m`): {e}")
-    })?;
+    let d: jiff::SignedDuration = t
+        .parse()
+        .or_else(|e| {
+            // Days and weeks are calendar units to jiff; here they are nominal.
+            let span: jiff::Span = t.parse().map_err(|_| e)?;
+            span.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        })
+        .map_err(|e| {
+            format!("`{text}` is not a duration (use e.g. `20s`, `15m`, `1h 30m`, `7d`): {e}")
+        })?;
     if d.is_negative() {
         return Err(format!("`{text}` is negative"));
     }
@@ -47,7 +55,9 @@ fn from_secs_f64(secs: f64) -> Option<Duration> {
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0;
-        if ms % 3_600_000 == 0 && ms > 0 {
+        if ms % 604_800_000 == 0 && ms > 0 {
+            write!(f, "{}d", ms / 86_400_000)
+        } else if ms % 3_600_000 == 0 && ms > 0 {
             write!(f, "{}h", ms / 3_600_000)
         } else if ms % 60_000 == 0 && ms > 0 {
             write!(f, "{}m", ms / 60_000)
@@ -100,6 +110,10 @@ mod tests {
         assert_eq!(parse_duration("1h 30m"), Ok(Duration::mins(90)));
         assert_eq!(parse_duration("90"), Ok(Duration::secs(90)));
         assert_eq!(parse_duration("250ms"), Ok(Duration(250)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::mins(24 * 60)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::mins(7 * 24 * 60)));
+        assert_eq!(parse_duration("1w"), Ok(Duration::mins(7 * 24 * 60)));
+        assert_eq!(parse_duration("1d 12h"), Ok(Duration::mins(36 * 60)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-5s").is_err());
     }
@@ -109,5 +123,7 @@ mod tests {
         assert_eq!(Duration::mins(15).to_string(), "15m");
         assert_eq!(Duration::secs(20).to_string(), "20s");
         assert_eq!(Duration(1500).to_string(), "1500ms");
+        assert_eq!(Duration::mins(24 * 60).to_string(), "24h");
+        assert_eq!(Duration::mins(7 * 24 * 60).to_string(), "7d");
     }
 }

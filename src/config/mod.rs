@@ -40,7 +40,8 @@ pub struct Config {
     /// IANA time zone for "today" and interval alignment (e.g. `Europe/Berlin`).
     pub timezone: String,
     /// Report / current interval length (15m, 30m or 60m are usual; must divide a day;
-    /// 24h is the local day, 23 or 25 hours on DST days).
+    /// 24h is the local day, 23 or 25 hours on DST days; 7d is the local week from
+    /// Monday 00:00).
     pub interval: Duration,
     /// Rolling windows.
     pub windows: WindowsConfig,
@@ -414,11 +415,12 @@ impl Config {
         }
         let day = 86_400_000;
         let iv = self.interval.ms();
-        if iv < 60_000 || day % iv != 0 {
+        if iv < 60_000 || (day % iv != 0 && iv != 7 * day) {
             return Err(err(
                 "interval",
                 format!(
-                    "{} must be at least 1m and divide a day (15m, 30m, 60m, ...)",
+                    "{} must be at least 1m and divide a day (15m, 30m, 60m, ... 24h), or be 7d \
+                     (the local week from Monday)",
                     self.interval
                 ),
             ));

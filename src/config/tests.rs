@@ -51,6 +51,12 @@ fn errors_name_file_and_key() {
     let f = write("interval = \"7m\"\n");
     let e = Config::load(f.path()).expect_err("7m does not divide a day");
     assert_eq!(e.key, "interval");
+    // A week is the one interval longer than a day.
+    let f = write("interval = \"8d\"\n");
+    assert_eq!(Config::load(f.path()).expect_err("8d").key, "interval");
+    let f = write("interval = \"1w\"\n");
+    let weekly = Config::load(f.path()).expect("1w is a week");
+    assert_eq!(weekly.interval, Duration::mins(7 * 24 * 60));
 
     let f = write("timezone = \"Mars/Olympus\"\n");
     assert_eq!(Config::load(f.path()).expect_err("tz").key, "timezone");

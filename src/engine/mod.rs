@@ -442,19 +442,17 @@ impl Engine {
 
     fn start_at(&mut self, t: Millis) {
         self.now = Some(t);
-        let day = self.cal.day(t);
-        self.next_boundary = self.cal.interval(t, day).1;
+        self.next_boundary = self.cal.boundary_after(t);
         self.closed_cutoff = t - self.opts.sl_grace_ms;
         self.next_close = self.closed_cutoff;
     }
 
-    /// Agent state time is split exactly at interval (and so day) boundaries.
+    /// Agent state time is split exactly at interval and day boundaries.
     fn cross_boundary(&mut self, b: Millis) {
         for a in 0..self.agents.len() as u32 {
             self.checkpoint_agent(a, b);
         }
-        let day = self.cal.day(b);
-        self.next_boundary = self.cal.interval(b, day).1;
+        self.next_boundary = self.cal.boundary_after(b);
     }
 
     /// Finalises spans that no record can reach any more (they end before `t − grace`).
@@ -470,8 +468,8 @@ impl Engine {
         for team in &mut self.teams {
             team.timeline.close_before(cutoff);
         }
-        let day = self.cal.day(cutoff);
-        let interval_end = self.cal.interval(cutoff, day).1;
+        // Intervals and days both end here (a weekly interval spans several days).
+        let interval_end = self.cal.boundary_after(cutoff);
         if cutoff >= self.next_agent_close {
             for a in &mut self.agents {
                 a.timeline.close_before(cutoff);
