@@ -138,8 +138,8 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
 }
 
 /// The default frame is the board view: every number it carries equals the API
-/// snapshot's (`long_contact_seconds` besides); `?detail=full` carries the API
-/// snapshot's objects whole.
+/// snapshot's, fractions rounded to three decimals (`long_contact_seconds` besides);
+/// `?detail=full` carries the API snapshot's objects whole.
 #[tokio::test]
 async fn board_view_by_default_and_the_full_snapshot_on_request() {
     let cfg = fast_config();
@@ -185,7 +185,7 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
     assert_eq!(full["agents"], api["agents"]);
     assert_eq!(full["teams"], api["teams"]);
 
-    // Board: a subset, each value equal to the API's.
+    // Board: a subset, each value equal to the API's (fractions to three decimals).
     let bq = queue(&board, "sales");
     let aq = &api["queues"][0];
     for k in [
@@ -197,17 +197,17 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
     ] {
         assert_eq!(bq[k], aq[k], "{k}");
     }
-    for k in [
-        "arrived",
-        "answered",
-        "abandoned",
-        "sl_met",
-        "sl_offered",
-        "service_level",
-    ] {
+    for k in ["arrived", "answered", "abandoned", "sl_met", "sl_offered"] {
         assert_eq!(bq["today"][k], aq["today"][k], "today.{k}");
         assert_eq!(bq["rolling"][0][k], aq["rolling"][0][k], "rolling.{k}");
     }
+    let milli = |v: &Value| v.as_f64().map(ccpulse::outputs::feed_view::milli);
+    for w in ["today", "interval"] {
+        for k in ["service_level", "asa_seconds", "abandon_rate"] {
+            assert_eq!(bq[w][k].as_f64(), milli(&aq[w][k]), "{w}.{k}");
+        }
+    }
+    assert_eq!(bq["today"]["asa_seconds"], 0.02, "c-1 waited 20 ms");
     assert_eq!(bq["today"]["arrived"], 2);
     // The board says how long a1's contacts may last: the LongContact rule's 20 min.
     assert_eq!(

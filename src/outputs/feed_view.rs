@@ -1,13 +1,34 @@
 //! What a feed frame carries per queue, team and agent. By default the *board* view: the
 //! numbers a wallboard shows (about a fifth of the API snapshot's bytes, so 500 screens
-//! of a 2,000-agent floor cost a fifth of the bandwidth and parsing); `?detail=full`
-//! sends the whole API snapshot instead.
+//! of a 2,000-agent floor cost a fifth of the bandwidth and parsing), fractional values
+//! to three decimals (see [`milli`]); `?detail=full` sends the whole API snapshot instead.
 
 use crate::engine::{AgentContact, AgentSnapshot, QueueSnapshot, Staffing, TeamSnapshot};
 use crate::kpi::{AgentKpis, QueueKpis};
 use crate::model::{AgentStatus, Millis};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Board numbers to three decimals: ratios to 0.1 % (what a screen shows), seconds to
+/// the millisecond (the engine's resolution). On a real floor every logged-in agent's
+/// occupancy moves at the 5th decimal each second; at full precision that creep was
+/// ~90 % of each whole-floor delta, and of the cards a browser redraws every tick.
+pub fn milli(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// [`milli`] as a serde `serialize_with`.
+fn ser_milli<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(milli(*v))
+}
+
+/// [`milli`] of an optional value as a serde `serialize_with`.
+fn ser_milli_opt<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_some(&milli(*v)),
+        None => s.serialize_none(),
+    }
+}
 
 /// How much a frame carries (`?detail=board|full`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -45,14 +66,19 @@ pub struct BoardKpis {
     /// Service-level denominator of the queue's preset.
     pub sl_offered: u64,
     /// Service level (ratio).
+    #[serde(serialize_with = "ser_milli_opt")]
     pub service_level: Option<f64>,
     /// Average speed of answer.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub asa_seconds: Option<f64>,
     /// Abandon rate (ratio).
+    #[serde(serialize_with = "ser_milli_opt")]
     pub abandon_rate: Option<f64>,
     /// Average handle time.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub aht_seconds: Option<f64>,
     /// 90th percentile of the answer wait.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub wait_p90_seconds: Option<f64>,
 }
 
@@ -90,8 +116,10 @@ pub struct BoardQueue<'a> {
     /// Name.
     pub queue: &'a str,
     /// Service-level threshold T.
+    #[serde(serialize_with = "ser_milli")]
     pub sl_threshold_seconds: f64,
     /// Service-level target.
+    #[serde(serialize_with = "ser_milli")]
     pub sl_target: f64,
     /// Contacts waiting now.
     pub waiting: u64,
@@ -142,10 +170,13 @@ pub struct BoardAgentDay {
     /// Contacts handled today.
     pub handled: u64,
     /// Average handle time today.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub aht_seconds: Option<f64>,
     /// Occupancy today.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub occupancy: Option<f64>,
     /// Share of the agent's targets met (when targets are configured).
+    #[serde(serialize_with = "ser_milli_opt")]
     pub targets_met_share: Option<f64>,
 }
 
@@ -236,6 +267,7 @@ pub struct BoardAgent<'a> {
     /// A contact longer than this is long ([`LongContact`]; `null`: no rule says). A
     /// setting like a queue's `sl_threshold_seconds`: it changes only with the rules
     /// or the agent's team, so deltas do not carry it with every contact.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub long_contact_seconds: Option<f64>,
     /// Today's numbers.
     pub today: BoardAgentDay,
@@ -276,6 +308,7 @@ pub struct BoardTeam<'a> {
     /// Agents in aux by reason.
     pub aux_by_reason: &'a BTreeMap<String, u64>,
     /// Team occupancy today.
+    #[serde(serialize_with = "ser_milli_opt")]
     pub occupancy: Option<f64>,
     /// Contacts handled today.
     pub handled: u64,
@@ -297,6 +330,27 @@ impl<'a> From<&'a TeamSnapshot> for BoardTeam<'a> {
 mod tests {
     use super::*;
     use crate::alerts::default_rules;
+
+    #[test]
+    fn board_fractions_have_three_decimals() {
+        let k = AgentKpis {
+            handled: 167,
+            aht_seconds: Some(0.045976047904191616),
+            occupancy: Some(0.7871645750433629),
+            ..AgentKpis::default()
+        };
+        let day = serde_json::to_string(&BoardAgentDay::from(&k)).expect("json");
+        assert_eq!(
+            day,
+            r#"{"handled":167,"aht_seconds":0.046,"occupancy":0.787,"targets_met_share":null}"#
+        );
+        // One more second on a contact after two hours logged in: the same board value.
+        let (a, b) = (3600.0 / 7200.0, 3601.0 / 7201.0);
+        assert_ne!(a, b);
+        assert_eq!(milli(a), milli(b));
+        assert_eq!(milli(0.9996), 1.0);
+        assert_eq!(milli(412.3456), 412.346);
+    }
 
     #[test]
     fn long_contacts_follow_the_contact_seconds_rules() {
