@@ -472,6 +472,17 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
     );
     let s = text(&page, "#agents [data-agent=cleo] .s").await;
     assert!(s.starts_with("✖ overrun · break "), "{s}");
+    // The narrow card may cut "break", never the time on it (it used to read "break 17…").
+    let time = page
+        .eval(
+            "(() => { const c = document.querySelector('#agents [data-agent=cleo]'), \
+             d = c.querySelector('.s .d'); return [d.textContent, \
+             d.getBoundingClientRect().right <= c.getBoundingClientRect().right \
+             && d.scrollWidth <= d.clientWidth + 1]; })()",
+        )
+        .await;
+    let (time, whole): (String, bool) = serde_json::from_value(time).expect("time");
+    assert!(whole && time.contains(':'), "{time} whole: {whole}");
     let s = text(&page, "#agents [data-agent=ana] .s").await;
     assert!(!s.contains("overrun"), "{s}");
 
@@ -519,6 +530,43 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
             labels,
             serde_json::json!([]),
             "{w}x{h}: cut or wrapped labels"
+        );
+        // Each tile's line under the state, as long as a busy floor makes it, shown whole
+        // (wrapped, three lines at most) inside its tile, next to the widest number. One
+        // line with an ellipsis used to cut the agents tile to "available · 1 on …" at
+        // 1080p.
+        let cut = page
+            .eval(
+                "(() => { const subs = { 't-waiting': '200 queues', \
+                   't-longest': 'support · target 20s', \
+                   't-sl': 'target 80.0% · 12345 offered', 't-slr': '1234 offered', \
+                   't-abn': 'ASA 123s · 1234 abandoned', \
+                   't-agents': '1234 on contact · 123 ACW · 123 aux · short 12', \
+                   't-sched': '12 no-shows · 12 overrun · adherence 100.0%' }; \
+                 return [...document.querySelectorAll('.tile:not([hidden])')].filter(t => { \
+                   setTile(t.id, '1850/2000', 'warn', subs[t.id]); \
+                   const sub = t.querySelector('.sub'), tb = t.getBoundingClientRect(); \
+                   return sub.textContent !== subs[t.id] || sub.scrollWidth > sub.clientWidth + 1 \
+                     || sub.scrollHeight > sub.clientHeight + 1 \
+                     || sub.getBoundingClientRect().bottom > tb.bottom - 2; \
+                 }).map(t => t.id); })()",
+            )
+            .await;
+        assert_eq!(cut, serde_json::json!([]), "{w}x{h}: cut sub-lines");
+        // The three alerts' summaries ("dora (team A) is scheduled but not logged in", …)
+        // are read whole: they used to be cut to one line ("dora (team A) is scheduled b…").
+        let alerts = page
+            .eval(
+                "[...document.querySelectorAll('.alert .sum')].map(s => [s.textContent, \
+                 s.scrollWidth <= s.clientWidth + 1 && s.scrollHeight <= s.clientHeight + 1 \
+                 && s.getBoundingClientRect().bottom <= s.parentElement.getBoundingClientRect().bottom])",
+            )
+            .await;
+        let alerts: Vec<(String, bool)> = serde_json::from_value(alerts).expect("alerts");
+        assert_eq!(alerts.len(), 3, "{alerts:?}");
+        assert!(
+            alerts.iter().all(|a| a.1),
+            "{w}x{h}: cut alert summaries {alerts:?}"
         );
     }
     let errors = page.console_errors();
