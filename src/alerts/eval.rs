@@ -3,6 +3,7 @@
 #[cfg(test)]
 use super::rule::default_rules;
 use super::rule::{AlertInputs, Rule};
+use super::text::fill_labels;
 use crate::engine::Snapshot;
 use crate::model::{format_rfc3339, Millis};
 use rustc_hash::FxHashMap;
@@ -123,30 +124,6 @@ fn fingerprint(rule: &str, scope: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Fills `{scope}` and `{value}` into an annotation template.
-pub(crate) fn fill(template: &str, scope: &str, value: f64) -> String {
-    let v = if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.2}")
-    };
-    template.replace("{scope}", scope).replace("{value}", &v)
-}
-
-/// [`fill`], then the scope's labels (`{team}`).
-pub(crate) fn fill_labels(
-    template: &str,
-    scope: &str,
-    value: f64,
-    labels: &BTreeMap<&'static str, String>,
-) -> String {
-    let mut s = fill(template, scope, value);
-    for (k, v) in labels {
-        s = s.replace(&format!("{{{k}}}"), v);
-    }
-    s
-}
-
 impl AlertEngine {
     /// An engine for `rules`, with quiet hours read in `tz`.
     pub fn new(rules: Vec<Rule>, tz: jiff::tz::TimeZone) -> Self {
@@ -218,7 +195,13 @@ impl AlertEngine {
                     scope: scope.clone(),
                     scope_labels: st.scope_labels.clone(),
                     value,
-                    summary: fill_labels(&rule.summary, &scope, value, &st.scope_labels),
+                    summary: fill_labels(
+                        &rule.summary,
+                        &scope,
+                        value,
+                        rule.metric.unit(),
+                        &st.scope_labels,
+                    ),
                     starts_at_ms: st.firing_since.unwrap_or(now),
                     ends_at_ms: ends,
                     fingerprint: fingerprint(&rule.name, &scope),
@@ -273,7 +256,13 @@ impl AlertEngine {
                         severity: rule.severity.as_str(),
                         scope_label: st.scope_label,
                         scope: key.1.clone(),
-                        summary: fill_labels(&rule.summary, &key.1, st.value, &st.scope_labels),
+                        summary: fill_labels(
+                            &rule.summary,
+                            &key.1,
+                            st.value,
+                            rule.metric.unit(),
+                            &st.scope_labels,
+                        ),
                         scope_labels: st.scope_labels,
                         value: st.value,
                         starts_at_ms: st.firing_since.unwrap_or(now),
@@ -336,7 +325,13 @@ impl AlertEngine {
                     since: format_rfc3339(since),
                     since_ms: since,
                     acknowledged: st.acked,
-                    summary: fill_labels(&rule.summary, scope, st.value, &st.scope_labels),
+                    summary: fill_labels(
+                        &rule.summary,
+                        scope,
+                        st.value,
+                        rule.metric.unit(),
+                        &st.scope_labels,
+                    ),
                     fingerprint: fingerprint(&rule.name, scope),
                 })
             })

@@ -9,6 +9,7 @@ pub mod notify;
 mod rule;
 mod scope;
 mod task;
+mod text;
 
 pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
 pub use rule::{
@@ -17,3 +18,4 @@ pub use rule::{
 };
 pub use scope::ScopeFilter;
 pub use task::{spawn, spawn_with, AlertContext, SharedAlerts};
+pub use text::Unit;

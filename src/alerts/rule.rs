@@ -311,7 +311,7 @@ pub struct Rule {
     pub repeat_ms: i64,
     /// Severity label.
     pub severity: Severity,
-    /// Summary annotation; `{scope}`, `{value}` and the scope's labels (`{team}`) are
+    /// Summary annotation; `{scope}`, `{value}`, `{value_text}` and the scope's labels (`{team}`) are
     /// filled in.
     pub summary: String,
     /// Only these queues, agents or sources (by the metric's scope; empty: all).
@@ -324,7 +324,7 @@ pub struct Rule {
     pub teams: Vec<String>,
     /// Extra labels on every notification of this rule (config `labels`).
     pub labels: BTreeMap<String, String>,
-    /// Annotations besides `summary` (e.g. `description`); `{scope}`, `{value}` and the
+    /// Annotations besides `summary` (e.g. `description`); `{scope}`, `{value}`, `{value_text}` and the
     /// scope's labels (`{team}`) filled in.
     pub annotations: BTreeMap<String, String>,
     /// The receivers notified, by name (empty: all).
@@ -409,7 +409,7 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
             0,
             60 * min,
             Severity::Warning,
-            "{scope} (team {team}) is scheduled but not logged in {value} s after the shift start",
+            "{scope} (team {team}) is scheduled but not logged in {value_text} after the shift start",
         ),
         rule(
             "BreakOverrun",
@@ -419,7 +419,7 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
             0,
             60 * min,
             Severity::Warning,
-            "{scope} (team {team}) is still on break {value} s after it ended",
+            "{scope} (team {team}) is still on break {value_text} after it ended",
         ),
         rule(
             "LateReturn",
@@ -429,7 +429,7 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
             0,
             24 * 60 * min,
             Severity::Info,
-            "{scope} (team {team}) came back from break {value} s late",
+            "{scope} (team {team}) came back from break {value_text} late",
         ),
         rule(
             "SourceSilent",
@@ -439,7 +439,7 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
             5 * min,
             30 * min,
             Severity::Warning,
-            "No event from source {scope} for {value} s",
+            "No event from source {scope} for {value_text}",
         ),
         rule(
             "SourceDown",
@@ -475,7 +475,7 @@ fn kpi_rules() -> Vec<Rule> {
             0.02,
             5 * min,
             Severity::Warning,
-            "Service level of {scope} below target ({value} vs target over 15 min)",
+            "Service level of {scope} below target over 15 min ({value_text} vs target)",
         ),
         rule(
             "LongestWaitHigh",
@@ -485,7 +485,7 @@ fn kpi_rules() -> Vec<Rule> {
             60.0,
             min,
             Severity::Warning,
-            "A caller in {scope} has waited {value} s",
+            "A caller in {scope} has waited {value_text}",
         ),
         rule(
             "ContactsWaitingHigh",
@@ -507,7 +507,7 @@ fn kpi_rules() -> Vec<Rule> {
             0.07,
             10 * min,
             Severity::Warning,
-            "Abandon rate of {scope} at {value} over 15 min",
+            "Abandon rate of {scope} at {value_text} over 15 min",
         ),
         rule(
             "StaffingGap",
@@ -527,7 +527,7 @@ fn kpi_rules() -> Vec<Rule> {
             1200.0,
             0,
             Severity::Info,
-            "{scope} has been on one contact for {value} s",
+            "{scope} has been on one contact for {value_text}",
         ),
     ]
 }

@@ -99,7 +99,7 @@ pub struct RuleConfig {
     /// Extra labels on its notifications.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// `summary`, `description`, …; `{scope}`, `{value}` and the scope's labels
+    /// `summary`, `description`, …; `{scope}`, `{value}`, `{value_text}` and the scope's labels
     /// (`{team}` of the schedule metrics) are filled in.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
@@ -433,7 +433,7 @@ impl RuleConfig {
         let mut annotations = self.annotations.clone();
         let summary = annotations
             .remove("summary")
-            .unwrap_or_else(|| format!("{} on {{scope}}: {{value}}", self.name));
+            .unwrap_or_else(|| format!("{} on {{scope}}: {{value_text}}", self.name));
         Ok(Rule {
             name: self.name.clone(),
             metric,

@@ -14,7 +14,7 @@ pub mod webhook;
 
 pub use group::GroupMessage;
 
-use super::eval::fill_labels;
+use super::text::{fill_labels, Unit};
 use super::{AlertEvent, AlertKind, Comparison, Rule};
 use crate::config::{ReceiverConfig, ReceiverKind};
 use crate::model::{format_rfc3339, Millis};
@@ -67,13 +67,16 @@ pub struct Notification {
 }
 
 fn describe(rule: &Rule) -> String {
+    let unit = rule.metric.unit();
     let (op, good) = match rule.cmp {
         Comparison::Above => ("above", "at or below"),
         Comparison::Below => ("below", "at or above"),
     };
     format!(
-        "{} is {{value}} for {{scope}}: {op} the threshold {}; clears {good} {}.",
-        rule.name, rule.threshold, rule.clear
+        "{} is {{value_text}} for {{scope}}: {op} the threshold {}; clears {good} {}.",
+        rule.name,
+        unit.text(rule.threshold),
+        unit.text(rule.clear)
     )
 }
 
@@ -95,7 +98,8 @@ impl Notification {
         labels.insert("alertname".into(), event.alertname.clone());
         labels.insert("severity".into(), event.severity.into());
         labels.insert(event.scope_label.into(), event.scope.clone());
-        let fill = |t: &str| fill_labels(t, &event.scope, event.value, &event.scope_labels);
+        let unit = rule.map_or(Unit::Count, |r| r.metric.unit());
+        let fill = |t: &str| fill_labels(t, &event.scope, event.value, unit, &event.scope_labels);
         let mut annotations = BTreeMap::new();
         if let Some(r) = rule {
             for (k, v) in &r.annotations {

@@ -117,10 +117,9 @@ fn notification_carries_rule_labels_and_filled_annotations() {
         Some(&plain),
     );
     assert_eq!(n.status, Status::Firing, "a repeat is firing again");
-    assert!(
-        n.annotations["description"].contains("130 for sales: above the threshold 120"),
-        "{}",
-        n.annotations["description"]
+    assert_eq!(
+        n.annotations["description"],
+        "LongestWaitHigh is 2 min 10 s for sales: above the threshold 2 min; clears at or below 1 min."
     );
 }
 
