@@ -183,7 +183,10 @@ fn no_show_overrun_and_late_return_each_alert_once_with_agent_and_team() {
         .iter()
         .find(|(_, e)| e.alertname == "LateReturn")
         .map(|(_, e)| e.summary.as_str());
-    assert_eq!(text, Some("a3 (team Team B) came back from break 4 min late"));
+    assert_eq!(
+        text,
+        Some("a3 (team Team B) came back from break 4 min late")
+    );
     let resolved: Vec<(Millis, &str, &str)> = r
         .events
         .iter()
