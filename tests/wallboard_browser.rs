@@ -553,8 +553,9 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
             )
             .await;
         assert_eq!(cut, serde_json::json!([]), "{w}x{h}: cut sub-lines");
-        // The three alerts' summaries ("dora (team A) is scheduled but not logged in", …)
-        // are read whole: they used to be cut to one line ("dora (team A) is scheduled b…").
+        // The three alerts' summaries ("dora (team A) not logged in, 34 min into the
+        // shift", …) are read whole: they used to be cut to one line ("dora (team A) is
+        // scheduled b…").
         let alerts = page
             .eval(
                 "[...document.querySelectorAll('.alert .sum')].map(s => [s.textContent, \

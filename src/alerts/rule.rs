@@ -409,7 +409,7 @@ pub fn schedule_and_source_rules() -> Vec<Rule> {
             0,
             60 * min,
             Severity::Warning,
-            "{scope} (team {team}) is scheduled but not logged in {value_text} after the shift start",
+            "{scope} (team {team}) not logged in, {value_text} into the shift",
         ),
         rule(
             "BreakOverrun",

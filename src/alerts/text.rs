@@ -61,10 +61,14 @@ fn number(v: f64) -> String {
     }
 }
 
-/// Whole seconds in the two largest units: "45 s", "3 min 47 s", "34 min", "1 h 5 min".
+/// As people say it: seconds under ten minutes ("45 s", "3 min 47 s"), whole minutes
+/// after that ("34 min", "1 h 5 min").
 fn duration(secs: f64) -> String {
     let sign = if secs < 0.0 { "-" } else { "" };
-    let s = secs.abs().round() as u64;
+    let mut s = secs.abs().round() as u64;
+    if s >= 600 {
+        s = (s + 30) / 60 * 60;
+    }
     let (h, m, r) = (s / 3600, s % 3600 / 60, s % 60);
     let body = match (h, m, r) {
         (0, 0, r) => format!("{r} s"),
@@ -110,7 +114,9 @@ mod tests {
         assert_eq!(secs(45.0), "45 s");
         assert_eq!(secs(226.99), "3 min 47 s");
         assert_eq!(secs(2040.0), "34 min");
-        assert_eq!(secs(2038.0), "33 min 58 s");
+        assert_eq!(secs(2038.0), "34 min", "minutes only from ten minutes on");
+        assert_eq!(secs(599.0), "9 min 59 s");
+        assert_eq!(secs(3599.0), "1 h");
         assert_eq!(secs(3900.0), "1 h 5 min");
         assert_eq!(secs(7200.0), "2 h");
         assert_eq!(secs(-90.0), "-1 min 30 s");

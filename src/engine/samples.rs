@@ -74,7 +74,7 @@ impl ValueBag {
     }
 
     /// Sorts the raw values in place: histograms then take them in ascending order
-    /// (neighbouring counters, far fewer cache misses than arrival order) and
+    /// (neighbouring counters rather than arrival order's scattered ones) and
     /// [`ValueBag::quantiles_secs`] reads them without a sorted copy.
     pub fn sort(&mut self) {
         self.raw.sort_unstable();
