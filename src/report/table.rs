@@ -15,12 +15,12 @@ fn secs(v: Option<f64>) -> String {
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "ccpulse report  {} → {}  ({} s intervals, {})",
+        "ccpulse report  {} → {}  ({} intervals, {})",
         r.from.map_or_else(|| "-".into(), |t| r.time(t)),
         r.engine
             .watermark()
             .map_or_else(|| "-".into(), |t| r.time(t)),
-        r.interval_seconds(),
+        crate::config::Duration(r.interval_seconds() * 1000),
         r.timezone()
     )?;
     let i = &r.input;
