@@ -185,7 +185,7 @@ fn no_show_overrun_and_late_return_each_alert_once_with_agent_and_team() {
         .map(|(_, e)| e.summary.as_str());
     assert_eq!(
         text,
-        Some("a3 (team Team B) came back from break 4 min late")
+        Some("a3 (team Team B) came back from break 4\u{a0}min late")
     );
     let resolved: Vec<(Millis, &str, &str)> = r
         .events

@@ -6,6 +6,9 @@
 use super::Metric;
 use std::collections::BTreeMap;
 
+/// Between a number and its unit.
+const NBSP: char = '\u{a0}';
+
 /// What a metric's value is measured in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -46,7 +49,7 @@ impl Unit {
         match self {
             Unit::Seconds => duration(v),
             Unit::Ratio => format!("{:.1}%", v * 100.0),
-            Unit::RatioDelta => format!("{:+.1} points", v * 100.0),
+            Unit::RatioDelta => format!("{:+.1}{NBSP}points", v * 100.0),
             Unit::Count => number(v),
         }
     }
@@ -62,7 +65,8 @@ fn number(v: f64) -> String {
 }
 
 /// As people say it: seconds under ten minutes ("45 s", "3 min 47 s"), whole minutes
-/// after that ("34 min", "1 h 5 min").
+/// after that ("34 min", "1 h 5 min"); a no-break space ties each number to its unit,
+/// so a wrapped summary never leaves a lone "s" on the next line.
 fn duration(secs: f64) -> String {
     let sign = if secs < 0.0 { "-" } else { "" };
     let mut s = secs.abs().round() as u64;
@@ -71,11 +75,11 @@ fn duration(secs: f64) -> String {
     }
     let (h, m, r) = (s / 3600, s % 3600 / 60, s % 60);
     let body = match (h, m, r) {
-        (0, 0, r) => format!("{r} s"),
-        (0, m, 0) => format!("{m} min"),
-        (0, m, r) => format!("{m} min {r} s"),
-        (h, 0, _) => format!("{h} h"),
-        (h, m, _) => format!("{h} h {m} min"),
+        (0, 0, r) => format!("{r}{NBSP}s"),
+        (0, m, 0) => format!("{m}{NBSP}min"),
+        (0, m, r) => format!("{m}{NBSP}min {r}{NBSP}s"),
+        (h, 0, _) => format!("{h}{NBSP}h"),
+        (h, m, _) => format!("{h}{NBSP}h {m}{NBSP}min"),
     };
     format!("{sign}{body}")
 }
@@ -109,7 +113,8 @@ mod tests {
 
     #[test]
     fn values_read_in_their_unit() {
-        let secs = |v| Unit::Seconds.text(v);
+        // Written with plain spaces here; the text has no-break spaces before units.
+        let secs = |v| Unit::Seconds.text(v).replace(NBSP, " ");
         assert_eq!(secs(0.4), "0 s");
         assert_eq!(secs(45.0), "45 s");
         assert_eq!(secs(226.99), "3 min 47 s");
@@ -121,8 +126,9 @@ mod tests {
         assert_eq!(secs(7200.0), "2 h");
         assert_eq!(secs(-90.0), "-1 min 30 s");
         assert_eq!(Unit::Ratio.text(0.123), "12.3%");
-        assert_eq!(Unit::RatioDelta.text(-0.052), "-5.2 points");
-        assert_eq!(Unit::RatioDelta.text(0.01), "+1.0 points");
+        assert_eq!(Unit::RatioDelta.text(-0.052), "-5.2\u{a0}points");
+        assert_eq!(Unit::RatioDelta.text(0.01), "+1.0\u{a0}points");
+        assert_eq!(Unit::Seconds.text(226.99), "3\u{a0}min 47\u{a0}s");
         assert_eq!(Unit::Count.text(12.0), "12");
         assert_eq!(Unit::Count.text(2.5), "2.50");
         assert_eq!(Unit::Seconds.text(f64::NAN), "NaN");
@@ -139,6 +145,6 @@ mod tests {
             Unit::Seconds,
             &labels,
         );
-        assert_eq!(s, "ann (team A) waited 3 min 47 s (226.99 s)");
+        assert_eq!(s, "ann (team A) waited 3\u{a0}min 47\u{a0}s (226.99 s)");
     }
 }

@@ -119,7 +119,8 @@ fn notification_carries_rule_labels_and_filled_annotations() {
     assert_eq!(n.status, Status::Firing, "a repeat is firing again");
     assert_eq!(
         n.annotations["description"],
-        "LongestWaitHigh is 2 min 10 s for sales: above the threshold 2 min; clears at or below 1 min."
+        "LongestWaitHigh is 2\u{a0}min 10\u{a0}s for sales: above the threshold 2\u{a0}min; \
+         clears at or below 1\u{a0}min."
     );
 }
 
