@@ -23,7 +23,7 @@ pub struct ReplayArgs {
     /// Config file (queues, teams, targets, time zone, interval).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Interval length (e.g. 15m); overrides the config.
+    /// Interval length (e.g. 15m; 24h: local days; 7d: local weeks from Monday); overrides the config.
     #[arg(long)]
     pub interval: Option<String>,
     /// Time zone for intervals and days (IANA name); overrides the config.
