@@ -414,6 +414,93 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
     live.stop().await;
 }
 
+/// `?targets=1` (a team leader's own screen) adds each agent's target attainment today to
+/// its card, from the board's `targets_met_share`; without it the cards stay as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium (scripts/test.sh installs it)"]
+async fn wallboard_shows_target_attainment_when_asked() {
+    let _one = SERIAL.lock().await;
+    let mut cfg = fast_config();
+    let aht = |secs| ccpulse::config::Targets {
+        aht: Some(ccpulse::config::Duration::secs(secs)),
+        ..Default::default()
+    };
+    // ana handles in 20 s (met), cleo in 30 s against 10 s (missed), ben handles nothing
+    // (no target measurable yet).
+    for (name, secs) in [("ana", 60), ("cleo", 10), ("ben", 60)] {
+        let a = ccpulse::config::AgentConfig {
+            targets: aht(secs),
+            ..Default::default()
+        };
+        cfg.agents.insert(name.into(), a);
+    }
+    let clock = Arc::new(ManualClock::new(T0 - 600_000));
+    let live = start(
+        &cfg,
+        FeedOptions::default(),
+        clock.clone() as Arc<dyn Clock>,
+    )
+    .await;
+    let s = |x: i64| T0 - 300_000 + x * 1000;
+    let events = vec![
+        agent(s(0), "ana", AgentStatus::Available, None),
+        agent(s(0), "cleo", AgentStatus::Available, None),
+        agent(s(0), "ben", AgentStatus::Available, None),
+        queued(s(10), "c1", "sales"),
+        answered(s(12), "c1", "sales", "ana"),
+        ended(s(32), "c1"),
+        queued(s(40), "c2", "sales"),
+        answered(s(42), "c2", "sales", "cleo"),
+        ended(s(72), "c2"),
+    ];
+    let n = send_all(&live, events).await;
+    clock.set(T0);
+    let snap = wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
+    let share = |name: &str| {
+        snap.agents
+            .iter()
+            .find(|a| a.agent == name)
+            .and_then(|a| a.today.targets.as_ref())
+            .and_then(|t| t.share_met)
+    };
+    assert_eq!(
+        (share("ana"), share("cleo"), share("ben")),
+        (Some(1.0), Some(0.0), None)
+    );
+
+    let browser = Browser::launch().await;
+    let page = browser.new_page().await;
+    page.navigate(&format!("http://{}/?targets=1", live.addr))
+        .await;
+    page.wait_for(&format!(
+        "{LIVE} && document.querySelectorAll('#agents .agent .k').length === 3"
+    ))
+    .await;
+    let card = |name: &str| format!("#agents [data-agent={name}] .k");
+    assert_eq!(text(&page, &card("ana")).await, "✔ targets met");
+    assert_eq!(text(&page, &card("cleo")).await, "✖ 0% of targets met");
+    assert_eq!(text(&page, &card("ben")).await, "targets –");
+    let missed = page
+        .eval("document.querySelector('#agents [data-agent=cleo] .k').className")
+        .await;
+    assert_eq!(missed, "k bad");
+
+    // The floor's TV (no parameter) shows no attainment.
+    page.navigate(&format!("http://{}/", live.addr)).await;
+    page.wait_for(&format!(
+        "{LIVE} && document.querySelectorAll('#agents .agent').length === 3"
+    ))
+    .await;
+    let lines = page
+        .eval("document.querySelectorAll('#agents .k').length")
+        .await;
+    assert_eq!(lines, 0);
+    let errors = page.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    drop(browser);
+    live.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium (scripts/test.sh installs it)"]
 async fn wallboard_shows_who_is_scheduled_and_who_is_missing() {
