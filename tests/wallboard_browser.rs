@@ -495,6 +495,10 @@ async fn wallboard_shows_target_attainment_when_asked() {
         .eval("document.querySelectorAll('#agents .k').length")
         .await;
     assert_eq!(lines, 0);
+    // The longest-wait tile names its queue's threshold as people say it (an e-mail
+    // queue's 14400 s is "4 h").
+    let spans = page.eval("[span(20), span(300), span(14400)]").await;
+    assert_eq!(spans, serde_json::json!(["20s", "5 min", "4 h"]));
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     drop(browser);
