@@ -145,36 +145,28 @@ fn daily_and_weekly_report_rows_are_local_days_and_weeks_across_dst() {
     .concat();
     std::fs::write(&path, log).expect("write");
     let p = path.to_str().expect("utf8");
-    let daily = |format: &str| {
-        let args = ["replay", p, "--interval", "24h", "--tz", "Europe/Berlin"];
-        ccpulse(&[&args[..], &["--output", format]].concat())
+    let replay = |interval: &str, format: &str| {
+        let args = ["replay", p, "--interval", interval, "--tz", "Europe/Berlin"];
+        let out = ccpulse(&[&args[..], &["--output", format]].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     };
-    let out = daily("json");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
-    let rows: Vec<(String, u64)> = v["queues"][0]["intervals"]
-        .as_array()
-        .expect("intervals")
-        .iter()
-        .map(|r| {
-            (
-                r["start"].as_str().expect("start").to_string(),
-                r["arrived"].as_u64().expect("arrived"),
-            )
-        })
-        .collect();
+    let json = |interval: &str| -> serde_json::Value {
+        serde_json::from_slice(&replay(interval, "json").stdout).expect("json report")
+    };
+    let v = json("24h");
     // Starts are local midnights, written with the zone's offset of that day.
     let days = [
         ("2026-10-24T00:00:00+02:00".to_string(), 1),
         ("2026-10-25T00:00:00+02:00".to_string(), 1),
         ("2026-10-26T00:00:00+01:00".to_string(), 1),
     ];
-    assert_eq!(rows, days);
-    let out = daily("csv");
+    assert_eq!(report_rows(&v, "queues", "arrived"), days);
+    let out = replay("24h", "csv");
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(
         csv.lines()
@@ -186,42 +178,29 @@ fn daily_and_weekly_report_rows_are_local_days_and_weeks_across_dst() {
 
     // Weekly: `--interval 7d` rows are local weeks from Monday 00:00; the week of the
     // autumn change (169 hours) holds the first two calls, the next week the third.
-    let out = ccpulse(&[
-        "replay",
-        p,
-        "--interval",
-        "7d",
-        "--tz",
-        "Europe/Berlin",
-        "--output",
-        "json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let v = json("7d");
     assert_eq!(v["interval_seconds"], 604_800);
-    let rows = |kind: &str, field: &str| -> Vec<(String, u64)> {
-        v[kind][0]["intervals"]
-            .as_array()
-            .expect("intervals")
-            .iter()
-            .map(|r| {
-                (
-                    r["start"].as_str().expect("start").to_string(),
-                    r[field].as_u64().expect("count"),
-                )
-            })
-            .collect()
-    };
     let weeks = |a: u64, b: u64| {
         vec![
             ("2026-10-19T00:00:00+02:00".to_string(), a),
             ("2026-10-26T00:00:00+01:00".to_string(), b),
         ]
     };
-    assert_eq!(rows("queues", "arrived"), weeks(2, 1));
-    assert_eq!(rows("agents", "handled"), weeks(2, 1));
+    assert_eq!(report_rows(&v, "queues", "arrived"), weeks(2, 1));
+    assert_eq!(report_rows(&v, "agents", "handled"), weeks(2, 1));
+}
+
+/// `(start, field)` of the first queue's or agent's (`kind`) interval rows in a JSON report.
+fn report_rows(v: &serde_json::Value, kind: &str, field: &str) -> Vec<(String, u64)> {
+    v[kind][0]["intervals"]
+        .as_array()
+        .expect("intervals")
+        .iter()
+        .map(|r| {
+            (
+                r["start"].as_str().expect("start").to_string(),
+                r[field].as_u64().expect("count"),
+            )
+        })
+        .collect()
 }
