@@ -45,10 +45,7 @@ impl Calendar {
 
     /// `[start, end)` of the local day containing `t` (local midnight to next local midnight).
     pub fn day(&self, t: Millis) -> (Millis, Millis) {
-        let fallback = (
-            t - t.rem_euclid(86_400_000),
-            t - t.rem_euclid(86_400_000) + 86_400_000,
-        );
+        let fallback = (t - t.rem_euclid(DAY_MS), t - t.rem_euclid(DAY_MS) + DAY_MS);
         let Ok(ts) = Timestamp::from_millisecond(t) else {
             return fallback;
         };

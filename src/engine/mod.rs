@@ -468,20 +468,20 @@ impl Engine {
         for team in &mut self.teams {
             team.timeline.close_before(cutoff);
         }
-        // Intervals and days both end here (a weekly interval spans several days).
-        let interval_end = self.cal.boundary_after(cutoff);
+        // The next end of an interval or a day (a weekly interval spans several days).
+        let boundary = self.cal.boundary_after(cutoff);
         if cutoff >= self.next_agent_close {
             for a in &mut self.agents {
                 a.timeline.close_before(cutoff);
             }
-            self.next_agent_close = interval_end;
+            self.next_agent_close = boundary;
         }
         let g = self.granularity.max(1);
         let next_bucket = cutoff - cutoff.rem_euclid(g) + g;
         self.next_close = if self.opts.rolling {
-            next_bucket.min(interval_end)
+            next_bucket.min(boundary)
         } else {
-            interval_end
+            boundary
         };
     }
 

@@ -62,12 +62,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{}", line.join(","))
     };
     for (name, params, tl) in &r.queues {
-        for row in queue_rows(params, tl, r.engine.calendar().tz()) {
+        for row in queue_rows(params, tl, r.tz()) {
             emit("queue", name, &row.start, columns(&row.kpis))?;
         }
     }
     for (name, targets, tl) in &r.agents {
-        for row in agent_rows(targets, tl, r.engine.calendar().tz()) {
+        for row in agent_rows(targets, tl, r.tz()) {
             emit("agent", name, &row.start, columns(&row.kpis))?;
         }
     }

@@ -21,7 +21,7 @@ const FLUSH_AT: usize = 1 << 16;
 /// Writes `r` as one JSON line.
 pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut w = JsonOut::new(out);
-    w.tz = r.engine.calendar().tz().clone();
+    w.tz = r.tz().clone();
     w.buf.extend_from_slice(b"{\"version\":");
     w.u64(u64::from(REPORT_VERSION));
     w.key(b",\"interval_seconds\":");

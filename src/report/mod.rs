@@ -127,7 +127,7 @@ impl<'a> Report<'a> {
         self.queues
             .iter()
             .filter(|q| q.0.as_str() == queue)
-            .flat_map(|(_, params, tl)| queue_rows(params, tl, self.engine.calendar().tz()))
+            .flat_map(|(_, params, tl)| queue_rows(params, tl, self.tz()))
             .collect()
     }
 
@@ -158,12 +158,17 @@ impl<'a> Report<'a> {
     }
 
     fn timezone(&self) -> &str {
-        self.engine.calendar().tz().iana_name().unwrap_or("UTC")
+        self.tz().iana_name().unwrap_or("UTC")
+    }
+
+    /// The report's time zone (the engine calendar's): intervals and times are in it.
+    pub(crate) fn tz(&self) -> &jiff::tz::TimeZone {
+        self.engine.calendar().tz()
     }
 
     /// An instant as the report writes it: RFC 3339 with the report zone's offset.
     pub(crate) fn time(&self, ms: Millis) -> String {
-        format_rfc3339_in(ms, self.engine.calendar().tz())
+        format_rfc3339_in(ms, self.tz())
     }
 }
 
@@ -247,7 +252,7 @@ impl Serialize for Report<'_> {
                         params.preset,
                         tl.totals.settled_percentiles(),
                     ),
-                    rows: Lazy(move || queue_rows(params, tl, self.engine.calendar().tz())),
+                    rows: Lazy(move || queue_rows(params, tl, self.tz())),
                 })
             }),
         )?;
@@ -258,7 +263,7 @@ impl Serialize for Report<'_> {
                     key: "agent",
                     name: name.as_str(),
                     totals: AgentKpis::compute(&tl.totals.c, Some(targets)),
-                    rows: Lazy(move || agent_rows(targets, tl, self.engine.calendar().tz())),
+                    rows: Lazy(move || agent_rows(targets, tl, self.tz())),
                 })
             }),
         )?;
