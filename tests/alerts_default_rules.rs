@@ -13,7 +13,9 @@
 //! 4. with quiet hours over the breach nothing is notified until they end, when the
 //!    (already firing) alert is notified once, with its real start time.
 
-use ccpulse::alerts::{default_rules, AlertEngine, AlertEvent, AlertKind, QuietHours, Rule};
+use ccpulse::alerts::{
+    default_rules, AlertEngine, AlertEvent, AlertKind, QuietHours, Rule, ThresholdUnit,
+};
 use ccpulse::config::{Config, Duration};
 use ccpulse::engine::{Engine, EngineOptions};
 use ccpulse::model::{AgentStateChange, AgentStatus, Channel, Event, EventBody, Millis};
@@ -31,6 +33,18 @@ fn rule(name: &str) -> Rule {
         .into_iter()
         .find(|r| r.name == name)
         .unwrap_or_else(|| panic!("{name} is a default rule"))
+}
+
+/// What `rule`'s thresholds are multiplied by for the queues of these scenarios: the
+/// default SL threshold T (s) for a rule counted in multiples of T, else 1.
+fn scale(rule: &Rule) -> f64 {
+    match rule.threshold_unit {
+        ThresholdUnit::Metric => 1.0,
+        ThresholdUnit::SlThreshold => {
+            let t = Config::default().defaults.sl_threshold.expect("T");
+            t.ms() as f64 / 1000.0
+        }
+    }
 }
 
 fn secs(x: f64) -> Millis {
@@ -183,7 +197,7 @@ struct Expected {
 fn expected(rule: &Rule, ticks: &[Tick]) -> Expected {
     let breach_start = ticks
         .iter()
-        .find(|k| k.value.is_some_and(|v| rule.breaches(v)))
+        .find(|k| k.value.is_some_and(|v| rule.breaches_at(v, scale(rule))))
         .map(|k| k.t)
         .unwrap_or_else(|| panic!("{}: the scenario never breaches", rule.name));
     let fire = ticks
@@ -198,7 +212,7 @@ fn expected(rule: &Rule, ticks: &[Tick]) -> Expected {
         .filter(|k| (breach_start..=fire).contains(&k.t))
     {
         assert!(
-            k.value.is_some_and(|v| rule.breaches(v)),
+            k.value.is_some_and(|v| rule.breaches_at(v, scale(rule))),
             "{}: breach broken at +{} s ({:?})",
             rule.name,
             (k.t - T0) / SEC,
@@ -207,15 +221,16 @@ fn expected(rule: &Rule, ticks: &[Tick]) -> Expected {
     }
     let resolve = ticks
         .iter()
-        .find(|k| k.t > fire && k.value.is_none_or(|v| rule.clears(v)))
+        .find(|k| k.t > fire && k.value.is_none_or(|v| rule.clears_at(v, scale(rule))))
         .map(|k| k.t)
         .unwrap_or_else(|| panic!("{}: the scenario never clears", rule.name));
     let band_ticks = ticks
         .iter()
         .filter(|k| k.t > fire && k.t < resolve)
         .filter(|k| {
-            k.value
-                .is_some_and(|v| !rule.breaches(v) && !rule.clears(v))
+            k.value.is_some_and(|v| {
+                !rule.breaches_at(v, scale(rule)) && !rule.clears_at(v, scale(rule))
+            })
         })
         .count();
     Expected {
@@ -285,7 +300,7 @@ fn check(rule: Rule, script: Script, scope: &str, until: Millis) {
         assert_eq!(x.band_ticks, 0, "{}: no band without hysteresis", rule.name);
     } else {
         assert!(
-            x.band_ticks >= 6,
+            x.band_ticks >= 3,
             "{}: sat between threshold {} and clear {} for {} ticks only",
             rule.name,
             rule.threshold,
@@ -418,7 +433,10 @@ fn abandon_rate_high() {
 #[test]
 fn longest_wait_high() {
     let rule = rule("LongestWaitHigh");
-    let (thr, clr) = (secs(rule.threshold), secs(rule.clear));
+    // Multiples of the queue's T (the default 20 s): above 60 s, clear at 30 s.
+    let k = scale(&rule);
+    let (thr, clr) = (secs(rule.threshold * k), secs(rule.clear * k));
+    assert_eq!((thr, clr), (60 * SEC, 30 * SEC));
     assert!(clr >= 2 * TICK && thr - clr >= 3 * TICK);
     let mut s = Script::default();
     // One caller waits from T0: past the threshold, `for`, and a repeat interval.

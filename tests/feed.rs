@@ -452,8 +452,8 @@ fn is_alert(f: &Value) -> bool {
     f["type"] == "alert"
 }
 
-/// A caller waits past `LongestWaitHigh` (120 s, for 1 min): an `alert` frame `firing`,
-/// then, once answered (wait back under the 60 s clear threshold), `resolved`. Screens
+/// A caller waits past `LongestWaitHigh` (3 × T = 60 s, for 1 min): an `alert` frame
+/// `firing`, then, once answered (wait back under the 30 s clear threshold), `resolved`. Screens
 /// connecting meanwhile get it in their `active` frame when their filter shows `sales`.
 #[tokio::test]
 async fn a_long_wait_sends_alert_frames_firing_then_resolved() {
@@ -474,7 +474,7 @@ async fn a_long_wait_sends_alert_frames_firing_then_resolved() {
     assert_eq!(active["event"], "active");
     assert_eq!(active["alerts"], serde_json::json!([]), "nothing fires yet");
 
-    // Over 120 s: pending; one minute later: firing.
+    // Over 60 s: pending (since the first tick past it); by 190 s: firing.
     clock.set(t0 + 125_000);
     let pending = wait_alerts(&live.alerts, |a| {
         a.iter()

@@ -106,6 +106,7 @@ fn event(kind: AlertKind, queue: &str, value: f64) -> AlertEvent {
         starts_at_ms: T0,
         ends_at_ms: (kind == AlertKind::Resolved).then_some(T0 + 60_000),
         fingerprint: format!("fp-{queue}"),
+        threshold_scale: 1.0,
     }
 }
 

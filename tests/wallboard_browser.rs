@@ -198,7 +198,7 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
     let snap = wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
     let api = get_json(live.addr, "/api/v1/snapshot").await;
     assert_eq!(api["engine"]["applied"].as_u64(), Some(n));
-    // c4 (sales) and c5 (support) wait over 120 s: LongestWaitHigh pending, not firing.
+    // c4 (sales) and c5 (support) wait over 3 × T (60 s): LongestWaitHigh pending, not firing.
     wait_alerts(&live.alerts, |a| {
         a.iter()
             .filter(|x| x.alertname == "LongestWaitHigh")
@@ -981,7 +981,7 @@ async fn wallboard_render_cost_at_50_queues_and_500_agents() {
         "the observer saw the updates: {dom}"
     );
 
-    // Many alerts: the ten unanswered callers pass 120 s (pending), then a minute more
+    // Many alerts: the ten unanswered callers pass 3 × T = 60 s (pending), then a minute more
     // (firing). The strip shows three and "+7 more", and nothing scrolls.
     // Those, and the callers of the last two steps (never answered), wait on.
     let snap = live.daemon.published().latest().expect("snapshot");

@@ -48,6 +48,10 @@ pub struct AlertEvent {
     pub ends_at_ms: Option<Millis>,
     /// Stable id of (alertname, scope).
     pub fingerprint: String,
+    /// What the rule's thresholds were multiplied by for this scope: the queue's T (s)
+    /// for a rule counted in multiples of T, else 1 (for the generated description).
+    #[serde(skip)]
+    pub threshold_scale: f64,
 }
 
 /// An alert as the API shows it.
@@ -87,6 +91,8 @@ struct State {
     last_notified: Option<Millis>,
     acked: bool,
     value: f64,
+    /// The rule's threshold multiplier for this scope when last measured.
+    scale: f64,
     scope_label: &'static str,
     scope_labels: BTreeMap<&'static str, String>,
     /// The evaluation that last measured this scope (older: its scope went away).
@@ -171,19 +177,22 @@ impl AlertEngine {
         for (ri, rule) in self.rules.iter().enumerate() {
             let quiet = rule.quiet.is_some_and(|q| q.contains(minute));
             let filter = rule.scope_filter(snap);
+            let scale_of = rule.scale(snap);
             for m in rule.metric.measure_with(snap, inputs) {
                 if !filter.admits(&m) {
                     continue;
                 }
                 let (label, value) = (m.scope_label, m.value);
+                let scale = scale_of(&m.scope);
                 let key = (ri, m.scope);
                 // The common case, a scope not breaching and not alerting: no state.
-                if !rule.breaches(value) && !self.states.contains_key(&key) {
+                if !rule.breaches_at(value, scale) && !self.states.contains_key(&key) {
                     continue;
                 }
                 let scope = key.1.clone();
                 let st = self.states.entry(key).or_default();
                 st.value = value;
+                st.scale = scale;
                 st.scope_label = label;
                 st.scope_labels = m.labels.into_iter().collect();
                 st.seen = gen;
@@ -205,9 +214,10 @@ impl AlertEngine {
                     starts_at_ms: st.firing_since.unwrap_or(now),
                     ends_at_ms: ends,
                     fingerprint: fingerprint(&rule.name, &scope),
+                    threshold_scale: scale,
                 };
                 if st.firing_since.is_some() {
-                    if rule.clears(value) {
+                    if rule.clears_at(value, scale) {
                         if st.last_notified.is_some() {
                             out.push(event(AlertKind::Resolved, st, Some(now)));
                         }
@@ -226,7 +236,7 @@ impl AlertEngine {
                         }
                         _ => {}
                     }
-                } else if rule.breaches(value) {
+                } else if rule.breaches_at(value, scale) {
                     let since = *st.pending_since.get_or_insert(now);
                     if now - since >= rule.for_ms {
                         st.firing_since = Some(now);
@@ -268,6 +278,7 @@ impl AlertEngine {
                         starts_at_ms: st.firing_since.unwrap_or(now),
                         ends_at_ms: Some(now),
                         fingerprint: fingerprint(&rule.name, &key.1),
+                        threshold_scale: st.scale,
                     });
                 }
             }

@@ -38,6 +38,17 @@ pub enum Comparison {
     Below,
 }
 
+/// What a rule's `threshold` and `clear` are counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThresholdUnit {
+    /// The metric's own unit (seconds, a ratio, a count).
+    #[default]
+    Metric,
+    /// Multiples of the queue's service-level threshold T (queue metrics in seconds):
+    /// one rule fits a voice queue (T = 20 s) and an e-mail queue (T = 4 h) alike.
+    SlThreshold,
+}
+
 /// A measured quantity, per queue, agent or source, read from a snapshot (and, for the
 /// schedule and source metrics, from [`AlertInputs`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,6 +316,8 @@ pub struct Rule {
     pub threshold: f64,
     /// Clear threshold (hysteresis); equal to `threshold` for none.
     pub clear: f64,
+    /// What `threshold` and `clear` count in (the metric's unit, or multiples of T).
+    pub threshold_unit: ThresholdUnit,
     /// How long a breach must last before firing (ms).
     pub for_ms: i64,
     /// Repeat interval of notifications while firing and not acknowledged (ms).
@@ -332,19 +345,50 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Whether `value` breaches.
+    /// Whether `value` breaches (thresholds in the metric's unit).
     pub fn breaches(&self, value: f64) -> bool {
-        match self.cmp {
-            Comparison::Above => value > self.threshold,
-            Comparison::Below => value < self.threshold,
-        }
+        self.breaches_at(value, 1.0)
     }
 
     /// Whether `value` is back on the good side of the clear threshold.
     pub fn clears(&self, value: f64) -> bool {
+        self.clears_at(value, 1.0)
+    }
+
+    /// Whether `value` breaches `threshold × scale` (`scale`: see [`Rule::scale`]).
+    pub fn breaches_at(&self, value: f64, scale: f64) -> bool {
+        let threshold = self.threshold * scale;
         match self.cmp {
-            Comparison::Above => value <= self.clear,
-            Comparison::Below => value >= self.clear,
+            Comparison::Above => value > threshold,
+            Comparison::Below => value < threshold,
+        }
+    }
+
+    /// Whether `value` is on the good side of `clear × scale`.
+    pub fn clears_at(&self, value: f64, scale: f64) -> bool {
+        let clear = self.clear * scale;
+        match self.cmp {
+            Comparison::Above => value <= clear,
+            Comparison::Below => value >= clear,
+        }
+    }
+
+    /// What this rule's thresholds are multiplied by for each scope of `snap`: the
+    /// queue's T in seconds for [`ThresholdUnit::SlThreshold`], else 1 for every scope.
+    pub fn scale(&self, snap: &Snapshot) -> impl Fn(&str) -> f64 {
+        let per_queue: BTreeMap<String, f64> = match self.threshold_unit {
+            ThresholdUnit::Metric => BTreeMap::new(),
+            ThresholdUnit::SlThreshold => snap
+                .queues
+                .iter()
+                .map(|q| (q.queue.clone(), q.sl_threshold_seconds))
+                .collect(),
+        };
+        let unit = self.threshold_unit;
+        move |scope: &str| match unit {
+            ThresholdUnit::Metric => 1.0,
+            // A queue that left the snapshot is not measured either.
+            ThresholdUnit::SlThreshold => per_queue.get(scope).copied().unwrap_or(1.0),
         }
     }
 }
@@ -367,6 +411,7 @@ impl Rule {
             cmp,
             threshold,
             clear: threshold,
+            threshold_unit: ThresholdUnit::Metric,
             for_ms,
             repeat_ms: 0,
             severity,
@@ -477,16 +522,22 @@ fn kpi_rules() -> Vec<Rule> {
             Severity::Warning,
             "Service level of {scope} below target over 15 min ({value_text} vs target)",
         ),
-        rule(
-            "LongestWaitHigh",
-            Metric::LongestWaitSeconds,
-            Comparison::Above,
-            120.0,
-            60.0,
-            min,
-            Severity::Warning,
-            "A caller in {scope} has waited {value_text}",
-        ),
+        {
+            // Three times the queue's SL threshold, as the shipped Prometheus rule: a fixed
+            // 2 min would page all day for an e-mail queue whose T is 4 h.
+            let mut r = rule(
+                "LongestWaitHigh",
+                Metric::LongestWaitSeconds,
+                Comparison::Above,
+                3.0,
+                1.5,
+                min,
+                Severity::Warning,
+                "A caller in {scope} has waited {value_text}",
+            );
+            r.threshold_unit = ThresholdUnit::SlThreshold;
+            r
+        },
         rule(
             "ContactsWaitingHigh",
             Metric::ContactsWaiting,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::alerts::{Comparison, Metric, QuietHours, Rule, Severity};
+use crate::alerts::{Comparison, Metric, QuietHours, Rule, Severity, ThresholdUnit};
 use crate::config::{Config, Duration};
 use crate::engine::{Engine, EngineOptions};
 use crate::model::{Channel, Event, EventBody, Millis};
@@ -13,6 +13,7 @@ fn waiting_rule(clear: f64) -> Rule {
         cmp: Comparison::Above,
         threshold: 2.0,
         clear,
+        threshold_unit: ThresholdUnit::Metric,
         for_ms: 60_000,
         repeat_ms: 600_000,
         severity: Severity::Warning,
@@ -45,13 +46,16 @@ impl Floor {
         }
     }
     fn queue(&mut self, t: Millis) {
+        self.queue_in(t, "sales");
+    }
+    fn queue_in(&mut self, t: Millis, queue: &str) {
         self.n += 1;
         let ev = Event {
             ts: t,
             id: None,
             body: EventBody::ContactQueued {
                 contact: format!("c{}", self.n).into(),
-                queue: "sales".into(),
+                queue: queue.into(),
                 channel: Channel::Voice,
             },
         };
@@ -265,4 +269,82 @@ fn the_history_is_todays() {
         f.alerts.history()
     );
     assert!(f.alerts.history().len() <= 1);
+}
+
+#[test]
+fn longest_wait_high_counts_in_each_queues_sl_threshold() {
+    // The built-in: above 3 × T for 1 min, clear at 1.5 × T. One rule, two queues:
+    // voice (T = 20 s, fires once the caller has waited 60 s for a minute) and e-mail
+    // (T = 4 h: a 2-minute-old e-mail is no alert; a fixed 120 s paged all day).
+    let rule = default_rules()
+        .into_iter()
+        .find(|r| r.name == "LongestWaitHigh")
+        .expect("built-in");
+    assert_eq!(rule.threshold_unit, ThresholdUnit::SlThreshold);
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = Duration(0);
+    cfg.engine.orphan_timeout = Duration::mins(24 * 60);
+    for (q, t) in [
+        ("voice", Duration::secs(20)),
+        ("email", Duration::mins(240)),
+    ] {
+        cfg.queues.insert(
+            q.into(),
+            crate::config::QueueSettings {
+                sl_threshold: Some(t),
+                ..Default::default()
+            },
+        );
+    }
+    let mut f = Floor {
+        engine: Engine::new(&cfg, EngineOptions::default()).expect("engine"),
+        alerts: AlertEngine::new(vec![rule], jiff::tz::TimeZone::UTC),
+        n: 0,
+    };
+    f.queue_in(T0, "voice");
+    f.queue_in(T0, "email");
+    let mut fired = Vec::new();
+    let mut t = T0;
+    while t <= T0 + 3_600_000 {
+        f.engine.advance_to(t);
+        let snap = f.engine.snapshot();
+        for e in f.alerts.evaluate(&snap) {
+            fired.push((t - T0, e.kind, e.scope.clone(), e.threshold_scale));
+        }
+        t += 10_000;
+    }
+    // Breaching from 70 s (the first evaluation above 60 s), firing a minute later.
+    assert_eq!(
+        fired.first(),
+        Some(&(130_000, AlertKind::Firing, "voice".to_string(), 20.0)),
+        "{fired:?}"
+    );
+    assert!(
+        fired.iter().all(|(_, _, q, _)| q == "voice"),
+        "an hour-old e-mail is within its 4 h: {fired:?}"
+    );
+    // Both still waiting at 1 h: e-mail's longest wait is measured but not breaching.
+    assert_eq!(f.alerts.active().len(), 1);
+    // Past 3 × 4 h the e-mail one fires too.
+    let mut email_at = |t: Millis| {
+        f.engine.advance_to(t);
+        let snap = f.engine.snapshot();
+        let ev = f.alerts.evaluate(&snap);
+        ev.into_iter()
+            .filter(|e| e.scope == "email")
+            .collect::<Vec<_>>()
+    };
+    assert!(email_at(T0 + 12 * 3_600_000).is_empty(), "not above 3 × T");
+    assert!(email_at(T0 + 12 * 3_600_000 + 70_000).is_empty(), "pending");
+    let ev = email_at(T0 + 12 * 3_600_000 + 130_000);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].threshold_scale, 14_400.0);
+    assert_eq!(
+        (ev[0].scope.as_str(), ev[0].kind),
+        ("email", AlertKind::Firing)
+    );
+    assert_eq!(
+        ev[0].summary,
+        "A caller in email has waited 12\u{a0}h 2\u{a0}min"
+    );
 }

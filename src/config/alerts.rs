@@ -2,7 +2,7 @@
 //! the receivers notifications go to (`[[alerts.receivers]]`).
 
 use super::{ConfigError, Duration};
-use crate::alerts::{default_rules, Comparison, Metric, QuietHours, Rule, Severity};
+use crate::alerts::{default_rules, Comparison, Metric, QuietHours, Rule, Severity, ThresholdUnit};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -40,6 +40,17 @@ pub enum OpConfig {
     Above,
     /// Breaches below the threshold.
     Below,
+}
+
+/// `threshold_unit` in config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdUnitConfig {
+    /// The metric's own unit.
+    #[default]
+    Metric,
+    /// Multiples of the queue's SL threshold T.
+    SlThreshold,
 }
 
 /// Severity in config.
@@ -87,6 +98,10 @@ pub struct RuleConfig {
     /// Clear threshold (hysteresis; default: the threshold).
     #[serde(default)]
     pub clear: Option<f64>,
+    /// What `threshold` and `clear` count in: `metric` (default, the metric's unit) or
+    /// `sl_threshold` (multiples of each queue's SL threshold T; `longest_wait_seconds`).
+    #[serde(default)]
+    pub threshold_unit: ThresholdUnitConfig,
     /// How long the breach must last before firing (default 0s).
     #[serde(default, rename = "for")]
     pub for_: Duration,
@@ -367,6 +382,21 @@ impl RuleConfig {
                 ));
             }
         }
+        let threshold_unit = match self.threshold_unit {
+            ThresholdUnitConfig::Metric => ThresholdUnit::Metric,
+            ThresholdUnitConfig::SlThreshold if metric == Metric::LongestWaitSeconds => {
+                ThresholdUnit::SlThreshold
+            }
+            ThresholdUnitConfig::SlThreshold => {
+                return Err(err(
+                    &key("threshold_unit"),
+                    format!(
+                        "`sl_threshold` applies to `longest_wait_seconds`, not `{}`",
+                        self.metric
+                    ),
+                ))
+            }
+        };
         if !self.threshold.is_finite() {
             return Err(err(&key("threshold"), "must be a finite number".into()));
         }
@@ -440,6 +470,7 @@ impl RuleConfig {
             cmp,
             threshold: self.threshold,
             clear,
+            threshold_unit,
             for_ms: self.for_.ms(),
             repeat_ms: self.repeat.ms(),
             severity: match self.severity {

@@ -155,6 +155,24 @@ fn defaults_false_drops_the_builtins() {
     );
 }
 
+#[test]
+fn longest_wait_thresholds_may_count_in_sl_thresholds() {
+    let f = write(
+        "[[alerts.rules]]\nname = \"LongestWaitHigh\"\nmetric = \"longest_wait_seconds\"\nop = \"above\"\nthreshold = 2\nclear = 1\nthreshold_unit = \"sl_threshold\"\n[[alerts.rules]]\nname = \"OldestOverFive\"\nmetric = \"longest_wait_seconds\"\nop = \"above\"\nthreshold = 300\n",
+    );
+    let cfg = Config::load(f.path()).expect("valid");
+    let rules = cfg.alert_rules("x").expect("rules");
+    let unit = |n: &str| rules.iter().find(|r| r.name == n).map(|r| r.threshold_unit);
+    assert_eq!(unit("LongestWaitHigh"), Some(ThresholdUnit::SlThreshold));
+    assert_eq!(
+        unit("OldestOverFive"),
+        Some(ThresholdUnit::Metric),
+        "the default"
+    );
+    let e = load_err(&rule("threshold_unit = \"minutes\""));
+    assert!(e.to_string().contains("minutes"), "{e}");
+}
+
 fn rule(extra: &str) -> String {
     format!(
         "[[alerts.rules]]\nname = \"Waiting\"\nmetric = \"contacts_waiting\"\nop = \"above\"\nthreshold = 3\n{extra}\n"
@@ -181,6 +199,11 @@ fn rule_errors_name_the_key() {
             "alerts.rules[0].labels",
         ),
         ("repeat = \"10s\"", "", "alerts.rules[0].repeat"),
+        (
+            "threshold_unit = \"sl_threshold\"",
+            "",
+            "alerts.rules[0].threshold_unit",
+        ),
     ];
     for (extra, second, key) in cases {
         let mut text = rule(extra);

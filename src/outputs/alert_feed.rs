@@ -261,6 +261,7 @@ mod tests {
             starts_at_ms: 1_000,
             ends_at_ms: None,
             fingerprint: "fp".into(),
+            threshold_scale: 1.0,
         }
     }
 

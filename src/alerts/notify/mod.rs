@@ -15,7 +15,7 @@ pub mod webhook;
 pub use group::GroupMessage;
 
 use super::text::{fill_labels, Unit};
-use super::{AlertEvent, AlertKind, Comparison, Rule};
+use super::{AlertEvent, AlertKind, Comparison, Rule, ThresholdUnit};
 use crate::config::{ReceiverConfig, ReceiverKind};
 use crate::model::{format_rfc3339, Millis};
 use rustc_hash::FxHashMap;
@@ -66,17 +66,27 @@ pub struct Notification {
     pub value: f64,
 }
 
-fn describe(rule: &Rule) -> String {
+/// The generated description; `scale` is what the rule's thresholds were multiplied by
+/// for the alert's scope (its queue's T for thresholds in multiples of T).
+fn describe(rule: &Rule, scale: f64) -> String {
     let unit = rule.metric.unit();
     let (op, good) = match rule.cmp {
         Comparison::Above => ("above", "at or below"),
         Comparison::Below => ("below", "at or above"),
     };
+    let of_t = match rule.threshold_unit {
+        ThresholdUnit::Metric => String::new(),
+        ThresholdUnit::SlThreshold => format!(
+            " ({} × the SL threshold {})",
+            Unit::Count.text(rule.threshold),
+            unit.text(scale)
+        ),
+    };
     format!(
-        "{} is {{value_text}} for {{scope}}: {op} the threshold {}; clears {good} {}.",
+        "{} is {{value_text}} for {{scope}}: {op} the threshold {}{of_t}; clears {good} {}.",
         rule.name,
-        unit.text(rule.threshold),
-        unit.text(rule.clear)
+        unit.text(rule.threshold * scale),
+        unit.text(rule.clear * scale)
     )
 }
 
@@ -107,7 +117,7 @@ impl Notification {
             }
             annotations
                 .entry("description".into())
-                .or_insert_with(|| fill(&describe(r)));
+                .or_insert_with(|| fill(&describe(r, event.threshold_scale)));
         }
         annotations.insert("summary".into(), event.summary.clone());
         Notification {

@@ -19,6 +19,7 @@ fn event(kind: AlertKind, name: &str, queue: &str, value: f64) -> AlertEvent {
         starts_at_ms: T0,
         ends_at_ms: (kind == AlertKind::Resolved).then_some(T0 + 90_000),
         fingerprint: format!("fp-{name}-{queue}"),
+        threshold_scale: 1.0,
     }
 }
 
@@ -112,15 +113,15 @@ fn notification_carries_rule_labels_and_filled_annotations() {
         .into_iter()
         .find(|r| r.name == "LongestWaitHigh")
         .expect("built-in");
-    let n = Notification::from_event(
-        &event(AlertKind::Repeat, "LongestWaitHigh", "sales", 130.0),
-        Some(&plain),
-    );
+    // Its thresholds count in the queue's SL threshold (20 s here).
+    let mut e = event(AlertKind::Repeat, "LongestWaitHigh", "sales", 130.0);
+    e.threshold_scale = 20.0;
+    let n = Notification::from_event(&e, Some(&plain));
     assert_eq!(n.status, Status::Firing, "a repeat is firing again");
     assert_eq!(
         n.annotations["description"],
-        "LongestWaitHigh is 2\u{a0}min 10\u{a0}s for sales: above the threshold 2\u{a0}min; \
-         clears at or below 1\u{a0}min."
+        "LongestWaitHigh is 2\u{a0}min 10\u{a0}s for sales: above the threshold 1\u{a0}min \
+         (3 × the SL threshold 20\u{a0}s); clears at or below 30\u{a0}s."
     );
 }
 
