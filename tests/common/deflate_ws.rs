@@ -78,9 +78,12 @@ impl DeflateWs {
             let mut cur = std::io::Cursor::new(&self.buf[..]);
             let parsed = FrameHeader::parse(&mut cur).map_err(Error::other)?;
             let start = cur.position() as usize;
-            let complete = parsed.filter(|(_, len)| self.buf.len() >= start + *len as usize);
+            let need = parsed.as_ref().map_or(0, |(_, len)| start + *len as usize);
+            let complete = parsed.filter(|_| self.buf.len() >= need);
             let Some((h, len)) = complete else {
-                self.buf.reserve(64 * 1024);
+                // Room for the rest of the frame: one read per socket buffer, no regrowth.
+                self.buf
+                    .reserve(need.saturating_sub(self.buf.len()).max(64 * 1024));
                 if self.tcp.read_buf(&mut self.buf).await? == 0 {
                     return Err(Error::other("websocket ended"));
                 }
@@ -89,7 +92,17 @@ impl DeflateWs {
             if h.mask.is_some() {
                 return Err(Error::other("a server does not mask"));
             }
-            let payload: Vec<u8> = self.buf.drain(..start + len as usize).skip(start).collect();
+            let end = start + len as usize;
+            let payload = if end == self.buf.len() {
+                // The usual case: the buffer holds just this frame; keep it, minus the header.
+                let mut p = std::mem::take(&mut self.buf);
+                p.drain(..start);
+                p
+            } else {
+                let p = self.buf[start..end].to_vec();
+                self.buf.drain(..end);
+                p
+            };
             match h.opcode {
                 OpCode::Data(Data::Text) => {
                     self.compressed = h.rsv1;
