@@ -568,7 +568,7 @@ fn kpi_rules() -> Vec<Rule> {
             0.0,
             10 * min,
             Severity::Warning,
-            "{scope} is short of {value} agents",
+            "{scope} is short of {value_text}",
         ),
         rule(
             "LongContact",

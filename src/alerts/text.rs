@@ -18,8 +18,10 @@ pub enum Unit {
     Ratio,
     /// A difference of two ratios (service level minus target).
     RatioDelta,
-    /// A number of contacts or agents, or a 0/1 flag.
+    /// A number of contacts, or a 0/1 flag.
     Count,
+    /// A number of agents ("1 agent", "3 agents").
+    Agents,
 }
 
 impl Metric {
@@ -34,7 +36,8 @@ impl Metric {
             | Metric::SourceSilentSeconds => Unit::Seconds,
             Metric::AbandonRate { .. } => Unit::Ratio,
             Metric::ServiceLevelVsTarget { .. } => Unit::RatioDelta,
-            Metric::ContactsWaiting | Metric::StaffingGap | Metric::SourceUp => Unit::Count,
+            Metric::ContactsWaiting | Metric::SourceUp => Unit::Count,
+            Metric::StaffingGap => Unit::Agents,
         }
     }
 }
@@ -51,6 +54,8 @@ impl Unit {
             Unit::Ratio => format!("{:.1}%", v * 100.0),
             Unit::RatioDelta => format!("{:+.1}{NBSP}points", v * 100.0),
             Unit::Count => number(v),
+            Unit::Agents if v == 1.0 => format!("1{NBSP}agent"),
+            Unit::Agents => format!("{}{NBSP}agents", number(v)),
         }
     }
 }
@@ -131,6 +136,9 @@ mod tests {
         assert_eq!(Unit::Seconds.text(226.99), "3\u{a0}min 47\u{a0}s");
         assert_eq!(Unit::Count.text(12.0), "12");
         assert_eq!(Unit::Count.text(2.5), "2.50");
+        assert_eq!(Unit::Agents.text(1.0), "1\u{a0}agent");
+        assert_eq!(Unit::Agents.text(3.0), "3\u{a0}agents");
+        assert_eq!(Unit::Agents.text(-2.0), "-2\u{a0}agents");
         assert_eq!(Unit::Seconds.text(f64::NAN), "NaN");
     }
 
@@ -146,5 +154,16 @@ mod tests {
             &labels,
         );
         assert_eq!(s, "ann (team A) waited 3\u{a0}min 47\u{a0}s (226.99 s)");
+    }
+
+    #[test]
+    fn the_staffing_gap_says_agent_or_agents() {
+        let rule = crate::alerts::default_rules()
+            .into_iter()
+            .find(|r| r.name == "StaffingGap")
+            .expect("built-in");
+        let text = |v| fill(&rule.summary, "email", v, rule.metric.unit());
+        assert_eq!(text(1.0), "email is short of 1\u{a0}agent");
+        assert_eq!(text(3.0), "email is short of 3\u{a0}agents");
     }
 }
