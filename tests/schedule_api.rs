@@ -28,6 +28,10 @@ a3,2026-11-28T09:00:00Z,2026-11-28T08:00:00Z,work,Team A,sales
 async fn put_and_get_the_schedule_with_auth_and_see_a_no_show() {
     let mut cfg = fast_config();
     cfg.auth.token = Some("s3cret".into());
+    cfg.teams.entry("Team A".into()).or_default().targets = ccpulse::config::Targets {
+        adherence_min: Some(0.9),
+        ..Default::default()
+    };
     let clock = Arc::new(ManualClock::new(T0));
     let live = start(
         &cfg,
@@ -128,6 +132,39 @@ async fn put_and_get_the_schedule_with_auth_and_see_a_no_show() {
     assert_eq!(agent("a2")["no_show_seconds"], Value::Null);
     assert_eq!(agent("a2")["adherence_today"], 1.0);
     assert_eq!(view["teams"][0]["scheduled"], 2);
+    assert_eq!(
+        view["teams"][0]["adherence_today"], 0.5,
+        "a1 never logged in"
+    );
+    // The `adherence_min` targets (0.9) read that adherence at the next tick: a2 meets
+    // it, the team (a1 a no-show) does not.
+    let adherence_target = |k: &Value| {
+        k["today"]["targets"]["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|x| x["target"] == "adherence_min").cloned())
+            .unwrap_or_default()
+    };
+    clock.set(T0 + 2_000 + 380_000);
+    let deadline = tokio::time::Instant::now() + GIVE_UP;
+    let (a2, team) = loop {
+        let (_, body) = request(addr, "GET", "/api/v1/snapshot?token=s3cret", &[], b"").await;
+        let v: Value = serde_json::from_str(&body).expect("json");
+        let a2 = adherence_target(&v["agents"][0]);
+        let team = adherence_target(&v["teams"][0]);
+        if a2["actual"].is_number() && team["actual"].is_number() {
+            break (a2, team);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no adherence: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        (&a2["goal"], &a2["actual"], &a2["met"]),
+        (&0.9.into(), &1.0.into(), &true.into())
+    );
+    assert_eq!(
+        (&team["actual"], &team["met"]),
+        (&0.5.into(), &false.into())
+    );
     // `?teams=` keeps those teams' rows and agents (a team's wallboard asks so).
     for (teams, agents) in [("Team%20A", 2), ("Team%20B", 0), ("Team%20B,Team%20A", 2)] {
         let path = format!("/api/v1/schedule?token=s3cret&teams={teams}");

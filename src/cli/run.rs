@@ -127,6 +127,11 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             builder.checkpoint_acks(),
         );
     }
+    {
+        // Agents' and teams' `adherence_min` targets read the schedule's adherence today.
+        let schedule = schedule.clone();
+        builder.adherence_from(Arc::new(move || schedule.adherence()));
+    }
     let push_http = PushSource::new(builder.handle("http")?);
     let push_ws = PushSource::new(builder.handle("ws-ingest")?);
     let listener = tokio::net::TcpListener::bind(&cfg.daemon.listen)

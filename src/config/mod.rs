@@ -338,6 +338,9 @@ pub struct Targets {
     pub handled_per_hour: Option<f64>,
     /// Share of logged-in time in aux, at most.
     pub max_aux_share: Option<f64>,
+    /// Schedule adherence today, at least this ratio (measured by the daemon against its
+    /// schedule; nothing to measure without one, e.g. in `replay`).
+    pub adherence_min: Option<f64>,
 }
 
 impl Targets {
@@ -350,6 +353,7 @@ impl Targets {
             occupancy_max: self.occupancy_max.or(base.occupancy_max),
             handled_per_hour: self.handled_per_hour.or(base.handled_per_hour),
             max_aux_share: self.max_aux_share.or(base.max_aux_share),
+            adherence_min: self.adherence_min.or(base.adherence_min),
         }
     }
 
@@ -586,6 +590,7 @@ fn check_targets(
         ("occupancy_min", t.occupancy_min),
         ("occupancy_max", t.occupancy_max),
         ("max_aux_share", t.max_aux_share),
+        ("adherence_min", t.adherence_min),
     ] {
         if let Some(v) = v {
             if !(0.0..=1.0).contains(&v) {

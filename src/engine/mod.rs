@@ -28,6 +28,7 @@ pub use hist::{Hist, SlidingHist};
 pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
 pub use rolling::Rolling;
+pub use snapshot::AdherenceToday;
 pub use snapshot::{
     AgentContact, AgentSnapshot, QueueSnapshot, Snapshot, Staffing, TeamSnapshot, WindowKpis,
     WindowTeamKpis,
@@ -230,6 +231,10 @@ pub struct Engine {
     /// (the schedule's adherence needs every change, not one state per tick).
     #[serde(skip)]
     pub(crate) transitions: Option<transitions::TransitionLog>,
+    /// Today's schedule adherence per agent and team, from the schedule's latest view
+    /// (the `adherence_min` target; the engine does not measure it itself).
+    #[serde(skip)]
+    pub(crate) adherence: Option<std::sync::Arc<AdherenceToday>>,
 }
 
 impl Engine {
@@ -272,7 +277,14 @@ impl Engine {
             seq: 0,
             stats: EngineStats::default(),
             transitions: None,
+            adherence: None,
         })
+    }
+
+    /// Today's schedule adherence for the `adherence_min` targets of the next snapshots
+    /// (`None`: no schedule; those targets have nothing to measure).
+    pub fn set_adherence(&mut self, adherence: Option<std::sync::Arc<AdherenceToday>>) {
+        self.adherence = adherence;
     }
 
     /// Counts of refused and repaired input.

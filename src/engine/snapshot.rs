@@ -10,6 +10,16 @@ use crate::model::{format_rfc3339, AgentStatus, Channel, Millis};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Schedule adherence today (adherent ÷ scheduled time since local midnight) per agent
+/// and per team, as the schedule measured it: what the `adherence_min` target reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdherenceToday {
+    /// By agent name.
+    pub agents: rustc_hash::FxHashMap<String, f64>,
+    /// By team name.
+    pub teams: rustc_hash::FxHashMap<String, f64>,
+}
+
 /// Queue KPIs of one rolling window.
 #[derive(Debug, Clone, Serialize)]
 pub struct WindowKpis {
@@ -288,6 +298,8 @@ impl Engine {
                 .len()
         ];
 
+        let adherence = self.adherence.clone();
+        let adherence = adherence.as_deref();
         let mut agents = Vec::with_capacity(self.agents.len());
         for i in 0..self.agents.len() {
             let targets = self.agent_targets(i as u32);
@@ -364,7 +376,11 @@ impl Engine {
                     since: format_rfc3339(*at),
                     since_ms: *at,
                 }),
-                today: AgentKpis::compute(&today, Some(&targets)),
+                today: AgentKpis::compute_with_adherence(
+                    &today,
+                    Some(&targets),
+                    adherence.and_then(|a| a.agents.get(rt.name.as_str()).copied()),
+                ),
                 lifetime: {
                     let mut l = rt.timeline.totals.c.clone();
                     l.state_ms[s] += (open.1 - open.0).max(0) as u64;
@@ -490,7 +506,11 @@ impl Engine {
                 state_seconds_total,
                 agents: agents_by_team.get(i).cloned().unwrap_or_default(),
                 aux_by_reason: aux_by_team.get(i).cloned().unwrap_or_default(),
-                today: AgentKpis::compute(&today, Some(&team.targets)),
+                today: AgentKpis::compute_with_adherence(
+                    &today,
+                    Some(&team.targets),
+                    adherence.and_then(|a| a.teams.get(team.name.as_str()).copied()),
+                ),
                 interval: AgentKpis::compute(&iv, Some(&team.targets)),
                 rolling,
             });

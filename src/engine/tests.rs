@@ -529,3 +529,62 @@ fn totals_are_the_same_with_or_without_live_totals() {
     assert!(live.0 .0.handled > 0 && live.1.handled > 0);
     assert_eq!(live, batched);
 }
+
+#[test]
+fn adherence_targets_read_the_schedules_adherence_today() {
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = Duration(0);
+    cfg.teams.entry("A".into()).or_default().targets = Targets {
+        adherence_min: Some(0.9),
+        max_aux_share: Some(0.5),
+        ..Targets::default()
+    };
+    let mut e = Engine::new(&cfg, EngineOptions::default()).expect("engine");
+    run(
+        &mut e,
+        vec![
+            state(s(0), "a1", AgentStatus::Available, None),
+            state(s(0), "a2", AgentStatus::Available, None),
+        ],
+    );
+    e.advance_to(s(600));
+    let adherence_of = |snap: &Snapshot, agent: &str| {
+        let k = if agent == "A" {
+            snap.teams.iter().find(|t| t.team == "A").map(|t| &t.today)
+        } else {
+            snap.agents
+                .iter()
+                .find(|a| a.agent == agent)
+                .map(|a| &a.today)
+        };
+        let t = k.and_then(|k| k.targets.as_ref()).expect("targets");
+        let r = t.results.iter().find(|r| r.target == "adherence_min");
+        (r.and_then(|r| r.actual), r.and_then(|r| r.met), t.share_met)
+    };
+    // No schedule: nothing to measure; aux share (0) alone is met.
+    let snap = e.snapshot();
+    assert_eq!(adherence_of(&snap, "a1"), (None, None, Some(1.0)));
+    let mut adh = AdherenceToday::default();
+    adh.agents.insert("a1".into(), 0.8);
+    adh.agents.insert("a2".into(), 0.95);
+    adh.teams.insert("A".into(), 0.875);
+    e.set_adherence(Some(std::sync::Arc::new(adh)));
+    let snap = e.snapshot();
+    assert_eq!(
+        adherence_of(&snap, "a1"),
+        (Some(0.8), Some(false), Some(0.5))
+    );
+    assert_eq!(
+        adherence_of(&snap, "a2"),
+        (Some(0.95), Some(true), Some(1.0))
+    );
+    assert_eq!(
+        adherence_of(&snap, "A"),
+        (Some(0.875), Some(false), Some(0.5))
+    );
+    // Only today: the interval's attainment has no adherence to read.
+    let team = snap.teams.iter().find(|t| t.team == "A").expect("team");
+    let iv = team.interval.targets.as_ref().expect("targets");
+    let r = iv.results.iter().find(|r| r.target == "adherence_min");
+    assert_eq!(r.map(|r| r.met), Some(None));
+}

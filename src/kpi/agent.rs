@@ -50,6 +50,16 @@ pub struct AgentKpis {
 impl AgentKpis {
     /// Computes the KPIs of a window, with attainment against `targets` when any is set.
     pub fn compute(c: &AgentCounters, targets: Option<&Targets>) -> Self {
+        Self::compute_with_adherence(c, targets, None)
+    }
+
+    /// [`AgentKpis::compute`] for today, whose `adherence_min` target is measured by the
+    /// schedule's adherence today (`None`: no schedule measures it).
+    pub fn compute_with_adherence(
+        c: &AgentCounters,
+        targets: Option<&Targets>,
+        adherence: Option<f64>,
+    ) -> Self {
         let handled = c.handled as f64;
         let st = |s: AgentStatus| secs(c.in_state(s));
         let working = c.in_state(AgentStatus::OnContact) + c.in_state(AgentStatus::AfterCallWork);
@@ -76,7 +86,7 @@ impl AgentKpis {
             targets: None,
         };
         if let Some(t) = targets.filter(|t| !t.is_empty()) {
-            k.targets = Some(Attainment::evaluate(t, &k));
+            k.targets = Some(Attainment::evaluate(t, &k, adherence));
         }
         k
     }

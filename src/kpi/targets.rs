@@ -7,7 +7,8 @@ use serde::Serialize;
 /// One target's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TargetResult {
-    /// Target name (`aht`, `avg_acw`, `occupancy_min`, `occupancy_max`, `handled_per_hour`, `max_aux_share`).
+    /// Target name (`aht`, `avg_acw`, `occupancy_min`, `occupancy_max`, `handled_per_hour`,
+    /// `max_aux_share`, `adherence_min`).
     pub target: &'static str,
     /// The configured value (seconds for times, ratios, per hour).
     pub goal: f64,
@@ -27,8 +28,9 @@ pub struct Attainment {
 }
 
 impl Attainment {
-    /// Evaluates `t` against the KPIs `k`.
-    pub fn evaluate(t: &Targets, k: &AgentKpis) -> Self {
+    /// Evaluates `t` against the KPIs `k`; `adherence` is today's schedule adherence when
+    /// a schedule measures it (the engine alone never does).
+    pub fn evaluate(t: &Targets, k: &AgentKpis, adherence: Option<f64>) -> Self {
         let mut results = Vec::new();
         let mut push = |target, goal: Option<f64>, actual: Option<f64>, at_most: bool| {
             if let Some(goal) = goal {
@@ -53,6 +55,7 @@ impl Attainment {
             false,
         );
         push("max_aux_share", t.max_aux_share, k.aux_share, true);
+        push("adherence_min", t.adherence_min, adherence, false);
         let measurable = results.iter().filter(|r| r.met.is_some()).count();
         let met = results.iter().filter(|r| r.met == Some(true)).count();
         Attainment {
@@ -82,12 +85,52 @@ mod tests {
             avg_acw_seconds: None,
             ..AgentKpis::default()
         };
-        let a = Attainment::evaluate(&t, &k);
+        let a = Attainment::evaluate(&t, &k, None);
         let by = |n: &str| a.results.iter().find(|r| r.target == n).map(|r| r.met);
         assert_eq!(by("aht"), Some(Some(true)));
         assert_eq!(by("occupancy_min"), Some(Some(true)));
         assert_eq!(by("occupancy_max"), Some(Some(false)));
         assert_eq!(by("avg_acw"), Some(None));
+        assert_eq!(by("adherence_min"), None, "not a target here");
         assert_eq!(a.share_met, Some(2.0 / 3.0));
+    }
+
+    #[test]
+    fn adherence_counts_when_a_schedule_measures_it() {
+        let t = Targets {
+            aht: Some(Duration::secs(300)),
+            adherence_min: Some(0.9),
+            ..Targets::default()
+        };
+        let k = AgentKpis {
+            aht_seconds: Some(280.0),
+            ..AgentKpis::default()
+        };
+        let result = |adh| {
+            let a = Attainment::evaluate(&t, &k, adh);
+            let r = a
+                .results
+                .iter()
+                .find(|r| r.target == "adherence_min")
+                .cloned();
+            (r.map(|r| (r.goal, r.actual, r.met)), a.share_met)
+        };
+        assert_eq!(
+            result(None),
+            (Some((0.9, None, None)), Some(1.0)),
+            "no schedule"
+        );
+        assert_eq!(
+            result(Some(0.95)),
+            (Some((0.9, Some(0.95), Some(true))), Some(1.0))
+        );
+        assert_eq!(
+            result(Some(0.9)),
+            (Some((0.9, Some(0.9), Some(true))), Some(1.0))
+        );
+        assert_eq!(
+            result(Some(0.5)),
+            (Some((0.9, Some(0.5), Some(false))), Some(0.5))
+        );
     }
 }

@@ -20,7 +20,7 @@ pub use persist::{
 };
 
 use crate::config::{Config, ConfigError};
-use crate::engine::{Engine, EngineOptions, Snapshot, Transitions};
+use crate::engine::{AdherenceToday, Engine, EngineOptions, Snapshot, Transitions};
 use crate::model::Millis;
 use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
 use arc_swap::ArcSwapOption;
@@ -198,7 +198,12 @@ pub struct DaemonBuilder {
     restored_id: Option<u64>,
     /// The last checkpoint id the transitions' reader saved its state for, when it does.
     checkpoint_ack: Option<Arc<AtomicU64>>,
+    /// Where each tick reads today's schedule adherence from, if a schedule runs.
+    adherence: Option<AdherenceSource>,
 }
+
+/// Today's schedule adherence as of the schedule's latest view (read at every tick).
+pub type AdherenceSource = Arc<dyn Fn() -> Option<Arc<AdherenceToday>> + Send + Sync>;
 
 /// How long a checkpoint's commit waits for the transitions' reader to save its state
 /// for the same checkpoint (so the two are restored together) before committing alone.
@@ -225,7 +230,14 @@ impl DaemonBuilder {
             transitions: None,
             restored_id: None,
             checkpoint_ack: None,
+            adherence: None,
         })
+    }
+
+    /// Where each tick reads today's schedule adherence for the agents' and teams'
+    /// `adherence_min` targets (the schedule's latest view: one tick behind the engine).
+    pub fn adherence_from(&mut self, source: AdherenceSource) {
+        self.adherence = Some(source);
     }
 
     /// For a transitions reader that saves its own state at each checkpoint marker
@@ -313,6 +325,7 @@ impl DaemonBuilder {
             transitions,
             restored_id,
             checkpoint_ack,
+            adherence,
         } = self;
         let mut engine = engine;
         engine.record_transitions(transitions.is_some());
@@ -337,6 +350,7 @@ impl DaemonBuilder {
             transitions,
             checkpoint_id: restored_id.unwrap_or(0),
             checkpoint_ack,
+            adherence,
         };
         let engine = spawn_engine_thread(task, shutdown.clone());
         let mut source_tasks = Vec::with_capacity(sources.len());
@@ -469,6 +483,8 @@ struct EngineTask {
     checkpoint_id: u64,
     /// See [`DaemonBuilder::checkpoint_acks`].
     checkpoint_ack: Option<Arc<AtomicU64>>,
+    /// See [`DaemonBuilder::adherence_from`].
+    adherence: Option<AdherenceSource>,
 }
 
 impl EngineTask {
@@ -568,6 +584,9 @@ impl EngineTask {
         self.follow_clock();
         self.send_transitions();
         let followed = start.elapsed();
+        if let Some(adherence) = &self.adherence {
+            self.engine.set_adherence(adherence());
+        }
         let snapshot = self.engine.snapshot();
         let built = start.elapsed();
         self.published.publish(snapshot);

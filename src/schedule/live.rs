@@ -7,6 +7,7 @@ use super::import::{parse_csv, ImportReport};
 use super::tracker::{SavedState, ScheduleSettings, Tracker};
 use super::view::{ImportInfo, ScheduleView};
 use crate::config::Config;
+use crate::engine::AdherenceToday;
 use crate::engine::{Snapshot, Transitions};
 use arc_swap::ArcSwapOption;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ struct FileState {
 pub struct ScheduleService {
     tracker: Mutex<Tracker>,
     latest: ArcSwapOption<ScheduleView>,
+    /// `latest`'s adherence today per agent and team, for the engine's targets.
+    adherence: ArcSwapOption<AdherenceToday>,
     file: Option<PathBuf>,
     poll_every: std::time::Duration,
     file_state: Mutex<FileState>,
@@ -68,6 +71,7 @@ impl ScheduleService {
                 tz.clone(),
             )),
             latest: ArcSwapOption::empty(),
+            adherence: ArcSwapOption::empty(),
             file: cfg.schedule.file.clone(),
             poll_every: std::time::Duration::from_millis(
                 cfg.schedule.poll_interval.ms().max(100) as u64
@@ -292,8 +296,15 @@ impl ScheduleService {
             t.push(transitions);
             Arc::new(t.observe(snap))
         };
+        self.adherence.store(Some(Arc::new(view.adherence_today())));
         self.latest.store(Some(view.clone()));
         view
+    }
+
+    /// Adherence today per agent and team as of the latest view, for the engine's
+    /// `adherence_min` targets ([`crate::engine::Engine::set_adherence`]). Lock-free.
+    pub fn adherence(&self) -> Option<Arc<AdherenceToday>> {
+        self.adherence.load_full()
     }
 
     /// The latest view (`None` before the first snapshot). Lock-free.

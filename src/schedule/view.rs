@@ -113,3 +113,21 @@ pub struct ScheduleView {
     /// Late returns of the last `late_return_hold`.
     pub late_returns: Vec<LateReturn>,
 }
+
+impl ScheduleView {
+    /// Each agent's and team's adherence today that has a value (scheduled time so far).
+    pub fn adherence_today(&self) -> crate::engine::AdherenceToday {
+        crate::engine::AdherenceToday {
+            agents: self
+                .agents
+                .iter()
+                .filter_map(|a| a.adherence_today.map(|v| (a.agent.clone(), v)))
+                .collect(),
+            teams: self
+                .teams
+                .iter()
+                .filter_map(|t| t.adherence_today.map(|v| (t.team.clone(), v)))
+                .collect(),
+        }
+    }
+}

@@ -54,6 +54,7 @@ impl SimulatorSource {
                     occupancy_min: Some(0.70),
                     occupancy_max: Some(0.90),
                     max_aux_share: Some(0.20),
+                    adherence_min: Some(0.90),
                     ..Targets::default()
                 };
             }
@@ -115,6 +116,7 @@ mod tests {
             let t = cfg.teams.get(*name).map(|t| t.targets);
             assert_eq!(t.and_then(|t| t.aht), Some(Duration::mins(6)), "{name}");
             assert_eq!(t.and_then(|t| t.occupancy_min), Some(0.70), "{name}");
+            assert_eq!(t.and_then(|t| t.adherence_min), Some(0.90), "{name}");
         }
         // A team the config already gives targets keeps exactly those.
         let mut base = Config::default();

@@ -199,6 +199,11 @@ pub async fn start_on(
     let schedule: ccpulse::schedule::SharedSchedule = Arc::new(
         ccpulse::schedule::ScheduleService::new(cfg, jiff::tz::TimeZone::UTC),
     );
+    {
+        // As `ccpulse run`: `adherence_min` targets read the schedule's adherence today.
+        let schedule = schedule.clone();
+        builder.adherence_from(Arc::new(move || schedule.adherence()));
+    }
     let daemon = builder.start(clock);
     let alerts: ccpulse::alerts::SharedAlerts =
         Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
