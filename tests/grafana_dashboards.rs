@@ -432,6 +432,12 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
     cfg.daemon.tick = ccpulse::config::Duration(100);
     // The per-agent panels need the per-agent series.
     cfg.metrics.per_agent = true;
+    // The target panels need targets: team blue meets AHT and misses aux share (a2).
+    cfg.teams.entry("blue".into()).or_default().targets = ccpulse::config::Targets {
+        aht: Some(ccpulse::config::Duration::mins(10)),
+        max_aux_share: Some(0.2),
+        ..Default::default()
+    };
     let clock = Arc::new(ManualClock::new(T0));
     let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg)).expect("daemon");
     let feed = builder.handle("script").expect("handle");

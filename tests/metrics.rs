@@ -16,7 +16,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 fn snapshot() -> Snapshot {
-    let cfg = Config::default();
+    snapshot_with(&Config::default())
+}
+
+fn snapshot_with(cfg: &Config) -> Snapshot {
+    let cfg = cfg.clone();
     let mut engine = Engine::new(&cfg, RuntimeOptions::from_config(&cfg).engine).expect("engine");
     engine.advance_to(T0);
     for e in script::events() {
@@ -121,6 +125,58 @@ fn per_agent_series_when_asked() {
             r#"ccpulse_agent_time_in_state_seconds_total{agent="a2",state="aux"}"#
         ),
         Some((END - 2_000 - T0) as f64 / 1000.0)
+    );
+}
+
+/// Team "blue" aims at aux ≤ 20 % (a2 spends the day in aux: missed) and AHT ≤ 10 min
+/// (met); adherence has no schedule here, so it is not measured and has no series.
+#[test]
+fn target_attainment_series_follow_the_snapshot() {
+    let mut cfg = Config::default();
+    cfg.teams.entry("blue".into()).or_default().targets = ccpulse::config::Targets {
+        max_aux_share: Some(0.2),
+        aht: Some(ccpulse::config::Duration::mins(10)),
+        adherence_min: Some(0.9),
+        ..Default::default()
+    };
+    let snap = Arc::new(snapshot_with(&cfg));
+    let text = render(&snap, true);
+    let team = snap.teams.iter().find(|t| t.team == "blue").expect("team");
+    let att = team.today.targets.as_ref().expect("attainment");
+    let met = |target: &str| {
+        let series = format!(r#"ccpulse_team_target_met{{team="blue",target="{target}"}}"#);
+        sample(&text, &series)
+    };
+    assert_eq!(met("aht"), Some(1.0), "{text}");
+    assert_eq!(met("max_aux_share"), Some(0.0));
+    assert_eq!(
+        met("adherence_min"),
+        None,
+        "not measurable without a schedule"
+    );
+    for r in &att.results {
+        assert_eq!(
+            met(r.target),
+            r.met.map(|m| f64::from(u8::from(m))),
+            "{}",
+            r.target
+        );
+    }
+    assert_eq!(
+        sample(&text, r#"ccpulse_team_targets_met_ratio{team="blue"}"#),
+        Some(0.5)
+    );
+    for a in &snap.agents {
+        let series = format!(
+            r#"ccpulse_agent_targets_met_ratio{{agent="{}",team="blue"}}"#,
+            a.agent
+        );
+        let share = a.today.targets.as_ref().and_then(|t| t.share_met);
+        assert_eq!(sample(&text, &series), share, "{}", a.agent);
+    }
+    assert!(
+        !render(&snap, false).contains("ccpulse_agent_targets_met_ratio{"),
+        "per-agent series only when asked"
     );
 }
 

@@ -595,6 +595,33 @@ fn encode_teams(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
             )?;
         }
     }
+
+    let mut m = enc.encode_descriptor(
+        "team_target_met",
+        "1 while the team meets the target today, 0 while it misses it (absent: not set or nothing measured yet).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for t in &snap.teams {
+        let results = t.today.targets.iter().flat_map(|a| &a.results);
+        for r in results {
+            if let Some(met) = r.met {
+                let labels = [("team", t.team.as_str()), ("target", r.target)];
+                gauge(&mut m, &labels, u64::from(met))?;
+            }
+        }
+    }
+    let mut m = enc.encode_descriptor(
+        "team_targets_met_ratio",
+        "The team's targets met today over those measurable (absent when none is).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for t in &snap.teams {
+        if let Some(share) = t.today.targets.as_ref().and_then(|a| a.share_met) {
+            gauge(&mut m, &[("team", t.team.as_str())], share)?;
+        }
+    }
     Ok(())
 }
 
@@ -653,6 +680,22 @@ fn encode_agents(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
                 &[("agent", a.agent.as_str()), ("state", st.as_str())],
                 secs(ms),
             )?;
+        }
+    }
+
+    let mut m = enc.encode_descriptor(
+        "agent_targets_met_ratio",
+        "The agent's targets met today over those measurable (per-agent series: metrics.per_agent).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for a in &snap.agents {
+        if let Some(share) = a.today.targets.as_ref().and_then(|t| t.share_met) {
+            let labels = [
+                ("agent", a.agent.as_str()),
+                ("team", a.team.as_deref().unwrap_or("")),
+            ];
+            gauge(&mut m, &labels, share)?;
         }
     }
     Ok(())
