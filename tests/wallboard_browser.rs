@@ -415,7 +415,8 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
 }
 
 /// `?targets=1` (a team leader's own screen) adds each agent's target attainment today to
-/// its card, from the board's `targets_met_share`; without it the cards stay as they were.
+/// its card, naming the targets missed (the board's `targets_missed`); without it the
+/// cards stay as they were.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium (scripts/test.sh installs it)"]
 async fn wallboard_shows_target_attainment_when_asked() {
@@ -425,11 +426,15 @@ async fn wallboard_shows_target_attainment_when_asked() {
         aht: Some(ccpulse::config::Duration::secs(secs)),
         ..Default::default()
     };
-    // ana handles in 20 s (met), cleo in 30 s against 10 s (missed), ben handles nothing
-    // (no target measurable yet).
+    // ana handles in 20 s (met), cleo in 30 s against 10 s and 1 contact in 5 min against
+    // 100 an hour (both missed), ben handles nothing (no target measurable yet).
     for (name, secs) in [("ana", 60), ("cleo", 10), ("ben", 60)] {
+        let mut targets = aht(secs);
+        if name == "cleo" {
+            targets.handled_per_hour = Some(100.0);
+        }
         let a = ccpulse::config::AgentConfig {
-            targets: aht(secs),
+            targets,
             ..Default::default()
         };
         cfg.agents.insert(name.into(), a);
@@ -478,7 +483,7 @@ async fn wallboard_shows_target_attainment_when_asked() {
     .await;
     let card = |name: &str| format!("#agents [data-agent={name}] .k");
     assert_eq!(text(&page, &card("ana")).await, "✔ targets met");
-    assert_eq!(text(&page, &card("cleo")).await, "✖ 0% of targets met");
+    assert_eq!(text(&page, &card("cleo")).await, "✖ AHT · handled/h");
     assert_eq!(text(&page, &card("ben")).await, "targets –");
     let missed = page
         .eval("document.querySelector('#agents [data-agent=cleo] .k').className")

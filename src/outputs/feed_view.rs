@@ -178,6 +178,10 @@ pub struct BoardAgentDay {
     /// Share of the agent's targets met (when targets are configured).
     #[serde(serialize_with = "ser_milli_opt")]
     pub targets_met_share: Option<f64>,
+    /// The targets missed, by name (`aht`, `occupancy_min`, …), when targets are
+    /// configured: what a team leader acts on, where the share only says how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets_missed: Option<Vec<&'static str>>,
 }
 
 impl From<&AgentKpis> for BoardAgentDay {
@@ -187,6 +191,13 @@ impl From<&AgentKpis> for BoardAgentDay {
             aht_seconds: k.aht_seconds,
             occupancy: k.occupancy,
             targets_met_share: k.targets.as_ref().and_then(|t| t.share_met),
+            targets_missed: k.targets.as_ref().map(|t| {
+                t.results
+                    .iter()
+                    .filter(|r| r.met == Some(false))
+                    .map(|r| r.target)
+                    .collect()
+            }),
         }
     }
 }
@@ -350,6 +361,34 @@ mod tests {
         assert_eq!(milli(a), milli(b));
         assert_eq!(milli(0.9996), 1.0);
         assert_eq!(milli(412.3456), 412.346);
+    }
+
+    #[test]
+    fn board_names_the_targets_missed() {
+        let t = crate::config::Targets {
+            aht: Some(crate::config::Duration::secs(300)),
+            occupancy_min: Some(0.7),
+            max_aux_share: Some(0.1),
+            ..Default::default()
+        };
+        let k = AgentKpis {
+            aht_seconds: Some(400.0),
+            occupancy: Some(0.8),
+            ..AgentKpis::default()
+        };
+        let k = AgentKpis {
+            targets: Some(crate::kpi::Attainment::evaluate(&t, &k, None)),
+            ..k
+        };
+        let day = BoardAgentDay::from(&k);
+        assert_eq!(
+            day.targets_missed,
+            Some(vec!["aht"]),
+            "aux share unmeasured"
+        );
+        assert_eq!(day.targets_met_share, Some(0.5));
+        let none = BoardAgentDay::from(&AgentKpis::default());
+        assert_eq!(none.targets_missed, None, "no targets: no member");
     }
 
     #[test]
