@@ -18,6 +18,12 @@ fn example_config_is_valid() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Valid, with a note: its team's adherence target has no schedule file to read.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("note: teams.A.targets.adherence_min is measured against a schedule"),
+        "{text}"
+    );
 }
 
 #[test]
