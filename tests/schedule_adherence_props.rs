@@ -1,7 +1,9 @@
 //! Property test: for random schedules (overlapping rows, `off` holes, rows across
 //! midnight) and random explicit agent state streams through the real engine, the
 //! tracker's adherent and scheduled time of today equal a minute-by-minute brute-force
-//! count from the raw rows and the raw events, whatever the snapshot cadence.
+//! count from the raw rows and the raw events, whatever the snapshot cadence; and so
+//! does each agent's `out_of_adherence_since_ms` (the start of the current run of
+//! non-adherent scheduled minutes).
 
 use ccpulse::config::{Config, Duration, ScheduleSection};
 use ccpulse::engine::{Engine, EngineOptions};
@@ -234,6 +236,27 @@ proptest! {
                             (gadh, gsch),
                             ((adh * 60) as f64, (sch * 60) as f64),
                             "agent {} at minute {} (cadence {})\n{}", name, m, cadence, csv
+                        );
+                        // Out of adherence now: since the start of the run of
+                        // non-adherent scheduled minutes that reaches m (not before
+                        // today's midnight, where the tracker's history starts).
+                        let bad = |x: i64| {
+                            brute_activity(&rows, ai, x).is_some_and(|act| {
+                                let (s, r) = brute_state(&changes, ai, x);
+                                !brute_adherent(act, s, r)
+                            })
+                        };
+                        let want = bad(m).then(|| {
+                            let mut x = m;
+                            while x > day0 && bad(x - 1) {
+                                x -= 1;
+                            }
+                            BASE + x * MIN
+                        });
+                        prop_assert_eq!(
+                            got.and_then(|a| a.out_of_adherence_since_ms),
+                            want,
+                            "out of adherence: agent {} at minute {}\n{}", name, m, csv
                         );
                     }
                 }

@@ -252,6 +252,8 @@ async fn the_file_is_reloaded_when_it_changes_and_metrics_render_the_view() {
     for line in [
         "ccpulse_scheduled_agents{team=\"A\"} 2\n",
         "ccpulse_agents_no_show{team=\"A\"} 0\n",
+        // Scheduled since 09:00, never seen (logged out): both out of their plan.
+        "ccpulse_agents_out_of_adherence{team=\"A\"} 2\n",
         "ccpulse_queue_scheduled_agents{queue=\"sales\"} 1\n",
         "ccpulse_agent_adherence_ratio{agent=\"a1\",team=\"A\"} 0.0\n",
     ] {

@@ -341,3 +341,56 @@ threshold = 1
     assert_eq!(n.scope(), Some(("source", "acd")));
     assert!(!n.labels.contains_key("team"));
 }
+
+/// Real-time adherence: each scheduled agent out of its plan carries since when; a config
+/// rule on `out_of_adherence_seconds` (above 3 min, team B only) fires for a3, late back
+/// from lunch at 10:34 (out since 10:30), not for a4 (one minute late), nor for team A's
+/// a1 (logged out through work since 09:00) and a2 (still on break since 10:15).
+#[test]
+fn out_of_adherence_is_timed_and_alerts_by_team() {
+    let text = r#"
+[alerts]
+defaults = false
+
+[[alerts.rules]]
+name = "OutOfAdherenceTeamB"
+metric = "out_of_adherence_seconds"
+teams = ["Team B"]
+op = "above"
+threshold = 180
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ccpulse.toml");
+    std::fs::write(&path, text).expect("write");
+    let cfg = Config::load(&path).expect("valid");
+    let rules = cfg.alert_rules("ccpulse.toml").expect("rules");
+    let mut r = run_rules(rules, at(10, 50));
+    let notified: Vec<(Millis, AlertKind, &str, f64)> = r
+        .events
+        .iter()
+        .map(|(t, e)| (*t, e.kind, e.scope.as_str(), e.value))
+        .collect();
+    // a3 out from 10:30: above 180 s at the 10:33:10 tick; back at 10:34: resolved.
+    assert_eq!(
+        notified,
+        vec![
+            (at(10, 33) + 10_000, AlertKind::Firing, "a3", 190.0),
+            (at(10, 34), AlertKind::Resolved, "a3", 230.0),
+        ],
+        "{:#?}",
+        r.events
+    );
+    // The view at 10:50 (the run's end): a2 still on break since 10:15, the others
+    // adherent (a1 logged in at 10:45).
+    let snap = r.engine.snapshot();
+    let mut tracker = r.tracker;
+    let view = tracker.observe(&snap);
+    let since = |a: &str| {
+        view.agents
+            .iter()
+            .find(|x| x.agent == a)
+            .and_then(|x| x.out_of_adherence_since_ms)
+    };
+    assert_eq!(since("a2"), Some(at(10, 15)));
+    assert_eq!((since("a1"), since("a3"), since("a4")), (None, None, None));
+}

@@ -81,6 +81,9 @@ pub enum Metric {
     /// How late (seconds) an agent came back from a break, shown for
     /// `[schedule] late_return_hold` after the return (per agent, with its team).
     LateReturnSeconds,
+    /// Seconds a scheduled agent has been out of adherence without interruption (state
+    /// not fitting the scheduled activity; per agent, with its team).
+    OutOfAdherenceSeconds,
     /// Seconds without an event from a source that is up and should be live (per source).
     SourceSilentSeconds,
     /// 1 while a source reports itself up, 0 while down (per source).
@@ -183,6 +186,7 @@ impl Metric {
             Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
             | Metric::LateReturnSeconds
+            | Metric::OutOfAdherenceSeconds
             | Metric::SourceSilentSeconds
             | Metric::SourceUp => {}
         }
@@ -202,7 +206,8 @@ impl Metric {
             Metric::ContactSeconds
             | Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
-            | Metric::LateReturnSeconds => "agent",
+            | Metric::LateReturnSeconds
+            | Metric::OutOfAdherenceSeconds => "agent",
             Metric::SourceSilentSeconds | Metric::SourceUp => "source",
         }
     }
@@ -211,9 +216,10 @@ impl Metric {
     /// schedule metrics).
     pub fn scope_labels(&self) -> &'static [&'static str] {
         match self {
-            Metric::NoShowSeconds | Metric::BreakOverrunSeconds | Metric::LateReturnSeconds => {
-                &["team"]
-            }
+            Metric::NoShowSeconds
+            | Metric::BreakOverrunSeconds
+            | Metric::LateReturnSeconds
+            | Metric::OutOfAdherenceSeconds => &["team"],
             _ => &[],
         }
     }
@@ -255,6 +261,13 @@ impl Metric {
                 }
                 out
             }
+            Metric::OutOfAdherenceSeconds => agents
+                .iter()
+                .filter_map(|a| {
+                    a.out_of_adherence_since_ms
+                        .map(|t| agent(&a.agent, &a.team, (now - t).max(0) as f64 / 1000.0))
+                })
+                .collect(),
             Metric::SourceSilentSeconds => inputs
                 .sources
                 .iter()

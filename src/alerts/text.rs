@@ -33,6 +33,7 @@ impl Metric {
             | Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
             | Metric::LateReturnSeconds
+            | Metric::OutOfAdherenceSeconds
             | Metric::SourceSilentSeconds => Unit::Seconds,
             Metric::AbandonRate { .. } => Unit::Ratio,
             Metric::ServiceLevelVsTarget { .. } => Unit::RatioDelta,

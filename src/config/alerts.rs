@@ -292,7 +292,7 @@ pub fn parse_quiet_hours(text: &str) -> Result<QuietHours, String> {
 }
 
 /// The config names of the metrics, as the error of an unknown one lists them.
-const METRIC_NAMES: [&str; 11] = [
+const METRIC_NAMES: [&str; 12] = [
     "service_level_vs_target",
     "longest_wait_seconds",
     "contacts_waiting",
@@ -302,6 +302,7 @@ const METRIC_NAMES: [&str; 11] = [
     "no_show_seconds",
     "break_overrun_seconds",
     "late_return_seconds",
+    "out_of_adherence_seconds",
     "source_silent_seconds",
     "source_up",
 ];
@@ -323,6 +324,7 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
         "no_show_seconds" => Metric::NoShowSeconds,
         "break_overrun_seconds" => Metric::BreakOverrunSeconds,
         "late_return_seconds" => Metric::LateReturnSeconds,
+        "out_of_adherence_seconds" => Metric::OutOfAdherenceSeconds,
         "source_silent_seconds" => Metric::SourceSilentSeconds,
         "source_up" => Metric::SourceUp,
         other => {

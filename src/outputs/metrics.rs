@@ -724,6 +724,7 @@ fn encode_schedule(enc: &mut DescriptorEncoder, v: &ScheduleView, per_agent: boo
     }
     let mut no_show: BTreeMap<&str, u64> = v.teams.iter().map(|t| (t.team.as_str(), 0)).collect();
     let mut overrun = no_show.clone();
+    let mut out_of_adherence = no_show.clone();
     for a in &v.agents {
         if a.no_show_seconds.is_some() {
             *no_show.entry(a.team.as_str()).or_default() += 1;
@@ -731,6 +732,18 @@ fn encode_schedule(enc: &mut DescriptorEncoder, v: &ScheduleView, per_agent: boo
         if a.break_overrun_seconds.is_some() {
             *overrun.entry(a.team.as_str()).or_default() += 1;
         }
+        if a.out_of_adherence_since_ms.is_some() {
+            *out_of_adherence.entry(a.team.as_str()).or_default() += 1;
+        }
+    }
+    let mut m = enc.encode_descriptor(
+        "agents_out_of_adherence",
+        "The team's scheduled agents whose state does not fit their scheduled activity now.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (team, n) in &out_of_adherence {
+        gauge(&mut m, &[("team", *team)], *n)?;
     }
     let mut m = enc.encode_descriptor(
         "agents_no_show",

@@ -185,6 +185,36 @@ impl Track {
         u32::try_from(i + 1).unwrap_or(u32::MAX)
     }
 
+    /// Today's state spans, newest first, as `(from, to, state, reason)`: the open one
+    /// up to `w`, then the closed ones (those of `day` only; none before it is known).
+    fn spans_back(
+        &self,
+        w: Millis,
+        day: Millis,
+    ) -> impl Iterator<Item = (Millis, Millis, AgentStatus, Option<&str>)> {
+        let open = (
+            self.acc_from.max(day),
+            w,
+            self.state,
+            self.reason.as_deref(),
+        );
+        let closed = self
+            .history
+            .iter()
+            .rev()
+            .filter(move |_| self.day_start == day)
+            .map(move |c| {
+                let from = self.day_start + Millis::from(c.from);
+                let reason = c
+                    .reason
+                    .checked_sub(1)
+                    .and_then(|i| self.reasons.get(i as usize))
+                    .map(Name::as_str);
+                (from, from + Millis::from(c.len), c.state, reason)
+            });
+        std::iter::once(open).chain(closed)
+    }
+
     /// Recomputes today's closed time against a new plan.
     fn recompute(&mut self, plan: Option<&AgentPlan>, aux: &AuxReasons) {
         self.adherent_ms = 0;
@@ -204,6 +234,38 @@ impl Track {
             }
         }
     }
+}
+
+/// Where the run of non-adherence that reaches `w` began: walking back over the state
+/// spans (newest first, `(from, to, state, reason)`) and the plan, the latest instant
+/// before which the agent was adherent, unscheduled (a gap in the plan: `off` rows leave
+/// one) or not known (before today's first span). The caller has checked that `w` itself is non-adherent.
+fn non_adherent_since<'a>(
+    plan: &AgentPlan,
+    w: Millis,
+    spans: impl Iterator<Item = (Millis, Millis, AgentStatus, Option<&'a str>)>,
+    aux: &AuxReasons,
+) -> Millis {
+    let mut c = w;
+    for (a, b, state, reason) in spans {
+        if b < c {
+            return c; // a hole in what is known
+        }
+        if a >= c {
+            continue;
+        }
+        for p in plan.overlapping(a, c).iter().rev() {
+            let off_plan = p.end.min(c) < c; // `[p.end, c)` is unscheduled
+            if off_plan || is_adherent(p.activity, state, reason, aux) {
+                return c;
+            }
+            c = p.start.max(a);
+        }
+        if c > a {
+            return c; // `[a, c)` is unscheduled
+        }
+    }
+    c
 }
 
 /// Two states that adhere to exactly the same activities ([`is_adherent`]): equal
@@ -550,6 +612,16 @@ impl Tracker {
                 (has_work && !logged_in && w - start >= self.settings.no_show_grace_ms)
                     .then(|| (w - start) as f64 / 1000.0)
             });
+            let out_since = (adherent == Some(false)).then(|| match track {
+                Some(t) => non_adherent_since(plan, w, t.spans_back(w, day.0), &self.settings.aux),
+                // Never seen by the engine: logged out all day.
+                None => non_adherent_since(
+                    plan,
+                    w,
+                    std::iter::once((day.0, w, AgentStatus::LoggedOut, None)),
+                    &self.settings.aux,
+                ),
+            });
             let overrun = i.and_then(|i| {
                 let cur = plan.spans.get(i)?;
                 let prev = plan.touching_before(i)?;
@@ -599,6 +671,7 @@ impl Tracker {
                 tracked_since_ms: track.map(|t| t.tracked_since),
                 no_show_seconds: no_show,
                 break_overrun_seconds: overrun,
+                out_of_adherence_since_ms: out_since,
             });
         }
         for q in queues.values_mut() {

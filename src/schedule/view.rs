@@ -80,6 +80,10 @@ pub struct AgentAdherence {
     pub no_show_seconds: Option<f64>,
     /// Seconds since the scheduled break ended while still in aux, past `break_grace`.
     pub break_overrun_seconds: Option<f64>,
+    /// While scheduled now and not adherent: since when without interruption,
+    /// i.e. the start of the current run of non-adherence (at most back to the start of
+    /// today's known states). Real-time adherence: who is out of their plan, how long.
+    pub out_of_adherence_since_ms: Option<Millis>,
 }
 
 /// An agent who came back from a break or lunch later than `break_grace`.
