@@ -522,8 +522,8 @@ async fn wallboard_shows_who_is_scheduled_and_who_is_missing() {
         clock.clone() as Arc<dyn Clock>,
     )
     .await;
-    // Team A: ana works, cleo is still on the break that ended at 09:00, dora never
-    // logged in. Team B: eve never logged in either.
+    // Team A: ana works (but is out for coffee), cleo is still on the break that ended
+    // at 09:00, dora never logged in. Team B: eve never logged in either.
     let csv = "agent,start,end,activity,team
 ana,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,A
 cleo,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,A
@@ -533,10 +533,12 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
 ";
     let (status, body) = request(live.addr, "PUT", "/api/v1/schedule", &[], csv.as_bytes()).await;
     assert_eq!(status, 200, "{body}");
+    // ana steps out for coffee at 08:52, in the middle of work: off plan.
     let events = vec![
         agent(at(-29), "ana", AgentStatus::Available, None),
         agent(at(-29), "cleo", AgentStatus::Available, None),
         agent(at(-14), "cleo", AgentStatus::Aux, Some("break")),
+        agent(at(-8), "ana", AgentStatus::Aux, Some("coffee")),
     ];
     let n = send_all(&live, events).await;
     clock.set(at(4));
@@ -581,6 +583,15 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
     assert!(whole && time.contains(':'), "{time} whole: {whole}");
     let s = text(&page, "#agents [data-agent=ana] .s").await;
     assert!(!s.contains("overrun"), "{s}");
+    // ana has been out of adherence for 12 minutes (over the page's 5): "off plan".
+    assert!(s.starts_with("✖ off plan · aux · coffee "), "{s}");
+    let card = page
+        .eval("document.querySelector('#agents [data-agent=ana]').className")
+        .await;
+    assert!(
+        card.as_str().is_some_and(|c| c.contains("offplan")),
+        "{card}"
+    );
 
     // The whole floor: eve (team B) is scheduled and missing too.
     page.navigate(&format!("http://{}/", live.addr)).await;
