@@ -151,8 +151,17 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const LIVE: &str = "document.getElementById('conn').textContent === '● live'";
 
 async fn text(page: &Page<'_>, selector: &str) -> String {
+    property(page, selector, "textContent").await
+}
+
+/// The `class` of the element `selector` selects ("" when none).
+async fn class_of(page: &Page<'_>, selector: &str) -> String {
+    property(page, selector, "className").await
+}
+
+async fn property(page: &Page<'_>, selector: &str, name: &str) -> String {
     let expr = format!(
-        "(document.querySelector({}) || {{}}).textContent",
+        "(document.querySelector({}) || {{}}).{name}",
         serde_json::to_string(selector).expect("selector")
     );
     page.eval(&expr)
@@ -485,10 +494,7 @@ async fn wallboard_shows_target_attainment_when_asked() {
     assert_eq!(text(&page, &card("ana")).await, "✔ targets met");
     assert_eq!(text(&page, &card("cleo")).await, "✖ AHT · handled/h");
     assert_eq!(text(&page, &card("ben")).await, "targets –");
-    let missed = page
-        .eval("document.querySelector('#agents [data-agent=cleo] .k').className")
-        .await;
-    assert_eq!(missed, "k bad");
+    assert_eq!(class_of(&page, &card("cleo")).await, "k bad");
 
     // The floor's TV (no parameter) shows no attainment.
     page.navigate(&format!("http://{}/", live.addr)).await;
@@ -561,13 +567,8 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
         "{sub}"
     );
     assert_eq!(text(&page, "#t-sched .state").await, "✖ Alert", "a no-show");
-    let card = page
-        .eval("document.querySelector('#agents [data-agent=cleo]').className")
-        .await;
-    assert!(
-        card.as_str().is_some_and(|c| c.contains("overrun")),
-        "{card}"
-    );
+    let card = class_of(&page, "#agents [data-agent=cleo]").await;
+    assert!(card.contains("overrun"), "{card}");
     let s = text(&page, "#agents [data-agent=cleo] .s").await;
     assert!(s.starts_with("✖ overrun · break "), "{s}");
     // The narrow card may cut "break", never the time on it (it used to read "break 17…").
@@ -585,13 +586,8 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
     assert!(!s.contains("overrun"), "{s}");
     // ana has been out of adherence for 12 minutes (over the page's 5): "off plan".
     assert!(s.starts_with("✖ off plan · aux · coffee "), "{s}");
-    let card = page
-        .eval("document.querySelector('#agents [data-agent=ana]').className")
-        .await;
-    assert!(
-        card.as_str().is_some_and(|c| c.contains("offplan")),
-        "{card}"
-    );
+    let card = class_of(&page, "#agents [data-agent=ana]").await;
+    assert!(card.contains("offplan"), "{card}");
 
     // The whole floor: eve (team B) is scheduled and missing too.
     page.navigate(&format!("http://{}/", live.addr)).await;
