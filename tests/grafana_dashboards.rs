@@ -441,6 +441,24 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
     let clock = Arc::new(ManualClock::new(T0));
     let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg)).expect("daemon");
     let feed = builder.handle("script").expect("handle");
+    // The schedule panels: all three agents scheduled to work through the run, so a2
+    // (in aux) is out of adherence and the teams' adherence is measured.
+    let transitions = builder.agent_transitions();
+    let schedule = Arc::new(ccpulse::schedule::ScheduleService::new(
+        &cfg,
+        jiff::tz::TimeZone::UTC,
+    ));
+    let iso = |ms: Millis| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_string())
+            .expect("timestamp")
+    };
+    let (from, to) = (iso(T0 - 3_600_000), iso(T0 + 8 * 3_600_000));
+    let csv: String = [("a1", "blue"), ("a2", "blue"), ("a3", "red")]
+        .iter()
+        .map(|(a, team)| format!("{a},{from},{to},work,{team}\n"))
+        .collect();
+    assert_eq!(schedule.replace(csv.as_bytes(), "test").accepted, 3);
     let daemon = builder.start(clock.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -451,17 +469,25 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
             ccpulse::alerts::default_rules(),
             jiff::tz::TimeZone::UTC,
         )));
-    let _alert_task = ccpulse::alerts::spawn(
+    let _alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
+        ccpulse::alerts::AlertContext {
+            schedule: Some(schedule.clone()),
+            transitions: Some(transitions),
+            idle_ok: Vec::new(),
+        },
         daemon.shutdown_signal(),
+        ccpulse::alerts::notify::Dispatcher::log_only(&ccpulse::alerts::default_rules()),
     );
     let firing = alerts.clone();
     let router = http::router_with(
         daemon.published().clone(),
-        metrics::MetricsOptions::from_config(&cfg).with_alerts(Arc::new(move || {
-            firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
-        })),
+        metrics::MetricsOptions::from_config(&cfg)
+            .with_alerts(Arc::new(move || {
+                firing.lock().map(|a| a.firing_counts()).unwrap_or_default()
+            }))
+            .with_schedule(Arc::new(move || schedule.latest())),
     );
     let mut stop = daemon.shutdown_signal();
     let server = tokio::spawn(http::serve_router(listener, router, async move {
@@ -488,6 +514,12 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
     }
     prom.wait_value(
         r#"sum(ccpulse_alerts_firing{alertname="LongestWaitHigh"}) >= 1"#,
+        |_| true,
+    )
+    .await;
+    // The schedule reached Prometheus: a2 (blue, in aux through work) is off plan.
+    prom.wait_value(
+        r#"ccpulse_agents_out_of_adherence{team="blue"} == 1"#,
         |_| true,
     )
     .await;
