@@ -584,8 +584,9 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
     assert!(whole && time.contains(':'), "{time} whole: {whole}");
     let s = text(&page, "#agents [data-agent=ana] .s").await;
     assert!(!s.contains("overrun"), "{s}");
-    // ana has been out of adherence for 12 minutes (over the page's 5): "off plan".
-    assert!(s.starts_with("✖ off plan · aux · coffee "), "{s}");
+    // ana has been out of adherence for 12 minutes (over the page's 5): her card says
+    // what the plan has her do instead.
+    assert!(s.starts_with("✖ plan: work · aux · coffee "), "{s}");
     let card = class_of(&page, "#agents [data-agent=ana]").await;
     assert!(card.contains("offplan"), "{card}");
 
