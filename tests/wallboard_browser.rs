@@ -492,9 +492,18 @@ async fn wallboard_shows_target_attainment_when_asked() {
     .await;
     let card = |name: &str| format!("#agents [data-agent={name}] .k");
     assert_eq!(text(&page, &card("ana")).await, "✔ targets met");
-    assert_eq!(text(&page, &card("cleo")).await, "✖ AHT · handled/h");
+    assert_eq!(text(&page, &card("cleo")).await, "✖ 2: AHT · handled/h");
     assert_eq!(text(&page, &card("ben")).await, "targets –");
     assert_eq!(class_of(&page, &card("cleo")).await, "k bad");
+    // Two common misses fit the card's line at 1080p (labels kept short).
+    let fits = page
+        .eval(
+            "(() => { const k = document.querySelector('#agents [data-agent=cleo] .k'); \
+             k.textContent = '✖ 2: AHT · high occ.'; \
+             return k.scrollWidth <= k.clientWidth; })()",
+        )
+        .await;
+    assert_eq!(fits, serde_json::json!(true));
 
     // The floor's TV (no parameter) shows no attainment.
     page.navigate(&format!("http://{}/", live.addr)).await;
@@ -510,6 +519,15 @@ async fn wallboard_shows_target_attainment_when_asked() {
     // queue's 14400 s is "4 h").
     let spans = page.eval("[span(20), span(300), span(14400)]").await;
     assert_eq!(spans, serde_json::json!(["20s", "5 min", "4 h"]));
+    // Waits (ASA) read as a clock past a minute: an e-mail queue's 1304 s ASA was cut
+    // to "13…" in its column.
+    let waits = page
+        .eval("[secs(25), secs(59.6), secs(1304), secs(4000), secs(null)]")
+        .await;
+    assert_eq!(
+        waits,
+        serde_json::json!(["25s", "1:00", "21:44", "1:06:40", "–"])
+    );
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     drop(browser);
