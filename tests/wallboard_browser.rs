@@ -691,6 +691,42 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
             alerts.iter().all(|a| a.1),
             "{w}x{h}: cut alert summaries {alerts:?}"
         );
+        // Every built-in rule's summary, filled with long but real values ("support",
+        // "1 h 5 min", "-36.7 points"), fits an alert box as well, with a "+12 more"
+        // beside the three (narrower boxes). One read "Service level of support below
+        // target over 15 min (-36.7 points v…" on the demo.
+        let filled: Vec<String> = ccpulse::alerts::default_rules()
+            .iter()
+            .map(|r| {
+                let unit = r.metric.unit();
+                let v = match unit {
+                    ccpulse::alerts::Unit::Seconds => 3_899.0,
+                    ccpulse::alerts::Unit::Ratio => 0.286,
+                    ccpulse::alerts::Unit::RatioDelta => -0.367,
+                    _ => 12.0,
+                };
+                r.summary
+                    .replace("{scope}", "support")
+                    .replace("{team}", "A")
+                    .replace("{value_text}", &unit.text(v))
+                    .replace("{value}", "12")
+            })
+            .collect();
+        let expr = format!(
+            "(() => {{ const s = document.querySelector('.alert .sum'), keep = s.textContent; \
+             const more = document.createElement('span'); more.className = 'more'; \
+             more.textContent = '+12 more'; s.closest('.alert').parentElement.appendChild(more); \
+             const cut = {}.filter(t => {{ s.textContent = t; \
+               return s.scrollWidth > s.clientWidth + 1 || s.scrollHeight > s.clientHeight + 1; }}); \
+             s.textContent = keep; more.remove(); return cut; }})()",
+            serde_json::to_string(&filled).expect("json")
+        );
+        let cut = page.eval(&expr).await;
+        assert_eq!(
+            cut,
+            serde_json::json!([]),
+            "{w}x{h}: built-in summaries cut"
+        );
     }
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");

@@ -533,7 +533,7 @@ fn kpi_rules() -> Vec<Rule> {
             0.02,
             5 * min,
             Severity::Warning,
-            "Service level of {scope} below target over 15 min ({value_text} vs target)",
+            "Service level of {scope} {value_text} vs target over 15 min",
         ),
         {
             // Three times the queue's SL threshold, as the shipped Prometheus rule: a fixed
