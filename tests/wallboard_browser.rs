@@ -691,6 +691,25 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
             alerts.iter().all(|a| a.1),
             "{w}x{h}: cut alert summaries {alerts:?}"
         );
+        // The queue table's widest values and its headers fit their columns (an e-mail
+        // queue's ASA, "21:44", was cut to "22…"; "Waiting" ran into "Longest" at 720p).
+        let cut = page
+            .eval(
+                "(() => { const tr = document.querySelector('#queues tr:not(.more)'); \
+                 const worst = ['188', '1:06:40', '79.9%', '79.9%', '100.0%', '1:06:40', '48/32']; \
+                 const tds = [...tr.querySelectorAll('td')].slice(1); \
+                 const keep = tds.map(td => [td.firstChild.textContent, td.lastChild.textContent]); \
+                 tds.forEach((td, i) => { td.firstChild.textContent = worst[i]; \
+                   if (i === 2 || i === 3) td.lastChild.textContent = ' ✖'; }); \
+                 const ths = [...document.querySelectorAll('#queues th, table th')]; \
+                 const cut = tds.concat(ths).filter(td => td.scrollWidth > td.clientWidth + 1) \
+                   .map(td => td.textContent); \
+                 tds.forEach((td, i) => { td.firstChild.textContent = keep[i][0]; \
+                   td.lastChild.textContent = keep[i][1]; }); \
+                 return cut; })()",
+            )
+            .await;
+        assert_eq!(cut, serde_json::json!([]), "{w}x{h}: cut queue cells");
         // Every built-in rule's summary, filled with long but real values ("support",
         // "1 h 5 min", "-36.7 points"), fits an alert box as well, with a "+12 more"
         // beside the three (narrower boxes). One read "Service level of support below
