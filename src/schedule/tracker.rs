@@ -185,6 +185,21 @@ impl Track {
         u32::try_from(i + 1).unwrap_or(u32::MAX)
     }
 
+    /// The closed spans of `history` as `(from, to, state, reason)`, oldest first.
+    fn closed_spans(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (Millis, Millis, AgentStatus, Option<&str>)> {
+        self.history.iter().map(move |c| {
+            let from = self.day_start + Millis::from(c.from);
+            let reason = c
+                .reason
+                .checked_sub(1)
+                .and_then(|i| self.reasons.get(i as usize))
+                .map(Name::as_str);
+            (from, from + Millis::from(c.len), c.state, reason)
+        })
+    }
+
     /// Today's state spans, newest first, as `(from, to, state, reason)`: the open one
     /// up to `w`, then the closed ones (those of `day` only; none before it is known).
     fn spans_back(
@@ -198,20 +213,8 @@ impl Track {
             self.state,
             self.reason.as_deref(),
         );
-        let closed = self
-            .history
-            .iter()
-            .rev()
-            .filter(move |_| self.day_start == day)
-            .map(move |c| {
-                let from = self.day_start + Millis::from(c.from);
-                let reason = c
-                    .reason
-                    .checked_sub(1)
-                    .and_then(|i| self.reasons.get(i as usize))
-                    .map(Name::as_str);
-                (from, from + Millis::from(c.len), c.state, reason)
-            });
+        let today = self.day_start == day;
+        let closed = self.closed_spans().rev().filter(move |_| today);
         std::iter::once(open).chain(closed)
     }
 
@@ -220,18 +223,12 @@ impl Track {
         self.adherent_ms = 0;
         self.scheduled_ms = 0;
         if let Some(p) = plan {
-            for c in &self.history {
-                let from = self.day_start + Millis::from(c.from);
-                let to = from + Millis::from(c.len);
-                let reason = c
-                    .reason
-                    .checked_sub(1)
-                    .and_then(|i| self.reasons.get(i as usize))
-                    .map(Name::as_str);
-                let (adh, sch) = span_adherence(p, from, to, c.state, reason, aux);
-                self.adherent_ms += adh;
-                self.scheduled_ms += sch;
-            }
+            let (adh, sch) = self.closed_spans().fold((0, 0), |acc, (from, to, st, r)| {
+                let (adh, sch) = span_adherence(p, from, to, st, r, aux);
+                (acc.0 + adh, acc.1 + sch)
+            });
+            self.adherent_ms = adh;
+            self.scheduled_ms = sch;
         }
     }
 }
