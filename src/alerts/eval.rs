@@ -3,7 +3,6 @@
 #[cfg(test)]
 use super::rule::default_rules;
 use super::rule::{AlertInputs, Rule};
-use super::text::fill_labels;
 use crate::engine::Snapshot;
 use crate::model::{format_rfc3339, Millis};
 use rustc_hash::FxHashMap;
@@ -177,13 +176,12 @@ impl AlertEngine {
         for (ri, rule) in self.rules.iter().enumerate() {
             let quiet = rule.quiet.is_some_and(|q| q.contains(minute));
             let filter = rule.scope_filter(snap);
-            let scale_of = rule.scale(snap);
             for m in rule.metric.measure_with(snap, inputs) {
                 if !filter.admits(&m) {
                     continue;
                 }
                 let (label, value) = (m.scope_label, m.value);
-                let scale = scale_of(&m.scope);
+                let scale = rule.scale(snap, &m.scope);
                 let key = (ri, m.scope);
                 // The common case, a scope not breaching and not alerting: no state.
                 if !rule.breaches_at(value, scale) && !self.states.contains_key(&key) {
@@ -204,13 +202,7 @@ impl AlertEngine {
                     scope: scope.clone(),
                     scope_labels: st.scope_labels.clone(),
                     value,
-                    summary: fill_labels(
-                        &rule.summary,
-                        &scope,
-                        value,
-                        rule.metric.unit(),
-                        &st.scope_labels,
-                    ),
+                    summary: rule.fill(&rule.summary, &scope, value, &st.scope_labels),
                     starts_at_ms: st.firing_since.unwrap_or(now),
                     ends_at_ms: ends,
                     fingerprint: fingerprint(&rule.name, &scope),
@@ -266,13 +258,7 @@ impl AlertEngine {
                         severity: rule.severity.as_str(),
                         scope_label: st.scope_label,
                         scope: key.1.clone(),
-                        summary: fill_labels(
-                            &rule.summary,
-                            &key.1,
-                            st.value,
-                            rule.metric.unit(),
-                            &st.scope_labels,
-                        ),
+                        summary: rule.fill(&rule.summary, &key.1, st.value, &st.scope_labels),
                         scope_labels: st.scope_labels,
                         value: st.value,
                         starts_at_ms: st.firing_since.unwrap_or(now),
@@ -336,13 +322,7 @@ impl AlertEngine {
                     since: format_rfc3339(since),
                     since_ms: since,
                     acknowledged: st.acked,
-                    summary: fill_labels(
-                        &rule.summary,
-                        scope,
-                        st.value,
-                        rule.metric.unit(),
-                        &st.scope_labels,
-                    ),
+                    summary: rule.fill(&rule.summary, scope, st.value, &st.scope_labels),
                     fingerprint: fingerprint(&rule.name, scope),
                 })
             })

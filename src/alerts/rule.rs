@@ -1,5 +1,6 @@
 //! What a rule measures and when it breaches.
 
+use super::text::fill_labels;
 use crate::engine::Snapshot;
 use crate::model::Millis;
 use crate::schedule::ScheduleView;
@@ -386,23 +387,31 @@ impl Rule {
         }
     }
 
-    /// What this rule's thresholds are multiplied by for each scope of `snap`: the
-    /// queue's T in seconds for [`ThresholdUnit::SlThreshold`], else 1 for every scope.
-    pub fn scale(&self, snap: &Snapshot) -> impl Fn(&str) -> f64 {
-        let per_queue: BTreeMap<String, f64> = match self.threshold_unit {
-            ThresholdUnit::Metric => BTreeMap::new(),
+    /// What this rule's thresholds are multiplied by for `scope` in `snap`: the queue's
+    /// T in seconds for [`ThresholdUnit::SlThreshold`], else 1.
+    pub fn scale(&self, snap: &Snapshot, scope: &str) -> f64 {
+        match self.threshold_unit {
+            ThresholdUnit::Metric => 1.0,
+            // Snapshot queues are sorted by name; a queue that left it is not measured.
             ThresholdUnit::SlThreshold => snap
                 .queues
-                .iter()
-                .map(|q| (q.queue.clone(), q.sl_threshold_seconds))
-                .collect(),
-        };
-        let unit = self.threshold_unit;
-        move |scope: &str| match unit {
-            ThresholdUnit::Metric => 1.0,
-            // A queue that left the snapshot is not measured either.
-            ThresholdUnit::SlThreshold => per_queue.get(scope).copied().unwrap_or(1.0),
+                .binary_search_by(|q| q.queue.as_str().cmp(scope))
+                .ok()
+                .and_then(|i| snap.queues.get(i))
+                .map_or(1.0, |q| q.sl_threshold_seconds),
         }
+    }
+
+    /// `template` with `{scope}`, `{value}`, `{value_text}` (in this rule's metric's
+    /// unit) and the scope's labels filled in.
+    pub(crate) fn fill(
+        &self,
+        template: &str,
+        scope: &str,
+        value: f64,
+        labels: &BTreeMap<&'static str, String>,
+    ) -> String {
+        fill_labels(template, scope, value, self.metric.unit(), labels)
     }
 }
 

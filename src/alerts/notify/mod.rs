@@ -14,7 +14,7 @@ pub mod webhook;
 
 pub use group::GroupMessage;
 
-use super::text::{fill_labels, Unit};
+use super::text::Unit;
 use super::{AlertEvent, AlertKind, Comparison, Rule, ThresholdUnit};
 use crate::config::{ReceiverConfig, ReceiverKind};
 use crate::model::{format_rfc3339, Millis};
@@ -108,10 +108,9 @@ impl Notification {
         labels.insert("alertname".into(), event.alertname.clone());
         labels.insert("severity".into(), event.severity.into());
         labels.insert(event.scope_label.into(), event.scope.clone());
-        let unit = rule.map_or(Unit::Count, |r| r.metric.unit());
-        let fill = |t: &str| fill_labels(t, &event.scope, event.value, unit, &event.scope_labels);
         let mut annotations = BTreeMap::new();
         if let Some(r) = rule {
+            let fill = |t: &str| r.fill(t, &event.scope, event.value, &event.scope_labels);
             for (k, v) in &r.annotations {
                 annotations.insert(k.clone(), fill(v));
             }
