@@ -53,6 +53,15 @@ struct Run {
     engine: Engine,
 }
 
+/// The alert rules of a config file with `text` (loaded as the daemon loads it).
+fn config_rules(text: &str) -> Vec<Rule> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ccpulse.toml");
+    std::fs::write(&path, text).expect("write");
+    let cfg = Config::load(&path).expect("valid");
+    cfg.alert_rules("ccpulse.toml").expect("rules")
+}
+
 fn run(until: Millis) -> Run {
     run_rules(schedule_and_source_rules(), until)
 }
@@ -295,11 +304,7 @@ sources = ["acd"]
 op = "below"
 threshold = 1
 "#;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("ccpulse.toml");
-    std::fs::write(&path, text).expect("write");
-    let cfg = Config::load(&path).expect("valid");
-    let rules = cfg.alert_rules("ccpulse.toml").expect("rules");
+    let rules = config_rules(text);
     let r = run_rules(rules.clone(), at(10, 50));
     let firing: Vec<(&str, &str)> = r
         .events
@@ -359,11 +364,7 @@ teams = ["Team B"]
 op = "above"
 threshold = 180
 "#;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("ccpulse.toml");
-    std::fs::write(&path, text).expect("write");
-    let cfg = Config::load(&path).expect("valid");
-    let rules = cfg.alert_rules("ccpulse.toml").expect("rules");
+    let rules = config_rules(text);
     let mut r = run_rules(rules, at(10, 50));
     let notified: Vec<(Millis, AlertKind, &str, f64)> = r
         .events

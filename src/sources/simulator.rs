@@ -36,7 +36,8 @@ impl SimulatorSource {
     }
 
     /// The engine settings matching the simulated queues (their SL thresholds), and
-    /// targets for its teams that have none (AHT ≤ 6 min, occupancy 70–90 %, aux ≤ 20 %),
+    /// targets for its teams that have none (AHT ≤ 6 min, occupancy 70–90 %, aux ≤ 20 %,
+    /// adherence ≥ 90 %),
     /// so target attainment shows in the demo (`/api/v1/snapshot`, `/?targets=1`).
     pub fn engine_config(&self, base: &Config) -> Config {
         let mut cfg = base.clone();
