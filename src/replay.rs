@@ -4,9 +4,17 @@
 use crate::config::{Config, ConfigError};
 use crate::decode::{decode_reader, AnyDecoder, DecodeStats, Format, FormatChoice};
 use crate::engine::{Engine, EngineOptions};
-use crate::model::Millis;
+use crate::model::{Millis, Name};
 use crate::report::{InputCounts, Report};
+use crate::schedule::adherence::AuxReasons;
+use crate::schedule::ledger::{AgentLedger, Ledger};
+use crate::schedule::Schedule;
+use std::collections::HashMap;
 use std::io::{self, BufRead};
+
+/// Events between two takes of the engine's state changes into the schedule ledger
+/// (the engine keeps up to 2^20 untaken changes; an event makes a few at most).
+const TAKE_EVERY: u64 = 1 << 16;
 
 /// Why a replay could not run (bad lines are counted, never errors).
 #[derive(Debug, thiserror::Error)]
@@ -40,12 +48,44 @@ pub struct Replayed {
     pub input: InputCounts,
     /// The first event's time.
     pub first: Option<Millis>,
+    /// With a schedule: adherence collected so far (until the report settles it).
+    ledger: Option<Ledger>,
+    /// With a schedule: each scheduled or adherent agent's adherence, once settled.
+    adherence: Option<HashMap<String, AgentLedger>>,
 }
 
 impl Replayed {
     /// The report over the whole input.
     pub fn report(&mut self) -> Report<'_> {
-        Report::new(&mut self.engine, self.input.clone(), self.first)
+        if let Some(ledger) = self.ledger.take() {
+            self.adherence = Some(self.settle(ledger));
+        }
+        Report::new(
+            &mut self.engine,
+            self.input.clone(),
+            self.first,
+            self.adherence.as_ref(),
+        )
+    }
+
+    /// Ends the engine's input, closes every agent's open state span at the watermark
+    /// and adds the scheduled time over `[first event, watermark)`. Scheduled agents the
+    /// input never named join the engine (logged out, no activity) so that the report
+    /// lists them with their teams' targets: a no-show is what a team leader looks for.
+    fn settle(&mut self, mut ledger: Ledger) -> HashMap<String, AgentLedger> {
+        self.engine.finish();
+        ledger.transitions(&self.engine.take_transitions());
+        let (Some(from), Some(to)) = (self.first, self.engine.watermark()) else {
+            return HashMap::new();
+        };
+        for (name, state, reason, since) in self.engine.agent_states() {
+            ledger.span(name, since, to, state, reason.map(|r| r.as_str()));
+        }
+        let settled = ledger.finish(from, to);
+        for name in settled.keys() {
+            self.engine.agent_id(&Name::from(name.as_str()), to);
+        }
+        settled
     }
 }
 
@@ -54,6 +94,17 @@ pub fn replay(
     inputs: Vec<Input>,
     cfg: &Config,
     choice: FormatChoice,
+) -> Result<Replayed, ReplayError> {
+    replay_scheduled(inputs, cfg, choice, None)
+}
+
+/// [`replay`] with the team's `schedule`: the report's agent rows then carry adherence
+/// (and measure `adherence_min` targets) per interval and over the whole input.
+pub fn replay_scheduled(
+    inputs: Vec<Input>,
+    cfg: &Config,
+    choice: FormatChoice,
+    schedule: Option<Schedule>,
 ) -> Result<Replayed, ReplayError> {
     let tz = jiff::tz::TimeZone::get(&cfg.timezone).map_err(|e| ConfigError {
         file: "<config>".into(),
@@ -74,8 +125,14 @@ pub fn replay(
         live_totals: false,
     };
     let mut engine = Engine::new(cfg, opts)?;
+    let mut ledger = schedule.map(|s| {
+        engine.record_transitions(true);
+        let aux = AuxReasons::from_config(&cfg.schedule.aux_reasons);
+        Ledger::new(s, aux, engine.calendar().clone())
+    });
     let mut counts = InputCounts::default();
     let mut first: Option<Millis> = None;
+    let mut pushed: u64 = 0;
     for (input, format) in sniffed {
         let decoder = AnyDecoder::new(format, tz.clone());
         let mut stats = DecodeStats::new(input.label.clone());
@@ -83,6 +140,10 @@ pub fn replay(
             first = Some(first.map_or(ev.ts, |f: Millis| f.min(ev.ts)));
             // Late and duplicate events are counted by the engine.
             let _ = engine.push(ev);
+            pushed += 1;
+            if let Some(l) = ledger.as_mut().filter(|_| pushed % TAKE_EVERY == 0) {
+                l.transitions(&engine.take_transitions());
+            }
         })
         .map_err(|error| ReplayError::Io {
             source_name: input.label.clone(),
@@ -97,6 +158,8 @@ pub fn replay(
         engine,
         input: counts,
         first,
+        ledger,
+        adherence: None,
     })
 }
 

@@ -210,3 +210,88 @@ fn report_rows(v: &serde_json::Value, kind: &str, field: &str) -> Vec<(String, u
         })
         .collect()
 }
+
+/// `simulate --schedule` writes the simulated teams' plan; `replay --schedule` reads it:
+/// every scheduled agent gets adherence (a no-show too), in all three formats.
+#[test]
+fn replay_with_the_simulated_schedule_reports_adherence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("day.qlog");
+    let plan = dir.path().join("plan.csv");
+    let (log_s, plan_s) = (log.to_str().expect("utf8"), plan.to_str().expect("utf8"));
+    let out = ccpulse(&[
+        "simulate",
+        "--start",
+        "2026-11-30",
+        "--duration",
+        "12h",
+        "--seed",
+        "3",
+        "--format",
+        "queue-log",
+        "-o",
+        log_s,
+        "--schedule",
+        plan_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(&plan).expect("plan");
+    assert!(csv.starts_with("agent,start,end,activity,team\n"), "{csv}");
+
+    let out = ccpulse(&["replay", log_s, "--schedule", plan_s, "--interval", "24h"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let agents = v["agents"].as_array().expect("agents");
+    // The demo's two teams of 12, all planned on the simulated Monday.
+    assert_eq!(agents.len(), 24);
+    let mut no_shows = 0;
+    for a in agents {
+        let t = &a["totals"];
+        let scheduled = t["scheduled_seconds"].as_f64().expect("scheduled");
+        let adherent = t["adherent_seconds"].as_f64().expect("adherent");
+        let adherence = t["adherence"].as_f64().expect("adherence");
+        assert!(
+            scheduled > 0.0 && (0.0..=scheduled).contains(&adherent),
+            "{a}"
+        );
+        assert!((adherence - adherent / scheduled).abs() < 1e-12, "{a}");
+        // One daily row, which is the totals.
+        assert_eq!(a["intervals"].as_array().map(Vec::len), Some(1), "{a}");
+        assert_eq!(a["intervals"][0]["adherence"], t["adherence"]);
+        if t["logged_in_seconds"] == 0.0 {
+            no_shows += 1;
+            assert_eq!(adherence, 0.0, "a no-show adheres to nothing: {a}");
+        } else {
+            assert!(adherence > 0.5, "{a}");
+        }
+    }
+    assert!(no_shows >= 1, "the demo has no-shows");
+
+    let out = ccpulse(&["replay", log_s, "--schedule", plan_s, "--output", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let header = text.lines().next().expect("header");
+    assert!(
+        header.ends_with(",scheduled_seconds,adherent_seconds,adherence"),
+        "{header}"
+    );
+    let out = ccpulse(&["replay", log_s, "--schedule", plan_s, "--output", "table"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("adherence"), "{text}");
+
+    // Without a schedule the report has no adherence at all.
+    let out = ccpulse(&["replay", log_s]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("adherence"));
+
+    // A schedule that cannot be read is an error naming it.
+    let out = ccpulse(&["replay", log_s, "--schedule", "/nonexistent/plan.csv"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/plan.csv"));
+}

@@ -7,94 +7,21 @@
 
 use ccpulse::config::{Config, Duration, ScheduleSection};
 use ccpulse::engine::{Engine, EngineOptions};
-use ccpulse::model::{AgentStateChange, AgentStatus, Event, EventBody, Millis};
-use ccpulse::schedule::{parse_csv, Activity, ScheduleSettings, Tracker};
+use ccpulse::model::{AgentStatus, Millis};
+use ccpulse::schedule::{parse_csv, ScheduleSettings, Tracker};
 use proptest::prelude::*;
+
+#[path = "common/schedule_brute.rs"]
+mod brute;
+use brute::{brute_activity, brute_adherent, brute_state, state_event, MIN, STATES};
 
 /// 2026-11-28T22:00Z: scenarios run 4 hours, across midnight (UTC).
 const BASE: Millis = 1_795_903_200_000;
-const MIN: Millis = 60_000;
 const SPAN_MIN: i64 = 240;
 const AGENTS: [&str; 3] = ["a", "b", "c"];
-const STATES: [(AgentStatus, Option<&str>); 6] = [
-    (AgentStatus::LoggedOut, None),
-    (AgentStatus::Available, None),
-    (AgentStatus::OnContact, None),
-    (AgentStatus::AfterCallWork, None),
-    (AgentStatus::Aux, Some("Lunch")),
-    (AgentStatus::Aux, Some("Break")),
-];
-
-#[derive(Debug, Clone)]
-struct Row {
-    agent: usize,
-    start: i64,
-    len: i64,
-    activity: usize,
-}
-
-fn rows() -> impl Strategy<Value = Vec<Row>> {
-    prop::collection::vec(
-        (
-            0..AGENTS.len(),
-            0..SPAN_MIN,
-            1..120i64,
-            0..Activity::ALL.len(),
-        )
-            .prop_map(|(agent, start, len, activity)| Row {
-                agent,
-                start,
-                len,
-                activity,
-            }),
-        0..14,
-    )
-}
 
 fn changes() -> impl Strategy<Value = Vec<(usize, i64, usize)>> {
     prop::collection::vec((0..AGENTS.len(), 0..SPAN_MIN, 0..STATES.len()), 0..40)
-}
-
-fn ts(min: i64) -> String {
-    jiff::Timestamp::from_millisecond(BASE + min * MIN)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
-/// The activity at minute `m` from the raw rows: latest start, then shortest, then last.
-fn brute_activity(rows: &[Row], agent: usize, m: i64) -> Option<Activity> {
-    rows.iter()
-        .enumerate()
-        .filter(|(_, r)| r.agent == agent && r.start <= m && m < r.start + r.len)
-        .max_by_key(|(i, r)| (r.start, -r.len, *i))
-        .and_then(|(_, r)| Activity::ALL.get(r.activity).copied())
-        .filter(|a| *a != Activity::Off)
-}
-
-/// The state at minute `m`: the last change at or before it (logged out before any).
-fn brute_state(ch: &[(usize, i64, usize)], agent: usize, m: i64) -> (AgentStatus, Option<&str>) {
-    ch.iter()
-        .enumerate()
-        .filter(|(_, c)| c.0 == agent && c.1 <= m)
-        .max_by_key(|(i, c)| (c.1, *i))
-        .and_then(|(_, c)| STATES.get(c.2).copied())
-        .unwrap_or((AgentStatus::LoggedOut, None))
-}
-
-fn brute_adherent(a: Activity, s: AgentStatus, reason: Option<&str>) -> bool {
-    match a {
-        Activity::Work => [
-            AgentStatus::Available,
-            AgentStatus::Ringing,
-            AgentStatus::OnContact,
-            AgentStatus::AfterCallWork,
-        ]
-        .contains(&s),
-        // `[schedule.aux_reasons] lunch = ["lunch"]` below; other activities: any aux.
-        Activity::Lunch => s == AgentStatus::Aux && reason == Some("Lunch"),
-        Activity::Off => false,
-        _ => s == AgentStatus::Aux,
-    }
 }
 
 proptest! {
@@ -102,21 +29,12 @@ proptest! {
 
     #[test]
     fn adherence_equals_a_minute_by_minute_count(
-        rows in rows(),
+        rows in brute::rows(AGENTS.len(), 0..SPAN_MIN, 120, 14),
         changes in changes(),
         cadence in prop::sample::select(vec![1i64, 7, 30]),
         checks in prop::collection::vec(1..SPAN_MIN, 1..5),
     ) {
-        let csv: String = rows
-            .iter()
-            .map(|r| format!(
-                "{},{},{},{}\n",
-                AGENTS[r.agent],
-                ts(r.start),
-                ts(r.start + r.len),
-                Activity::ALL[r.activity].as_str()
-            ))
-            .collect();
+        let csv = brute::csv(&rows, &AGENTS, BASE);
         let report = parse_csv(csv.as_bytes(), &jiff::tz::TimeZone::UTC);
         prop_assert_eq!(report.accepted, rows.len());
         let mut cfg = Config::default();
@@ -147,19 +65,7 @@ proptest! {
         checks.dedup();
         // Every agent exists from the start (logged out), like a roster.
         for (k, a) in AGENTS.iter().enumerate() {
-            let ev = Event {
-                ts: BASE - MIN + k as Millis,
-                id: None,
-                body: EventBody::AgentState(Box::new(AgentStateChange {
-                    agent: (*a).into(),
-                    state: AgentStatus::LoggedOut,
-                    reason: None,
-                    team: None,
-                    queues: None,
-                    name: None,
-                    explicit: true,
-                })),
-            };
+            let ev = state_event(BASE - MIN + k as Millis, a, AgentStatus::LoggedOut, None);
             engine.push(ev).expect("in order");
         }
         let mut m = 0;
@@ -168,19 +74,7 @@ proptest! {
             while next.peek().is_some_and(|(_, c)| c.1 <= m) {
                 if let Some((_, (agent, at, st))) = next.next() {
                     let (state, reason) = STATES[st];
-                    let ev = Event {
-                        ts: BASE + at * MIN,
-                        id: None,
-                        body: EventBody::AgentState(Box::new(AgentStateChange {
-                            agent: AGENTS[agent].into(),
-                            state,
-                            reason: reason.map(Into::into),
-                            team: None,
-                            queues: None,
-                            name: None,
-                            explicit: true,
-                        })),
-                    };
+                    let ev = state_event(BASE + at * MIN, AGENTS[agent], state, reason);
                     engine.push(ev).expect("in order");
                 }
             }

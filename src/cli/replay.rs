@@ -5,8 +5,9 @@ use super::UsageError;
 use ccpulse::config::{parse_duration, Config};
 use ccpulse::decode::FormatChoice;
 use ccpulse::kpi::SlPreset;
-use ccpulse::replay::{decode_only, replay, Input};
+use ccpulse::replay::{decode_only, replay_scheduled, Input};
 use ccpulse::report::OutputFormat;
+use ccpulse::schedule::{parse_csv, Schedule};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,10 @@ pub struct ReplayArgs {
     /// Allowed lateness of out-of-order events (e.g. 2s); overrides the config.
     #[arg(long)]
     pub allowed_lateness: Option<String>,
+    /// Team schedule CSV (`agent,start,end,activity[,team][,queues]`): agent rows get
+    /// adherence. Default: the config's `[schedule] file`, if any.
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
     /// Only decode (no engine, no report): prints the input counts. For benchmarks.
     #[arg(long, hide = true)]
     pub decode_only: bool,
@@ -102,6 +107,28 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(READ_BUF, f)))
 }
 
+/// Reads the schedule CSV in the report's zone. Rejected rows are reported on stderr
+/// with their line numbers (the rest is used); an unreadable file is an error.
+fn load_schedule(path: &Path, cfg: &Config) -> anyhow::Result<Schedule> {
+    let data =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("schedule {}: {e}", path.display()))?;
+    let tz = jiff::tz::TimeZone::get(&cfg.timezone)
+        .map_err(|e| anyhow::anyhow!("timezone {:?}: {e}", cfg.timezone))?;
+    let report = parse_csv(&data, &tz);
+    if report.rejected > 0 {
+        eprintln!(
+            "schedule {}: {} row(s) rejected, {} accepted",
+            path.display(),
+            report.rejected,
+            report.accepted
+        );
+        for e in &report.errors {
+            eprintln!("  line {}: {}", e.line, e.reason);
+        }
+    }
+    Ok(report.schedule)
+}
+
 /// Runs the replay and prints the report to stdout.
 pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let choice: FormatChoice = args
@@ -126,7 +153,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&counts)?);
         return Ok(());
     }
-    let mut replayed = replay(inputs, &cfg, choice)?;
+    let schedule = match args.schedule.as_ref().or(cfg.schedule.file.as_ref()) {
+        Some(path) => Some(load_schedule(path, &cfg)?),
+        None => None,
+    };
+    let mut replayed = replay_scheduled(inputs, &cfg, choice, schedule)?;
     let report = replayed.report();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -59,12 +59,22 @@ pub struct SimulateArgs {
     /// Output file (default stdout).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Also write the teams' plan (the schedule CSV the agents are meant to follow, for
+    /// `replay --schedule` or `[schedule] file`) to this file.
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let cfg = build_config(&args)?;
     let sim = Simulator::new(&cfg).map_err(|e| UsageError(e.to_string()))?;
+    if let Some(p) = &args.schedule {
+        // From the day before the start (agents on a night shift) to the day after the end.
+        let days = cfg.duration_ms.div_euclid(86_400_000) + 3;
+        std::fs::write(p, cfg.schedule_csv(days, 0))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)

@@ -763,6 +763,17 @@ impl Engine {
             .map(|(i, a)| (&a.name, self.agent_targets(i as u32), &a.timeline))
     }
 
+    /// Each agent's current state, its reason and since when: the state spans still open
+    /// (a replay's schedule adherence closes them at the end of input).
+    pub fn agent_states(
+        &self,
+    ) -> impl Iterator<Item = (&Name, AgentStatus, Option<&Name>, Millis)> {
+        self.agents.iter().map(|a| {
+            let reason = a.reason.and_then(|r| self.reasons.get(r as usize));
+            (&a.name, a.state, reason, a.since)
+        })
+    }
+
     /// Team names with their targets and timelines.
     pub fn teams(&self) -> impl Iterator<Item = (&Name, Targets, &Timeline<AgentAgg>)> {
         self.teams.iter().map(|t| (&t.name, t.targets, &t.timeline))

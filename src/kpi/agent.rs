@@ -42,9 +42,35 @@ pub struct AgentKpis {
     pub handled_per_hour: Option<f64>,
     /// aux / logged in.
     pub aux_share: Option<f64>,
+    /// Schedule adherence, in reports replayed with a schedule (`replay --schedule`).
+    #[serde(flatten)]
+    pub schedule: Option<ScheduleKpis>,
     /// Target attainment, when targets are configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub targets: Option<Attainment>,
+}
+
+/// An agent's adherence to the schedule over a report row (docs/kpis.md §Schedule and
+/// adherence): written only when the replay has a schedule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ScheduleKpis {
+    /// Scheduled time (`off` is not scheduled).
+    pub scheduled_seconds: f64,
+    /// Scheduled time spent in the scheduled activity.
+    pub adherent_seconds: f64,
+    /// adherent / scheduled (`null` when nothing was scheduled).
+    pub adherence: Option<f64>,
+}
+
+impl ScheduleKpis {
+    /// From adherent and scheduled milliseconds.
+    pub fn from_ms(adherent_ms: u64, scheduled_ms: u64) -> Self {
+        ScheduleKpis {
+            scheduled_seconds: secs(scheduled_ms),
+            adherent_seconds: secs(adherent_ms),
+            adherence: ratio(adherent_ms as f64, scheduled_ms as f64),
+        }
+    }
 }
 
 impl AgentKpis {
@@ -83,11 +109,24 @@ impl AgentKpis {
             utilisation: ratio(working as f64, logged_in as f64),
             handled_per_hour: ratio(handled * 3_600_000.0, logged_in as f64),
             aux_share: ratio(c.in_state(AgentStatus::Aux) as f64, logged_in as f64),
+            schedule: None,
             targets: None,
         };
         if let Some(t) = targets.filter(|t| !t.is_empty()) {
             k.targets = Some(Attainment::evaluate(t, &k, adherence));
         }
+        k
+    }
+
+    /// [`AgentKpis::compute`] for a report row replayed with a schedule: the row's
+    /// adherence is written and measures its `adherence_min` target.
+    pub fn compute_scheduled(
+        c: &AgentCounters,
+        targets: Option<&Targets>,
+        schedule: ScheduleKpis,
+    ) -> Self {
+        let mut k = Self::compute_with_adherence(c, targets, schedule.adherence);
+        k.schedule = Some(schedule);
         k
     }
 }

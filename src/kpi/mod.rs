@@ -10,7 +10,7 @@ mod preset;
 mod queue;
 mod targets;
 
-pub use agent::AgentKpis;
+pub use agent::{AgentKpis, ScheduleKpis};
 pub use counters::{AgentCounters, QueueCounters};
 pub use preset::SlPreset;
 pub use queue::{Percentiles, QueueKpis};

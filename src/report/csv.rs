@@ -1,7 +1,7 @@
 //! CSV form of the report: one header line, one row per queue or agent interval.
 
 use super::{agent_rows, queue_rows, Report};
-use crate::kpi::{AgentKpis, QueueKpis};
+use crate::kpi::{AgentKpis, QueueKpis, ScheduleKpis};
 use serde::Serialize;
 use std::io::Write;
 
@@ -38,7 +38,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    let acols: Vec<String> = columns(&AgentKpis::default())
+    // With a schedule, the adherence columns too (every agent row has them then).
+    let agent = AgentKpis {
+        schedule: r.scheduled.then(ScheduleKpis::default),
+        ..AgentKpis::default()
+    };
+    let acols: Vec<String> = columns(&agent)
         .into_iter()
         .map(|(k, _)| k)
         .filter(|k| !qcols.contains(k))
@@ -66,8 +71,8 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             emit("queue", name, &row.start, columns(&row.kpis))?;
         }
     }
-    for (name, targets, tl) in &r.agents {
-        for row in agent_rows(targets, tl, r.tz()) {
+    for (name, targets, tl, adh) in &r.agents {
+        for row in agent_rows(targets, tl, *adh, r.scheduled, r.tz()) {
             emit("agent", name, &row.start, columns(&row.kpis))?;
         }
     }

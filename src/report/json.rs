@@ -8,8 +8,8 @@
 //! reference, and the tests below compare both), and everything is written into one
 //! reused buffer flushed in large blocks.
 
-use super::{InputCounts, Report, REPORT_VERSION};
-use crate::kpi::{AgentCounters, AgentKpis, Attainment, Percentiles, QueueKpis};
+use super::{agent_intervals, agent_kpis, InputCounts, Report, REPORT_VERSION};
+use crate::kpi::{AgentKpis, Attainment, Percentiles, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis};
 use rustc_hash::FxHashMap;
 use serde_json::ser::{CompactFormatter, Formatter};
@@ -54,18 +54,18 @@ pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         w.buf.extend_from_slice(b"]}");
     }
     w.key(b"],\"agents\":[");
-    for (i, (name, targets, tl)) in r.agents.iter().enumerate() {
+    for (i, (name, targets, tl, adh)) in r.agents.iter().enumerate() {
         if i > 0 {
             w.buf.push(b',');
         }
         w.key(b"{\"agent\":");
         w.str(name.as_str())?;
         w.key(b",\"totals\":");
-        AgentKpis::compute(&tl.totals.c, Some(targets)).write_json(&mut w);
+        agent_kpis(&tl.totals.c, targets, r.adherence_of(*adh, |l| l.totals)).write_json(&mut w);
         w.key(b",\"intervals\":[");
-        for (j, (start, row)) in tl.closed.iter().enumerate() {
-            w.row_start(j, *start);
-            AgentKpis::compute(&AgentCounters::from(row), Some(targets)).write_fields(&mut w);
+        for (j, (start, c, a)) in agent_intervals(tl, *adh, r.scheduled).enumerate() {
+            w.row_start(j, start);
+            agent_kpis(&c, targets, a).write_fields(&mut w);
             w.buf.push(b'}');
             w.maybe_flush()?;
         }
@@ -327,10 +327,25 @@ impl WriteJson for AgentKpis {
         w.opt_f64(self.handled_per_hour);
         w.key(b",\"aux_share\":");
         w.opt_f64(self.aux_share);
+        if let Some(s) = &self.schedule {
+            w.buf.push(b',');
+            s.write_fields(w);
+        }
         if let Some(t) = &self.targets {
             w.key(b",\"targets\":");
             t.write_json(w);
         }
+    }
+}
+
+impl WriteJson for ScheduleKpis {
+    fn write_fields(&self, w: &mut JsonOut<'_>) {
+        w.key(b"\"scheduled_seconds\":");
+        w.f64(self.scheduled_seconds);
+        w.key(b",\"adherent_seconds\":");
+        w.f64(self.adherent_seconds);
+        w.key(b",\"adherence\":");
+        w.opt_f64(self.adherence);
     }
 }
 
@@ -469,7 +484,7 @@ mod tests {
     fn whole_report_matches_serde() {
         use crate::config::{AgentConfig, Config, Duration, Targets, TeamConfig};
         use crate::decode::FormatChoice;
-        use crate::replay::{replay, Input};
+        use crate::replay::{replay_scheduled, Input};
         use crate::sim::{SimConfig, Simulator};
 
         let mut sim = SimConfig::scaled(4, 16, 3);
@@ -479,12 +494,16 @@ mod tests {
         for e in Simulator::new(&sim).expect("valid config").take(20_000) {
             let _ = crate::encode::jsonl::write(&e, &mut bytes);
         }
-        let run = |cfg: &Config| {
+        let run_with = |cfg: &Config, schedule: Option<&str>| {
             let input = Input {
                 label: "sim".into(),
                 reader: Box::new(std::io::Cursor::new(bytes.clone())),
             };
-            let mut r = replay(vec![input], cfg, FormatChoice::Auto).expect("replay");
+            let schedule = schedule.map(|csv| {
+                crate::schedule::parse_csv(csv.as_bytes(), &jiff::tz::TimeZone::UTC).schedule
+            });
+            let mut r =
+                replay_scheduled(vec![input], cfg, FormatChoice::Auto, schedule).expect("replay");
             let report = r.report();
             let mut by_hand = Vec::new();
             report
@@ -495,6 +514,7 @@ mod tests {
             let agents: Vec<String> = report.agent_names().map(String::from).collect();
             (by_hand, by_serde, agents)
         };
+        let run = |cfg: &Config| run_with(cfg, None);
         let (hand, serde, agents) = run(&Config::default());
         assert_eq!(
             String::from_utf8_lossy(&hand),
@@ -545,6 +565,37 @@ mod tests {
             "{}",
             &hand[..400]
         );
+
+        // With a schedule (and an `adherence_min` target): adherence in every agent row,
+        // a scheduled agent the input never names listed too.
+        let csv = format!(
+            "{a},2026-11-28T08:00:00Z,2026-11-28T12:00:00Z,work\n\
+             {a},2026-11-28T10:00:00Z,2026-11-28T10:15:00Z,break\n\
+             ghost,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work\n",
+            a = agents[1]
+        );
+        cfg.timezone = "UTC".into();
+        // (Agent targets: the simulated events name each agent's team, which the engine
+        // follows over the config's team lists.)
+        cfg.agents.insert(
+            agents[1].clone(),
+            AgentConfig {
+                targets: Targets {
+                    adherence_min: Some(0.8),
+                    ..Targets::default()
+                },
+                ..AgentConfig::default()
+            },
+        );
+        let (hand, serde, listed) = run_with(&cfg, Some(&csv));
+        assert_eq!(
+            String::from_utf8_lossy(&hand),
+            String::from_utf8_lossy(&serde)
+        );
+        let hand = String::from_utf8_lossy(&hand);
+        assert!(hand.contains("\"adherence\":"), "{}", &hand[..400]);
+        assert!(hand.contains("\"target\":\"adherence_min\""));
+        assert!(listed.iter().any(|a| a == "ghost"), "{listed:?}");
     }
 
     #[test]

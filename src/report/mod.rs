@@ -10,10 +10,12 @@ mod table;
 
 use crate::config::Targets;
 use crate::engine::{AgentAgg, Aggregate, Engine, QueueAgg, QueueParams, Timeline};
-use crate::kpi::{AgentCounters, AgentKpis, QueueKpis};
+use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis, Name};
+use crate::schedule::ledger::{Adherence, AgentLedger};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
+use std::collections::HashMap;
 use std::io::Write;
 
 /// Report schema version.
@@ -58,8 +60,18 @@ pub struct Report<'a> {
     input: InputCounts,
     from: Option<Millis>,
     queues: Vec<(&'a Name, &'a QueueParams, &'a Timeline<QueueAgg>)>,
-    agents: Vec<(&'a Name, Targets, &'a Timeline<AgentAgg>)>,
+    agents: Vec<ReportAgent<'a>>,
+    /// Replayed with a schedule: agent rows carry adherence.
+    scheduled: bool,
 }
+
+/// An agent of the report: its name, targets, timeline and, with a schedule, adherence.
+type ReportAgent<'a> = (
+    &'a Name,
+    Targets,
+    &'a Timeline<AgentAgg>,
+    Option<&'a AgentLedger>,
+);
 
 /// One interval row of a queue or agent, with its KPIs.
 #[derive(Debug, Clone, Serialize)]
@@ -73,8 +85,14 @@ pub struct Row<K> {
 
 impl<'a> Report<'a> {
     /// Settles `engine` (end of input: buffered events applied, open intervals closed)
-    /// and views it as a report. `from` is the first event's time.
-    pub fn new(engine: &'a mut Engine, mut input: InputCounts, from: Option<Millis>) -> Self {
+    /// and views it as a report. `from` is the first event's time; `adherence` (replays
+    /// with a schedule) each scheduled agent's adherence, by agent id.
+    pub fn new(
+        engine: &'a mut Engine,
+        mut input: InputCounts,
+        from: Option<Millis>,
+        adherence: Option<&'a HashMap<String, AgentLedger>>,
+    ) -> Self {
         engine.finish();
         engine.close_all();
         let stats = engine.stats();
@@ -90,7 +108,11 @@ impl<'a> Report<'a> {
         queues.sort_by(|a, b| a.0.cmp(b.0));
         let mut agents: Vec<_> = engine
             .agents()
-            .filter(|(_, _, tl)| tl.totals.has_activity())
+            .map(|(name, targets, tl)| {
+                let adh = adherence.and_then(|m| m.get(name.as_str()));
+                (name, targets, tl, adh)
+            })
+            .filter(|(_, _, tl, adh)| tl.totals.has_activity() || adh.is_some())
             .collect();
         agents.sort_by(|a, b| a.0.cmp(b.0));
         Report {
@@ -99,6 +121,7 @@ impl<'a> Report<'a> {
             from,
             queues,
             agents,
+            scheduled: adherence.is_some(),
         }
     }
 
@@ -136,10 +159,40 @@ impl<'a> Report<'a> {
         self.agents.iter().map(|a| a.0.as_str())
     }
 
+    /// True when the report was replayed with a schedule (agent rows carry adherence).
+    pub fn scheduled(&self) -> bool {
+        self.scheduled
+    }
+
     /// An agent's totals.
     pub fn agent_totals(&self, agent: &str) -> Option<AgentKpis> {
-        let (_, targets, tl) = self.agents.iter().find(|a| a.0.as_str() == agent)?;
-        Some(AgentKpis::compute(&tl.totals.c, Some(targets)))
+        let (_, targets, tl, adh) = self.agents.iter().find(|a| a.0.as_str() == agent)?;
+        Some(agent_kpis(
+            &tl.totals.c,
+            targets,
+            self.adherence_of(*adh, |l| l.totals),
+        ))
+    }
+
+    /// An agent's interval rows.
+    pub fn agent_rows(&self, agent: &str) -> Vec<Row<AgentKpis>> {
+        self.agents
+            .iter()
+            .filter(|a| a.0.as_str() == agent)
+            .flat_map(|(_, targets, tl, adh)| {
+                agent_rows(targets, tl, *adh, self.scheduled, self.tz())
+            })
+            .collect()
+    }
+
+    /// With a schedule, an agent's adherence picked by `f` (zero for an agent the
+    /// schedule does not plan); without, `None`.
+    fn adherence_of(
+        &self,
+        l: Option<&AgentLedger>,
+        f: impl Fn(&AgentLedger) -> Adherence,
+    ) -> Option<Adherence> {
+        self.scheduled.then(|| l.map(f).unwrap_or_default())
     }
 
     /// Writes the report in `format` (JSON on one line: reports of weeks of 2,000 agents
@@ -184,15 +237,58 @@ fn queue_rows<'a>(
     })
 }
 
+/// An agent's KPIs over a window, with its adherence when the report has a schedule.
+fn agent_kpis(c: &AgentCounters, targets: &Targets, adherence: Option<Adherence>) -> AgentKpis {
+    match adherence {
+        None => AgentKpis::compute(c, Some(targets)),
+        Some(a) => AgentKpis::compute_scheduled(
+            c,
+            Some(targets),
+            ScheduleKpis::from_ms(a.adherent_ms, a.scheduled_ms),
+        ),
+    }
+}
+
+/// An agent's intervals in start order: the engine's rows (where the agent was logged
+/// in or did anything) merged with the schedule's (where it was scheduled or adherent),
+/// each with its counters (zero where the engine has no row) and, when `scheduled`, its
+/// adherence (zero where the schedule has none).
+fn agent_intervals<'a>(
+    tl: &'a Timeline<AgentAgg>,
+    adh: Option<&'a AgentLedger>,
+    scheduled: bool,
+) -> impl Iterator<Item = (Millis, AgentCounters, Option<Adherence>)> + 'a {
+    let mut rows = tl.closed.iter().peekable();
+    let mut sched = adh.into_iter().flat_map(|l| l.intervals.iter()).peekable();
+    std::iter::from_fn(move || {
+        let next_row = rows.peek().map(|(s, _)| *s);
+        let next_sched = sched.peek().map(|(s, _)| **s);
+        let start = match (next_row, next_sched) {
+            (None, None) => return None,
+            (Some(r), None) => r,
+            (None, Some(s)) => s,
+            (Some(r), Some(s)) => r.min(s),
+        };
+        let c = match rows.next_if(|(s, _)| *s == start) {
+            Some((_, row)) => AgentCounters::from(row),
+            None => AgentCounters::default(),
+        };
+        let a = sched.next_if(|(s, _)| **s == start).map(|(_, a)| *a);
+        Some((start, c, scheduled.then(|| a.unwrap_or_default())))
+    })
+}
+
 /// An agent's interval rows, each `start` with `tz`'s offset.
 fn agent_rows<'a>(
     targets: &'a Targets,
     tl: &'a Timeline<AgentAgg>,
+    adh: Option<&'a AgentLedger>,
+    scheduled: bool,
     tz: &'a jiff::tz::TimeZone,
 ) -> impl Iterator<Item = Row<AgentKpis>> + 'a {
-    tl.closed.iter().map(move |(start, row)| Row {
-        start: format_rfc3339_in(*start, tz),
-        kpis: AgentKpis::compute(&AgentCounters::from(row), Some(targets)),
+    agent_intervals(tl, adh, scheduled).map(move |(start, c, a)| Row {
+        start: format_rfc3339_in(start, tz),
+        kpis: agent_kpis(&c, targets, a),
     })
 }
 
@@ -259,11 +355,15 @@ impl Serialize for Report<'_> {
         st.serialize_field(
             "agents",
             &Lazy(|| {
-                self.agents.iter().map(|(name, targets, tl)| Entity {
+                self.agents.iter().map(|(name, targets, tl, adh)| Entity {
                     key: "agent",
                     name: name.as_str(),
-                    totals: AgentKpis::compute(&tl.totals.c, Some(targets)),
-                    rows: Lazy(move || agent_rows(targets, tl, self.tz())),
+                    totals: agent_kpis(
+                        &tl.totals.c,
+                        targets,
+                        self.adherence_of(*adh, |l| l.totals),
+                    ),
+                    rows: Lazy(move || agent_rows(targets, tl, *adh, self.scheduled, self.tz())),
                 })
             }),
         )?;

@@ -54,9 +54,15 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             secs(k.percentiles.wait_p90_seconds)
         )?;
     }
+    // With a schedule: scheduled time and adherence after the targets.
+    let sched_head = if r.scheduled() {
+        format!(" {:>10} {:>9}", "scheduled", "adherence")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "\n{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}",
+        "\n{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}{sched_head}",
         "agent", "handled", "AHT", "logged in", "occupancy", "utilis.", "RNA", "targets"
     )?;
     for name in r.agent_names() {
@@ -64,9 +70,16 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             continue;
         };
         let k = &k;
+        let sched = k.schedule.map_or_else(String::new, |s| {
+            format!(
+                " {:>10} {:>9}",
+                format!("{:.0}m", s.scheduled_seconds / 60.0),
+                pct(s.adherence)
+            )
+        });
         writeln!(
             out,
-            "{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}",
+            "{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}{sched}",
             name,
             k.handled,
             secs(k.aht_seconds),

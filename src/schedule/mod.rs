@@ -9,11 +9,14 @@
 //!   the [`ScheduleView`] ([`view`]): scheduled vs logged-in agents per team and queue,
 //!   adherence now and over today, no-shows, break overruns, late returns and the
 //!   scheduled staffing gap. It runs in the alert task, off the engine's path.
+//! - [`ledger`] sums adherent and scheduled time per agent and report interval for
+//!   `ccpulse replay --schedule`.
 //! - [`live`] holds it for the daemon: reload on the file's mtime, `PUT` replacement,
 //!   the latest view for `/metrics` and `GET /api/v1/schedule`.
 
 pub mod adherence;
 pub mod import;
+pub mod ledger;
 pub mod live;
 pub mod plan;
 pub mod tracker;
