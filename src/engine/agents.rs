@@ -45,6 +45,10 @@ pub(crate) struct AgentRt {
     /// From the config (re-read on restore, never checkpointed).
     #[serde(skip)]
     pub(crate) own_targets: Targets,
+    /// The config places the agent in its team: events naming another are not followed
+    /// (re-read on restore).
+    #[serde(skip)]
+    pub(crate) team_from_config: bool,
 }
 
 impl AgentRt {
@@ -61,6 +65,7 @@ impl AgentRt {
             team,
             queues: Vec::new(),
             own_targets: Targets::default(),
+            team_from_config: false,
             explicit: None,
             presence: (AgentStatus::LoggedOut, None),
             on_contacts: 0,
@@ -176,7 +181,16 @@ impl Engine {
         }
     }
 
+    /// Moves the agent to the team its events name, unless it is there already or the
+    /// config places it (the team leader's grouping wins over the source's).
     fn set_team(&mut self, a: u32, team: &Name, t: Millis) {
+        let Some(rt) = self.agents.get(a as usize) else {
+            return;
+        };
+        let current = rt.team.and_then(|i| self.teams.get(i as usize));
+        if rt.team_from_config || current.is_some_and(|c| c.name == *team) {
+            return;
+        }
         let id = self.team_id(team);
         if self
             .agents

@@ -183,6 +183,7 @@ impl Engine {
                 .get(a.name.as_str())
                 .map(|x| x.targets)
                 .unwrap_or_default();
+            a.team_from_config = super::config_team(cfg, a.name.as_str()).is_some();
         }
         Ok(e)
     }

@@ -630,14 +630,9 @@ impl Engine {
             return i;
         }
         let cfg = self.config.agents.get(name.as_str()).cloned();
-        let team_name = cfg.as_ref().and_then(|c| c.team.clone()).or_else(|| {
-            self.config
-                .teams
-                .iter()
-                .find(|(_, t)| t.agents.iter().any(|a| a == name.as_str()))
-                .map(|(n, _)| n.clone())
-        });
-        let team = team_name.map(|n| self.team_id(&n));
+        let configured = config_team(&self.config, name.as_str());
+        let team_from_config = configured.is_some();
+        let team = configured.map(|n| self.team_id(&n));
         let i = self.agents.len() as u32;
         let mut rt = AgentRt::new(
             name.clone(),
@@ -648,6 +643,7 @@ impl Engine {
         );
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
+        rt.team_from_config = team_from_config;
         self.agents.push(rt);
         self.agent_ix.insert(name.clone(), i);
         i
@@ -788,6 +784,22 @@ pub(crate) fn channel_ix(c: Channel) -> usize {
 /// The state index used by per-state arrays.
 pub(crate) fn state_ix(s: AgentStatus) -> usize {
     s as usize
+}
+
+/// The team the config puts `agent` in (`[agents."X"] team`, else a `[teams.X] agents`
+/// list naming it); it wins over the team a source's events name.
+pub(crate) fn config_team(config: &Config, agent: &str) -> Option<String> {
+    config
+        .agents
+        .get(agent)
+        .and_then(|c| c.team.clone())
+        .or_else(|| {
+            config
+                .teams
+                .iter()
+                .find(|(_, t)| t.agents.iter().any(|a| a == agent))
+                .map(|(n, _)| n.clone())
+        })
 }
 
 #[cfg(test)]

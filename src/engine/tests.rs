@@ -588,3 +588,60 @@ fn adherence_targets_read_the_schedules_adherence_today() {
     let r = iv.results.iter().find(|r| r.target == "adherence_min");
     assert_eq!(r.map(|r| r.met), Some(None));
 }
+
+/// The config's team wins over the team a source's events name; an agent the config does
+/// not place follows its events.
+#[test]
+fn the_configs_team_wins_over_the_events() {
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = Duration(0);
+    cfg.teams.insert(
+        "Blue".into(),
+        crate::config::TeamConfig {
+            agents: vec!["a1".into()],
+            ..Default::default()
+        },
+    );
+    let mut e = Engine::new(&cfg, EngineOptions::default()).expect("engine");
+    // Both events name team "A" (see `state`).
+    run(
+        &mut e,
+        vec![
+            state(s(1), "a1", AgentStatus::Available, None),
+            state(s(2), "a2", AgentStatus::Available, None),
+            state(s(3), "a1", AgentStatus::Aux, Some("break")),
+        ],
+    );
+    let snap = e.snapshot();
+    let team_of = |a: &str| {
+        snap.agents
+            .iter()
+            .find(|x| x.agent == a)
+            .and_then(|x| x.team.clone())
+    };
+    assert_eq!(team_of("a1").as_deref(), Some("Blue"));
+    assert_eq!(team_of("a2").as_deref(), Some("A"));
+    let members = |t: &str| {
+        snap.teams
+            .iter()
+            .find(|x| x.team == t)
+            .map(|x| x.agents.values().sum::<u64>())
+    };
+    assert_eq!(members("Blue"), Some(1));
+    assert_eq!(members("A"), Some(1));
+
+    // A restored engine still follows the config.
+    let bytes = e.checkpoint().expect("checkpoint");
+    let mut e = Engine::restore(&cfg, EngineOptions::default(), &bytes).expect("restore");
+    run(
+        &mut e,
+        vec![state(s(4), "a1", AgentStatus::Available, None)],
+    );
+    let snap = e.snapshot();
+    let team = snap
+        .agents
+        .iter()
+        .find(|x| x.agent == "a1")
+        .and_then(|x| x.team.clone());
+    assert_eq!(team.as_deref(), Some("Blue"));
+}

@@ -550,7 +550,13 @@ mod tests {
             String::from_utf8_lossy(&hand),
             String::from_utf8_lossy(&serde)
         );
-        assert!(String::from_utf8_lossy(&hand).contains("\"share_met\""));
+        let text = String::from_utf8_lossy(&hand);
+        assert!(text.contains("\"share_met\""));
+        // The team's targets (the config's team wins over the one the events name).
+        assert!(
+            text.contains("\"target\":\"occupancy_min\""),
+            "team targets"
+        );
 
         // In a zone other than UTC both write local times with the offset.
         cfg.timezone = "Europe/Berlin".into();
@@ -575,18 +581,9 @@ mod tests {
             a = agents[1]
         );
         cfg.timezone = "UTC".into();
-        // (Agent targets: the simulated events name each agent's team, which the engine
-        // follows over the config's team lists.)
-        cfg.agents.insert(
-            agents[1].clone(),
-            AgentConfig {
-                targets: Targets {
-                    adherence_min: Some(0.8),
-                    ..Targets::default()
-                },
-                ..AgentConfig::default()
-            },
-        );
+        if let Some(t) = cfg.teams.get_mut("t") {
+            t.targets.adherence_min = Some(0.8);
+        }
         let (hand, serde, listed) = run_with(&cfg, Some(&csv));
         assert_eq!(
             String::from_utf8_lossy(&hand),
