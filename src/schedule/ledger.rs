@@ -47,6 +47,9 @@ pub struct Ledger {
     adherent: HashMap<String, BTreeMap<Millis, u64>>,
     /// The last interval looked up: consecutive pieces mostly fall in it.
     last: (Millis, Millis),
+    /// State changes the engine dropped before they were taken (never with the replay's
+    /// cadence; reported if it happens, as the adherence is then short).
+    lost: u64,
 }
 
 impl Ledger {
@@ -58,11 +61,13 @@ impl Ledger {
             cal,
             adherent: HashMap::new(),
             last: (0, 0),
+            lost: 0,
         }
     }
 
     /// Accounts the engine's state changes: each closes a span of its agent.
     pub fn transitions(&mut self, t: &Transitions) {
+        self.lost += t.dropped;
         for tr in &t.items {
             let (state, reason, since) = &tr.from;
             self.span(&tr.agent, *since, tr.t, *state, reason.as_deref());
@@ -106,6 +111,12 @@ impl Ledger {
     /// The scheduled time of every planned agent over `[from, to)` joined with the
     /// adherent time collected: one ledger per agent that was scheduled or adherent.
     pub fn finish(mut self, from: Millis, to: Millis) -> HashMap<String, AgentLedger> {
+        if self.lost > 0 {
+            tracing::warn!(
+                lost = self.lost,
+                "agent state changes were dropped before the schedule ledger took them: adherence is short"
+            );
+        }
         let mut out: HashMap<String, AgentLedger> = HashMap::new();
         let plans: Vec<(String, Vec<(Millis, Millis)>)> = self
             .schedule
