@@ -19,6 +19,8 @@ use ccpulse::sources::websocket::WebsocketSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Fewest runtime worker threads (see `run`).
+const MIN_WORKERS: usize = 4;
 /// Arguments of `ccpulse run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -64,8 +66,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     // The blocking work is feed-frame serialisation (one per tick and filter) and file
     // I/O: a small pool keeps threads, and their allocator arenas, few — hundreds of
     // screens with distinct filters would otherwise grow it to hundreds of threads.
+    // At least 4 workers, even on 2 cores: the OS then time-slices the ingest, HTTP and
+    // feed tasks, so a tick's 500 screen sends are not queued behind whatever holds the
+    // runtime's two workers (−10 to −12 ms at the feed's p99 in the 500-screen benchmark,
+    // docs/benchmarks.md). More cores: tokio's default, one per core.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .worker_threads(cores.max(MIN_WORKERS))
         .max_blocking_threads(8)
         .build()?;
     rt.block_on(daemon(cfg, args))
