@@ -56,6 +56,26 @@ pub fn is_adherent(
     }
 }
 
+/// The scheduled pieces of `[from, to)` spent in one state: each plan span overlapping
+/// it, clipped to it, with whether the state adheres to the span's activity. (A plan
+/// holds no `off` spans: they are holes.)
+pub fn span_pieces<'a>(
+    plan: &'a AgentPlan,
+    from: Millis,
+    to: Millis,
+    state: AgentStatus,
+    reason: Option<&'a str>,
+    aux: &'a AuxReasons,
+) -> impl Iterator<Item = (Millis, Millis, bool)> + 'a {
+    plan.overlapping(from, to)
+        .iter()
+        .map(move |s| {
+            let adherent = is_adherent(s.activity, state, reason, aux);
+            (s.start.max(from), s.end.min(to), adherent)
+        })
+        .filter(|(a, b, _)| a < b)
+}
+
 /// `(adherent ms, scheduled ms)` of `[from, to)` spent in one state, against `plan`.
 pub fn span_adherence(
     plan: &AgentPlan,
@@ -65,18 +85,10 @@ pub fn span_adherence(
     reason: Option<&str>,
     aux: &AuxReasons,
 ) -> (u64, u64) {
-    let (mut adherent, mut scheduled) = (0u64, 0u64);
-    if to <= from {
-        return (0, 0);
-    }
-    for s in plan.overlapping(from, to) {
-        let ms = (s.end.min(to) - s.start.max(from)).max(0) as u64;
-        scheduled += ms;
-        if is_adherent(s.activity, state, reason, aux) {
-            adherent += ms;
-        }
-    }
-    (adherent, scheduled)
+    span_pieces(plan, from, to, state, reason, aux).fold((0, 0), |(adh, sch), (a, b, ok)| {
+        let ms = (b - a) as u64;
+        (adh + if ok { ms } else { 0 }, sch + ms)
+    })
 }
 
 #[cfg(test)]

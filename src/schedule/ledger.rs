@@ -7,8 +7,8 @@
 //! interval boundaries; scheduled time is the plan's over `[from, to)` of the input,
 //! whether or not the agent was ever seen (never seen is logged out: a no-show).
 
-use super::adherence::{is_adherent, AuxReasons};
-use super::{Activity, Schedule};
+use super::adherence::{span_pieces, AuxReasons};
+use super::Schedule;
 use crate::engine::{Calendar, Transitions};
 use crate::model::{AgentStatus, Millis};
 use std::collections::{BTreeMap, HashMap};
@@ -86,13 +86,10 @@ impl Ledger {
         let Some(plan) = self.schedule.plan(agent) else {
             return;
         };
-        let mut pieces = Vec::new();
-        for s in plan.overlapping(from, to) {
-            if s.activity != Activity::Off && is_adherent(s.activity, state, reason, &self.aux) {
-                pieces.push((s.start.max(from), s.end.min(to)));
-            }
-        }
-        if pieces.is_empty() {
+        let mut adherent = span_pieces(plan, from, to, state, reason, &self.aux)
+            .filter(|(_, _, ok)| *ok)
+            .peekable();
+        if adherent.peek().is_none() {
             return;
         }
         if !self.adherent.contains_key(agent) {
@@ -101,7 +98,7 @@ impl Ledger {
         let Some(rows) = self.adherent.get_mut(agent) else {
             return;
         };
-        for (a, b) in pieces {
+        for (a, b, _) in adherent {
             split(&self.cal, &mut self.last, a, b, |start, ms| {
                 *rows.entry(start).or_default() += ms
             });
@@ -118,30 +115,16 @@ impl Ledger {
             );
         }
         let mut out: HashMap<String, AgentLedger> = HashMap::new();
-        let plans: Vec<(String, Vec<(Millis, Millis)>)> = self
-            .schedule
-            .agents
-            .iter()
-            .map(|(agent, plan)| {
-                let spans = plan
-                    .overlapping(from, to)
-                    .iter()
-                    .filter(|s| s.activity != Activity::Off)
-                    .map(|s| (s.start.max(from), s.end.min(to)))
-                    .filter(|(a, b)| a < b)
-                    .collect();
-                (agent.clone(), spans)
-            })
-            .collect();
-        for (agent, spans) in plans {
+        for (agent, plan) in &self.schedule.agents {
             let mut ledger = AgentLedger::default();
-            for (a, b) in spans {
+            for s in plan.overlapping(from, to) {
+                let (a, b) = (s.start.max(from), s.end.min(to));
                 split(&self.cal, &mut self.last, a, b, |start, ms| {
                     ledger.intervals.entry(start).or_default().scheduled_ms += ms;
                 });
             }
             if !ledger.intervals.is_empty() {
-                out.insert(agent, ledger);
+                out.insert(agent.clone(), ledger);
             }
         }
         for (agent, rows) in std::mem::take(&mut self.adherent) {
