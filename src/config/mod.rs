@@ -338,8 +338,8 @@ pub struct Targets {
     pub handled_per_hour: Option<f64>,
     /// Share of logged-in time in aux, at most.
     pub max_aux_share: Option<f64>,
-    /// Schedule adherence today, at least this ratio (measured by the daemon against its
-    /// schedule; nothing to measure without one, e.g. in `replay`).
+    /// Schedule adherence, at least this ratio: today's in the daemon, each report row's in
+    /// `replay --schedule`; nothing to measure without a schedule.
     pub adherence_min: Option<f64>,
 }
 

@@ -79,8 +79,8 @@ impl AgentKpis {
         Self::compute_with_adherence(c, targets, None)
     }
 
-    /// [`AgentKpis::compute`] for today, whose `adherence_min` target is measured by the
-    /// schedule's adherence today (`None`: no schedule measures it).
+    /// [`AgentKpis::compute`] with the `adherence_min` target measured by `adherence` (the
+    /// schedule's, today's in the daemon; `None`: no schedule measures it).
     pub fn compute_with_adherence(
         c: &AgentCounters,
         targets: Option<&Targets>,

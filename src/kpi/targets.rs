@@ -28,8 +28,8 @@ pub struct Attainment {
 }
 
 impl Attainment {
-    /// Evaluates `t` against the KPIs `k`; `adherence` is today's schedule adherence when
-    /// a schedule measures it (the engine alone never does).
+    /// Evaluates `t` against the KPIs `k`; `adherence` is the window's schedule adherence
+    /// when a schedule measures it (the engine alone never does).
     pub fn evaluate(t: &Targets, k: &AgentKpis, adherence: Option<f64>) -> Self {
         let mut results = Vec::new();
         let mut push = |target, goal: Option<f64>, actual: Option<f64>, at_most: bool| {
