@@ -184,11 +184,11 @@ impl Engine {
     /// Moves the agent to the team its events name, unless it is there already or the
     /// config places it (the team leader's grouping wins over the source's).
     fn set_team(&mut self, a: u32, team: &Name, t: Millis) {
-        let Some(rt) = self.agents.get(a as usize) else {
-            return;
-        };
-        let current = rt.team.and_then(|i| self.teams.get(i as usize));
-        if rt.team_from_config || current.is_some_and(|c| c.name == *team) {
+        if self
+            .agents
+            .get(a as usize)
+            .is_none_or(|rt| rt.team_from_config)
+        {
             return;
         }
         let id = self.team_id(team);
