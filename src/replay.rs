@@ -123,6 +123,7 @@ pub fn replay_scheduled(
         rolling: false,
         lifetime: false,
         live_totals: false,
+        report_days: 0,
     };
     let mut engine = Engine::new(cfg, opts)?;
     let mut ledger = schedule.map(|s| {

@@ -20,6 +20,7 @@ fn opts() -> EngineOptions {
         rolling: true,
         lifetime: true,
         live_totals: true,
+        report_days: 0,
     }
 }
 

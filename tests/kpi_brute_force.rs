@@ -628,6 +628,7 @@ fn check(seed: u64) {
             rolling: false,
             lifetime: true,
             live_totals: false,
+            report_days: 0,
         },
     )
     .expect("engine");
@@ -747,6 +748,7 @@ fn check(seed: u64) {
             rolling: true,
             lifetime: true,
             live_totals: true,
+            report_days: 0,
         },
     )
     .expect("engine");
@@ -1009,6 +1011,7 @@ fn replay_as_json(
             rolling: false,
             lifetime: true,
             live_totals: false,
+            report_days: 0,
         },
     )
     .expect("engine");

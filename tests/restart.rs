@@ -112,8 +112,9 @@ fn wait_checkpoint(path: &Path, n: u64) {
     })
 }
 
-#[test]
-fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
+/// A temporary data directory, the log a daemon will tail and its config (checkpoints
+/// every 200 ms).
+fn tailing_setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("events.jsonl");
     let cfg_path = dir.path().join("ccpulse.toml");
@@ -123,6 +124,23 @@ fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
         "checkpoint_interval = \"200ms\"",
         &file_source(&log),
     );
+    (dir, log, cfg_path)
+}
+
+/// `ccpulse replay` of the log under the daemon's settings (no allowed lateness).
+fn replay_file(log: &Path) -> ccpulse::replay::Replayed {
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = ccpulse::config::Duration(0);
+    let input = Input {
+        label: "log".into(),
+        reader: Box::new(BufReader::new(std::fs::File::open(log).expect("log"))),
+    };
+    replay(vec![input], &cfg, FormatChoice::Auto).expect("replay")
+}
+
+#[test]
+fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
+    let (dir, log, cfg_path) = tailing_setup();
     let all = lines();
     let cut = all.len() * 3 / 5;
     std::fs::write(&log, all[..cut].concat()).expect("first part");
@@ -146,13 +164,7 @@ fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
     let _ = second.wait();
 
     // The same file replayed in one go, under the same settings.
-    let mut cfg = Config::default();
-    cfg.engine.allowed_lateness = ccpulse::config::Duration(0);
-    let input = Input {
-        label: "log".into(),
-        reader: Box::new(BufReader::new(std::fs::File::open(&log).expect("log"))),
-    };
-    let mut replayed = replay(vec![input], &cfg, FormatChoice::Auto).expect("replay");
+    let mut replayed = replay_file(&log);
     let report = replayed.report();
     assert_eq!(report.input().duplicates + report.input().late, 0);
     let queues = snap["queues"].as_array().expect("queues");
@@ -397,4 +409,122 @@ fn an_uploaded_schedule_survives_a_restart_until_the_file_changes() {
     let (daemon, addr) = start(&cfg_path);
     assert_eq!(schedule_import(&addr, "")["accepted"], 1, "the file");
     terminate(daemon);
+}
+
+/// `GET path` as text with its status.
+fn get_text(addr: &str, path: &str) -> (u16, String) {
+    http(addr, "GET", path, "", "").expect("request")
+}
+
+/// Each entity's interval rows of a report, by name.
+fn rows_by_entity(report: &serde_json::Value, kind: &str) -> Vec<(String, Vec<serde_json::Value>)> {
+    let key = &kind[..kind.len() - 1];
+    report[kind]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(|e| {
+            let rows = e["intervals"].as_array().expect("rows").clone();
+            (e[key].as_str().expect("name").to_string(), rows)
+        })
+        .collect()
+}
+
+#[test]
+fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
+    let (dir, log, cfg_path) = tailing_setup();
+    let all = lines();
+    std::fs::write(&log, all.concat()).expect("log");
+    let date = jiff::Timestamp::from_millisecond(morning())
+        .expect("time")
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let path = format!("/api/v1/report?date={date}");
+
+    let (mut first, addr) = start(&cfg_path);
+    wait_applied(&addr, all.len() as u64);
+    let (status, body) = get_text(&addr, &path);
+    assert_eq!(status, 200, "{body}");
+    let before: serde_json::Value = serde_json::from_str(&body).expect("report json");
+    wait_checkpoint(&dir.path().join("data/engine.json"), all.len() as u64);
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+
+    let (mut second, addr) = start(&cfg_path);
+    wait_applied(&addr, all.len() as u64);
+    let (_, body) = get_text(&addr, &path);
+    let after: serde_json::Value = serde_json::from_str(&body).expect("report json");
+    let (csv_status, csv) = get_text(&addr, &format!("{path}&output=csv"));
+    let (_, team_a) = get_text(&addr, &format!("{path}&teams=team-a&queues=sales"));
+    let bad = get_text(&addr, "/api/v1/report?date=tomorrow").0;
+    let old = get_text(&addr, "/api/v1/report?date=2020-01-01");
+    let _ = second.kill();
+    let _ = second.wait();
+    assert_eq!(
+        after, before,
+        "the day's report after a SIGKILL and a restart"
+    );
+
+    // The replay of the same file: every interval the daemon has closed (all but the
+    // one its event time is still in) has the replay's row, field for field.
+    let mut replayed = replay_file(&log);
+    let want = serde_json::to_value(replayed.report()).expect("replay json");
+    let to = ms(&after["to"]);
+    let mut compared = 0;
+    for kind in ["queues", "agents"] {
+        let live = rows_by_entity(&after, kind);
+        assert!(!live.is_empty(), "{kind} in the live report");
+        for (name, rows) in rows_by_entity(&want, kind) {
+            let closed: Vec<_> = rows
+                .into_iter()
+                .filter(|r| ms(&r["start"]) + 900_000 <= to)
+                .collect();
+            let got = live
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default();
+            assert_eq!(got, closed, "{kind} {name}: the closed intervals' rows");
+            compared += closed.len();
+        }
+    }
+    assert!(compared > 100, "only {compared} rows compared");
+
+    // CSV: one line per row; a team's agents; errors that say what is wrong.
+    assert_eq!(csv_status, 200);
+    let rows: usize = ["queues", "agents"]
+        .iter()
+        .flat_map(|k| rows_by_entity(&after, k))
+        .map(|(_, r)| r.len())
+        .sum();
+    assert!(csv.starts_with("kind,name,start,"), "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        rows + 1,
+        "a header and one line per row"
+    );
+    let team_a: serde_json::Value = serde_json::from_str(&team_a).expect("json");
+    let queues: Vec<_> = rows_by_entity(&team_a, "queues")
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(queues, ["sales"]);
+    let agents = rows_by_entity(&team_a, "agents").len();
+    assert!(
+        agents > 0 && agents < rows_by_entity(&after, "agents").len(),
+        "{agents} agents of team-a"
+    );
+    assert_eq!(bad, 400, "a date that is not one");
+    assert_eq!(old.0, 404, "a day older than the kept ones");
+    assert!(old.1.contains("report_days"), "{}", old.1);
+}
+
+/// Milliseconds of an RFC 3339 string value.
+fn ms(v: &serde_json::Value) -> i64 {
+    v.as_str()
+        .expect("time")
+        .parse::<jiff::Timestamp>()
+        .expect("RFC 3339")
+        .as_millisecond()
 }

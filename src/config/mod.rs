@@ -174,6 +174,9 @@ pub struct DaemonSection {
     pub data_dir: PathBuf,
     /// How often the engine state is checkpointed into `data_dir` (and at shutdown).
     pub checkpoint_interval: Duration,
+    /// Local days of closed interval rows kept for `GET /api/v1/report` (today and
+    /// yesterday by default); 0 keeps none.
+    pub report_days: u32,
 }
 
 impl Default for DaemonSection {
@@ -185,6 +188,7 @@ impl Default for DaemonSection {
             channel_capacity: 65_536,
             data_dir: PathBuf::from("./ccpulse-data"),
             checkpoint_interval: Duration::secs(10),
+            report_days: 2,
         }
     }
 }

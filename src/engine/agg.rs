@@ -235,7 +235,7 @@ pub(crate) fn fold_queue_counters(c: &mut QueueCounters, o: &QueueObs) {
 
 impl Aggregate for QueueAgg {
     type Obs = QueueObs;
-    type Row = (QueueCounters, Percentiles);
+    type Row = QueueRow;
     fn apply(&mut self, o: &QueueObs) {
         self.fold(o);
     }
@@ -287,6 +287,9 @@ impl Aggregate for QueueAgg {
         !self.c.is_empty()
     }
 }
+
+/// A queue's closed-interval row: its counters and its exact percentiles.
+pub type QueueRow = (QueueCounters, Percentiles);
 
 /// One agent (or team) counter increment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

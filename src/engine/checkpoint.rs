@@ -169,6 +169,7 @@ impl Engine {
                 .map(|s| s.or(&cfg.defaults))
                 .unwrap_or_else(|| cfg.defaults.clone());
             q.params = QueueParams::resolve(&settings);
+            q.timeline.keep_rows(opts.keep_closed, opts.report_days);
         }
         for t in &mut e.teams {
             t.targets = cfg
@@ -176,6 +177,7 @@ impl Engine {
                 .get(t.name.as_str())
                 .map(|x| x.targets)
                 .unwrap_or_default();
+            t.timeline.keep_rows(opts.keep_closed, opts.report_days);
         }
         for a in &mut e.agents {
             a.own_targets = cfg
@@ -184,6 +186,7 @@ impl Engine {
                 .map(|x| x.targets)
                 .unwrap_or_default();
             a.team_from_config = super::config_team(cfg, a.name.as_str()).is_some();
+            a.timeline.keep_rows(opts.keep_closed, opts.report_days);
         }
         Ok(e)
     }

@@ -12,6 +12,7 @@ mod calendar;
 mod checkpoint;
 mod contact_table;
 mod contacts;
+mod day_cut;
 mod hist;
 mod lifetime;
 mod reorder;
@@ -21,9 +22,10 @@ mod snapshot;
 mod timeline;
 mod transitions;
 
-pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, SlOutcome};
+pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, QueueRow, SlOutcome};
 pub use calendar::Calendar;
 pub use checkpoint::{CheckpointError, CHECKPOINT_VERSION};
+pub use day_cut::{DayCut, DayCutError, EntityCut};
 pub use hist::{Hist, SlidingHist};
 pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
@@ -64,6 +66,9 @@ pub struct EngineOptions {
     /// only its open interval: no day is kept (a snapshot's today is empty) and the
     /// totals take each interval's counters and values when it closes.
     pub live_totals: bool,
+    /// With `keep_closed` in the daemon (`live_totals`): local days of interval rows and
+    /// day totals kept for `/api/v1/report`, today included; 0 keeps every row (replay).
+    pub report_days: u32,
 }
 
 impl Default for EngineOptions {
@@ -74,6 +79,7 @@ impl Default for EngineOptions {
             rolling: true,
             lifetime: true,
             live_totals: true,
+            report_days: 0,
         }
     }
 }
@@ -225,6 +231,9 @@ pub struct Engine {
     pub(crate) closed_cutoff: Millis,
     next_close: Millis,
     next_agent_close: Millis,
+    /// Live reports: the local day whose start the kept rows were last pruned to.
+    #[serde(skip)]
+    rows_day: Millis,
     seq: u64,
     pub(crate) stats: EngineStats,
     /// Agent state changes since the last [`Engine::take_transitions`], when recording
@@ -274,6 +283,7 @@ impl Engine {
             closed_cutoff: Millis::MIN,
             next_close: Millis::MIN,
             next_agent_close: Millis::MIN,
+            rows_day: Millis::MIN,
             seq: 0,
             stats: EngineStats::default(),
             transitions: None,
@@ -488,6 +498,7 @@ impl Engine {
             }
             self.next_agent_close = boundary;
         }
+        self.prune_rows(cutoff);
         let g = self.granularity.max(1);
         let next_bucket = cutoff - cutoff.rem_euclid(g) + g;
         self.next_close = if self.opts.rolling {
@@ -495,6 +506,28 @@ impl Engine {
         } else {
             boundary
         };
+    }
+
+    /// Live reports: once a day, drops every entity's rows older than the days kept,
+    /// also for queues and agents idle since (their own closes never prune).
+    fn prune_rows(&mut self, cutoff: Millis) {
+        if !(self.opts.keep_closed && self.opts.live_totals && self.opts.report_days > 0) {
+            return;
+        }
+        let today = self.cal.day(cutoff).0;
+        if today <= self.rows_day {
+            return;
+        }
+        self.rows_day = today;
+        for q in &mut self.queues {
+            q.timeline.prune_days(today);
+        }
+        for t in &mut self.teams {
+            t.timeline.prune_days(today);
+        }
+        for a in &mut self.agents {
+            a.timeline.prune_days(today);
+        }
     }
 
     pub(crate) fn schedule(&mut self, at: Millis, kind: TimerKind) {
@@ -595,7 +628,7 @@ impl Engine {
             params: QueueParams::resolve(&settings),
             waiting: BTreeSet::new(),
             waiting_by_channel: [0; 6],
-            timeline: Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling),
+            timeline: self.new_timeline(rolling),
             lifetime: Default::default(),
         });
         self.queue_ix.insert(name.clone(), i);
@@ -618,7 +651,7 @@ impl Engine {
         self.teams.push(TeamRt {
             name: Name::from(name),
             targets,
-            timeline: Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling),
+            timeline: self.new_timeline(rolling),
         });
         self.team_ix.insert(Name::from(name), i);
         i
@@ -641,6 +674,8 @@ impl Engine {
             self.opts.keep_closed,
             self.opts.live_totals,
         );
+        rt.timeline
+            .keep_rows(self.opts.keep_closed, self.opts.report_days);
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
         rt.team_from_config = team_from_config;
@@ -657,6 +692,13 @@ impl Engine {
         self.reasons.push(name.clone());
         self.reason_ix.insert(name.clone(), i);
         i
+    }
+
+    /// A queue's or team's timeline under the engine's options.
+    fn new_timeline<A: Aggregate>(&self, rolling: Option<Rolling<A>>) -> Timeline<A> {
+        let mut tl = Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling);
+        tl.keep_rows(self.opts.keep_closed, self.opts.report_days);
+        tl
     }
 
     fn new_rolling<A: Aggregate>(&self) -> Option<Rolling<A>> {

@@ -79,6 +79,7 @@ fn engine(grace: Millis) -> Engine {
             rolling: true,
             lifetime: true,
             live_totals: true,
+            report_days: 0,
         },
     )
     .expect("engine")
@@ -511,6 +512,7 @@ fn totals_are_the_same_with_or_without_live_totals() {
                 rolling: false,
                 lifetime: false,
                 live_totals,
+                report_days: 0,
             },
         )
         .expect("engine");

@@ -44,6 +44,16 @@ pub struct Timeline<A: Aggregate> {
     pub closed: Vec<(Millis, A::Row)>,
     /// Rolling windows, when enabled for this kind of entity.
     pub rolling: Option<Rolling<A>>,
+    /// Live reports: the local day of the newest closed interval, summing its day's closed
+    /// intervals as replay's totals sum a replay's (same counters, same histograms).
+    #[serde(default)]
+    report_day: Option<Span<A>>,
+    /// Live reports: the earlier days' sums as rows, oldest first.
+    #[serde(default = "Vec::new")]
+    closed_days: Vec<(Millis, A::Row)>,
+    /// Live reports: local days of rows kept (the day being closed included); 0 keeps all.
+    #[serde(default)]
+    retain_days: u32,
 }
 
 impl<A: Aggregate> Timeline<A> {
@@ -63,6 +73,21 @@ impl<A: Aggregate> Timeline<A> {
             keep_days,
             day_bounds: (0, 0),
             rolling,
+            report_day: None,
+            closed_days: Vec::new(),
+            retain_days: 0,
+        }
+    }
+
+    /// Whether closed interval rows are kept, and for how many local days (0: all). A
+    /// restored timeline takes the running daemon's setting, not the saved one.
+    pub fn keep_rows(&mut self, keep_closed: bool, retain_days: u32) {
+        self.keep_closed = keep_closed;
+        self.retain_days = retain_days;
+        if !keep_closed {
+            self.closed = Vec::new();
+            self.report_day = None;
+            self.closed_days = Vec::new();
         }
     }
 
@@ -104,6 +129,9 @@ impl<A: Aggregate> Timeline<A> {
             }
             if self.keep_closed && s.agg.has_activity() {
                 self.closed.push((s.start, s.agg.to_row()));
+                if self.keep_days {
+                    self.add_to_report_day(&s);
+                }
             }
         }
         while let Some(day) = self.days.pop_ended(cutoff) {
@@ -112,6 +140,63 @@ impl<A: Aggregate> Timeline<A> {
         if let Some(r) = self.rolling.as_mut() {
             r.advance(cutoff);
         }
+    }
+
+    /// Live reports: adds a closed interval (with activity) to the sum of its local day;
+    /// the previous day's sum becomes a row, and rows older than the kept days go.
+    fn add_to_report_day(&mut self, s: &Span<A>) {
+        let Some(day) = self.days.find_mut(s.start).map(|d| (d.start, d.end)) else {
+            return;
+        };
+        if self.report_day.as_ref().is_none_or(|d| d.start != day.0) {
+            if let Some(mut done) = self.report_day.take() {
+                self.closed_days.push((done.start, done.agg.to_row()));
+            }
+            self.report_day = Some(Span {
+                start: day.0,
+                end: day.1,
+                agg: A::default(),
+            });
+            self.prune_days(day.0);
+        }
+        if let Some(d) = self.report_day.as_mut() {
+            d.agg.merge_bucket(&s.agg);
+        }
+    }
+
+    /// Keeps `retain_days` local days of rows: the day starting at `current` and the
+    /// days before it back to [`kept_from`].
+    pub fn prune_days(&mut self, current: Millis) {
+        let Some(from) = kept_from(current, self.retain_days) else {
+            return;
+        };
+        if self.report_day.as_ref().is_some_and(|d| d.start < from) {
+            self.report_day = None;
+        }
+        let days = self.closed_days.partition_point(|d| d.0 < from);
+        self.closed_days.drain(..days);
+        let rows = self.closed.partition_point(|(start, _)| *start < from);
+        self.closed.drain(..rows);
+    }
+
+    /// Live reports: the sum of the closed intervals of the local day starting at
+    /// `day_start`, if it is still kept and had any activity.
+    pub fn day_row(&mut self, day_start: Millis) -> Option<A::Row> {
+        match self.report_day.as_mut() {
+            Some(d) if d.start == day_start => Some(d.agg.to_row()),
+            _ => self
+                .closed_days
+                .iter()
+                .find(|d| d.0 == day_start)
+                .map(|d| d.1.clone()),
+        }
+    }
+
+    /// The closed interval rows starting in `[from, to)`.
+    pub fn rows_between(&self, from: Millis, to: Millis) -> &[(Millis, A::Row)] {
+        let a = self.closed.partition_point(|(s, _)| *s < from);
+        let b = self.closed.partition_point(|(s, _)| *s < to);
+        &self.closed[a..b.max(a)]
     }
 
     /// The open span of the day containing `t`, if anything was counted in it.
@@ -123,6 +208,15 @@ impl<A: Aggregate> Timeline<A> {
     pub fn interval_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
         self.intervals.find_mut(t)
     }
+}
+
+/// The earliest local-day start kept when the newest day starts at `current` and
+/// `retain_days` days are kept (`None`: all). Local days last 23 to 25 hours, so an hour
+/// of slack finds the right midnight without a calendar.
+pub fn kept_from(current: Millis, retain_days: u32) -> Option<Millis> {
+    const DAY: Millis = 86_400_000;
+    const HOUR: Millis = 3_600_000;
+    (retain_days > 0).then(|| current - Millis::from(retain_days - 1) * DAY - HOUR)
 }
 
 /// The open spans of one kind (days or intervals): almost always one, two around a

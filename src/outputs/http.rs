@@ -1,6 +1,6 @@
 //! The HTTP API (interfaces.md §5): `GET /api/v1/snapshot`, `/api/v1/queues`,
 //! `/api/v1/agents` (JSON from the latest snapshot, filtered with `?queues=a,b` and
-//! `?teams=x`), `/healthz`, `/readyz`, a placeholder page at `/`, and `/metrics`
+//! `?teams=x`), `/api/v1/report` ([`super::report_api`]), `/healthz`, `/readyz`, a placeholder page at `/`, and `/metrics`
 //! ([`super::metrics`]). [`app`] adds the
 //! `/ws` feed ([`super::feed`]), push ingest ([`crate::sources::push`]) and `[auth]`.
 
@@ -42,7 +42,8 @@ fn base_router(
         .route("/api/v1/agents", get(agents))
         .with_state(state.clone())
         .route("/api/v1/snapshot", get(snapshot))
-        .with_state((state, alerts))
+        .with_state((state.clone(), alerts))
+        .merge(super::report_api::routes(state))
         .merge(metrics)
 }
 

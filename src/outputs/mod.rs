@@ -16,6 +16,7 @@ pub mod feed_socket;
 pub mod feed_view;
 pub mod http;
 pub mod metrics;
+pub mod report_api;
 pub mod schedule_api;
 
 /// The names of a `?queues=`/`?teams=` parameter: comma-separated, trimmed, empty ones

@@ -66,14 +66,14 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         }
         writeln!(out, "{}", line.join(","))
     };
-    for (name, params, tl) in &r.queues {
-        for row in queue_rows(params, tl, r.tz()) {
-            emit("queue", name, &row.start, columns(&row.kpis))?;
+    for q in &r.queues {
+        for row in queue_rows(q, r.tz()) {
+            emit("queue", q.name, &row.start, columns(&row.kpis))?;
         }
     }
-    for (name, targets, tl, adh) in &r.agents {
-        for row in agent_rows(targets, tl, *adh, r.scheduled, r.tz()) {
-            emit("agent", name, &row.start, columns(&row.kpis))?;
+    for a in &r.agents {
+        for row in agent_rows(a, r.scheduled, r.tz()) {
+            emit("agent", a.name, &row.start, columns(&row.kpis))?;
         }
     }
     Ok(())

@@ -31,41 +31,40 @@ pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     w.key(b",\"from\":");
     w.opt_time(r.from)?;
     w.key(b",\"to\":");
-    w.opt_time(r.engine.watermark())?;
+    w.opt_time(r.to)?;
     w.key(b",\"input\":");
     r.input.write_json(&mut w);
     w.key(b",\"queues\":[");
-    for (i, (name, params, tl)) in r.queues.iter().enumerate() {
+    for (i, q) in r.queues.iter().enumerate() {
         if i > 0 {
             w.buf.push(b',');
         }
         w.key(b"{\"queue\":");
-        w.str(name.as_str())?;
+        w.str(q.name.as_str())?;
         w.key(b",\"totals\":");
-        QueueKpis::compute(&tl.totals.c, params.preset, tl.totals.settled_percentiles())
-            .write_json(&mut w);
+        q.totals_kpis().write_json(&mut w);
         w.key(b",\"intervals\":[");
-        for (j, (start, (c, p))) in tl.closed.iter().enumerate() {
+        for (j, (start, (c, p))) in q.rows.iter().enumerate() {
             w.row_start(j, *start);
-            QueueKpis::compute(c, params.preset, *p).write_fields(&mut w);
+            QueueKpis::compute(c, q.params.preset, *p).write_fields(&mut w);
             w.buf.push(b'}');
             w.maybe_flush()?;
         }
         w.buf.extend_from_slice(b"]}");
     }
     w.key(b"],\"agents\":[");
-    for (i, (name, targets, tl, adh)) in r.agents.iter().enumerate() {
+    for (i, a) in r.agents.iter().enumerate() {
         if i > 0 {
             w.buf.push(b',');
         }
         w.key(b"{\"agent\":");
-        w.str(name.as_str())?;
+        w.str(a.name.as_str())?;
         w.key(b",\"totals\":");
-        agent_kpis(&tl.totals.c, targets, r.adherence_of(*adh, |l| l.totals)).write_json(&mut w);
+        r.agent_totals_kpis(a).write_json(&mut w);
         w.key(b",\"intervals\":[");
-        for (j, (start, c, a)) in agent_intervals(tl, *adh, r.scheduled).enumerate() {
+        for (j, (start, c, adh)) in agent_intervals(a.rows, a.adh, r.scheduled).enumerate() {
             w.row_start(j, start);
-            agent_kpis(&c, targets, a).write_fields(&mut w);
+            agent_kpis(&c, &a.targets, adh).write_fields(&mut w);
             w.buf.push(b'}');
             w.maybe_flush()?;
         }

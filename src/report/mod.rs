@@ -9,7 +9,7 @@ mod json;
 mod table;
 
 use crate::config::Targets;
-use crate::engine::{AgentAgg, Aggregate, Engine, QueueAgg, QueueParams, Timeline};
+use crate::engine::{AgentRow, Aggregate, Calendar, DayCut, Engine, QueueParams, QueueRow};
 use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis, Name};
 use crate::schedule::ledger::{Adherence, AgentLedger};
@@ -54,24 +54,35 @@ pub enum OutputFormat {
     Table,
 }
 
-/// The report over a finished engine.
+/// The report over a finished engine (replay) or over a day of the live engine.
 pub struct Report<'a> {
-    engine: &'a Engine,
+    calendar: &'a Calendar,
+    /// The watermark the report runs to.
+    to: Option<Millis>,
     input: InputCounts,
     from: Option<Millis>,
-    queues: Vec<(&'a Name, &'a QueueParams, &'a Timeline<QueueAgg>)>,
+    queues: Vec<ReportQueue<'a>>,
     agents: Vec<ReportAgent<'a>>,
     /// Replayed with a schedule: agent rows carry adherence.
     scheduled: bool,
 }
 
-/// An agent of the report: its name, targets, timeline and, with a schedule, adherence.
-type ReportAgent<'a> = (
-    &'a Name,
-    Targets,
-    &'a Timeline<AgentAgg>,
-    Option<&'a AgentLedger>,
-);
+/// A queue of the report: its settings, totals and interval rows.
+struct ReportQueue<'a> {
+    name: &'a Name,
+    params: &'a QueueParams,
+    totals: QueueRow,
+    rows: &'a [(Millis, QueueRow)],
+}
+
+/// An agent of the report: its targets, totals, rows and, with a schedule, adherence.
+struct ReportAgent<'a> {
+    name: &'a Name,
+    targets: Targets,
+    totals: AgentCounters,
+    rows: &'a [(Millis, AgentRow)],
+    adh: Option<&'a AgentLedger>,
+}
 
 /// One interval row of a queue or agent, with its KPIs.
 #[derive(Debug, Clone, Serialize)]
@@ -104,24 +115,77 @@ impl<'a> Report<'a> {
         let mut queues: Vec<_> = engine
             .queues()
             .filter(|(_, _, tl)| !tl.closed.is_empty() || tl.totals.has_activity())
+            .map(|(name, params, tl)| ReportQueue {
+                name,
+                params,
+                totals: (tl.totals.c.clone(), tl.totals.settled_percentiles()),
+                rows: &tl.closed,
+            })
             .collect();
-        queues.sort_by(|a, b| a.0.cmp(b.0));
+        queues.sort_by(|a, b| a.name.cmp(b.name));
         let mut agents: Vec<_> = engine
             .agents()
-            .map(|(name, targets, tl)| {
-                let adh = adherence.and_then(|m| m.get(name.as_str()));
-                (name, targets, tl, adh)
+            .map(|(name, targets, tl)| ReportAgent {
+                name,
+                targets,
+                totals: tl.totals.c.clone(),
+                rows: &tl.closed,
+                adh: adherence.and_then(|m| m.get(name.as_str())),
             })
-            .filter(|(_, _, tl, adh)| tl.totals.has_activity() || adh.is_some())
+            .filter(|a| a.totals.has_activity() || a.adh.is_some())
             .collect();
-        agents.sort_by(|a, b| a.0.cmp(b.0));
+        agents.sort_by(|a, b| a.name.cmp(b.name));
         Report {
-            engine,
+            calendar: engine.calendar(),
+            to: engine.watermark(),
             input,
             from,
             queues,
             agents,
             scheduled: adherence.is_some(),
+        }
+    }
+
+    /// The report of one local day of the live engine (`GET /api/v1/report`): the day's
+    /// closed interval rows and, as totals, their sum. `input` counts the engine's events.
+    pub fn of_day(cut: &'a DayCut) -> Self {
+        let stats = &cut.stats;
+        let input = InputCounts {
+            lines: stats.applied,
+            events: stats.applied,
+            late: stats.late,
+            duplicates: stats.duplicates,
+            unmatched: stats.unmatched,
+            orphaned: stats.orphaned,
+            ..InputCounts::default()
+        };
+        Report {
+            calendar: &cut.calendar,
+            to: cut.to,
+            input,
+            from: Some(cut.day.0),
+            queues: cut
+                .queues
+                .iter()
+                .map(|q| ReportQueue {
+                    name: &q.name,
+                    params: &q.params,
+                    totals: q.totals.clone(),
+                    rows: &q.rows,
+                })
+                .collect(),
+            agents: cut
+                .agents
+                .iter()
+                .map(|a| ReportAgent {
+                    name: &a.name,
+                    targets: a.params,
+                    totals: AgentCounters::from(&a.totals),
+                    rows: &a.rows,
+                    adh: None,
+                })
+                .collect(),
+            scheduled: false,
         }
     }
 
@@ -132,31 +196,27 @@ impl<'a> Report<'a> {
 
     /// Queue names, sorted.
     pub fn queue_names(&self) -> impl Iterator<Item = &str> {
-        self.queues.iter().map(|q| q.0.as_str())
+        self.queues.iter().map(|q| q.name.as_str())
     }
 
     /// A queue's totals.
     pub fn queue_totals(&self, queue: &str) -> Option<QueueKpis> {
-        let (_, params, tl) = self.queues.iter().find(|q| q.0.as_str() == queue)?;
-        Some(QueueKpis::compute(
-            &tl.totals.c,
-            params.preset,
-            tl.totals.settled_percentiles(),
-        ))
+        let q = self.queues.iter().find(|q| q.name.as_str() == queue)?;
+        Some(q.totals_kpis())
     }
 
     /// A queue's interval rows.
     pub fn queue_rows(&self, queue: &str) -> Vec<Row<QueueKpis>> {
         self.queues
             .iter()
-            .filter(|q| q.0.as_str() == queue)
-            .flat_map(|(_, params, tl)| queue_rows(params, tl, self.tz()))
+            .filter(|q| q.name.as_str() == queue)
+            .flat_map(|q| queue_rows(q, self.tz()))
             .collect()
     }
 
     /// Agent ids, sorted.
     pub fn agent_names(&self) -> impl Iterator<Item = &str> {
-        self.agents.iter().map(|a| a.0.as_str())
+        self.agents.iter().map(|a| a.name.as_str())
     }
 
     /// True when the report was replayed with a schedule (agent rows carry adherence).
@@ -166,23 +226,26 @@ impl<'a> Report<'a> {
 
     /// An agent's totals.
     pub fn agent_totals(&self, agent: &str) -> Option<AgentKpis> {
-        let (_, targets, tl, adh) = self.agents.iter().find(|a| a.0.as_str() == agent)?;
-        Some(agent_kpis(
-            &tl.totals.c,
-            targets,
-            self.adherence_of(*adh, |l| l.totals),
-        ))
+        let a = self.agents.iter().find(|a| a.name.as_str() == agent)?;
+        Some(self.agent_totals_kpis(a))
     }
 
     /// An agent's interval rows.
     pub fn agent_rows(&self, agent: &str) -> Vec<Row<AgentKpis>> {
         self.agents
             .iter()
-            .filter(|a| a.0.as_str() == agent)
-            .flat_map(|(_, targets, tl, adh)| {
-                agent_rows(targets, tl, *adh, self.scheduled, self.tz())
-            })
+            .filter(|a| a.name.as_str() == agent)
+            .flat_map(|a| agent_rows(a, self.scheduled, self.tz()))
             .collect()
+    }
+
+    /// An agent's totals as KPIs (with its adherence when the report has a schedule).
+    fn agent_totals_kpis(&self, a: &ReportAgent<'_>) -> AgentKpis {
+        agent_kpis(
+            &a.totals,
+            &a.targets,
+            self.adherence_of(a.adh, |l| l.totals),
+        )
     }
 
     /// With a schedule, an agent's adherence picked by `f` (zero for an agent the
@@ -207,7 +270,7 @@ impl<'a> Report<'a> {
     }
 
     fn interval_seconds(&self) -> i64 {
-        self.engine.calendar().interval_ms() / 1000
+        self.calendar.interval_ms() / 1000
     }
 
     fn timezone(&self) -> &str {
@@ -216,7 +279,7 @@ impl<'a> Report<'a> {
 
     /// The report's time zone (the engine calendar's): intervals and times are in it.
     pub(crate) fn tz(&self) -> &jiff::tz::TimeZone {
-        self.engine.calendar().tz()
+        self.calendar.tz()
     }
 
     /// An instant as the report writes it: RFC 3339 with the report zone's offset.
@@ -225,15 +288,20 @@ impl<'a> Report<'a> {
     }
 }
 
+impl ReportQueue<'_> {
+    fn totals_kpis(&self) -> QueueKpis {
+        QueueKpis::compute(&self.totals.0, self.params.preset, self.totals.1)
+    }
+}
+
 /// A queue's interval rows, each `start` with `tz`'s offset.
 fn queue_rows<'a>(
-    params: &'a QueueParams,
-    tl: &'a Timeline<QueueAgg>,
+    q: &'a ReportQueue<'a>,
     tz: &'a jiff::tz::TimeZone,
 ) -> impl Iterator<Item = Row<QueueKpis>> + 'a {
-    tl.closed.iter().map(move |(start, (c, p))| Row {
+    q.rows.iter().map(move |(start, (c, p))| Row {
         start: format_rfc3339_in(*start, tz),
-        kpis: QueueKpis::compute(c, params.preset, *p),
+        kpis: QueueKpis::compute(c, q.params.preset, *p),
     })
 }
 
@@ -254,11 +322,11 @@ fn agent_kpis(c: &AgentCounters, targets: &Targets, adherence: Option<Adherence>
 /// each with its counters (zero where the engine has no row) and, when `scheduled`, its
 /// adherence (zero where the schedule has none).
 fn agent_intervals<'a>(
-    tl: &'a Timeline<AgentAgg>,
+    rows: &'a [(Millis, AgentRow)],
     adh: Option<&'a AgentLedger>,
     scheduled: bool,
 ) -> impl Iterator<Item = (Millis, AgentCounters, Option<Adherence>)> + 'a {
-    let mut rows = tl.closed.iter().peekable();
+    let mut rows = rows.iter().peekable();
     let mut sched = adh.into_iter().flat_map(|l| l.intervals.iter()).peekable();
     std::iter::from_fn(move || {
         let next_row = rows.peek().map(|(s, _)| *s);
@@ -280,15 +348,13 @@ fn agent_intervals<'a>(
 
 /// An agent's interval rows, each `start` with `tz`'s offset.
 fn agent_rows<'a>(
-    targets: &'a Targets,
-    tl: &'a Timeline<AgentAgg>,
-    adh: Option<&'a AgentLedger>,
+    a: &'a ReportAgent<'a>,
     scheduled: bool,
     tz: &'a jiff::tz::TimeZone,
 ) -> impl Iterator<Item = Row<AgentKpis>> + 'a {
-    agent_intervals(tl, adh, scheduled).map(move |(start, c, a)| Row {
+    agent_intervals(a.rows, a.adh, scheduled).map(move |(start, c, adh)| Row {
         start: format_rfc3339_in(start, tz),
-        kpis: agent_kpis(&c, targets, a),
+        kpis: agent_kpis(&c, &a.targets, adh),
     })
 }
 
@@ -335,35 +401,27 @@ impl Serialize for Report<'_> {
         st.serialize_field("interval_seconds", &self.interval_seconds())?;
         st.serialize_field("timezone", self.timezone())?;
         st.serialize_field("from", &self.from.map(|t| self.time(t)))?;
-        st.serialize_field("to", &self.engine.watermark().map(|t| self.time(t)))?;
+        st.serialize_field("to", &self.to.map(|t| self.time(t)))?;
         st.serialize_field("input", &self.input)?;
         st.serialize_field(
             "queues",
             &Lazy(|| {
-                self.queues.iter().map(|(name, params, tl)| Entity {
+                self.queues.iter().map(|q| Entity {
                     key: "queue",
-                    name: name.as_str(),
-                    totals: QueueKpis::compute(
-                        &tl.totals.c,
-                        params.preset,
-                        tl.totals.settled_percentiles(),
-                    ),
-                    rows: Lazy(move || queue_rows(params, tl, self.tz())),
+                    name: q.name.as_str(),
+                    totals: q.totals_kpis(),
+                    rows: Lazy(move || queue_rows(q, self.tz())),
                 })
             }),
         )?;
         st.serialize_field(
             "agents",
             &Lazy(|| {
-                self.agents.iter().map(|(name, targets, tl, adh)| Entity {
+                self.agents.iter().map(|a| Entity {
                     key: "agent",
-                    name: name.as_str(),
-                    totals: agent_kpis(
-                        &tl.totals.c,
-                        targets,
-                        self.adherence_of(*adh, |l| l.totals),
-                    ),
-                    rows: Lazy(move || agent_rows(targets, tl, *adh, self.scheduled, self.tz())),
+                    name: a.name.as_str(),
+                    totals: self.agent_totals_kpis(a),
+                    rows: Lazy(move || agent_rows(a, self.scheduled, self.tz())),
                 })
             }),
         )?;

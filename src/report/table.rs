@@ -17,9 +17,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         out,
         "ccpulse report  {} → {}  ({} intervals, {})",
         r.from.map_or_else(|| "-".into(), |t| r.time(t)),
-        r.engine
-            .watermark()
-            .map_or_else(|| "-".into(), |t| r.time(t)),
+        r.to.map_or_else(|| "-".into(), |t| r.time(t)),
         crate::config::Duration(r.interval_seconds() * 1000),
         r.timezone()
     )?;

@@ -20,7 +20,9 @@ pub use persist::{
 };
 
 use crate::config::{Config, ConfigError};
-use crate::engine::{AdherenceToday, Engine, EngineOptions, Snapshot, Transitions};
+use crate::engine::{
+    AdherenceToday, DayCut, DayCutError, Engine, EngineOptions, Snapshot, Transitions,
+};
 use crate::model::Millis;
 use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
 use arc_swap::ArcSwapOption;
@@ -93,10 +95,21 @@ pub struct Published {
     /// When the latest snapshot was published, in µs since `epoch` (latency tracing).
     published_us: AtomicU64,
     epoch: std::time::Instant,
+    /// Requests for a day's report rows, answered by the engine task.
+    reports: mpsc::Sender<DayRequest>,
 }
 
+/// A reader's request for the report rows of a local day (default: today).
+struct DayRequest {
+    date: Option<jiff::civil::Date>,
+    reply: oneshot::Sender<Result<DayCut, DayCutError>>,
+}
+
+/// Report requests the engine task holds before askers wait for room.
+const REPORT_REQUESTS: usize = 8;
+
 impl Published {
-    fn new(sources: Vec<Arc<SourceStatus>>) -> Self {
+    fn new(sources: Vec<Arc<SourceStatus>>, reports: mpsc::Sender<DayRequest>) -> Self {
         Published {
             snapshot: ArcSwapOption::empty(),
             seq: watch::Sender::new(0),
@@ -104,7 +117,20 @@ impl Published {
             ticks: AtomicU64::new(0),
             published_us: AtomicU64::new(0),
             epoch: std::time::Instant::now(),
+            reports,
         }
+    }
+
+    /// The closed interval rows of the local day `date` (default: the engine's today),
+    /// copied by the engine task between two batches of events; `None` when the engine
+    /// task has stopped.
+    pub async fn day_cut(
+        &self,
+        date: Option<jiff::civil::Date>,
+    ) -> Option<Result<DayCut, DayCutError>> {
+        let (reply, answer) = oneshot::channel();
+        self.reports.send(DayRequest { date, reply }).await.ok()?;
+        answer.await.ok()
     }
 
     /// The latest snapshot (`None` before the first tick). Lock-free.
@@ -151,7 +177,7 @@ pub struct RuntimeOptions {
     pub tick: Duration,
     /// Capacity of the source → engine channel, in events.
     pub channel_capacity: usize,
-    /// Engine settings (the daemon keeps no closed rows and maintains rolling windows).
+    /// Engine settings (the daemon keeps its recent days' closed rows and maintains rolling windows).
     pub engine: EngineOptions,
 }
 
@@ -172,10 +198,12 @@ impl RuntimeOptions {
                 } else {
                     0
                 },
-                keep_closed: false,
+                // Today's (and recent days') interval rows for `/api/v1/report`.
+                keep_closed: cfg.daemon.report_days > 0,
                 rolling: true,
                 lifetime: true,
                 live_totals: true,
+                report_days: cfg.daemon.report_days,
             },
         }
     }
@@ -333,7 +361,8 @@ impl DaemonBuilder {
         // keeps ticking on the clock alone.
         drop(tx);
         let statuses: Vec<Arc<SourceStatus>> = handles.iter().map(|h| h.status().clone()).collect();
-        let published = Arc::new(Published::new(statuses.clone()));
+        let (reports_tx, reports) = mpsc::channel(REPORT_REQUESTS);
+        let published = Arc::new(Published::new(statuses.clone(), reports_tx));
         let (trigger, shutdown) = shutdown_channel();
         let task = EngineTask {
             engine,
@@ -351,6 +380,7 @@ impl DaemonBuilder {
             checkpoint_id: restored_id.unwrap_or(0),
             checkpoint_ack,
             adherence,
+            reports,
         };
         let engine = spawn_engine_thread(task, shutdown.clone());
         let mut source_tasks = Vec::with_capacity(sources.len());
@@ -485,6 +515,8 @@ struct EngineTask {
     checkpoint_ack: Option<Arc<AtomicU64>>,
     /// See [`DaemonBuilder::adherence_from`].
     adherence: Option<AdherenceSource>,
+    /// Readers' requests for a day's report rows.
+    reports: mpsc::Receiver<DayRequest>,
 }
 
 impl EngineTask {
@@ -511,6 +543,9 @@ impl EngineTask {
                 }
                 _ = tokio::time::sleep(RELEASE_STEP), if self.engine.pending() > 0 => {
                     self.follow_clock();
+                }
+                Some(req) = self.reports.recv() => {
+                    let _ = req.reply.send(self.engine.day_cut(req.date));
                 }
             }
         }

@@ -1,0 +1,128 @@
+//! One local day of the live engine's report rows, copied out for `GET /api/v1/report`:
+//! the engine thread only copies (a day of rows), the report is written elsewhere.
+
+use super::timeline::kept_from;
+use super::{Aggregate, Calendar, Engine, EngineStats, QueueParams};
+use crate::config::Targets;
+use crate::engine::{AgentAgg, QueueAgg};
+use crate::model::{Millis, Name};
+
+/// A queue's or agent's rows of the day, and their sum.
+#[derive(Debug, Clone)]
+pub struct EntityCut<P, A: Aggregate> {
+    /// Queue or agent id.
+    pub name: Name,
+    /// Queue settings or agent targets.
+    pub params: P,
+    /// An agent's team now (`None` for queues).
+    pub team: Option<Name>,
+    /// The day's closed intervals summed (counters; histograms for percentiles).
+    pub totals: A::Row,
+    /// The day's closed interval rows, oldest first.
+    pub rows: Vec<(Millis, A::Row)>,
+}
+
+/// The report rows of one local day, with what the report header needs.
+#[derive(Debug, Clone)]
+pub struct DayCut {
+    /// `[start, end)` of the local day.
+    pub day: (Millis, Millis),
+    /// The engine's watermark when the cut was taken.
+    pub to: Option<Millis>,
+    /// Interval length and time zone.
+    pub calendar: Calendar,
+    /// The engine's counts of applied and refused events.
+    pub stats: EngineStats,
+    /// Queues with a closed interval that day, by name.
+    pub queues: Vec<EntityCut<QueueParams, QueueAgg>>,
+    /// Agents with a closed interval that day, by id.
+    pub agents: Vec<EntityCut<Targets, AgentAgg>>,
+}
+
+/// Why a day's rows cannot be given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DayCutError {
+    /// The engine keeps no rows for live reports.
+    #[error("the daemon keeps no report rows ([daemon] report_days = 0)")]
+    Off,
+    /// No event was applied yet, so there is no "today".
+    #[error("no event has been applied yet: there is no today to report")]
+    NoToday,
+    /// The day is older than the days kept.
+    #[error("{date} is older than the {days} local day(s) of rows the daemon keeps ([daemon] report_days)")]
+    NotKept {
+        /// The day asked for.
+        date: jiff::civil::Date,
+        /// `report_days`.
+        days: u32,
+    },
+}
+
+impl Engine {
+    /// The closed interval rows of the local day `date` (default: the day of the
+    /// watermark, "today" in event time), when the engine keeps rows for live reports
+    /// and still holds that day. A day without activity gives an empty cut.
+    pub fn day_cut(&mut self, date: Option<jiff::civil::Date>) -> Result<DayCut, DayCutError> {
+        if !(self.opts.keep_closed && self.opts.live_totals) {
+            return Err(DayCutError::Off);
+        }
+        let now = self.now;
+        let t = match date {
+            None => now.ok_or(DayCutError::NoToday)?,
+            Some(d) => self
+                .cal
+                .tz()
+                .to_timestamp(d.at(12, 0, 0, 0))
+                .map(|ts| ts.as_millisecond())
+                .unwrap_or(Millis::MIN),
+        };
+        let day = self.cal.day(t);
+        if let (Some(d), Some(now)) = (date, now) {
+            let today = self.cal.day(now).0;
+            if kept_from(today, self.opts.report_days).is_some_and(|from| day.0 < from) {
+                return Err(DayCutError::NotKept {
+                    date: d,
+                    days: self.opts.report_days,
+                });
+            }
+        }
+        let mut queues: Vec<_> = self
+            .queues
+            .iter_mut()
+            .filter_map(|q| {
+                Some(EntityCut {
+                    totals: q.timeline.day_row(day.0)?,
+                    rows: q.timeline.rows_between(day.0, day.1).to_vec(),
+                    name: q.name.clone(),
+                    params: q.params,
+                    team: None,
+                })
+            })
+            .collect();
+        queues.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut agents: Vec<_> = (0..self.agents.len() as u32)
+            .filter_map(|a| {
+                let params = self.agent_targets(a);
+                let rt = self.agents.get_mut(a as usize)?;
+                let totals = rt.timeline.day_row(day.0)?;
+                let team = rt.team.and_then(|t| self.teams.get(t as usize));
+                Some(EntityCut {
+                    totals,
+                    rows: rt.timeline.rows_between(day.0, day.1).to_vec(),
+                    name: rt.name.clone(),
+                    params,
+                    team: team.map(|t| t.name.clone()),
+                })
+            })
+            .collect();
+        agents.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(DayCut {
+            day,
+            to: self.now,
+            calendar: self.cal.clone(),
+            stats: self.stats.clone(),
+            queues,
+            agents,
+        })
+    }
+}

@@ -1,0 +1,252 @@
+//! The live engine's day report (`GET /api/v1/report`) against the replay report of the
+//! same events: the daemon keeps each closed interval's row and sums a local day's rows
+//! as replay sums its input, so a day lived through reports what a replay of it reports.
+
+use ccpulse::config::{Config, Duration};
+use ccpulse::engine::{DayCutError, Engine, EngineOptions};
+use ccpulse::model::Event;
+use ccpulse::report::{InputCounts, Report};
+use ccpulse::sim::{SimConfig, Simulator};
+use serde_json::Value;
+
+/// 2026-11-30 00:00 in Europe/Berlin (UTC+1), a Monday.
+const MONDAY: i64 = 1_795_993_200_000;
+const HOUR: i64 = 3_600_000;
+
+fn config() -> Config {
+    let mut c = Config {
+        timezone: "Europe/Berlin".into(),
+        ..Config::default()
+    };
+    c.defaults.wrap_up = Some(Duration::secs(5));
+    c
+}
+
+fn events(seed: u64, start: i64, hours: i64) -> Vec<Event> {
+    let mut cfg = SimConfig::demo(seed);
+    cfg.start = start;
+    cfg.duration_ms = hours * HOUR;
+    Simulator::new(&cfg).expect("demo config").collect()
+}
+
+fn live_opts(report_days: u32) -> EngineOptions {
+    EngineOptions {
+        sl_grace_ms: 0,
+        keep_closed: true,
+        rolling: true,
+        lifetime: true,
+        live_totals: true,
+        report_days,
+    }
+}
+
+fn replay_opts() -> EngineOptions {
+    EngineOptions {
+        live_totals: false,
+        rolling: false,
+        lifetime: false,
+        ..live_opts(0)
+    }
+}
+
+fn run(opts: EngineOptions, evs: &[Event]) -> Engine {
+    let mut e = Engine::new(&config(), opts).expect("engine");
+    for ev in evs {
+        let _ = e.push(ev.clone());
+    }
+    e
+}
+
+/// The replay report of `evs` as JSON.
+fn replayed(evs: &[Event]) -> Value {
+    let mut e = run(replay_opts(), evs);
+    let r = Report::new(&mut e, InputCounts::default(), None, None);
+    serde_json::to_value(&r).expect("json")
+}
+
+/// The live engine's report of the local day of `date` as JSON, written by the same
+/// writer the API uses (the hand-written JSON).
+fn live_day(e: &mut Engine, date: &str) -> Value {
+    let cut = e
+        .day_cut(Some(date.parse().expect("date")))
+        .expect("the day is kept");
+    let mut out = Vec::new();
+    Report::of_day(&cut)
+        .write(ccpulse::report::OutputFormat::Json, &mut out)
+        .expect("write");
+    serde_json::from_slice(&out).expect("json")
+}
+
+/// Every queue's and agent's rows of `report` that start in `[from, to)` (RFC 3339 in
+/// Berlin's winter offset compare as strings within a day).
+fn rows_between(report: &Value, kind: &str, from: &str, to: &str) -> Vec<(String, Value)> {
+    let key = &kind[..kind.len() - 1];
+    report[kind]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .flat_map(|e| {
+            let name = e[key].as_str().expect("name").to_string();
+            e["intervals"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .filter(|r| {
+                    let s = r["start"].as_str().expect("start");
+                    from <= s && s < to
+                })
+                .map(move |r| (name.clone(), r.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_day_lived_through_reports_what_its_replay_reports() {
+    let evs = events(21, MONDAY + 6 * HOUR, 15);
+    assert!(evs.len() > 5_000, "a real day of events");
+    let want = replayed(&evs);
+    let mut live = run(live_opts(2), &evs);
+    live.finish();
+    live.close_all();
+    let got = live_day(&mut live, "2026-11-30");
+    assert_eq!(got["interval_seconds"], want["interval_seconds"]);
+    assert_eq!(got["timezone"], want["timezone"]);
+    assert_eq!(got["from"], "2026-11-30T00:00:00+01:00");
+    for kind in ["queues", "agents"] {
+        let (g, w) = (&got[kind], &want[kind]);
+        assert!(
+            w.as_array().is_some_and(|a| !a.is_empty()),
+            "{kind} in replay"
+        );
+        assert_eq!(g, w, "{kind}: totals and every interval row");
+    }
+}
+
+#[test]
+fn the_daemon_keeps_its_report_days_and_each_day_sums_its_rows() {
+    // Monday 06:00 to Wednesday 21:00; two days kept.
+    let evs = events(5, MONDAY + 6 * HOUR, 63);
+    let want = replayed(&evs);
+    let mut live = run(live_opts(2), &evs);
+    live.finish();
+    live.close_all();
+    assert_eq!(
+        live.day_cut(Some("2026-11-30".parse().expect("date")))
+            .map(|_| ()),
+        Err(DayCutError::NotKept {
+            date: "2026-11-30".parse().expect("date"),
+            days: 2
+        }),
+        "Monday is older than the two days kept"
+    );
+    // And its rows are gone from memory, not merely hidden.
+    let tuesday = MONDAY + 24 * HOUR;
+    let oldest = live
+        .queues()
+        .flat_map(|(_, _, tl)| tl.closed.first().map(|r| r.0))
+        .chain(
+            live.agents()
+                .flat_map(|(_, _, tl)| tl.closed.first().map(|r| r.0)),
+        )
+        .min();
+    assert!(
+        oldest.is_some_and(|t| (tuesday..tuesday + 24 * HOUR).contains(&t)),
+        "the oldest row kept is Tuesday's: {oldest:?}"
+    );
+    for (date, next) in [("2026-12-01", "2026-12-02"), ("2026-12-02", "2026-12-03")] {
+        let got = live_day(&mut live, date);
+        let (from, to) = (format!("{date}T00"), format!("{next}T00"));
+        for kind in ["queues", "agents"] {
+            let g = rows_between(&got, kind, &from, &to);
+            let w = rows_between(&want, kind, &from, &to);
+            assert!(!w.is_empty(), "{kind} rows on {date}");
+            assert_eq!(g, w, "{kind} rows of {date}");
+            let listed: usize = got[kind]
+                .as_array()
+                .expect("entities")
+                .iter()
+                .map(|e| e["intervals"].as_array().map_or(0, Vec::len))
+                .sum();
+            assert_eq!(listed, g.len(), "{kind} of {date}: no row of another day");
+        }
+        // Each entity's totals are its day's rows summed.
+        for (kind, key, fields) in [
+            (
+                "queues",
+                "queue",
+                &["arrived", "answered", "abandoned", "handled"][..],
+            ),
+            (
+                "agents",
+                "agent",
+                &["handled", "ring_no_answer", "transferred"][..],
+            ),
+        ] {
+            for e in got[kind].as_array().expect("entities") {
+                for f in fields {
+                    let sum: u64 = e["intervals"]
+                        .as_array()
+                        .expect("rows")
+                        .iter()
+                        .map(|r| r[f].as_u64().expect("count"))
+                        .sum();
+                    assert_eq!(e["totals"][f].as_u64(), Some(sum), "{date} {} {f}", e[key]);
+                }
+            }
+        }
+        for a in got["agents"].as_array().expect("agents") {
+            let sum: f64 = a["intervals"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r["logged_in_seconds"].as_f64().expect("seconds"))
+                .sum();
+            let total = a["totals"]["logged_in_seconds"].as_f64().expect("seconds");
+            assert!(
+                (total - sum).abs() < 1e-6,
+                "{date} {}: {total} vs {sum}",
+                a["agent"]
+            );
+        }
+    }
+    // Today (the watermark's day) is the default.
+    let today = live.day_cut(None).expect("today");
+    assert_eq!(today.day.0, MONDAY + 2 * 24 * HOUR);
+}
+
+#[test]
+fn a_restored_engine_keeps_its_report_rows() {
+    let evs = events(8, MONDAY + 6 * HOUR, 40);
+    let cfg = config();
+    let split = evs.len() * 3 / 4;
+    let mut whole = run(live_opts(2), &evs);
+    let first = run(live_opts(2), &evs[..split]);
+    // Saved as an older daemon would have: the setting comes from the running daemon.
+    let bytes = first.checkpoint().expect("checkpoint");
+    drop(first);
+    let mut resumed = Engine::restore(&cfg, live_opts(2), &bytes).expect("restore");
+    for ev in &evs[split..] {
+        let _ = resumed.push(ev.clone());
+    }
+    let end = evs.last().map_or(0, |e| e.ts) + HOUR;
+    whole.advance_to(end);
+    resumed.advance_to(end);
+    for date in ["2026-11-30", "2026-12-01"] {
+        assert_eq!(
+            live_day(&mut resumed, date),
+            live_day(&mut whole, date),
+            "{date} after a restore"
+        );
+    }
+    // A daemon restarted with reports off drops the rows.
+    let mut off = Engine::restore(
+        &cfg,
+        EngineOptions {
+            keep_closed: false,
+            ..live_opts(0)
+        },
+        &bytes,
+    )
+    .expect("restore");
+    assert_eq!(off.day_cut(None).map(|_| ()), Err(DayCutError::Off));
+}
