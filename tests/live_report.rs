@@ -112,7 +112,7 @@ fn a_day_lived_through_reports_what_its_replay_reports() {
     assert_eq!(got["interval_seconds"], want["interval_seconds"]);
     assert_eq!(got["timezone"], want["timezone"]);
     assert_eq!(got["from"], "2026-11-30T00:00:00+01:00");
-    for kind in ["queues", "agents"] {
+    for kind in ["queues", "agents", "teams"] {
         let (g, w) = (&got[kind], &want[kind]);
         assert!(
             w.as_array().is_some_and(|a| !a.is_empty()),
@@ -156,7 +156,7 @@ fn the_daemon_keeps_its_report_days_and_each_day_sums_its_rows() {
     for (date, next) in [("2026-12-01", "2026-12-02"), ("2026-12-02", "2026-12-03")] {
         let got = live_day(&mut live, date);
         let (from, to) = (format!("{date}T00"), format!("{next}T00"));
-        for kind in ["queues", "agents"] {
+        for kind in ["queues", "agents", "teams"] {
             let g = rows_between(&got, kind, &from, &to);
             let w = rows_between(&want, kind, &from, &to);
             assert!(!w.is_empty(), "{kind} rows on {date}");
@@ -249,4 +249,80 @@ fn a_restored_engine_keeps_its_report_rows() {
     )
     .expect("restore");
     assert_eq!(off.day_cut(None).map(|_| ()), Err(DayCutError::Off));
+}
+
+#[test]
+fn a_teams_rows_are_its_agents_rows_summed() {
+    let evs = events(13, MONDAY + 6 * HOUR, 15);
+    let mut team_of = std::collections::HashMap::new();
+    for e in &evs {
+        if let ccpulse::model::EventBody::AgentState(ch) = &e.body {
+            if let Some(t) = &ch.team {
+                let before = team_of.insert(ch.agent.to_string(), t.to_string());
+                assert!(
+                    before.is_none_or(|b| b == t.as_str()),
+                    "the demo's teams are fixed"
+                );
+            }
+        }
+    }
+    let report = replayed(&evs);
+    let teams = report["teams"].as_array().expect("teams");
+    assert_eq!(teams.len(), 2, "the demo's two teams");
+    let counts = ["handled", "transferred", "ring_no_answer"];
+    let seconds = [
+        "logged_in_seconds",
+        "available_seconds",
+        "on_contact_seconds",
+        "acw_seconds",
+        "aux_seconds",
+    ];
+    for team in teams {
+        let name = team["team"].as_str().expect("name");
+        let members: Vec<&Value> = report["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .filter(|a| {
+                team_of
+                    .get(a["agent"].as_str().expect("id"))
+                    .map(String::as_str)
+                    == Some(name)
+            })
+            .collect();
+        assert!(members.len() >= 10, "{name}: {} agents", members.len());
+        // Each row, and the totals, against the members' rows and totals.
+        let mut blocks: Vec<(Value, Vec<&Value>)> = team["intervals"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| {
+                let of_members = members
+                    .iter()
+                    .flat_map(|a| a["intervals"].as_array().expect("rows"))
+                    .filter(|r| r["start"] == row["start"])
+                    .collect();
+                (row.clone(), of_members)
+            })
+            .collect();
+        blocks.push((
+            team["totals"].clone(),
+            members.iter().map(|a| &a["totals"]).collect(),
+        ));
+        for (row, parts) in &blocks {
+            for f in counts {
+                let sum: u64 = parts.iter().map(|r| r[f].as_u64().expect("count")).sum();
+                assert_eq!(row[f].as_u64(), Some(sum), "{name} {} {f}", row["start"]);
+            }
+            for f in seconds {
+                let sum: f64 = parts.iter().map(|r| r[f].as_f64().expect("seconds")).sum();
+                let got = row[f].as_f64().expect("seconds");
+                assert!(
+                    (got - sum).abs() < 1e-6,
+                    "{name} {} {f}: {got} vs {sum}",
+                    row["start"]
+                );
+            }
+        }
+    }
 }

@@ -472,7 +472,7 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
     let want = serde_json::to_value(replayed.report()).expect("replay json");
     let to = ms(&after["to"]);
     let mut compared = 0;
-    for kind in ["queues", "agents"] {
+    for kind in ["queues", "agents", "teams"] {
         let live = rows_by_entity(&after, kind);
         assert!(!live.is_empty(), "{kind} in the live report");
         for (name, rows) in rows_by_entity(&want, kind) {
@@ -493,7 +493,7 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
 
     // CSV: one line per row; a team's agents; errors that say what is wrong.
     assert_eq!(csv_status, 200);
-    let rows: usize = ["queues", "agents"]
+    let rows: usize = ["queues", "agents", "teams"]
         .iter()
         .flat_map(|k| rows_by_entity(&after, k))
         .map(|(_, r)| r.len())

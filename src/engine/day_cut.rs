@@ -2,7 +2,7 @@
 //! the engine thread only copies (a day of rows), the report is written elsewhere.
 
 use super::timeline::kept_from;
-use super::{Aggregate, Calendar, Engine, EngineStats, QueueParams};
+use super::{Aggregate, Calendar, Engine, EngineStats, QueueParams, Timeline};
 use crate::config::Targets;
 use crate::engine::{AgentAgg, QueueAgg};
 use crate::model::{Millis, Name};
@@ -37,6 +37,8 @@ pub struct DayCut {
     pub queues: Vec<EntityCut<QueueParams, QueueAgg>>,
     /// Agents with a closed interval that day, by id.
     pub agents: Vec<EntityCut<Targets, AgentAgg>>,
+    /// Teams with a closed interval that day, by name.
+    pub teams: Vec<EntityCut<Targets, AgentAgg>>,
 }
 
 /// Why a day's rows cannot be given.
@@ -89,33 +91,25 @@ impl Engine {
         let mut queues: Vec<_> = self
             .queues
             .iter_mut()
-            .filter_map(|q| {
-                Some(EntityCut {
-                    totals: q.timeline.day_row(day.0)?,
-                    rows: q.timeline.rows_between(day.0, day.1).to_vec(),
-                    name: q.name.clone(),
-                    params: q.params,
-                    team: None,
-                })
-            })
+            .filter_map(|q| cut(&mut q.timeline, day, &q.name, q.params, None))
             .collect();
         queues.sort_by(|a, b| a.name.cmp(&b.name));
         let mut agents: Vec<_> = (0..self.agents.len() as u32)
             .filter_map(|a| {
                 let params = self.agent_targets(a);
                 let rt = self.agents.get_mut(a as usize)?;
-                let totals = rt.timeline.day_row(day.0)?;
                 let team = rt.team.and_then(|t| self.teams.get(t as usize));
-                Some(EntityCut {
-                    totals,
-                    rows: rt.timeline.rows_between(day.0, day.1).to_vec(),
-                    name: rt.name.clone(),
-                    params,
-                    team: team.map(|t| t.name.clone()),
-                })
+                let team = team.map(|t| t.name.clone());
+                cut(&mut rt.timeline, day, &rt.name, params, team)
             })
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut teams: Vec<_> = self
+            .teams
+            .iter_mut()
+            .filter_map(|t| cut(&mut t.timeline, day, &t.name, t.targets, None))
+            .collect();
+        teams.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(DayCut {
             day,
             to: self.now,
@@ -123,6 +117,24 @@ impl Engine {
             stats: self.stats.clone(),
             queues,
             agents,
+            teams,
         })
     }
+}
+
+/// One entity's rows of `day` and their sum, if it had a closed interval that day.
+fn cut<P, A: Aggregate>(
+    tl: &mut Timeline<A>,
+    day: (Millis, Millis),
+    name: &Name,
+    params: P,
+    team: Option<Name>,
+) -> Option<EntityCut<P, A>> {
+    Some(EntityCut {
+        totals: tl.day_row(day.0)?,
+        rows: tl.rows_between(day.0, day.1).to_vec(),
+        name: name.clone(),
+        params,
+        team,
+    })
 }

@@ -93,7 +93,7 @@ async fn report(State(state): State<Arc<Published>>, Query(q): Query<ReportQuery
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// Keeps the queues and the teams' agents the query names.
+/// Keeps the queues, the teams and the teams' agents the query names.
 fn select(cut: &mut DayCut, q: &ReportQuery) {
     if let Some(queues) = super::name_list(q.queues.as_deref()) {
         cut.queues.retain(|c| queues.contains(&c.name.as_str()));

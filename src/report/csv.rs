@@ -32,7 +32,8 @@ fn field(s: &str) -> String {
     }
 }
 
-/// Writes the CSV: `kind,name,start,` then the union of queue and agent KPI columns.
+/// Writes the CSV: `kind,name,start,` then the union of queue and agent KPI columns
+/// (team rows take the agent columns).
 pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     let qcols: Vec<String> = columns(&QueueKpis::default())
         .into_iter()
@@ -74,6 +75,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     for a in &r.agents {
         for row in agent_rows(a, r.scheduled, r.tz()) {
             emit("agent", a.name, &row.start, columns(&row.kpis))?;
+        }
+    }
+    for t in &r.teams {
+        for row in agent_rows(t, false, r.tz()) {
+            emit("team", t.name, &row.start, columns(&row.kpis))?;
         }
     }
     Ok(())

@@ -8,7 +8,7 @@
 //! reference, and the tests below compare both), and everything is written into one
 //! reused buffer flushed in large blocks.
 
-use super::{agent_intervals, agent_kpis, InputCounts, Report, REPORT_VERSION};
+use super::{agent_intervals, agent_kpis, InputCounts, Report, ReportAgent, REPORT_VERSION};
 use crate::kpi::{AgentKpis, Attainment, Percentiles, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis};
 use rustc_hash::FxHashMap;
@@ -54,24 +54,42 @@ pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     w.key(b"],\"agents\":[");
     for (i, a) in r.agents.iter().enumerate() {
-        if i > 0 {
-            w.buf.push(b',');
-        }
-        w.key(b"{\"agent\":");
-        w.str(a.name.as_str())?;
-        w.key(b",\"totals\":");
-        r.agent_totals_kpis(a).write_json(&mut w);
-        w.key(b",\"intervals\":[");
-        for (j, (start, c, adh)) in agent_intervals(a.rows, a.adh, r.scheduled).enumerate() {
-            w.row_start(j, start);
-            agent_kpis(&c, &a.targets, adh).write_fields(&mut w);
-            w.buf.push(b'}');
-            w.maybe_flush()?;
-        }
-        w.buf.extend_from_slice(b"]}");
+        let totals = r.agent_totals_kpis(a);
+        write_agent(&mut w, i, b"{\"agent\":", a, &totals, r.scheduled)?;
+    }
+    w.key(b"],\"teams\":[");
+    for (i, t) in r.teams.iter().enumerate() {
+        write_agent(&mut w, i, b"{\"team\":", t, &t.team_totals_kpis(), false)?;
     }
     w.buf.extend_from_slice(b"]}\n");
     w.flush()
+}
+
+/// One agent (or team, without adherence): its name under `key`, totals and rows.
+fn write_agent(
+    w: &mut JsonOut<'_>,
+    i: usize,
+    key: &[u8],
+    a: &ReportAgent<'_>,
+    totals: &AgentKpis,
+    scheduled: bool,
+) -> io::Result<()> {
+    if i > 0 {
+        w.buf.push(b',');
+    }
+    w.key(key);
+    w.str(a.name.as_str())?;
+    w.key(b",\"totals\":");
+    totals.write_json(w);
+    w.key(b",\"intervals\":[");
+    for (j, (start, c, adh)) in agent_intervals(a.rows, a.adh, scheduled).enumerate() {
+        w.row_start(j, start);
+        agent_kpis(&c, &a.targets, adh).write_fields(w);
+        w.buf.push(b'}');
+        w.maybe_flush()?;
+    }
+    w.buf.extend_from_slice(b"]}");
+    Ok(())
 }
 
 /// The output buffer and the number formatting.

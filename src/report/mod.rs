@@ -9,7 +9,9 @@ mod json;
 mod table;
 
 use crate::config::Targets;
-use crate::engine::{AgentRow, Aggregate, Calendar, DayCut, Engine, QueueParams, QueueRow};
+use crate::engine::{
+    AgentAgg, AgentRow, Aggregate, Calendar, DayCut, Engine, EntityCut, QueueParams, QueueRow,
+};
 use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis, Name};
 use crate::schedule::ledger::{Adherence, AgentLedger};
@@ -63,6 +65,8 @@ pub struct Report<'a> {
     from: Option<Millis>,
     queues: Vec<ReportQueue<'a>>,
     agents: Vec<ReportAgent<'a>>,
+    /// Teams: their agents' counters summed, against the team's targets (no adherence).
+    teams: Vec<ReportAgent<'a>>,
     /// Replayed with a schedule: agent rows carry adherence.
     scheduled: bool,
 }
@@ -135,6 +139,18 @@ impl<'a> Report<'a> {
             .filter(|a| a.totals.has_activity() || a.adh.is_some())
             .collect();
         agents.sort_by(|a, b| a.name.cmp(b.name));
+        let mut teams: Vec<_> = engine
+            .teams()
+            .map(|(name, targets, tl)| ReportAgent {
+                name,
+                targets,
+                totals: tl.totals.c.clone(),
+                rows: &tl.closed,
+                adh: None,
+            })
+            .filter(|t| t.totals.has_activity())
+            .collect();
+        teams.sort_by(|a, b| a.name.cmp(b.name));
         Report {
             calendar: engine.calendar(),
             to: engine.watermark(),
@@ -142,6 +158,7 @@ impl<'a> Report<'a> {
             from,
             queues,
             agents,
+            teams,
             scheduled: adherence.is_some(),
         }
     }
@@ -174,17 +191,8 @@ impl<'a> Report<'a> {
                     rows: &q.rows,
                 })
                 .collect(),
-            agents: cut
-                .agents
-                .iter()
-                .map(|a| ReportAgent {
-                    name: &a.name,
-                    targets: a.params,
-                    totals: AgentCounters::from(&a.totals),
-                    rows: &a.rows,
-                    adh: None,
-                })
-                .collect(),
+            agents: cut.agents.iter().map(ReportAgent::of_cut).collect(),
+            teams: cut.teams.iter().map(ReportAgent::of_cut).collect(),
             scheduled: false,
         }
     }
@@ -239,6 +247,26 @@ impl<'a> Report<'a> {
             .collect()
     }
 
+    /// Team names, sorted.
+    pub fn team_names(&self) -> impl Iterator<Item = &str> {
+        self.teams.iter().map(|t| t.name.as_str())
+    }
+
+    /// A team's totals.
+    pub fn team_totals(&self, team: &str) -> Option<AgentKpis> {
+        let t = self.teams.iter().find(|t| t.name.as_str() == team)?;
+        Some(t.team_totals_kpis())
+    }
+
+    /// A team's interval rows.
+    pub fn team_rows(&self, team: &str) -> Vec<Row<AgentKpis>> {
+        self.teams
+            .iter()
+            .filter(|t| t.name.as_str() == team)
+            .flat_map(|t| agent_rows(t, false, self.tz()))
+            .collect()
+    }
+
     /// An agent's totals as KPIs (with its adherence when the report has a schedule).
     fn agent_totals_kpis(&self, a: &ReportAgent<'_>) -> AgentKpis {
         agent_kpis(
@@ -285,6 +313,24 @@ impl<'a> Report<'a> {
     /// An instant as the report writes it: RFC 3339 with the report zone's offset.
     pub(crate) fn time(&self, ms: Millis) -> String {
         format_rfc3339_in(ms, self.tz())
+    }
+}
+
+impl<'a> ReportAgent<'a> {
+    /// An agent or team of a live day's cut.
+    fn of_cut(c: &'a EntityCut<Targets, AgentAgg>) -> Self {
+        ReportAgent {
+            name: &c.name,
+            targets: c.params,
+            totals: AgentCounters::from(&c.totals),
+            rows: &c.rows,
+            adh: None,
+        }
+    }
+
+    /// A team's totals as KPIs (teams carry no adherence).
+    fn team_totals_kpis(&self) -> AgentKpis {
+        agent_kpis(&self.totals, &self.targets, None)
     }
 }
 
@@ -396,7 +442,7 @@ impl<T: Serialize, R: Serialize> Serialize for Entity<'_, T, R> {
 
 impl Serialize for Report<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Report", 8)?;
+        let mut st = s.serialize_struct("Report", 9)?;
         st.serialize_field("version", &REPORT_VERSION)?;
         st.serialize_field("interval_seconds", &self.interval_seconds())?;
         st.serialize_field("timezone", self.timezone())?;
@@ -422,6 +468,17 @@ impl Serialize for Report<'_> {
                     name: a.name.as_str(),
                     totals: self.agent_totals_kpis(a),
                     rows: Lazy(move || agent_rows(a, self.scheduled, self.tz())),
+                })
+            }),
+        )?;
+        st.serialize_field(
+            "teams",
+            &Lazy(|| {
+                self.teams.iter().map(|t| Entity {
+                    key: "team",
+                    name: t.name.as_str(),
+                    totals: t.team_totals_kpis(),
+                    rows: Lazy(move || agent_rows(t, false, self.tz())),
                 })
             }),
         )?;

@@ -1,6 +1,7 @@
 //! A readable summary of the report for a terminal.
 
 use super::Report;
+use crate::kpi::AgentKpis;
 use std::io::Write;
 
 fn pct(v: Option<f64>) -> String {
@@ -52,8 +53,27 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             secs(k.percentiles.wait_p90_seconds)
         )?;
     }
-    // With a schedule: scheduled time and adherence after the targets.
-    let sched_head = if r.scheduled() {
+    // With a schedule: scheduled time and adherence after the targets (agents only).
+    let agents = r
+        .agent_names()
+        .filter_map(|name| Some((name, r.agent_totals(name)?)));
+    people(out, "agent", r.scheduled(), agents)?;
+    let teams = r
+        .team_names()
+        .filter_map(|name| Some((name, r.team_totals(name)?)));
+    people(out, "team", false, teams)?;
+    Ok(())
+}
+
+/// One table of agents or teams: handled, AHT, logged-in time, occupancy, utilisation,
+/// ring-no-answer, share of targets met and, when `scheduled`, adherence.
+fn people<'a>(
+    out: &mut dyn Write,
+    title: &str,
+    scheduled: bool,
+    rows: impl Iterator<Item = (&'a str, AgentKpis)>,
+) -> std::io::Result<()> {
+    let sched_head = if scheduled {
         format!(" {:>10} {:>9}", "scheduled", "adherence")
     } else {
         String::new()
@@ -61,13 +81,9 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "\n{:<28} {:>8} {:>8} {:>10} {:>9} {:>9} {:>6} {:>8}{sched_head}",
-        "agent", "handled", "AHT", "logged in", "occupancy", "utilis.", "RNA", "targets"
+        title, "handled", "AHT", "logged in", "occupancy", "utilis.", "RNA", "targets"
     )?;
-    for name in r.agent_names() {
-        let Some(k) = r.agent_totals(name) else {
-            continue;
-        };
-        let k = &k;
+    for (name, k) in rows {
         let sched = k.schedule.map_or_else(String::new, |s| {
             format!(
                 " {:>10} {:>9}",
