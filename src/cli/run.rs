@@ -155,7 +155,7 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(
-        "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
+        "listening on http://{addr}/ (API: http://{addr}/api/v1/snapshot, today's report: http://{addr}/api/v1/report?output=table, metrics: http://{addr}/metrics, health: http://{addr}/healthz)"
     );
     let origin = args
         .config
