@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
         let cut = engine.day_cut(None)?;
         let copied = t.elapsed();
         let mut out = Vec::new();
-        Report::of_day(&cut).write(OutputFormat::Json, &mut out)?;
+        Report::of_day(&cut, None).write(OutputFormat::Json, &mut out)?;
         println!(
             "day report  {:>11} bytes: copied out in {copied:?}, written in {:?}",
             out.len(),

@@ -5,22 +5,13 @@
 mod live_support;
 
 use ccpulse::model::{Channel, Event, EventBody};
-use ccpulse::outputs::feed::FeedOptions;
-use ccpulse::runtime::{Clock, ManualClock};
-use live_support::{fast_config, get_json, request, start, wait_snapshot, GIVE_UP};
-use std::sync::Arc;
+use live_support::{fast_config, get_json, request, start_manual, wait_snapshot, GIVE_UP};
 
 const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z
 
 #[tokio::test]
 async fn contacts_waiting_high_fires_and_can_be_acknowledged() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let live = start(
-        &fast_config(),
-        FeedOptions::default(),
-        clock.clone() as Arc<dyn Clock>,
-    )
-    .await;
+    let (live, clock) = start_manual(&fast_config(), T0).await;
     for k in 0..12 {
         let ev = Event {
             ts: T0 + k,

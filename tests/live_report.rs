@@ -71,7 +71,7 @@ fn live_day(e: &mut Engine, date: &str) -> Value {
         .day_cut(Some(date.parse().expect("date")))
         .expect("the day is kept");
     let mut out = Vec::new();
-    Report::of_day(&cut)
+    Report::of_day(&cut, None)
         .write(ccpulse::report::OutputFormat::Json, &mut out)
         .expect("write");
     serde_json::from_slice(&out).expect("json")

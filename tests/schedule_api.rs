@@ -11,7 +11,7 @@ use ccpulse::outputs::feed::FeedOptions;
 use ccpulse::outputs::metrics::{self, MetricsOptions};
 use ccpulse::runtime::{Clock, ManualClock};
 use ccpulse::schedule::ScheduleService;
-use live_support::{fast_config, request, start, wait_snapshot, GIVE_UP};
+use live_support::{fast_config, request, start, start_manual, wait_snapshot, GIVE_UP};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -259,4 +259,107 @@ async fn the_file_is_reloaded_when_it_changes_and_metrics_render_the_view() {
     ] {
         assert!(out.contains(line), "{line} missing in\n{out}");
     }
+}
+
+/// An agent state event of the scripted source.
+fn state(
+    ts: i64,
+    agent: &str,
+    s: ccpulse::model::AgentStatus,
+    reason: Option<&str>,
+) -> ccpulse::model::Event {
+    ccpulse::model::Event {
+        ts,
+        id: None,
+        body: ccpulse::model::EventBody::AgentState(Box::new(ccpulse::model::AgentStateChange {
+            agent: agent.into(),
+            state: s,
+            reason: reason.map(Into::into),
+            team: Some("Team A".into()),
+            queues: Some(vec!["sales".into()]),
+            name: None,
+            explicit: true,
+        })),
+    }
+}
+
+#[tokio::test]
+async fn todays_report_carries_adherence_per_interval_and_lists_a_no_show() {
+    const MIN: i64 = 60_000;
+    let (live, clock) = start_manual(&fast_config(), T0).await;
+    let addr = live.addr;
+    // 09:00–11:00 work with a 10:00–10:15 break; a2 is scheduled and never logs in.
+    let csv = "agent,start,end,activity,team
+a1,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work,Team A
+a1,2026-11-28T10:00:00Z,2026-11-28T10:15:00Z,break,Team A
+a2,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work,Team A
+";
+    let (status, body) = request(addr, "PUT", "/api/v1/schedule", &[], csv.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    // a1 goes on break five minutes late and comes back five minutes late.
+    use ccpulse::model::AgentStatus::{Aux, Available};
+    for ev in [
+        state(T0, "a1", Available, None),
+        state(T0 + 65 * MIN, "a1", Aux, Some("break")),
+        state(T0 + 80 * MIN, "a1", Available, None),
+    ] {
+        live.script.send(ev).await.expect("send");
+    }
+    let w = T0 + 105 * MIN; // 10:45: the 10:30–10:45 interval has just closed.
+    clock.set(w + 2_000);
+    wait_snapshot(live.daemon.published(), |s| s.watermark_ms >= Some(w)).await;
+    let deadline = tokio::time::Instant::now() + GIVE_UP;
+    loop {
+        let (_, body) = request(addr, "GET", "/api/v1/schedule", &[], b"").await;
+        let v: Value = serde_json::from_str(&body).expect("json");
+        if v["watermark_ms"].as_i64() >= Some(w) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "view never caught up: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, body) = request(addr, "GET", "/api/v1/report?teams=Team%20A", &[], b"").await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).expect("json");
+    let agent = |id: &str| {
+        report["agents"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["agent"] == id).cloned())
+            .unwrap_or_else(|| panic!("{id} in {report}"))
+    };
+    let column = |a: &Value, f: &str| -> Vec<f64> {
+        a["intervals"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r[f].as_f64().expect("a number"))
+            .collect()
+    };
+    // By hand: 09:00–10:00 on plan; 10:00–10:05 available in the break, 10:15–10:20
+    // on break in work time; 10:30–10:45 on plan.
+    let a1 = agent("a1");
+    assert_eq!(
+        column(&a1, "adherent_seconds"),
+        [900.0, 900.0, 900.0, 900.0, 600.0, 600.0, 900.0]
+    );
+    assert_eq!(column(&a1, "scheduled_seconds"), [900.0; 7]);
+    assert_eq!(a1["totals"]["adherent_seconds"], 5700.0);
+    assert_eq!(a1["totals"]["scheduled_seconds"], 6300.0);
+    assert_eq!(column(&a1, "logged_in_seconds"), [900.0; 7]);
+    let a2 = agent("a2");
+    assert_eq!(column(&a2, "adherent_seconds"), [0.0; 7]);
+    assert_eq!(column(&a2, "scheduled_seconds"), [900.0; 7]);
+    assert_eq!(a2["totals"]["adherence"], 0.0, "a no-show");
+    assert_eq!(column(&a2, "logged_in_seconds"), [0.0; 7]);
+    let (_, csv) = request(addr, "GET", "/api/v1/report?output=csv", &[], b"").await;
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",scheduled_seconds,adherent_seconds,adherence")),
+        "{csv}"
+    );
+    live.stop().await;
 }

@@ -4,8 +4,10 @@
 use super::timeline::kept_from;
 use super::{Aggregate, Calendar, Engine, EngineStats, QueueParams, Timeline};
 use crate::config::Targets;
-use crate::engine::{AgentAgg, QueueAgg};
+use crate::engine::{AgentAgg, AgentRow, QueueAgg};
+use crate::kpi::AgentCounters;
 use crate::model::{Millis, Name};
+use std::collections::HashMap;
 
 /// A queue's or agent's rows of the day, and their sum.
 #[derive(Debug, Clone)]
@@ -39,6 +41,43 @@ pub struct DayCut {
     pub agents: Vec<EntityCut<Targets, AgentAgg>>,
     /// Teams with a closed interval that day, by name.
     pub teams: Vec<EntityCut<Targets, AgentAgg>>,
+    /// Intervals ending at or before this are closed (the start of the oldest open one).
+    pub closed_to: Millis,
+    /// The config's agent targets and teams, for agents the engine has not seen (a
+    /// scheduled no-show still gets its row, under its team's targets).
+    book: TargetBook,
+}
+
+/// The config's per-agent targets and team placements, and each team's targets.
+#[derive(Debug, Clone, Default)]
+struct TargetBook {
+    agents: HashMap<String, (Targets, Option<String>)>,
+    teams: HashMap<String, Targets>,
+}
+
+impl DayCut {
+    /// The row of an agent the engine has not seen that day (nothing counted): its
+    /// targets and team from the config, else the team `plan_team` (the schedule's).
+    pub fn unseen_agent(
+        &self,
+        name: &str,
+        plan_team: Option<&str>,
+    ) -> EntityCut<Targets, AgentAgg> {
+        let (own, team) = self.book.agents.get(name).cloned().unwrap_or_default();
+        let team = team.or_else(|| plan_team.map(str::to_string));
+        let team_targets = team
+            .as_deref()
+            .and_then(|t| self.book.teams.get(t))
+            .copied()
+            .unwrap_or_default();
+        EntityCut {
+            name: Name::from(name),
+            params: own.or(&team_targets),
+            team: team.map(|t| Name::from(t.as_str())),
+            totals: AgentRow::from(&AgentCounters::default()),
+            rows: Vec::new(),
+        }
+    }
 }
 
 /// Why a day's rows cannot be given.
@@ -110,7 +149,27 @@ impl Engine {
             .filter_map(|t| cut(&mut t.timeline, day, &t.name, t.targets, None))
             .collect();
         teams.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut book = TargetBook::default();
+        for (name, t) in &self.config.teams {
+            book.teams.insert(name.clone(), t.targets);
+        }
+        for name in self.config.teams.values().flat_map(|t| &t.agents) {
+            book.agents.insert(
+                name.clone(),
+                (Targets::default(), super::config_team(&self.config, name)),
+            );
+        }
+        for (name, a) in &self.config.agents {
+            book.agents.insert(
+                name.clone(),
+                (a.targets, super::config_team(&self.config, name)),
+            );
+        }
+        // Nothing closed yet (no event): nothing before the day's start.
+        let cutoff = self.closed_cutoff.max(day.0);
         Ok(DayCut {
+            closed_to: self.cal.interval(cutoff, self.cal.day(cutoff)).0,
+            book,
             day,
             to: self.now,
             calendar: self.cal.clone(),

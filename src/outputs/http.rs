@@ -1,6 +1,6 @@
 //! The HTTP API (interfaces.md §5): `GET /api/v1/snapshot`, `/api/v1/queues`,
 //! `/api/v1/agents` (JSON from the latest snapshot, filtered with `?queues=a,b` and
-//! `?teams=x`), `/api/v1/report` ([`super::report_api`]), `/healthz`, `/readyz`, a placeholder page at `/`, and `/metrics`
+//! `?teams=x`), `/healthz`, `/readyz`, a placeholder page at `/`, and `/metrics`
 //! ([`super::metrics`]). [`app`] adds the
 //! `/ws` feed ([`super::feed`]), push ingest ([`crate::sources::push`]) and `[auth]`.
 
@@ -42,13 +42,12 @@ fn base_router(
         .route("/api/v1/agents", get(agents))
         .with_state(state.clone())
         .route("/api/v1/snapshot", get(snapshot))
-        .with_state((state.clone(), alerts))
-        .merge(super::report_api::routes(state))
+        .with_state((state, alerts))
         .merge(metrics)
 }
 
-/// What the full daemon serves besides the published state: the feed, push ingest and
-/// access control.
+/// What the full daemon serves besides the published state: the feed, push ingest,
+/// the day report ([`super::report_api`]) and access control.
 #[derive(Debug, Clone)]
 pub struct Live {
     /// The `/ws` feed.
@@ -71,7 +70,8 @@ pub fn app(state: Arc<Published>, live: Live) -> Router {
 /// [`app`] with `/metrics` options from the config.
 pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> Router {
     let board = live.feed.board();
-    let mut r = base_router(state, metrics, live.alerts.clone())
+    let mut r = base_router(state.clone(), metrics, live.alerts.clone())
+        .merge(super::report_api::routes(state, live.schedule.clone()))
         .merge(super::feed::routes(live.feed))
         .merge(super::board::routes(board));
     if let Some(ingest) = live.ingest {

@@ -2,10 +2,12 @@
 //! table as `ccpulse replay`) of one local day of the live engine — for sources that
 //! push their events and leave no log to replay. `?date=YYYY-MM-DD` (default: today in
 //! event time), `?output=json|csv|table`, `?queues=a,b` and `?teams=A` as elsewhere.
+//! With a schedule, today's agent rows carry adherence (and scheduled no-shows a row).
 
 use crate::engine::{DayCut, DayCutError};
 use crate::report::{OutputFormat, Report};
 use crate::runtime::Published;
+use crate::schedule::{DayLedger, SharedSchedule};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,11 +15,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
 
-/// The report route.
-pub fn routes(state: Arc<Published>) -> Router {
+/// The report route; with the schedule, today's report carries adherence.
+pub fn routes(state: Arc<Published>, schedule: Option<SharedSchedule>) -> Router {
     Router::new()
         .route("/api/v1/report", get(report))
-        .with_state(state)
+        .with_state((state, schedule))
 }
 
 /// `GET /api/v1/report` parameters.
@@ -41,7 +43,10 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-async fn report(State(state): State<Arc<Published>>, Query(q): Query<ReportQuery>) -> Response {
+async fn report(
+    State((state, schedule)): State<(Arc<Published>, Option<SharedSchedule>)>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
     let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
         None => None,
         Some(d) => match d.parse::<jiff::civil::Date>() {
@@ -73,11 +78,17 @@ async fn report(State(state): State<Arc<Published>>, Query(q): Query<ReportQuery
         Some(Err(e @ DayCutError::NoToday)) => return error(StatusCode::SERVICE_UNAVAILABLE, e),
         Some(Ok(cut)) => cut,
     };
-    select(&mut cut, &q);
-    // Writing weeks of rows is CPU work: off the async workers.
+    // Adherence (today's) and writing the rows are CPU work: off the async workers.
     let written = tokio::task::spawn_blocking(move || {
+        let ledger = schedule.and_then(|s| s.day_ledger(&cut.calendar, cut.day, cut.closed_to));
+        if let Some(l) = &ledger {
+            add_unseen(&mut cut, l);
+        }
+        select(&mut cut, &q);
         let mut out = Vec::new();
-        Report::of_day(&cut).write(format, &mut out).map(|()| out)
+        Report::of_day(&cut, ledger.as_ref().map(|l| &l.agents))
+            .write(format, &mut out)
+            .map(|()| out)
     })
     .await;
     let body = match written {
@@ -91,6 +102,18 @@ async fn report(State(state): State<Arc<Published>>, Query(q): Query<ReportQuery
         OutputFormat::Table => "text/plain; charset=utf-8",
     };
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Adds the scheduled agents the engine has not seen that day (no-shows), in order.
+fn add_unseen(cut: &mut DayCut, ledger: &DayLedger) {
+    let unseen: Vec<_> = ledger
+        .agents
+        .keys()
+        .filter(|a| cut.agents.iter().all(|c| c.name.as_str() != a.as_str()))
+        .map(|a| cut.unseen_agent(a, ledger.plan_teams.get(a).map(String::as_str)))
+        .collect();
+    cut.agents.extend(unseen);
+    cut.agents.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
 /// Keeps the queues, the teams and the teams' agents the query names.

@@ -165,7 +165,9 @@ impl<'a> Report<'a> {
 
     /// The report of one local day of the live engine (`GET /api/v1/report`): the day's
     /// closed interval rows and, as totals, their sum. `input` counts the engine's events.
-    pub fn of_day(cut: &'a DayCut) -> Self {
+    /// With `adherence` (today's, from the schedule) agent rows carry adherence; the
+    /// caller adds scheduled agents the engine has not seen to `cut.agents`.
+    pub fn of_day(cut: &'a DayCut, adherence: Option<&'a HashMap<String, AgentLedger>>) -> Self {
         let stats = &cut.stats;
         let input = InputCounts {
             lines: stats.applied,
@@ -191,9 +193,16 @@ impl<'a> Report<'a> {
                     rows: &q.rows,
                 })
                 .collect(),
-            agents: cut.agents.iter().map(ReportAgent::of_cut).collect(),
+            agents: cut
+                .agents
+                .iter()
+                .map(|c| ReportAgent {
+                    adh: adherence.and_then(|m| m.get(c.name.as_str())),
+                    ..ReportAgent::of_cut(c)
+                })
+                .collect(),
             teams: cut.teams.iter().map(ReportAgent::of_cut).collect(),
-            scheduled: false,
+            scheduled: adherence.is_some(),
         }
     }
 

@@ -4,12 +4,15 @@
 //! modification time changes (polled: the project does not use `notify`).
 
 use super::import::{parse_csv, ImportReport};
+use super::ledger::AgentLedger;
 use super::tracker::{SavedState, ScheduleSettings, Tracker};
 use super::view::{ImportInfo, ScheduleView};
 use crate::config::Config;
-use crate::engine::AdherenceToday;
+use crate::engine::{AdherenceToday, Calendar};
 use crate::engine::{Snapshot, Transitions};
+use crate::model::Millis;
 use arc_swap::ArcSwapOption;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -171,6 +174,27 @@ impl ScheduleService {
         }
     }
 
+    /// Today's adherence per agent and report interval for the daemon's day report
+    /// ([`Tracker::day_ledger`]), with each planned agent's team from the schedule
+    /// (for agents the engine has not seen). Holds the tracker while it computes.
+    pub fn day_ledger(
+        &self,
+        cal: &Calendar,
+        day: (Millis, Millis),
+        until: Millis,
+    ) -> Option<DayLedger> {
+        let tracker = self.tracker();
+        let agents = tracker.day_ledger(cal, day, until)?;
+        let plan_teams = agents
+            .keys()
+            .filter_map(|a| {
+                let team = tracker.schedule().plan(a)?.team.clone()?;
+                Some((a.clone(), team))
+            })
+            .collect();
+        Some(DayLedger { agents, plan_teams })
+    }
+
     fn tracker(&self) -> MutexGuard<'_, Tracker> {
         self.tracker
             .lock()
@@ -311,6 +335,15 @@ impl ScheduleService {
     pub fn latest(&self) -> Option<Arc<ScheduleView>> {
         self.latest.load_full()
     }
+}
+
+/// A day's adherence per agent and report interval, for `GET /api/v1/report`.
+#[derive(Debug, Clone, Default)]
+pub struct DayLedger {
+    /// By agent id: adherent and scheduled time per interval and over the day.
+    pub agents: HashMap<String, AgentLedger>,
+    /// The team the schedule names for an agent, where it names one.
+    pub plan_teams: HashMap<String, String>,
 }
 
 /// What identifies a version of the schedule file: its modification time and length.

@@ -9,6 +9,7 @@
 //! spans are kept per agent so a new schedule recomputes today exactly.
 
 use super::adherence::{is_adherent, span_adherence, AuxReasons};
+use super::ledger::{AgentLedger, Ledger};
 use super::plan::{AgentPlan, Schedule};
 use super::view::{
     AgentAdherence, ImportInfo, LateReturn, QueueSchedule, ScheduleView, TeamSchedule,
@@ -19,7 +20,7 @@ use crate::engine::{AgentSnapshot, AgentTransition, Calendar, Snapshot, Transiti
 use crate::model::{AgentStatus, Millis, Name};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// The graces and reason lists of `[schedule]`, in milliseconds.
 #[derive(Debug, Clone, Default)]
@@ -293,6 +294,8 @@ pub struct Tracker {
     late: Vec<LateReturn>,
     /// Transitions were lost: states are re-read from the next snapshot.
     resync: bool,
+    /// The watermark of the last snapshot observed: changes are applied up to it.
+    applied_to: Option<Millis>,
 }
 
 impl Tracker {
@@ -310,7 +313,41 @@ impl Tracker {
             pending: VecDeque::new(),
             late: Vec::new(),
             resync: false,
+            applied_to: None,
         }
+    }
+
+    /// Adherence per agent and report interval (`cal`'s) of the local day starting at
+    /// `day.0`, over whole intervals up to `until` that the tracker has applied: the
+    /// day's kept state spans and the open one against the plan, counted as
+    /// `replay --schedule` counts them. `None` without a schedule, or when the tracker
+    /// is not on that day (it keeps today only).
+    pub fn day_ledger(
+        &self,
+        cal: &Calendar,
+        day: (Millis, Millis),
+        until: Millis,
+    ) -> Option<HashMap<String, AgentLedger>> {
+        let w = self.applied_to?;
+        if self.schedule.agents.is_empty() || self.cal.day(w).0 != day.0 {
+            return None;
+        }
+        let until = until.min(cal.interval(w, cal.day(w)).0).min(day.1);
+        let mut ledger = Ledger::new(
+            self.schedule.clone(),
+            self.settings.aux.clone(),
+            cal.clone(),
+        );
+        for (agent, t) in &self.agents {
+            if t.day_start == day.0 {
+                for (from, to, state, reason) in t.closed_spans() {
+                    ledger.span(agent, from, to.min(until), state, reason);
+                }
+            }
+            let from = t.acc_from.max(day.0);
+            ledger.span(agent, from, until, t.state, t.reason.as_deref());
+        }
+        Some(ledger.finish(day.0, until.max(day.0)))
     }
 
     /// The loaded schedule.
@@ -430,6 +467,7 @@ impl Tracker {
                 self.apply(tr);
             }
         }
+        self.applied_to = Some(w);
         let resync = std::mem::take(&mut self.resync);
         for a in &snap.agents {
             match self.agents.get_mut(a.agent.as_str()) {

@@ -176,6 +176,14 @@ pub fn fast_config() -> Config {
     cfg
 }
 
+/// Starts the daemon with default feed options on a manual clock set to `t0` (the test
+/// moves event time with the clock it gets back).
+pub async fn start_manual(cfg: &Config, t0: i64) -> (Live, Arc<ccpulse::runtime::ManualClock>) {
+    let clock = Arc::new(ccpulse::runtime::ManualClock::new(t0));
+    let live = start(cfg, FeedOptions::default(), clock.clone() as Arc<dyn Clock>).await;
+    (live, clock)
+}
+
 /// Starts the daemon and the full router on a free loopback port.
 pub async fn start(cfg: &Config, feed: FeedOptions, clock: Arc<dyn Clock>) -> Live {
     let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
