@@ -170,6 +170,9 @@ impl Engine {
                 .unwrap_or_else(|| cfg.defaults.clone());
             q.params = QueueParams::resolve(&settings);
             q.timeline.keep_rows(opts.keep_closed, opts.report_days);
+            if let Some(r) = q.timeline.rolling.as_mut() {
+                r.rebuild();
+            }
         }
         for t in &mut e.teams {
             t.targets = cfg
@@ -178,6 +181,9 @@ impl Engine {
                 .map(|x| x.targets)
                 .unwrap_or_default();
             t.timeline.keep_rows(opts.keep_closed, opts.report_days);
+            if let Some(r) = t.timeline.rolling.as_mut() {
+                r.rebuild();
+            }
         }
         for a in &mut e.agents {
             a.own_targets = cfg

@@ -20,6 +20,9 @@ pub struct Rolling<A: Aggregate> {
     closed_until: Millis,
     /// Non-empty buckets by start, ascending (aggregated with `apply_sampled`).
     buckets: VecDeque<(Millis, A)>,
+    /// Each window's sum of its buckets. Not checkpointed (it is half of a queue's
+    /// saved state): [`Rolling::rebuild`] sums the buckets again on restore.
+    #[serde(skip)]
     windows: Vec<A>,
 }
 
@@ -73,6 +76,27 @@ impl<A: Aggregate> Rolling<A> {
                 }
             }
         }
+    }
+
+    /// Recomputes every window from the buckets (after a restore): the same counters and
+    /// histogram counts the windows held when they were saved.
+    pub fn rebuild(&mut self) {
+        let until = self.closed_until;
+        self.windows = self
+            .lengths
+            .iter()
+            .map(|&len| {
+                let mut w = A::default();
+                for (_, bucket) in self
+                    .buckets
+                    .iter()
+                    .filter(|(s, _)| *s >= until - len && *s < until)
+                {
+                    w.merge_bucket(bucket);
+                }
+                w
+            })
+            .collect();
     }
 
     /// Finalises every bucket that ends at or before `until` (rounded down to a boundary).

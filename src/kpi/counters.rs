@@ -3,7 +3,12 @@
 use crate::model::AgentStatus;
 
 /// Counters of one queue over one span of event time (kpi-definitions §2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Serialized (engine checkpoints only) as an array in field order, a fifth of the
+/// named form: a checkpoint holds tens of thousands of these (rolling buckets, report
+/// rows). The derived `Deserialize` reads both that array and the named form of older
+/// checkpoints. New fields go at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct QueueCounters {
     /// Contacts queued.
     pub arrived: u64,
@@ -43,6 +48,38 @@ pub struct QueueCounters {
     pub hold_ms: u64,
     /// Sum of ACW times of handled contacts.
     pub acw_ms: u64,
+}
+
+impl serde::Serialize for QueueCounters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let fields = [
+            self.arrived,
+            self.answered,
+            self.answered_within_sl,
+            self.abandoned,
+            self.short_abandoned,
+            self.abandoned_within_sl,
+            self.exited,
+            self.sl_met,
+            self.sl_abandoned_within,
+            self.sl_missed,
+            self.handled,
+            self.transferred,
+            self.orphaned,
+            self.answered_wait_ms,
+            self.abandoned_wait_ms,
+            self.handle_ms,
+            self.talk_ms,
+            self.hold_ms,
+            self.acw_ms,
+        ];
+        let mut t = s.serialize_tuple(fields.len())?;
+        for f in &fields {
+            t.serialize_element(f)?;
+        }
+        t.end()
+    }
 }
 
 impl QueueCounters {
@@ -148,5 +185,53 @@ impl AgentCounters {
     /// True when the agent did anything: a contact counter or logged-in time.
     pub fn has_activity(&self) -> bool {
         self.handled + self.transferred + self.ring_no_answer > 0 || self.logged_in_ms() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueueCounters;
+
+    /// Every field set to a distinct value (a struct literal without `..`: a new field
+    /// does not compile here until it is added, and to the array form).
+    fn distinct() -> QueueCounters {
+        QueueCounters {
+            arrived: 1,
+            answered: 2,
+            answered_within_sl: 3,
+            abandoned: 4,
+            short_abandoned: 5,
+            abandoned_within_sl: 6,
+            exited: 7,
+            sl_met: 8,
+            sl_abandoned_within: 9,
+            sl_missed: 10,
+            handled: 11,
+            transferred: 12,
+            orphaned: 13,
+            answered_wait_ms: 14,
+            abandoned_wait_ms: 15,
+            handle_ms: 16,
+            talk_ms: 17,
+            hold_ms: 18,
+            acw_ms: 19,
+        }
+    }
+
+    #[test]
+    fn queue_counters_save_as_an_array_and_read_both_forms() {
+        let c = distinct();
+        let saved = serde_json::to_string(&c).expect("serialize");
+        assert_eq!(saved, "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19]");
+        let back: QueueCounters = serde_json::from_str(&saved).expect("array form");
+        assert_eq!(back, c);
+        // The named form older checkpoints hold.
+        let named = r#"{"arrived":1,"answered":2,"answered_within_sl":3,"abandoned":4,
+            "short_abandoned":5,"abandoned_within_sl":6,"exited":7,"sl_met":8,
+            "sl_abandoned_within":9,"sl_missed":10,"handled":11,"transferred":12,
+            "orphaned":13,"answered_wait_ms":14,"abandoned_wait_ms":15,"handle_ms":16,
+            "talk_ms":17,"hold_ms":18,"acw_ms":19}"#;
+        let old: QueueCounters = serde_json::from_str(named).expect("named form");
+        assert_eq!(old, c);
     }
 }
