@@ -510,6 +510,11 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
         .map(|e| e.0)
         .collect();
     assert_eq!(queues, ["sales"]);
+    let teams: Vec<_> = rows_by_entity(&team_a, "teams")
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(teams, ["team-a"], "the team filter keeps that team's row");
     let agents = rows_by_entity(&team_a, "agents").len();
     assert!(
         agents > 0 && agents < rows_by_entity(&after, "agents").len(),

@@ -122,6 +122,7 @@ fn select(cut: &mut DayCut, q: &ReportQuery) {
         cut.queues.retain(|c| queues.contains(&c.name.as_str()));
     }
     if let Some(teams) = super::name_list(q.teams.as_deref()) {
+        cut.teams.retain(|c| teams.contains(&c.name.as_str()));
         cut.agents
             .retain(|c| c.team.as_ref().is_some_and(|t| teams.contains(&t.as_str())));
     }
