@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
     }
     if days > 0 {
         let t = Instant::now();
-        let cut = engine.day_cut(None)?;
+        let cut = engine.day_cut(ccpulse::engine::DaySpec::Today)?;
         let copied = t.elapsed();
         let mut out = Vec::new();
         Report::of_day(&cut, None).write(OutputFormat::Json, &mut out)?;

@@ -3,7 +3,7 @@
 //! as replay sums its input, so a day lived through reports what a replay of it reports.
 
 use ccpulse::config::{Config, Duration};
-use ccpulse::engine::{DayCutError, Engine, EngineOptions};
+use ccpulse::engine::{DayCut, DayCutError, DaySpec, Engine, EngineOptions};
 use ccpulse::model::Event;
 use ccpulse::report::{InputCounts, Report};
 use ccpulse::sim::{SimConfig, Simulator};
@@ -64,12 +64,16 @@ fn replayed(evs: &[Event]) -> Value {
     serde_json::to_value(&r).expect("json")
 }
 
+/// The live engine's rows of the local day `date`.
+fn live_cut(e: &mut Engine, date: &str) -> DayCut {
+    e.day_cut(DaySpec::Date(date.parse().expect("date")))
+        .expect("the day is kept")
+}
+
 /// The live engine's report of the local day of `date` as JSON, written by the same
 /// writer the API uses (the hand-written JSON).
 fn live_day(e: &mut Engine, date: &str) -> Value {
-    let cut = e
-        .day_cut(Some(date.parse().expect("date")))
-        .expect("the day is kept");
+    let cut = live_cut(e, date);
     let mut out = Vec::new();
     Report::of_day(&cut, None)
         .write(ccpulse::report::OutputFormat::Json, &mut out)
@@ -131,7 +135,7 @@ fn the_daemon_keeps_its_report_days_and_each_day_sums_its_rows() {
     live.finish();
     live.close_all();
     assert_eq!(
-        live.day_cut(Some("2026-11-30".parse().expect("date")))
+        live.day_cut(DaySpec::Date("2026-11-30".parse().expect("date")))
             .map(|_| ()),
         Err(DayCutError::NotKept {
             date: "2026-11-30".parse().expect("date"),
@@ -210,8 +214,15 @@ fn the_daemon_keeps_its_report_days_and_each_day_sums_its_rows() {
         }
     }
     // Today (the watermark's day) is the default.
-    let today = live.day_cut(None).expect("today");
+    let today = live.day_cut(DaySpec::Today).expect("today");
     assert_eq!(today.day.0, MONDAY + 2 * 24 * HOUR);
+    let yesterday = live.day_cut(DaySpec::Yesterday).expect("yesterday");
+    assert_eq!(yesterday.day, (MONDAY + 24 * HOUR, MONDAY + 2 * 24 * HOUR));
+    assert_eq!(
+        format!("{:?}", yesterday.agents),
+        format!("{:?}", live_cut(&mut live, "2026-12-01").agents),
+        "yesterday is Tuesday"
+    );
 }
 
 #[test]
@@ -248,7 +259,10 @@ fn a_restored_engine_keeps_its_report_rows() {
         &bytes,
     )
     .expect("restore");
-    assert_eq!(off.day_cut(None).map(|_| ()), Err(DayCutError::Off));
+    assert_eq!(
+        off.day_cut(DaySpec::Today).map(|_| ()),
+        Err(DayCutError::Off)
+    );
 }
 
 #[test]

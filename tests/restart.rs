@@ -458,6 +458,7 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
     let (csv_status, csv) = get_text(&addr, &format!("{path}&output=csv"));
     let (_, team_a) = get_text(&addr, &format!("{path}&teams=team-a&queues=sales"));
     let bad = get_text(&addr, "/api/v1/report?date=tomorrow").0;
+    let (_, yesterday) = get_text(&addr, "/api/v1/report?date=yesterday");
     let old = get_text(&addr, "/api/v1/report?date=2020-01-01");
     let _ = second.kill();
     let _ = second.wait();
@@ -521,6 +522,18 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
         "{agents} agents of team-a"
     );
     assert_eq!(bad, 400, "a date that is not one");
+    let yesterday: serde_json::Value = serde_json::from_str(&yesterday).expect("json");
+    assert_eq!(
+        (
+            yesterday["queues"].as_array().map(Vec::len),
+            &yesterday["from"]
+        ),
+        (
+            Some(0),
+            &serde_json::Value::from(format!("{}T00:00:00Z", prev_day(&date)))
+        ),
+        "the day before the tailed morning: nothing happened"
+    );
     assert_eq!(old.0, 404, "a day older than the kept ones");
     assert!(old.1.contains("report_days"), "{}", old.1);
 }
@@ -532,4 +545,10 @@ fn ms(v: &serde_json::Value) -> i64 {
         .parse::<jiff::Timestamp>()
         .expect("RFC 3339")
         .as_millisecond()
+}
+
+/// The calendar day before `date` (`YYYY-MM-DD`).
+fn prev_day(date: &str) -> String {
+    let d: jiff::civil::Date = date.parse().expect("date");
+    d.yesterday().expect("a day before").to_string()
 }

@@ -99,18 +99,29 @@ pub enum DayCutError {
     },
 }
 
+/// Which local day a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaySpec {
+    /// The day of the watermark ("today" in event time).
+    Today,
+    /// The day before it.
+    Yesterday,
+    /// A calendar date in the engine's time zone.
+    Date(jiff::civil::Date),
+}
+
 impl Engine {
-    /// The closed interval rows of the local day `date` (default: the day of the
-    /// watermark, "today" in event time), when the engine keeps rows for live reports
-    /// and still holds that day. A day without activity gives an empty cut.
-    pub fn day_cut(&mut self, date: Option<jiff::civil::Date>) -> Result<DayCut, DayCutError> {
+    /// The closed interval rows of local day `spec`, when the engine keeps rows for live
+    /// reports and still holds that day. A day without activity gives an empty cut.
+    pub fn day_cut(&mut self, spec: DaySpec) -> Result<DayCut, DayCutError> {
         if !(self.opts.keep_closed && self.opts.live_totals) {
             return Err(DayCutError::Off);
         }
         let now = self.now;
-        let t = match date {
-            None => now.ok_or(DayCutError::NoToday)?,
-            Some(d) => self
+        let t = match spec {
+            DaySpec::Today => now.ok_or(DayCutError::NoToday)?,
+            DaySpec::Yesterday => self.cal.day(now.ok_or(DayCutError::NoToday)?).0 - 1,
+            DaySpec::Date(d) => self
                 .cal
                 .tz()
                 .to_timestamp(d.at(12, 0, 0, 0))
@@ -118,11 +129,14 @@ impl Engine {
                 .unwrap_or(Millis::MIN),
         };
         let day = self.cal.day(t);
-        if let (Some(d), Some(now)) = (date, now) {
+        if let Some(now) = now {
             let today = self.cal.day(now).0;
             if kept_from(today, self.opts.report_days).is_some_and(|from| day.0 < from) {
+                let date = jiff::Timestamp::from_millisecond(day.0)
+                    .map(|ts| ts.to_zoned_datetime(self.cal.tz().clone()).date())
+                    .unwrap_or_default();
                 return Err(DayCutError::NotKept {
-                    date: d,
+                    date,
                     days: self.opts.report_days,
                 });
             }

@@ -25,7 +25,7 @@ mod transitions;
 pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, QueueRow, SlOutcome};
 pub use calendar::Calendar;
 pub use checkpoint::{CheckpointError, CHECKPOINT_VERSION};
-pub use day_cut::{DayCut, DayCutError, EntityCut};
+pub use day_cut::{DayCut, DayCutError, DaySpec, EntityCut};
 pub use hist::{Hist, SlidingHist};
 pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};

@@ -1,10 +1,10 @@
 //! `GET /api/v1/report`: the interval report (interfaces.md §3, the same JSON, CSV or
 //! table as `ccpulse replay`) of one local day of the live engine — for sources that
-//! push their events and leave no log to replay. `?date=YYYY-MM-DD` (default: today in
-//! event time), `?output=json|csv|table`, `?queues=a,b` and `?teams=A` as elsewhere.
+//! push their events and leave no log to replay. `?date=YYYY-MM-DD`, `today` (default,
+//! in event time) or `yesterday`, `?output=json|csv|table`, `?queues=a,b` and `?teams=A` as elsewhere.
 //! With a schedule, today's agent rows carry adherence (and scheduled no-shows a row).
 
-use crate::engine::{DayCut, DayCutError};
+use crate::engine::{DayCut, DayCutError, DaySpec};
 use crate::report::{OutputFormat, Report};
 use crate::runtime::Published;
 use crate::schedule::{DayLedger, SharedSchedule};
@@ -25,7 +25,7 @@ pub fn routes(state: Arc<Published>, schedule: Option<SharedSchedule>) -> Router
 /// `GET /api/v1/report` parameters.
 #[derive(Debug, Default, serde::Deserialize)]
 struct ReportQuery {
-    /// The local day, `YYYY-MM-DD` (default: today).
+    /// The local day: `YYYY-MM-DD`, `today` (default) or `yesterday`.
     date: Option<String>,
     /// `json` (default), `csv` or `table`.
     output: Option<String>,
@@ -47,14 +47,15 @@ async fn report(
     State((state, schedule)): State<(Arc<Published>, Option<SharedSchedule>)>,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
-        None => None,
-        Some(d) => match d.parse::<jiff::civil::Date>() {
-            Ok(d) => Some(d),
+    let day = match q.date.as_deref().unwrap_or("today") {
+        "today" | "" => DaySpec::Today,
+        "yesterday" => DaySpec::Yesterday,
+        d => match d.parse::<jiff::civil::Date>() {
+            Ok(d) => DaySpec::Date(d),
             Err(e) => {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    format!("date={d}: not a date (YYYY-MM-DD): {e}"),
+                    format!("date={d}: expected YYYY-MM-DD, today or yesterday: {e}"),
                 )
             }
         },
@@ -70,7 +71,7 @@ async fn report(
             )
         }
     };
-    let mut cut = match state.day_cut(date).await {
+    let mut cut = match state.day_cut(day).await {
         None => return error(StatusCode::SERVICE_UNAVAILABLE, "the engine has stopped"),
         Some(Err(e @ (DayCutError::Off | DayCutError::NotKept { .. }))) => {
             return error(StatusCode::NOT_FOUND, e)

@@ -21,7 +21,7 @@ pub use persist::{
 
 use crate::config::{Config, ConfigError};
 use crate::engine::{
-    AdherenceToday, DayCut, DayCutError, Engine, EngineOptions, Snapshot, Transitions,
+    AdherenceToday, DayCut, DayCutError, DaySpec, Engine, EngineOptions, Snapshot, Transitions,
 };
 use crate::model::Millis;
 use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
@@ -99,9 +99,9 @@ pub struct Published {
     reports: mpsc::Sender<DayRequest>,
 }
 
-/// A reader's request for the report rows of a local day (default: today).
+/// A reader's request for the report rows of a local day.
 struct DayRequest {
-    date: Option<jiff::civil::Date>,
+    day: DaySpec,
     reply: oneshot::Sender<Result<DayCut, DayCutError>>,
 }
 
@@ -121,15 +121,12 @@ impl Published {
         }
     }
 
-    /// The closed interval rows of the local day `date` (default: the engine's today),
+    /// The closed interval rows of local day `day` (see [`DaySpec`]),
     /// copied by the engine task between two batches of events; `None` when the engine
     /// task has stopped.
-    pub async fn day_cut(
-        &self,
-        date: Option<jiff::civil::Date>,
-    ) -> Option<Result<DayCut, DayCutError>> {
+    pub async fn day_cut(&self, day: DaySpec) -> Option<Result<DayCut, DayCutError>> {
         let (reply, answer) = oneshot::channel();
-        self.reports.send(DayRequest { date, reply }).await.ok()?;
+        self.reports.send(DayRequest { day, reply }).await.ok()?;
         answer.await.ok()
     }
 
@@ -545,7 +542,7 @@ impl EngineTask {
                     self.follow_clock();
                 }
                 Some(req) = self.reports.recv() => {
-                    let _ = req.reply.send(self.engine.day_cut(req.date));
+                    let _ = req.reply.send(self.engine.day_cut(req.day));
                 }
             }
         }
