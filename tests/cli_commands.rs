@@ -275,6 +275,51 @@ fn replay_with_the_simulated_schedule_reports_adherence() {
     }
     assert!(no_shows >= 1, "the demo has no-shows");
 
+    // queue_log names no teams and there is no config: the plan's teams are reported as
+    // the sums of the agents it places in them, adherence included.
+    let team_of: std::collections::HashMap<&str, &str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Some((*f.first()?, *f.get(4)?))
+        })
+        .collect();
+    let teams = v["teams"].as_array().expect("teams");
+    let mut names: Vec<&str> = team_of.values().copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(
+        teams
+            .iter()
+            .map(|t| t["team"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        names
+    );
+    for t in teams {
+        for field in [
+            "handled",
+            "logged_in_seconds",
+            "on_contact_seconds",
+            "scheduled_seconds",
+            "adherent_seconds",
+        ] {
+            let sum: f64 = agents
+                .iter()
+                .filter(|a| {
+                    team_of.get(a["agent"].as_str().unwrap_or("")) == t["team"].as_str().as_ref()
+                })
+                .map(|a| a["totals"][field].as_f64().unwrap_or(f64::NAN))
+                .sum();
+            assert_eq!(t["totals"][field].as_f64(), Some(sum), "{field} of {t}");
+            assert_eq!(
+                t["intervals"][0][field].as_f64(),
+                Some(sum),
+                "{field} of {t}"
+            );
+        }
+    }
+
     let out = ccpulse(&["replay", log_s, "--schedule", plan_s, "--output", "csv"]);
     let text = String::from_utf8_lossy(&out.stdout);
     let header = text.lines().next().expect("header");

@@ -2,8 +2,8 @@
 //! `off` holes, rows across midnight, an agent the input never names) and random agent
 //! state streams, every agent's report rows and totals hold the adherent and scheduled
 //! time of a minute-by-minute brute-force count from the raw rows and events, in
-//! intervals of 15 min to a day; and the `adherence_min` target reads each row's
-//! adherence.
+//! intervals of 15 min to a day; each team's rows and totals hold its agents' sums; and
+//! the `adherence_min` target reads each row's adherence.
 
 use ccpulse::config::{Config, Duration, Targets, TeamConfig};
 use ccpulse::decode::FormatChoice;
@@ -13,6 +13,7 @@ use ccpulse::replay::{replay_scheduled, Input};
 use ccpulse::schedule::parse_csv;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 #[path = "common/schedule_brute.rs"]
 mod brute;
@@ -24,6 +25,44 @@ const SPAN_MIN: i64 = 240;
 /// `d` is scheduled but never in the input; `z` marks the input's first and last instant.
 const AGENTS: [&str; 4] = ["a", "b", "c", "d"];
 const GOAL: f64 = 0.5;
+/// (adherent, scheduled) minutes by interval start.
+type Minutes = BTreeMap<Millis, (i64, i64)>;
+/// The config's teams: `t` (a, c) and `u` (b, d), both aiming at [`GOAL`].
+const TEAMS: [(&str, [&str; 2]); 2] = [("t", ["a", "c"]), ("u", ["b", "d"])];
+
+/// Checks a report row's or total's adherence fields against `want` (adherent, scheduled
+/// minutes) and its `adherence_min` target against the adherence.
+fn check_schedule(
+    kpis: &ccpulse::kpi::AgentKpis,
+    want: (i64, i64),
+    what: &str,
+) -> Result<(), TestCaseError> {
+    let s = kpis
+        .schedule
+        .ok_or_else(|| TestCaseError::fail(format!("{what}: no adherence")))?;
+    prop_assert_eq!(
+        (s.adherent_seconds, s.scheduled_seconds),
+        (want.0 as f64 * 60.0, want.1 as f64 * 60.0),
+        "{}",
+        what
+    );
+    prop_assert_eq!(
+        s.adherence,
+        (s.scheduled_seconds > 0.0).then(|| s.adherent_seconds / s.scheduled_seconds)
+    );
+    let target = kpis
+        .targets
+        .as_ref()
+        .and_then(|t| t.results.iter().find(|x| x.target == "adherence_min"))
+        .map(|x| (x.actual, x.met));
+    prop_assert_eq!(
+        target,
+        Some((s.adherence, s.adherence.map(|a| a >= GOAL))),
+        "{} target",
+        what
+    );
+    Ok(())
+}
 
 /// (agent a–c, minute, state)
 fn changes() -> impl Strategy<Value = Vec<(usize, i64, usize)>> {
@@ -64,10 +103,12 @@ proptest! {
             ..Config::default()
         };
         cfg.schedule.aux_reasons.insert("lunch".into(), vec!["lunch".into()]);
-        cfg.teams.insert("t".into(), TeamConfig {
-            agents: AGENTS.iter().map(|a| a.to_string()).collect(),
-            targets: Targets { adherence_min: Some(GOAL), ..Targets::default() },
-        });
+        for (team, members) in TEAMS {
+            cfg.teams.insert(team.into(), TeamConfig {
+                agents: members.iter().map(|a| a.to_string()).collect(),
+                targets: Targets { adherence_min: Some(GOAL), ..Targets::default() },
+            });
+        }
         let input = Input { label: "props".into(), reader: Box::new(std::io::Cursor::new(bytes)) };
         let mut replayed = replay_scheduled(vec![input], &cfg, FormatChoice::Auto, Some(import.schedule))
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -75,6 +116,8 @@ proptest! {
         prop_assert!(report.scheduled());
 
         let iv = interval_min * MIN;
+        // Per team: (adherent, scheduled) minutes by interval start, and whether listed.
+        let mut teams: BTreeMap<&str, (Minutes, bool)> = BTreeMap::new();
         for (ai, name) in AGENTS.iter().enumerate() {
             // Brute force: (adherent, scheduled) minutes per interval start, and in total.
             let mut want: BTreeMap<Millis, (i64, i64)> = BTreeMap::new();
@@ -92,6 +135,14 @@ proptest! {
             let logged_in = (0..SPAN_MIN).any(|m| brute_state(&changes, ai, m).0 != AgentStatus::LoggedOut);
             let listed = report.agent_names().any(|n| n == *name);
             prop_assert_eq!(listed, logged_in || !want.is_empty(), "agent {} listed", name);
+            let team = TEAMS.iter().find(|(_, m)| m.contains(name)).map(|(t, _)| *t).unwrap_or_default();
+            let acc = teams.entry(team).or_default();
+            acc.1 |= listed;
+            for (start, (a, s)) in &want {
+                let e = acc.0.entry(*start).or_default();
+                e.0 += a;
+                e.1 += s;
+            }
             if !listed {
                 continue;
             }
@@ -121,6 +172,29 @@ proptest! {
                 .map(|(start, (a, s))| (ts(BASE, (start - BASE) / MIN), (a as f64 * 60.0, s as f64 * 60.0)))
                 .collect();
             prop_assert_eq!(got, want, "agent {} rows", name);
+        }
+
+        // A team's adherence is its agents' summed, row by row and in total.
+        for (team, (want, listed)) in teams {
+            prop_assert_eq!(report.team_names().any(|n| n == team), listed, "team {} listed", team);
+            if !listed {
+                continue;
+            }
+            let total = want.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let totals = report.team_totals(team).expect("listed team has totals");
+            check_schedule(&totals, total, &format!("team {team} totals"))?;
+            for r in report.team_rows(team) {
+                let at = jiff::Timestamp::from_str(&r.start).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let start = at.as_millisecond();
+                check_schedule(&r.kpis, want.get(&start).copied().unwrap_or_default(), &format!("team {team} row {}", r.start))?;
+            }
+            // Every interval with scheduled time has a row.
+            let rows: Vec<Millis> = report.team_rows(team).iter()
+                .filter_map(|r| jiff::Timestamp::from_str(&r.start).ok().map(|t| t.as_millisecond()))
+                .collect();
+            for (start, (_, s)) in &want {
+                prop_assert!(*s == 0 || rows.contains(start), "team {} row at {}", team, start);
+            }
         }
     }
 }

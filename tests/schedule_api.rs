@@ -354,6 +354,17 @@ a2,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work,Team A
     assert_eq!(column(&a2, "scheduled_seconds"), [900.0; 7]);
     assert_eq!(a2["totals"]["adherence"], 0.0, "a no-show");
     assert_eq!(column(&a2, "logged_in_seconds"), [0.0; 7]);
+    // The team's rows sum its two agents' (the no-show's scheduled time too).
+    let team = report["teams"]
+        .as_array()
+        .and_then(|t| t.iter().find(|x| x["team"] == "Team A").cloned())
+        .unwrap_or_else(|| panic!("Team A in {report}"));
+    assert_eq!(
+        column(&team, "adherent_seconds"),
+        [900.0, 900.0, 900.0, 900.0, 600.0, 600.0, 900.0]
+    );
+    assert_eq!(column(&team, "scheduled_seconds"), [1800.0; 7]);
+    assert_eq!(team["totals"]["adherence"], 5700.0 / 12600.0);
     let (_, csv) = request(addr, "GET", "/api/v1/report?output=csv", &[], b"").await;
     assert!(
         csv.lines()

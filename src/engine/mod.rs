@@ -801,6 +801,13 @@ impl Engine {
             .map(|(i, a)| (&a.name, self.agent_targets(i as u32), &a.timeline))
     }
 
+    /// The team of the agent `name` now, if it has one.
+    pub fn agent_team(&self, name: &str) -> Option<&str> {
+        let a = self.agents.get(*self.agent_ix.get(name)? as usize)?;
+        let t = self.teams.get(a.team? as usize)?;
+        Some(t.name.as_str())
+    }
+
     /// Each agent's current state, its reason and since when: the state spans still open
     /// (a replay's schedule adherence closes them at the end of input).
     pub fn agent_states(

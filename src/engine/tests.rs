@@ -647,3 +647,48 @@ fn the_configs_team_wins_over_the_events() {
         .and_then(|x| x.team.clone());
     assert_eq!(team.as_deref(), Some("Blue"));
 }
+
+#[test]
+fn a_teams_weekly_row_holds_more_than_49_days_of_time() {
+    // 24 agents of team A available from a Friday 08:00 for five days: 64 days of
+    // available time in the first weekly row (to Monday 00:00), 56 in the second; 32
+    // bits of milliseconds saturate at 49.7 days.
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = Duration(0);
+    cfg.interval = Duration(7 * 86_400_000);
+    let mut e = Engine::new(
+        &cfg,
+        EngineOptions {
+            keep_closed: true,
+            live_totals: false,
+            ..EngineOptions::default()
+        },
+    )
+    .expect("engine");
+    let agents: Vec<String> = (0..24).map(|i| format!("a{i}")).collect();
+    let mut evs: Vec<Event> = agents
+        .iter()
+        .map(|a| state(s(0), a, AgentStatus::Available, None))
+        .collect();
+    evs.extend(
+        agents
+            .iter()
+            .map(|a| state(s(5 * 86_400), a, AgentStatus::LoggedOut, None)),
+    );
+    run(&mut e, evs);
+    e.finish();
+    e.close_all();
+    let (_, _, tl) = e
+        .teams()
+        .find(|(n, _, _)| n.as_str() == "A")
+        .expect("team A");
+    let want = 24 * 5 * 86_400_000u64;
+    let rows: Vec<u64> = tl
+        .closed
+        .iter()
+        .map(|(_, r)| crate::kpi::AgentCounters::from(r).state_ms[AgentStatus::Available as usize])
+        .collect();
+    assert!(rows.iter().all(|&r| r > u64::from(u32::MAX)), "{rows:?}");
+    assert_eq!(rows.iter().sum::<u64>(), want, "{rows:?}");
+    assert_eq!(tl.totals.c.state_ms[AgentStatus::Available as usize], want);
+}

@@ -80,12 +80,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     }
     for a in &r.agents {
         for row in agent_rows(a, r.scheduled, r.tz()) {
-            emit("agent", a.name, &row.start, &row.kpis)?;
+            emit("agent", &a.name, &row.start, &row.kpis)?;
         }
     }
     for t in &r.teams {
-        for row in agent_rows(t, false, r.tz()) {
-            emit("team", t.name, &row.start, &row.kpis)?;
+        for row in agent_rows(t, r.scheduled, r.tz()) {
+            emit("team", &t.name, &row.start, &row.kpis)?;
         }
     }
     Ok(())

@@ -59,13 +59,14 @@ pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     w.key(b"],\"teams\":[");
     for (i, t) in r.teams.iter().enumerate() {
-        write_agent(&mut w, i, b"{\"team\":", t, &t.team_totals_kpis(), false)?;
+        let totals = r.agent_totals_kpis(t);
+        write_agent(&mut w, i, b"{\"team\":", t, &totals, r.scheduled)?;
     }
     w.buf.extend_from_slice(b"]}\n");
     w.flush()
 }
 
-/// One agent (or team, without adherence): its name under `key`, totals and rows.
+/// One agent or team: its name under `key`, totals and rows.
 fn write_agent(
     w: &mut JsonOut<'_>,
     i: usize,
@@ -78,11 +79,11 @@ fn write_agent(
         w.buf.push(b',');
     }
     w.key(key);
-    w.str(a.name.as_str())?;
+    w.str(&a.name)?;
     w.key(b",\"totals\":");
     totals.write_json(w);
     w.key(b",\"intervals\":[");
-    for (j, (start, c, adh)) in agent_intervals(a.rows, a.adh, scheduled).enumerate() {
+    for (j, (start, c, adh)) in agent_intervals(&a.rows, a.adh.as_deref(), scheduled).enumerate() {
         w.row_start(j, start);
         agent_kpis(&c, &a.targets, adh).write_fields(w);
         w.buf.push(b'}');

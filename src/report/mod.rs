@@ -14,10 +14,11 @@ use crate::engine::{
 };
 use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis, Name};
-use crate::schedule::ledger::{Adherence, AgentLedger};
+use crate::schedule::ledger::{by_team, Adherence, AgentLedger};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 /// Report schema version.
@@ -65,7 +66,8 @@ pub struct Report<'a> {
     from: Option<Millis>,
     queues: Vec<ReportQueue<'a>>,
     agents: Vec<ReportAgent<'a>>,
-    /// Teams: their agents' counters summed, against the team's targets (no adherence).
+    /// Teams: their agents' counters summed, against the team's targets; with a schedule,
+    /// their agents' adherence summed.
     teams: Vec<ReportAgent<'a>>,
     /// Replayed with a schedule: agent rows carry adherence.
     scheduled: bool,
@@ -79,13 +81,14 @@ struct ReportQueue<'a> {
     rows: &'a [(Millis, QueueRow)],
 }
 
-/// An agent of the report: its targets, totals, rows and, with a schedule, adherence.
+/// An agent or team of the report: its targets, totals, rows and, with a schedule,
+/// adherence (an agent's own; a team's summed over its agents).
 struct ReportAgent<'a> {
-    name: &'a Name,
+    name: Cow<'a, str>,
     targets: Targets,
     totals: AgentCounters,
-    rows: &'a [(Millis, AgentRow)],
-    adh: Option<&'a AgentLedger>,
+    rows: Cow<'a, [(Millis, AgentRow)]>,
+    adh: Option<Cow<'a, AgentLedger>>,
 }
 
 /// One interval row of a queue or agent, with its KPIs.
@@ -130,27 +133,33 @@ impl<'a> Report<'a> {
         let mut agents: Vec<_> = engine
             .agents()
             .map(|(name, targets, tl)| ReportAgent {
-                name,
+                name: Cow::Borrowed(name.as_str()),
                 targets,
                 totals: tl.totals.c.clone(),
-                rows: &tl.closed,
-                adh: adherence.and_then(|m| m.get(name.as_str())),
+                rows: Cow::Borrowed(&tl.closed),
+                adh: adherence
+                    .and_then(|m| m.get(name.as_str()))
+                    .map(Cow::Borrowed),
             })
             .filter(|a| a.totals.has_activity() || a.adh.is_some())
             .collect();
-        agents.sort_by(|a, b| a.name.cmp(b.name));
+        agents.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut team_adh = adherence
+            .map(|m| by_team(m, |agent| engine.agent_team(agent)))
+            .unwrap_or_default();
         let mut teams: Vec<_> = engine
             .teams()
             .map(|(name, targets, tl)| ReportAgent {
-                name,
+                name: Cow::Borrowed(name.as_str()),
                 targets,
                 totals: tl.totals.c.clone(),
-                rows: &tl.closed,
-                adh: None,
+                rows: Cow::Borrowed(&tl.closed),
+                adh: team_adh.remove(name.as_str()).map(Cow::Owned),
             })
-            .filter(|t| t.totals.has_activity())
+            .filter(|t| t.totals.has_activity() || t.adh.is_some())
             .collect();
-        teams.sort_by(|a, b| a.name.cmp(b.name));
+        teams.extend(schedule_teams(&agents, team_adh, |a| engine.agent_team(a)));
+        teams.sort_by(|a, b| a.name.cmp(&b.name));
         Report {
             calendar: engine.calendar(),
             to: engine.watermark(),
@@ -178,6 +187,36 @@ impl<'a> Report<'a> {
             orphaned: stats.orphaned,
             ..InputCounts::default()
         };
+        let agent_team: HashMap<&str, &str> = cut
+            .agents
+            .iter()
+            .filter_map(|a| Some((a.name.as_str(), a.team.as_ref()?.as_str())))
+            .collect();
+        let mut team_adh = adherence
+            .map(|m| by_team(m, |agent| agent_team.get(agent).copied()))
+            .unwrap_or_default();
+        let agents: Vec<_> = cut
+            .agents
+            .iter()
+            .map(|c| ReportAgent {
+                adh: adherence
+                    .and_then(|m| m.get(c.name.as_str()))
+                    .map(Cow::Borrowed),
+                ..ReportAgent::of_cut(c)
+            })
+            .collect();
+        let mut teams: Vec<_> = cut
+            .teams
+            .iter()
+            .map(|t| ReportAgent {
+                adh: team_adh.remove(t.name.as_str()).map(Cow::Owned),
+                ..ReportAgent::of_cut(t)
+            })
+            .collect();
+        teams.extend(schedule_teams(&agents, team_adh, |a| {
+            agent_team.get(a).copied()
+        }));
+        teams.sort_by(|a, b| a.name.cmp(&b.name));
         Report {
             calendar: &cut.calendar,
             to: cut.to,
@@ -193,15 +232,8 @@ impl<'a> Report<'a> {
                     rows: &q.rows,
                 })
                 .collect(),
-            agents: cut
-                .agents
-                .iter()
-                .map(|c| ReportAgent {
-                    adh: adherence.and_then(|m| m.get(c.name.as_str())),
-                    ..ReportAgent::of_cut(c)
-                })
-                .collect(),
-            teams: cut.teams.iter().map(ReportAgent::of_cut).collect(),
+            agents,
+            teams,
             scheduled: adherence.is_some(),
         }
     }
@@ -233,7 +265,7 @@ impl<'a> Report<'a> {
 
     /// Agent ids, sorted.
     pub fn agent_names(&self) -> impl Iterator<Item = &str> {
-        self.agents.iter().map(|a| a.name.as_str())
+        self.agents.iter().map(|a| &*a.name)
     }
 
     /// True when the report was replayed with a schedule (agent rows carry adherence).
@@ -243,7 +275,7 @@ impl<'a> Report<'a> {
 
     /// An agent's totals.
     pub fn agent_totals(&self, agent: &str) -> Option<AgentKpis> {
-        let a = self.agents.iter().find(|a| a.name.as_str() == agent)?;
+        let a = self.agents.iter().find(|a| a.name == agent)?;
         Some(self.agent_totals_kpis(a))
     }
 
@@ -251,28 +283,28 @@ impl<'a> Report<'a> {
     pub fn agent_rows(&self, agent: &str) -> Vec<Row<AgentKpis>> {
         self.agents
             .iter()
-            .filter(|a| a.name.as_str() == agent)
+            .filter(|a| a.name == agent)
             .flat_map(|a| agent_rows(a, self.scheduled, self.tz()))
             .collect()
     }
 
     /// Team names, sorted.
     pub fn team_names(&self) -> impl Iterator<Item = &str> {
-        self.teams.iter().map(|t| t.name.as_str())
+        self.teams.iter().map(|t| &*t.name)
     }
 
-    /// A team's totals.
+    /// A team's totals (with its agents' adherence summed when the report has a schedule).
     pub fn team_totals(&self, team: &str) -> Option<AgentKpis> {
-        let t = self.teams.iter().find(|t| t.name.as_str() == team)?;
-        Some(t.team_totals_kpis())
+        let t = self.teams.iter().find(|t| t.name == team)?;
+        Some(self.agent_totals_kpis(t))
     }
 
     /// A team's interval rows.
     pub fn team_rows(&self, team: &str) -> Vec<Row<AgentKpis>> {
         self.teams
             .iter()
-            .filter(|t| t.name.as_str() == team)
-            .flat_map(|t| agent_rows(t, false, self.tz()))
+            .filter(|t| t.name == team)
+            .flat_map(|t| agent_rows(t, self.scheduled, self.tz()))
             .collect()
     }
 
@@ -281,7 +313,7 @@ impl<'a> Report<'a> {
         agent_kpis(
             &a.totals,
             &a.targets,
-            self.adherence_of(a.adh, |l| l.totals),
+            self.adherence_of(a.adh.as_deref(), |l| l.totals),
         )
     }
 
@@ -329,18 +361,49 @@ impl<'a> ReportAgent<'a> {
     /// An agent or team of a live day's cut.
     fn of_cut(c: &'a EntityCut<Targets, AgentAgg>) -> Self {
         ReportAgent {
-            name: &c.name,
+            name: Cow::Borrowed(c.name.as_str()),
             targets: c.params,
             totals: AgentCounters::from(&c.totals),
-            rows: &c.rows,
+            rows: Cow::Borrowed(&c.rows),
             adh: None,
         }
     }
+}
 
-    /// A team's totals as KPIs (teams carry no adherence).
-    fn team_totals_kpis(&self) -> AgentKpis {
-        agent_kpis(&self.totals, &self.targets, None)
+/// Teams the schedule names that the engine does not know (no config team, no team in
+/// the events: a queue_log replay): each reported as the sum of the agents `team_of`
+/// (the engine) leaves without a team and whose plan places them there, with their
+/// adherence in `team_adh` (what [`by_team`] gave for teams the engine does not list).
+fn schedule_teams<'a, 't>(
+    agents: &[ReportAgent<'a>],
+    team_adh: HashMap<String, AgentLedger>,
+    team_of: impl Fn(&str) -> Option<&'t str>,
+) -> Vec<ReportAgent<'a>> {
+    let mut out = Vec::new();
+    for (team, ledger) in team_adh {
+        let mut totals = AgentCounters::default();
+        let mut rows: BTreeMap<Millis, AgentCounters> = BTreeMap::new();
+        let members = agents.iter().filter(|a| {
+            let plan = a.adh.as_deref().and_then(|l| l.team.as_deref());
+            team_of(&a.name).or(plan) == Some(team.as_str())
+        });
+        for a in members {
+            totals.add(&a.totals);
+            for (start, row) in a.rows.iter() {
+                rows.entry(*start)
+                    .or_default()
+                    .add(&AgentCounters::from(row));
+            }
+        }
+        out.push(ReportAgent {
+            name: Cow::Owned(team),
+            targets: Targets::default(),
+            totals,
+            rows: Cow::Owned(rows.iter().map(|(s, c)| (*s, AgentRow::from(c))).collect()),
+            adh: Some(Cow::Owned(ledger)),
+        });
     }
+    out
 }
 
 impl ReportQueue<'_> {
@@ -407,7 +470,7 @@ fn agent_rows<'a>(
     scheduled: bool,
     tz: &'a jiff::tz::TimeZone,
 ) -> impl Iterator<Item = Row<AgentKpis>> + 'a {
-    agent_intervals(a.rows, a.adh, scheduled).map(move |(start, c, adh)| Row {
+    agent_intervals(&a.rows, a.adh.as_deref(), scheduled).map(move |(start, c, adh)| Row {
         start: format_rfc3339_in(start, tz),
         kpis: agent_kpis(&c, &a.targets, adh),
     })
@@ -474,7 +537,7 @@ impl Serialize for Report<'_> {
             &Lazy(|| {
                 self.agents.iter().map(|a| Entity {
                     key: "agent",
-                    name: a.name.as_str(),
+                    name: &a.name,
                     totals: self.agent_totals_kpis(a),
                     rows: Lazy(move || agent_rows(a, self.scheduled, self.tz())),
                 })
@@ -485,9 +548,9 @@ impl Serialize for Report<'_> {
             &Lazy(|| {
                 self.teams.iter().map(|t| Entity {
                     key: "team",
-                    name: t.name.as_str(),
-                    totals: t.team_totals_kpis(),
-                    rows: Lazy(move || agent_rows(t, false, self.tz())),
+                    name: &t.name,
+                    totals: self.agent_totals_kpis(t),
+                    rows: Lazy(move || agent_rows(t, self.scheduled, self.tz())),
                 })
             }),
         )?;

@@ -53,7 +53,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             secs(k.percentiles.wait_p90_seconds)
         )?;
     }
-    // With a schedule: scheduled time and adherence after the targets (agents only).
+    // With a schedule: scheduled time and adherence after the targets.
     let agents = r
         .agent_names()
         .filter_map(|name| Some((name, r.agent_totals(name)?)));
@@ -61,7 +61,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     let teams = r
         .team_names()
         .filter_map(|name| Some((name, r.team_totals(name)?)));
-    people(out, "team", false, teams)?;
+    people(out, "team", r.scheduled(), teams)?;
     Ok(())
 }
 

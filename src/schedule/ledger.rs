@@ -36,6 +36,34 @@ pub struct AgentLedger {
     pub totals: Adherence,
     /// By interval start (only intervals with scheduled or adherent time).
     pub intervals: BTreeMap<Millis, Adherence>,
+    /// The schedule's team for the agent (the last row naming one), if any.
+    pub team: Option<String>,
+}
+
+impl AgentLedger {
+    fn add(&mut self, o: &AgentLedger) {
+        self.totals.add(o.totals);
+        for (start, a) in &o.intervals {
+            self.intervals.entry(*start).or_default().add(*a);
+        }
+    }
+}
+
+/// Teams' adherence for reports: each agent's ledger summed into its team's, the team
+/// being `engine_team(agent)` (the one whose counters the agent's work adds to), else
+/// the schedule's; agents with neither are in no team.
+pub fn by_team<'t>(
+    agents: &HashMap<String, AgentLedger>,
+    engine_team: impl Fn(&str) -> Option<&'t str>,
+) -> HashMap<String, AgentLedger> {
+    let mut teams: HashMap<String, AgentLedger> = HashMap::new();
+    for (agent, l) in agents {
+        let Some(team) = engine_team(agent).or(l.team.as_deref()) else {
+            continue;
+        };
+        teams.entry(team.to_string()).or_default().add(l);
+    }
+    teams
 }
 
 /// Collects adherent time while a replay runs; [`Ledger::finish`] adds the scheduled time.
@@ -116,7 +144,10 @@ impl Ledger {
         }
         let mut out: HashMap<String, AgentLedger> = HashMap::new();
         for (agent, plan) in &self.schedule.agents {
-            let mut ledger = AgentLedger::default();
+            let mut ledger = AgentLedger {
+                team: plan.team.clone(),
+                ..AgentLedger::default()
+            };
             for s in plan.overlapping(from, to) {
                 let (a, b) = (s.start.max(from), s.end.min(to));
                 split(&self.cal, &mut self.last, a, b, |start, ms| {
@@ -236,6 +267,48 @@ mod tests {
                 adherent_ms: 0,
                 scheduled_ms: 90 * M as u64
             }
+        );
+    }
+
+    #[test]
+    fn teams_sum_their_agents_under_the_engines_team_else_the_schedules() {
+        // p1 has no engine team (the schedule's "plan" counts); e1's engine team "eng"
+        // wins over its schedule team; e2 has only the engine's; n1 neither (no team).
+        let mut l = ledger(
+            "p1,2026-11-30 09:00,2026-11-30 10:00,work,plan\n\
+             e1,2026-11-30 09:00,2026-11-30 10:00,work,plan\n\
+             e2,2026-11-30 09:30,2026-11-30 10:00,work\n\
+             n1,2026-11-30 09:00,2026-11-30 10:00,work\n",
+            30 * M,
+        );
+        l.span(
+            "e1",
+            DAY + 9 * H,
+            DAY + 10 * H,
+            AgentStatus::Available,
+            None,
+        );
+        l.span(
+            "p1",
+            DAY + 9 * H,
+            DAY + 9 * H + 30 * M,
+            AgentStatus::Available,
+            None,
+        );
+        let out = l.finish(DAY + 9 * H, DAY + 10 * H);
+        assert_eq!(out["p1"].team.as_deref(), Some("plan"));
+        assert_eq!(out["e2"].team, None);
+        let engine_team = |a: &str| matches!(a, "e1" | "e2").then_some("eng");
+        let teams = by_team(&out, engine_team);
+        assert_eq!(teams.len(), 2, "{teams:?}");
+        let mins = |x: Adherence| (x.adherent_ms / M as u64, x.scheduled_ms / M as u64);
+        assert_eq!(mins(teams["plan"].totals), (30, 60));
+        // e1 adherent 60 of 60, e2 (a no-show) 0 of 30: 09:00 has e1 only.
+        assert_eq!(mins(teams["eng"].totals), (60, 90));
+        assert_eq!(mins(teams["eng"].intervals[&(DAY + 9 * H)]), (30, 30));
+        assert_eq!(
+            mins(teams["eng"].intervals[&(DAY + 9 * H + 30 * M)]),
+            (30, 60)
         );
     }
 }
