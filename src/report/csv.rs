@@ -78,14 +78,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             emit("queue", q.name, &row.start, &row.kpis)?;
         }
     }
-    for a in &r.agents {
-        for row in agent_rows(a, r.scheduled, r.tz()) {
-            emit("agent", &a.name, &row.start, &row.kpis)?;
-        }
-    }
-    for t in &r.teams {
-        for row in agent_rows(t, r.scheduled, r.tz()) {
-            emit("team", &t.name, &row.start, &row.kpis)?;
+    for (kind, people) in [("agent", &r.agents), ("team", &r.teams)] {
+        for a in people {
+            for row in agent_rows(a, r.scheduled, r.tz()) {
+                emit(kind, &a.name, &row.start, &row.kpis)?;
+            }
         }
     }
     Ok(())

@@ -52,15 +52,15 @@ pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         w.buf.extend_from_slice(b"]}");
     }
-    w.key(b"],\"agents\":[");
-    for (i, a) in r.agents.iter().enumerate() {
-        let totals = r.agent_totals_kpis(a);
-        write_agent(&mut w, i, b"{\"agent\":", a, &totals, r.scheduled)?;
-    }
-    w.key(b"],\"teams\":[");
-    for (i, t) in r.teams.iter().enumerate() {
-        let totals = r.agent_totals_kpis(t);
-        write_agent(&mut w, i, b"{\"team\":", t, &totals, r.scheduled)?;
+    let people: [(&[u8], &[u8], _); 2] = [
+        (b"],\"agents\":[", b"{\"agent\":", &r.agents),
+        (b"],\"teams\":[", b"{\"team\":", &r.teams),
+    ];
+    for (field, key, list) in people {
+        w.key(field);
+        for (i, a) in list.iter().enumerate() {
+            write_agent(&mut w, r, i, key, a)?;
+        }
     }
     w.buf.extend_from_slice(b"]}\n");
     w.flush()
@@ -69,19 +69,19 @@ pub(super) fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 /// One agent or team: its name under `key`, totals and rows.
 fn write_agent(
     w: &mut JsonOut<'_>,
+    r: &Report<'_>,
     i: usize,
     key: &[u8],
     a: &ReportAgent<'_>,
-    totals: &AgentKpis,
-    scheduled: bool,
 ) -> io::Result<()> {
+    let scheduled = r.scheduled;
     if i > 0 {
         w.buf.push(b',');
     }
     w.key(key);
     w.str(&a.name)?;
     w.key(b",\"totals\":");
-    totals.write_json(w);
+    r.agent_totals_kpis(a).write_json(w);
     w.key(b",\"intervals\":[");
     for (j, (start, c, adh)) in agent_intervals(&a.rows, a.adh.as_deref(), scheduled).enumerate() {
         w.row_start(j, start);

@@ -14,7 +14,7 @@ use crate::engine::{
 };
 use crate::kpi::{AgentCounters, AgentKpis, QueueKpis, ScheduleKpis};
 use crate::model::{format_rfc3339_in, Millis, Name};
-use crate::schedule::ledger::{by_team, Adherence, AgentLedger};
+use crate::schedule::ledger::{by_team, report_team, Adherence, AgentLedger};
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
@@ -144,22 +144,18 @@ impl<'a> Report<'a> {
             .filter(|a| a.totals.has_activity() || a.adh.is_some())
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut team_adh = adherence
-            .map(|m| by_team(m, |agent| engine.agent_team(agent)))
-            .unwrap_or_default();
-        let mut teams: Vec<_> = engine
+        let teams = engine
             .teams()
             .map(|(name, targets, tl)| ReportAgent {
                 name: Cow::Borrowed(name.as_str()),
                 targets,
                 totals: tl.totals.c.clone(),
                 rows: Cow::Borrowed(&tl.closed),
-                adh: team_adh.remove(name.as_str()).map(Cow::Owned),
+                adh: None,
             })
-            .filter(|t| t.totals.has_activity() || t.adh.is_some())
             .collect();
-        teams.extend(schedule_teams(&agents, team_adh, |a| engine.agent_team(a)));
-        teams.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut teams = with_team_adherence(teams, &agents, adherence, &|a| engine.agent_team(a));
+        teams.retain(|t| t.totals.has_activity() || t.adh.is_some());
         Report {
             calendar: engine.calendar(),
             to: engine.watermark(),
@@ -192,9 +188,6 @@ impl<'a> Report<'a> {
             .iter()
             .filter_map(|a| Some((a.name.as_str(), a.team.as_ref()?.as_str())))
             .collect();
-        let mut team_adh = adherence
-            .map(|m| by_team(m, |agent| agent_team.get(agent).copied()))
-            .unwrap_or_default();
         let agents: Vec<_> = cut
             .agents
             .iter()
@@ -205,18 +198,8 @@ impl<'a> Report<'a> {
                 ..ReportAgent::of_cut(c)
             })
             .collect();
-        let mut teams: Vec<_> = cut
-            .teams
-            .iter()
-            .map(|t| ReportAgent {
-                adh: team_adh.remove(t.name.as_str()).map(Cow::Owned),
-                ..ReportAgent::of_cut(t)
-            })
-            .collect();
-        teams.extend(schedule_teams(&agents, team_adh, |a| {
-            agent_team.get(a).copied()
-        }));
-        teams.sort_by(|a, b| a.name.cmp(&b.name));
+        let teams = cut.teams.iter().map(ReportAgent::of_cut).collect();
+        let teams = with_team_adherence(teams, &agents, adherence, &|a| agent_team.get(a).copied());
         Report {
             calendar: &cut.calendar,
             to: cut.to,
@@ -275,17 +258,12 @@ impl<'a> Report<'a> {
 
     /// An agent's totals.
     pub fn agent_totals(&self, agent: &str) -> Option<AgentKpis> {
-        let a = self.agents.iter().find(|a| a.name == agent)?;
-        Some(self.agent_totals_kpis(a))
+        self.totals_of(&self.agents, agent)
     }
 
     /// An agent's interval rows.
     pub fn agent_rows(&self, agent: &str) -> Vec<Row<AgentKpis>> {
-        self.agents
-            .iter()
-            .filter(|a| a.name == agent)
-            .flat_map(|a| agent_rows(a, self.scheduled, self.tz()))
-            .collect()
+        self.rows_of(&self.agents, agent)
     }
 
     /// Team names, sorted.
@@ -295,16 +273,26 @@ impl<'a> Report<'a> {
 
     /// A team's totals (with its agents' adherence summed when the report has a schedule).
     pub fn team_totals(&self, team: &str) -> Option<AgentKpis> {
-        let t = self.teams.iter().find(|t| t.name == team)?;
-        Some(self.agent_totals_kpis(t))
+        self.totals_of(&self.teams, team)
     }
 
     /// A team's interval rows.
     pub fn team_rows(&self, team: &str) -> Vec<Row<AgentKpis>> {
-        self.teams
+        self.rows_of(&self.teams, team)
+    }
+
+    /// The totals of `name` among `people` (the report's agents or teams).
+    fn totals_of(&self, people: &[ReportAgent<'_>], name: &str) -> Option<AgentKpis> {
+        let a = people.iter().find(|a| a.name == name)?;
+        Some(self.agent_totals_kpis(a))
+    }
+
+    /// The interval rows of `name` among `people` (the report's agents or teams).
+    fn rows_of(&self, people: &[ReportAgent<'_>], name: &str) -> Vec<Row<AgentKpis>> {
+        people
             .iter()
-            .filter(|t| t.name == team)
-            .flat_map(|t| agent_rows(t, self.scheduled, self.tz()))
+            .filter(|a| a.name == name)
+            .flat_map(|a| agent_rows(a, self.scheduled, self.tz()))
             .collect()
     }
 
@@ -370,6 +358,26 @@ impl<'a> ReportAgent<'a> {
     }
 }
 
+/// With a schedule (`adherence`), gives each of the engine's `teams` its agents'
+/// adherence summed ([`by_team`], an agent in `team_of` its engine team else its
+/// schedule's) and adds the teams only the schedule names; sorted by name.
+fn with_team_adherence<'a, 't>(
+    mut teams: Vec<ReportAgent<'a>>,
+    agents: &[ReportAgent<'a>],
+    adherence: Option<&HashMap<String, AgentLedger>>,
+    team_of: &dyn Fn(&str) -> Option<&'t str>,
+) -> Vec<ReportAgent<'a>> {
+    if let Some(m) = adherence {
+        let mut team_adh = by_team(m, team_of);
+        for t in &mut teams {
+            t.adh = team_adh.remove(&*t.name).map(Cow::Owned);
+        }
+        teams.extend(schedule_teams(agents, team_adh, team_of));
+    }
+    teams.sort_by(|a, b| a.name.cmp(&b.name));
+    teams
+}
+
 /// Teams the schedule names that the engine does not know (no config team, no team in
 /// the events: a queue_log replay): each reported as the sum of the agents `team_of`
 /// (the engine) leaves without a team and whose plan places them there, with their
@@ -377,16 +385,15 @@ impl<'a> ReportAgent<'a> {
 fn schedule_teams<'a, 't>(
     agents: &[ReportAgent<'a>],
     team_adh: HashMap<String, AgentLedger>,
-    team_of: impl Fn(&str) -> Option<&'t str>,
+    team_of: &dyn Fn(&str) -> Option<&'t str>,
 ) -> Vec<ReportAgent<'a>> {
     let mut out = Vec::new();
     for (team, ledger) in team_adh {
         let mut totals = AgentCounters::default();
         let mut rows: BTreeMap<Millis, AgentCounters> = BTreeMap::new();
-        let members = agents.iter().filter(|a| {
-            let plan = a.adh.as_deref().and_then(|l| l.team.as_deref());
-            team_of(&a.name).or(plan) == Some(team.as_str())
-        });
+        let members = agents
+            .iter()
+            .filter(|a| report_team(team_of(&a.name), a.adh.as_deref()) == Some(team.as_str()));
         for a in members {
             totals.add(&a.totals);
             for (start, row) in a.rows.iter() {
@@ -532,28 +539,22 @@ impl Serialize for Report<'_> {
                 })
             }),
         )?;
-        st.serialize_field(
-            "agents",
-            &Lazy(|| {
-                self.agents.iter().map(|a| Entity {
-                    key: "agent",
-                    name: &a.name,
-                    totals: self.agent_totals_kpis(a),
-                    rows: Lazy(move || agent_rows(a, self.scheduled, self.tz())),
-                })
-            }),
-        )?;
-        st.serialize_field(
-            "teams",
-            &Lazy(|| {
-                self.teams.iter().map(|t| Entity {
-                    key: "team",
-                    name: &t.name,
-                    totals: self.agent_totals_kpis(t),
-                    rows: Lazy(move || agent_rows(t, self.scheduled, self.tz())),
-                })
-            }),
-        )?;
+        for (field, key, people) in [
+            ("agents", "agent", &self.agents),
+            ("teams", "team", &self.teams),
+        ] {
+            st.serialize_field(
+                field,
+                &Lazy(|| {
+                    people.iter().map(|a| Entity {
+                        key,
+                        name: &a.name,
+                        totals: self.agent_totals_kpis(a),
+                        rows: Lazy(move || agent_rows(a, self.scheduled, self.tz())),
+                    })
+                }),
+            )?;
+        }
         st.end()
     }
 }

@@ -49,6 +49,15 @@ impl AgentLedger {
     }
 }
 
+/// The team an agent counts for in reports: the engine's (whose counters its work adds
+/// to), else its schedule's.
+pub fn report_team<'t>(
+    engine_team: Option<&'t str>,
+    ledger: Option<&'t AgentLedger>,
+) -> Option<&'t str> {
+    engine_team.or_else(|| ledger?.team.as_deref())
+}
+
 /// Teams' adherence for reports: each agent's ledger summed into its team's, the team
 /// being `engine_team(agent)` (the one whose counters the agent's work adds to), else
 /// the schedule's; agents with neither are in no team.
@@ -58,7 +67,7 @@ pub fn by_team<'t>(
 ) -> HashMap<String, AgentLedger> {
     let mut teams: HashMap<String, AgentLedger> = HashMap::new();
     for (agent, l) in agents {
-        let Some(team) = engine_team(agent).or(l.team.as_deref()) else {
+        let Some(team) = report_team(engine_team(agent), Some(l)) else {
             continue;
         };
         teams.entry(team.to_string()).or_default().add(l);
