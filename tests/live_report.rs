@@ -4,7 +4,7 @@
 
 use ccpulse::config::{Config, Duration};
 use ccpulse::engine::{DayCut, DayCutError, DaySpec, Engine, EngineOptions};
-use ccpulse::model::Event;
+use ccpulse::model::{Event, EventBody};
 use ccpulse::report::{InputCounts, Report};
 use ccpulse::sim::{SimConfig, Simulator};
 use serde_json::Value;
@@ -339,4 +339,89 @@ fn a_teams_rows_are_its_agents_rows_summed() {
             }
         }
     }
+}
+
+#[test]
+fn a_days_input_counts_that_days_events_only() {
+    // Monday 06:00 to Wednesday 21:00, three days kept. Every event gets an id; some are
+    // sent twice (duplicates), some sent again two hours old (late), and some answers
+    // name a contact never queued (unmatched) — none within an hour of midnight, so the
+    // day each refusal lands on is the day of the event it follows.
+    let evs = events(5, MONDAY + 6 * HOUR, 63);
+    let day_of = |t: i64| (t - MONDAY).div_euclid(24 * HOUR) as usize;
+    let near_midnight = |t: i64| {
+        let in_day = (t - MONDAY).rem_euclid(24 * HOUR);
+        !(HOUR..23 * HOUR).contains(&in_day)
+    };
+    let mut e = Engine::new(&config(), live_opts(3)).expect("engine");
+    // Per day: applied, late, duplicates, unmatched (the brute force).
+    let mut want = [[0u64; 4]; 3];
+    for (i, ev) in evs.iter().enumerate() {
+        let mut ev = ev.clone();
+        ev.id = Some(format!("e{i}").as_str().into());
+        let d = day_of(ev.ts);
+        assert!(e.push(ev.clone()).is_ok(), "event {i}");
+        want[d][0] += 1;
+        if near_midnight(ev.ts) {
+            continue;
+        }
+        if i % 97 == 0 {
+            assert!(e.push(ev.clone()).is_err(), "duplicate {i}");
+            want[d][2] += 1;
+        }
+        if i % 101 == 0 {
+            let late = Event {
+                ts: ev.ts - 2 * HOUR,
+                id: Some(format!("late{i}").as_str().into()),
+                ..ev.clone()
+            };
+            assert!(e.push(late).is_err(), "late {i}");
+            want[d][1] += 1;
+        }
+        if i % 103 == 0 {
+            let stray = Event {
+                ts: ev.ts,
+                id: Some(format!("stray{i}").as_str().into()),
+                body: EventBody::ContactAnswered {
+                    contact: format!("never-queued-{i}").as_str().into(),
+                    queue: "sales".into(),
+                    agent: "nobody".into(),
+                    wait_ms: None,
+                },
+            };
+            assert!(e.push(stray).is_ok(), "stray {i}");
+            want[d][0] += 1;
+            want[d][3] += 1;
+        }
+    }
+    e.finish();
+    for (d, date) in ["2026-11-30", "2026-12-01", "2026-12-02"]
+        .iter()
+        .enumerate()
+    {
+        let got = &live_day(&mut e, date)["input"];
+        let [applied, late, dups, unmatched] = want[d];
+        assert!(
+            late > 0 && dups > 0 && unmatched > 0,
+            "{date}: {:?}",
+            want[d]
+        );
+        assert_eq!(got["events"].as_u64(), Some(applied), "{date} events");
+        assert_eq!(got["lines"].as_u64(), Some(applied), "{date} lines");
+        assert_eq!(got["late"].as_u64(), Some(late), "{date} late");
+        assert_eq!(got["duplicates"].as_u64(), Some(dups), "{date} duplicates");
+        assert_eq!(
+            got["unmatched"].as_u64(),
+            Some(unmatched),
+            "{date} unmatched"
+        );
+    }
+    // The simulator's own stream has no unmatched events: all are the strays.
+    let total_unmatched: u64 = want.iter().map(|d| d[3]).sum();
+    assert_eq!(e.stats().unmatched, total_unmatched);
+    // A past day ends at its midnight; a day after the watermark counts nothing.
+    let monday = live_day(&mut e, "2026-11-30");
+    assert_eq!(monday["to"], "2026-12-01T00:00:00+01:00");
+    let future = live_day(&mut e, "2026-12-05");
+    assert_eq!(future["input"]["events"], 0);
 }

@@ -29,11 +29,12 @@ pub struct EntityCut<P, A: Aggregate> {
 pub struct DayCut {
     /// `[start, end)` of the local day.
     pub day: (Millis, Millis),
-    /// The engine's watermark when the cut was taken.
+    /// The engine's watermark when the cut was taken, or the day's end when the
+    /// watermark has passed it.
     pub to: Option<Millis>,
     /// Interval length and time zone.
     pub calendar: Calendar,
-    /// The engine's counts of applied and refused events.
+    /// The day's counts of applied and refused events ([`Engine::day_stats`]).
     pub stats: EngineStats,
     /// Queues with a closed interval that day, by name.
     pub queues: Vec<EntityCut<QueueParams, QueueAgg>>,
@@ -185,9 +186,9 @@ impl Engine {
             closed_to: self.cal.interval(cutoff, self.cal.day(cutoff)).0,
             book,
             day,
-            to: self.now,
+            to: self.now.map(|now| now.min(day.1)),
             calendar: self.cal.clone(),
-            stats: self.stats.clone(),
+            stats: self.day_stats(day),
             queues,
             agents,
             teams,

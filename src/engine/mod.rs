@@ -46,6 +46,7 @@ use contact_table::ContactTable;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use timeline::kept_from;
 
 /// How the engine is run (replay and daemon differ).
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +114,19 @@ pub struct QueueParams {
     pub sl_target: f64,
     /// Wrap-up for derived agent states.
     pub wrap_up_ms: Millis,
+}
+
+impl EngineStats {
+    /// The counts added since `earlier` (a copy of these stats taken before).
+    pub fn since(&self, earlier: &EngineStats) -> EngineStats {
+        EngineStats {
+            applied: self.applied.saturating_sub(earlier.applied),
+            late: self.late.saturating_sub(earlier.late),
+            duplicates: self.duplicates.saturating_sub(earlier.duplicates),
+            unmatched: self.unmatched.saturating_sub(earlier.unmatched),
+            orphaned: self.orphaned.saturating_sub(earlier.orphaned),
+        }
+    }
 }
 
 impl QueueParams {
@@ -236,6 +250,10 @@ pub struct Engine {
     rows_day: Millis,
     seq: u64,
     pub(crate) stats: EngineStats,
+    /// Live reports: [`Engine::stats`] at each kept local day's start (event time), so a
+    /// day's report counts that day's input, not the engine's lifetime.
+    #[serde(default)]
+    pub(crate) day_marks: VecDeque<(Millis, EngineStats)>,
     /// Agent state changes since the last [`Engine::take_transitions`], when recording
     /// (the schedule's adherence needs every change, not one state per tick).
     #[serde(skip)]
@@ -286,6 +304,7 @@ impl Engine {
             rows_day: Millis::MIN,
             seq: 0,
             stats: EngineStats::default(),
+            day_marks: VecDeque::new(),
             transitions: None,
             adherence: None,
         })
@@ -474,6 +493,9 @@ impl Engine {
         for a in 0..self.agents.len() as u32 {
             self.checkpoint_agent(a, b);
         }
+        if self.keeps_report_days() && self.cal.day(b).0 == b {
+            self.mark_day(b);
+        }
         self.next_boundary = self.cal.boundary_after(b);
     }
 
@@ -508,10 +530,42 @@ impl Engine {
         };
     }
 
+    /// True when the engine keeps report rows of local days for live reports.
+    fn keeps_report_days(&self) -> bool {
+        self.opts.keep_closed && self.opts.live_totals && self.opts.report_days > 0
+    }
+
+    /// Live reports: notes the counts as local day `day_start` begins, forgetting the
+    /// marks of days no longer kept.
+    fn mark_day(&mut self, day_start: Millis) {
+        self.day_marks.push_back((day_start, self.stats.clone()));
+        if let Some(from) = kept_from(day_start, self.opts.report_days) {
+            while self.day_marks.front().is_some_and(|m| m.0 < from) {
+                self.day_marks.pop_front();
+            }
+        }
+    }
+
+    /// Live reports: the counts of local day `day` — applied and unmatched events by their
+    /// time, orphans by when they were closed, late and duplicate events by the
+    /// watermark's day when they were refused. A day the engine did not begin in counts
+    /// from its start (or its oldest checkpoint without marks).
+    pub(crate) fn day_stats(&self, day: (Millis, Millis)) -> EngineStats {
+        let mark = |t: Millis| self.day_marks.iter().find(|m| m.0 == t).map(|m| &m.1);
+        let zero = EngineStats::default();
+        let start = mark(day.0).unwrap_or(&zero);
+        let end = match self.now {
+            Some(now) if now < day.0 => return zero,
+            Some(now) if now >= day.1 => mark(day.1).unwrap_or(start),
+            _ => &self.stats,
+        };
+        end.since(start)
+    }
+
     /// Live reports: once a day, drops every entity's rows older than the days kept,
     /// also for queues and agents idle since (their own closes never prune).
     fn prune_rows(&mut self, cutoff: Millis) {
-        if !(self.opts.keep_closed && self.opts.live_totals && self.opts.report_days > 0) {
+        if !self.keeps_report_days() {
             return;
         }
         let today = self.cal.day(cutoff).0;

@@ -169,7 +169,8 @@ impl<'a> Report<'a> {
     }
 
     /// The report of one local day of the live engine (`GET /api/v1/report`): the day's
-    /// closed interval rows and, as totals, their sum. `input` counts the engine's events.
+    /// closed interval rows and, as totals, their sum. `input` counts the day's events
+    /// ([`crate::engine::Engine::day_stats`]).
     /// With `adherence` (today's, from the schedule) agent rows carry adherence; the
     /// caller adds scheduled agents the engine has not seen to `cut.agents`.
     pub fn of_day(cut: &'a DayCut, adherence: Option<&'a HashMap<String, AgentLedger>>) -> Self {
