@@ -6,7 +6,7 @@
 //! non-adherent scheduled minutes).
 
 use ccpulse::config::{Config, Duration, ScheduleSection};
-use ccpulse::engine::{Engine, EngineOptions};
+use ccpulse::engine::{Calendar, Engine, EngineOptions};
 use ccpulse::model::{AgentStatus, Millis};
 use ccpulse::schedule::{parse_csv, ScheduleSettings, Tracker};
 use proptest::prelude::*;
@@ -152,6 +152,35 @@ proptest! {
                             want,
                             "out of adherence: agent {} at minute {}\n{}", name, m, csv
                         );
+                    }
+                    // After midnight, yesterday's ledger (the daemon's report of
+                    // yesterday) holds the whole previous day, restarted or not.
+                    if m > 120 {
+                        let cal = Calendar::new(jiff::tz::TimeZone::UTC, 15 * MIN);
+                        let day = (BASE + 120 * MIN - 86_400_000, BASE + 120 * MIN);
+                        let got = tracker.day_ledger(&cal, day, day.1);
+                        prop_assert_eq!(
+                            &got,
+                            &restarted.day_ledger(&cal, day, day.1),
+                            "yesterday's ledger after a restart, minute {}", m
+                        );
+                        let got = got.unwrap_or_default();
+                        for (ai, name) in AGENTS.iter().enumerate() {
+                            let (mut adh, mut sch) = (0i64, 0i64);
+                            for x in -60..120 {
+                                if let Some(act) = brute_activity(&rows, ai, x) {
+                                    sch += 1;
+                                    let (s, r) = brute_state(&changes, ai, x);
+                                    adh += i64::from(brute_adherent(act, s, r));
+                                }
+                            }
+                            let t = got.get(*name).map(|l| l.totals);
+                            prop_assert_eq!(
+                                t.map_or((0, 0), |t| (t.adherent_ms, t.scheduled_ms)),
+                                ((adh * MIN) as u64, (sch * MIN) as u64),
+                                "yesterday: agent {} at minute {}\n{}", name, m, csv
+                            );
+                        }
                     }
                 }
             }

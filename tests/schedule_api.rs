@@ -372,5 +372,53 @@ a2,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work,Team A
             .is_some_and(|h| h.ends_with(",scheduled_seconds,adherent_seconds,adherence")),
         "{csv}"
     );
+    // The next morning: a1 (still available since 10:20) logs out at 00:30, so its
+    // history of the 28th moves aside; yesterday's report keeps the day's adherence.
+    let next = T0 + 15 * 60 * MIN + 30 * MIN;
+    live.script
+        .send(state(
+            next,
+            "a1",
+            ccpulse::model::AgentStatus::LoggedOut,
+            None,
+        ))
+        .await
+        .expect("send");
+    clock.set(next + 60 * MIN);
+    wait_snapshot(live.daemon.published(), |s| s.watermark_ms >= Some(next)).await;
+    let deadline = tokio::time::Instant::now() + GIVE_UP;
+    let yesterday = loop {
+        let (status, body) = request(addr, "GET", "/api/v1/report?date=yesterday", &[], b"").await;
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        if v["agents"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|x| x["agent"] == "a1" && x["totals"]["adherent_seconds"] == 6600.0)
+        }) {
+            break v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "yesterday's adherence never came: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(yesterday["to"], "2026-11-29T00:00:00Z");
+    let totals = |kind: &str, key: &str, id: &str| {
+        yesterday[kind]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x[key] == id))
+            .map(|x| x["totals"].clone())
+            .unwrap_or_else(|| panic!("{id} in {yesterday}"))
+    };
+    // 09:00–11:00 planned: a1 on plan but for the ten minutes above; a2 never came.
+    let a1 = totals("agents", "agent", "a1");
+    assert_eq!(a1["scheduled_seconds"], 7200.0);
+    assert_eq!(a1["adherent_seconds"], 6600.0);
+    let a2 = totals("agents", "agent", "a2");
+    assert_eq!(a2["scheduled_seconds"], 7200.0);
+    assert_eq!(a2["adherent_seconds"], 0.0);
+    let team = totals("teams", "team", "Team A");
+    assert_eq!(team["adherence"], 6600.0 / 14400.0);
     live.stop().await;
 }

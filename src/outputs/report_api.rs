@@ -2,7 +2,8 @@
 //! table as `ccpulse replay`) of one local day of the live engine — for sources that
 //! push their events and leave no log to replay. `?date=YYYY-MM-DD`, `today` (default,
 //! in event time) or `yesterday`, `?output=json|csv|table`, `?queues=a,b` and `?teams=A` as elsewhere.
-//! With a schedule, today's agent rows carry adherence (and scheduled no-shows a row).
+//! With a schedule, today's and yesterday's agent rows carry adherence (and scheduled
+//! no-shows a row).
 
 use crate::engine::{DayCut, DayCutError, DaySpec};
 use crate::report::{OutputFormat, Report};
@@ -15,7 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
 
-/// The report route; with the schedule, today's report carries adherence.
+/// The report route; with the schedule, today's and yesterday's reports carry adherence.
 pub fn routes(state: Arc<Published>, schedule: Option<SharedSchedule>) -> Router {
     Router::new()
         .route("/api/v1/report", get(report))
@@ -79,7 +80,7 @@ async fn report(
         Some(Err(e @ DayCutError::NoToday)) => return error(StatusCode::SERVICE_UNAVAILABLE, e),
         Some(Ok(cut)) => cut,
     };
-    // Adherence (today's) and writing the rows are CPU work: off the async workers.
+    // Adherence (today's or yesterday's) and writing the rows are CPU work: off the async workers.
     let written = tokio::task::spawn_blocking(move || {
         let ledger = schedule.and_then(|s| s.day_ledger(&cut.calendar, cut.day, cut.closed_to));
         if let Some(l) = &ledger {

@@ -102,6 +102,44 @@ struct Track {
     history: Vec<Closed>,
     /// The reasons today's `history` names (an agent uses a handful).
     reasons: Vec<Name>,
+    /// The previous day's closed spans (yesterday's report), moved out at midnight.
+    #[serde(default)]
+    prev: Option<DayHistory>,
+}
+
+/// One local day's closed spans of an agent and the reasons they name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DayHistory {
+    day_start: Millis,
+    history: Vec<Closed>,
+    reasons: Vec<Name>,
+}
+
+impl DayHistory {
+    /// The spans as `(from, to, state, reason)`, oldest first.
+    fn spans(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (Millis, Millis, AgentStatus, Option<&str>)> {
+        spans(self.day_start, &self.history, &self.reasons)
+    }
+}
+
+/// `history` (a day's closed spans, starting at `day_start`, naming `reasons`) as
+/// `(from, to, state, reason)`, oldest first.
+fn spans<'a>(
+    day_start: Millis,
+    history: &'a [Closed],
+    reasons: &'a [Name],
+) -> impl DoubleEndedIterator<Item = (Millis, Millis, AgentStatus, Option<&'a str>)> {
+    history.iter().map(move |c| {
+        let from = day_start + Millis::from(c.from);
+        let reason = c
+            .reason
+            .checked_sub(1)
+            .and_then(|i| reasons.get(i as usize))
+            .map(Name::as_str);
+        (from, from + Millis::from(c.len), c.state, reason)
+    })
 }
 
 impl Track {
@@ -119,6 +157,7 @@ impl Track {
             scheduled_ms: 0,
             history: Vec::new(),
             reasons: Vec::new(),
+            prev: None,
         }
     }
 
@@ -129,6 +168,11 @@ impl Track {
             let (ds, de) = cal.day(a);
             let b = to.min(de.max(a + 1));
             if ds > self.day_start {
+                self.prev = (self.day_start != Millis::MIN).then(|| DayHistory {
+                    day_start: self.day_start,
+                    history: std::mem::take(&mut self.history),
+                    reasons: std::mem::take(&mut self.reasons),
+                });
                 self.day_start = ds;
                 self.adherent_ms = 0;
                 self.scheduled_ms = 0;
@@ -190,15 +234,23 @@ impl Track {
     fn closed_spans(
         &self,
     ) -> impl DoubleEndedIterator<Item = (Millis, Millis, AgentStatus, Option<&str>)> {
-        self.history.iter().map(move |c| {
-            let from = self.day_start + Millis::from(c.from);
-            let reason = c
-                .reason
-                .checked_sub(1)
-                .and_then(|i| self.reasons.get(i as usize))
-                .map(Name::as_str);
-            (from, from + Millis::from(c.len), c.state, reason)
-        })
+        spans(self.day_start, &self.history, &self.reasons)
+    }
+
+    /// The closed spans of the local day starting at `day` (today's or the previous
+    /// day's kept history; none for another day).
+    fn closed_spans_of(
+        &self,
+        day: Millis,
+    ) -> Box<dyn Iterator<Item = (Millis, Millis, AgentStatus, Option<&str>)> + '_> {
+        if self.day_start == day {
+            Box::new(self.closed_spans())
+        } else {
+            match &self.prev {
+                Some(p) if p.day_start == day => Box::new(p.spans()),
+                _ => Box::new(std::iter::empty()),
+            }
+        }
     }
 
     /// Today's state spans, newest first, as `(from, to, state, reason)`: the open one
@@ -320,8 +372,8 @@ impl Tracker {
     /// Adherence per agent and report interval (`cal`'s) of the local day starting at
     /// `day.0`, over whole intervals up to `until` that the tracker has applied: the
     /// day's kept state spans and the open one against the plan, counted as
-    /// `replay --schedule` counts them. `None` without a schedule, or when the tracker
-    /// is not on that day (it keeps today only).
+    /// `replay --schedule` counts them. `None` without a schedule, or for a day other
+    /// than today and yesterday (the tracker keeps the spans of those two).
     pub fn day_ledger(
         &self,
         cal: &Calendar,
@@ -329,7 +381,8 @@ impl Tracker {
         until: Millis,
     ) -> Option<HashMap<String, AgentLedger>> {
         let w = self.applied_to?;
-        if self.schedule.agents.is_empty() || self.cal.day(w).0 != day.0 {
+        let today = self.cal.day(w).0;
+        if self.schedule.agents.is_empty() || !(day.0 == today || day.1 == today) {
             return None;
         }
         let until = until.min(cal.interval(w, cal.day(w)).0).min(day.1);
@@ -339,11 +392,10 @@ impl Tracker {
             cal.clone(),
         );
         for (agent, t) in &self.agents {
-            if t.day_start == day.0 {
-                for (from, to, state, reason) in t.closed_spans() {
-                    ledger.span(agent, from, to.min(until), state, reason);
-                }
+            for (from, to, state, reason) in t.closed_spans_of(day.0) {
+                ledger.span(agent, from, to.min(until), state, reason);
             }
+            // The open span, from the last change (or the day's start) on.
             let from = t.acc_from.max(day.0);
             ledger.span(agent, from, until, t.state, t.reason.as_deref());
         }
