@@ -206,6 +206,26 @@ impl<'a> JsonOut<'a> {
     }
 }
 
+/// Writes the members `"field":value` of `$s`'s fields in order, each through the
+/// writer method named after it (`u64`, `f64`, `opt_f64`), the first without a comma.
+macro_rules! members {
+    ($w:expr, $s:expr, $f0:ident: $m0:ident $(, $f:ident: $m:ident)* $(,)?) => {{
+        $w.key(concat!("\"", stringify!($f0), "\":").as_bytes());
+        $w.$m0($s.$f0);
+        more_members!($w, $s $(, $f: $m)*);
+    }};
+}
+
+/// [`members!`] after earlier members: every one with a comma before it.
+macro_rules! more_members {
+    ($w:expr, $s:expr $(, $f:ident: $m:ident)* $(,)?) => {{
+        $(
+            $w.key(concat!(",\"", stringify!($f), "\":").as_bytes());
+            $w.$m($s.$f);
+        )*
+    }};
+}
+
 /// A value written as a JSON object by hand; [`WriteJson::write_fields`] writes the
 /// members without braces (rows put `start` before them, as `#[serde(flatten)]` does).
 trait WriteJson {
@@ -220,73 +240,50 @@ trait WriteJson {
 
 impl WriteJson for InputCounts {
     fn write_fields(&self, w: &mut JsonOut<'_>) {
-        w.key(b"\"lines\":");
-        w.u64(self.lines);
-        w.key(b",\"events\":");
-        w.u64(self.events);
-        w.key(b",\"rejected\":");
-        w.u64(self.rejected);
-        w.key(b",\"unknown\":");
-        w.u64(self.unknown);
-        w.key(b",\"late\":");
-        w.u64(self.late);
-        w.key(b",\"duplicates\":");
-        w.u64(self.duplicates);
-        w.key(b",\"unmatched\":");
-        w.u64(self.unmatched);
-        w.key(b",\"orphaned\":");
-        w.u64(self.orphaned);
+        members!(
+            w,
+            self,
+            lines: u64,
+            events: u64,
+            rejected: u64,
+            unknown: u64,
+            late: u64,
+            duplicates: u64,
+            unmatched: u64,
+            orphaned: u64,
+        );
     }
 }
 
 impl WriteJson for QueueKpis {
     fn write_fields(&self, w: &mut JsonOut<'_>) {
-        w.key(b"\"arrived\":");
-        w.u64(self.arrived);
-        w.key(b",\"answered\":");
-        w.u64(self.answered);
-        w.key(b",\"answered_within_sl\":");
-        w.u64(self.answered_within_sl);
-        w.key(b",\"abandoned\":");
-        w.u64(self.abandoned);
-        w.key(b",\"short_abandoned\":");
-        w.u64(self.short_abandoned);
-        w.key(b",\"abandoned_within_sl\":");
-        w.u64(self.abandoned_within_sl);
-        w.key(b",\"exited\":");
-        w.u64(self.exited);
-        w.key(b",\"sl_met\":");
-        w.u64(self.sl_met);
-        w.key(b",\"sl_abandoned_within\":");
-        w.u64(self.sl_abandoned_within);
-        w.key(b",\"sl_missed\":");
-        w.u64(self.sl_missed);
-        w.key(b",\"sl_offered\":");
-        w.u64(self.sl_offered);
-        w.key(b",\"service_level\":");
-        w.opt_f64(self.service_level);
-        w.key(b",\"asa_seconds\":");
-        w.opt_f64(self.asa_seconds);
-        w.key(b",\"abandon_rate\":");
-        w.opt_f64(self.abandon_rate);
-        w.key(b",\"handled\":");
-        w.u64(self.handled);
-        w.key(b",\"aht_seconds\":");
-        w.opt_f64(self.aht_seconds);
-        w.key(b",\"avg_talk_seconds\":");
-        w.opt_f64(self.avg_talk_seconds);
-        w.key(b",\"avg_hold_seconds\":");
-        w.opt_f64(self.avg_hold_seconds);
-        w.key(b",\"avg_acw_seconds\":");
-        w.opt_f64(self.avg_acw_seconds);
-        w.key(b",\"transferred\":");
-        w.u64(self.transferred);
-        w.key(b",\"transfer_rate\":");
-        w.opt_f64(self.transfer_rate);
-        w.key(b",\"avg_abandon_wait_seconds\":");
-        w.opt_f64(self.avg_abandon_wait_seconds);
-        w.key(b",\"orphaned\":");
-        w.u64(self.orphaned);
+        members!(
+            w,
+            self,
+            arrived: u64,
+            answered: u64,
+            answered_within_sl: u64,
+            abandoned: u64,
+            short_abandoned: u64,
+            abandoned_within_sl: u64,
+            exited: u64,
+            sl_met: u64,
+            sl_abandoned_within: u64,
+            sl_missed: u64,
+            sl_offered: u64,
+            service_level: opt_f64,
+            asa_seconds: opt_f64,
+            abandon_rate: opt_f64,
+            handled: u64,
+            aht_seconds: opt_f64,
+            avg_talk_seconds: opt_f64,
+            avg_hold_seconds: opt_f64,
+            avg_acw_seconds: opt_f64,
+            transferred: u64,
+            transfer_rate: opt_f64,
+            avg_abandon_wait_seconds: opt_f64,
+            orphaned: u64,
+        );
         w.buf.push(b',');
         self.percentiles.write_fields(w);
     }
@@ -294,57 +291,42 @@ impl WriteJson for QueueKpis {
 
 impl WriteJson for Percentiles {
     fn write_fields(&self, w: &mut JsonOut<'_>) {
-        w.key(b"\"wait_p50_seconds\":");
-        w.opt_f64(self.wait_p50_seconds);
-        w.key(b",\"wait_p90_seconds\":");
-        w.opt_f64(self.wait_p90_seconds);
-        w.key(b",\"wait_p99_seconds\":");
-        w.opt_f64(self.wait_p99_seconds);
-        w.key(b",\"handle_p50_seconds\":");
-        w.opt_f64(self.handle_p50_seconds);
-        w.key(b",\"handle_p90_seconds\":");
-        w.opt_f64(self.handle_p90_seconds);
-        w.key(b",\"handle_p99_seconds\":");
-        w.opt_f64(self.handle_p99_seconds);
+        members!(
+            w,
+            self,
+            wait_p50_seconds: opt_f64,
+            wait_p90_seconds: opt_f64,
+            wait_p99_seconds: opt_f64,
+            handle_p50_seconds: opt_f64,
+            handle_p90_seconds: opt_f64,
+            handle_p99_seconds: opt_f64,
+        );
     }
 }
 
 impl WriteJson for AgentKpis {
     fn write_fields(&self, w: &mut JsonOut<'_>) {
-        w.key(b"\"handled\":");
-        w.u64(self.handled);
-        w.key(b",\"aht_seconds\":");
-        w.opt_f64(self.aht_seconds);
-        w.key(b",\"avg_talk_seconds\":");
-        w.opt_f64(self.avg_talk_seconds);
-        w.key(b",\"avg_hold_seconds\":");
-        w.opt_f64(self.avg_hold_seconds);
-        w.key(b",\"avg_acw_seconds\":");
-        w.opt_f64(self.avg_acw_seconds);
-        w.key(b",\"transferred\":");
-        w.u64(self.transferred);
-        w.key(b",\"ring_no_answer\":");
-        w.u64(self.ring_no_answer);
-        w.key(b",\"logged_in_seconds\":");
-        w.f64(self.logged_in_seconds);
-        w.key(b",\"available_seconds\":");
-        w.f64(self.available_seconds);
-        w.key(b",\"ringing_seconds\":");
-        w.f64(self.ringing_seconds);
-        w.key(b",\"on_contact_seconds\":");
-        w.f64(self.on_contact_seconds);
-        w.key(b",\"acw_seconds\":");
-        w.f64(self.acw_seconds);
-        w.key(b",\"aux_seconds\":");
-        w.f64(self.aux_seconds);
-        w.key(b",\"occupancy\":");
-        w.opt_f64(self.occupancy);
-        w.key(b",\"utilisation\":");
-        w.opt_f64(self.utilisation);
-        w.key(b",\"handled_per_hour\":");
-        w.opt_f64(self.handled_per_hour);
-        w.key(b",\"aux_share\":");
-        w.opt_f64(self.aux_share);
+        members!(
+            w,
+            self,
+            handled: u64,
+            aht_seconds: opt_f64,
+            avg_talk_seconds: opt_f64,
+            avg_hold_seconds: opt_f64,
+            avg_acw_seconds: opt_f64,
+            transferred: u64,
+            ring_no_answer: u64,
+            logged_in_seconds: f64,
+            available_seconds: f64,
+            ringing_seconds: f64,
+            on_contact_seconds: f64,
+            acw_seconds: f64,
+            aux_seconds: f64,
+            occupancy: opt_f64,
+            utilisation: opt_f64,
+            handled_per_hour: opt_f64,
+            aux_share: opt_f64,
+        );
         if let Some(s) = &self.schedule {
             w.buf.push(b',');
             s.write_fields(w);
@@ -358,12 +340,13 @@ impl WriteJson for AgentKpis {
 
 impl WriteJson for ScheduleKpis {
     fn write_fields(&self, w: &mut JsonOut<'_>) {
-        w.key(b"\"scheduled_seconds\":");
-        w.f64(self.scheduled_seconds);
-        w.key(b",\"adherent_seconds\":");
-        w.f64(self.adherent_seconds);
-        w.key(b",\"adherence\":");
-        w.opt_f64(self.adherence);
+        members!(
+            w,
+            self,
+            scheduled_seconds: f64,
+            adherent_seconds: f64,
+            adherence: opt_f64,
+        );
     }
 }
 
