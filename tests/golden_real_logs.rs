@@ -145,6 +145,24 @@ fn malariapbx_2023() {
         let r = run(&path, &cfg);
         assert!(close(r.queue("Support").service_level, expect), "{preset}");
     }
+    // Genesys Cloud, by outcome: 2 answered (both within T), 4 abandons (none short),
+    // 1 flow-out (the EXITWITHTIMEOUT).
+    for (abandons, flowouts, expect) in [
+        (true, false, 2.0 / 6.0),  // 2 / (2 + 4), the default switches
+        (true, true, 2.0 / 7.0),   // 2 / (2 + 4 + 1)
+        (false, true, 2.0 / 3.0),  // 2 / (2 + 1)
+        (false, false, 2.0 / 2.0), // 2 / 2
+    ] {
+        let mut cfg = Config::default();
+        cfg.defaults.sl_preset = Some("genesys".parse().expect("a preset"));
+        cfg.defaults.sl_include_abandons = Some(abandons);
+        cfg.defaults.sl_include_flowouts = Some(flowouts);
+        let r = run(&path, &cfg);
+        assert!(
+            close(r.queue("Support").service_level, expect),
+            "genesys abandons={abandons} flowouts={flowouts}"
+        );
+    }
 }
 
 #[test]

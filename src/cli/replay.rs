@@ -36,7 +36,8 @@ pub struct ReplayArgs {
     /// Default short-abandon threshold (e.g. 5s, 0 disables).
     #[arg(long)]
     pub short_abandon: Option<String>,
-    /// Default SL preset (cisco_type1, cisco_type2, cisco_type3, amazon_connect, answered_only).
+    /// Default SL preset (cisco_type1, cisco_type2, cisco_type3, amazon_connect, answered_only,
+    /// genesys with its default switches).
     #[arg(long)]
     pub sl_preset: Option<String>,
     /// Allowed lateness of out-of-order events (e.g. 2s); overrides the config.

@@ -16,7 +16,7 @@ pub use sources::{
     check_ws_url, SourceConfig, SourceFormat, SourceKind, StartAt, DEFAULT_MAX_FRAME_BYTES,
 };
 
-use crate::kpi::SlPreset;
+use crate::kpi::{GenesysSwitches, SlPreset};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -274,6 +274,12 @@ pub struct QueueSettings {
     pub short_abandon: Option<Duration>,
     /// Which service-level formula the headline number uses.
     pub sl_preset: Option<SlPreset>,
+    /// `sl_preset = "genesys"`: abandons count in the denominator (default true).
+    pub sl_include_abandons: Option<bool>,
+    /// `sl_preset = "genesys"`: short abandons count too (default true).
+    pub sl_include_short_abandons: Option<bool>,
+    /// `sl_preset = "genesys"`: flow-outs (exits) count (default false).
+    pub sl_include_flowouts: Option<bool>,
     /// The service-level target as a ratio (0.8 = 80 %).
     pub sl_target: Option<f64>,
     /// Wrap-up (ACW) time for agents whose states are derived from contact events (queue_log).
@@ -287,6 +293,9 @@ impl QueueSettings {
             sl_threshold: Some(Duration::secs(20)),
             short_abandon: Some(Duration::secs(5)),
             sl_preset: Some(SlPreset::CiscoType2),
+            sl_include_abandons: None,
+            sl_include_short_abandons: None,
+            sl_include_flowouts: None,
             sl_target: Some(0.8),
             wrap_up: Some(Duration(0)),
         }
@@ -298,8 +307,25 @@ impl QueueSettings {
             sl_threshold: self.sl_threshold.or(base.sl_threshold),
             short_abandon: self.short_abandon.or(base.short_abandon),
             sl_preset: self.sl_preset.or(base.sl_preset),
+            sl_include_abandons: self.sl_include_abandons.or(base.sl_include_abandons),
+            sl_include_short_abandons: self
+                .sl_include_short_abandons
+                .or(base.sl_include_short_abandons),
+            sl_include_flowouts: self.sl_include_flowouts.or(base.sl_include_flowouts),
             sl_target: self.sl_target.or(base.sl_target),
             wrap_up: self.wrap_up.or(base.wrap_up),
+        }
+    }
+
+    /// The preset with its switches: a Genesys preset takes the `sl_include_*` keys.
+    pub fn preset(&self) -> SlPreset {
+        match self.sl_preset.unwrap_or_default() {
+            SlPreset::Genesys(d) => SlPreset::Genesys(GenesysSwitches {
+                abandons: self.sl_include_abandons.unwrap_or(d.abandons),
+                short_abandons: self.sl_include_short_abandons.unwrap_or(d.short_abandons),
+                flowouts: self.sl_include_flowouts.unwrap_or(d.flowouts),
+            }),
+            p => p,
         }
     }
 }
@@ -573,6 +599,23 @@ fn check_queue(
             &format!("{at}.short_abandon"),
             format!("{s} exceeds the service-level threshold {t}"),
         ));
+    }
+    if !matches!(q.sl_preset, Some(SlPreset::Genesys(_))) {
+        for (key, v) in [
+            ("sl_include_abandons", q.sl_include_abandons),
+            ("sl_include_short_abandons", q.sl_include_short_abandons),
+            ("sl_include_flowouts", q.sl_include_flowouts),
+        ] {
+            if v.is_some() {
+                return Err(err(
+                    &format!("{at}.{key}"),
+                    format!(
+                        "applies to sl_preset = \"genesys\" only (this queue's preset is {})",
+                        q.sl_preset.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
     }
     if let Some(target) = q.sl_target {
         if !(target > 0.0 && target <= 1.0) {

@@ -300,3 +300,39 @@ aux_reasons = { lunch = ["Lunch"] }
         assert_eq!(e.file, f.path().display().to_string());
     }
 }
+
+#[test]
+fn genesys_switches_come_from_the_queue_and_only_with_its_preset() {
+    let f = write(
+        r#"
+[defaults]
+sl_preset = "genesys"
+sl_include_short_abandons = false
+[queues.sales]
+sl_include_flowouts = true
+[queues.chat]
+sl_include_abandons = false
+"#,
+    );
+    let cfg = Config::load(f.path()).expect("valid");
+    let preset = |q: &str| {
+        cfg.queues[q]
+            .or(&cfg.defaults)
+            .or(&QueueSettings::builtin())
+            .preset()
+    };
+    let g = |abandons, short_abandons, flowouts| {
+        SlPreset::Genesys(GenesysSwitches {
+            abandons,
+            short_abandons,
+            flowouts,
+        })
+    };
+    assert_eq!(preset("sales"), g(true, false, true));
+    assert_eq!(preset("chat"), g(false, false, false));
+    // A switch under another preset measures nothing: refused, naming the key.
+    let f = write("[queues.sales]\nsl_preset = \"cisco_type1\"\nsl_include_flowouts = true\n");
+    let e = Config::load(f.path()).expect_err("not genesys");
+    assert_eq!(e.key, "queues.sales.sl_include_flowouts");
+    assert!(e.message.contains("genesys"), "{e}");
+}

@@ -135,7 +135,7 @@ impl QueueParams {
         QueueParams {
             sl_threshold_ms: b.sl_threshold.unwrap_or_default().ms(),
             short_abandon_ms: b.short_abandon.unwrap_or_default().ms(),
-            preset: b.sl_preset.unwrap_or_default(),
+            preset: b.preset(),
             sl_target: b.sl_target.unwrap_or(0.8),
             wrap_up_ms: b.wrap_up.unwrap_or_default().ms(),
         }

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// Which service-level formula to use (kpi-definitions §3).
+/// Which service-level formula to use (kpi-definitions §3). Written and read as its
+/// name (`cisco_type2`, `genesys`, ...); a Genesys preset's switches come from the
+/// queue's `sl_include_*` keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum SlPreset {
     /// Abandons within T are ignored: `met / (offered − abandoned_within)`.
     CiscoType1,
@@ -20,16 +22,47 @@ pub enum SlPreset {
     AmazonConnect,
     /// Asterisk `servicelevel`: `answered_within_sl / answered`.
     AnsweredOnly,
+    /// Genesys Cloud: by queue outcome, `answered_within_sl / (answered + the outcomes
+    /// its switches include)`; a caller still waiting counts nowhere yet.
+    Genesys(GenesysSwitches),
+}
+
+/// Genesys Cloud's "Service Level Calculations Options": which unanswered outcomes the
+/// denominator adds to the answered contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GenesysSwitches {
+    /// Abandons (`wait ≥ S`) count (Genesys "Include Abandons"; default on).
+    pub abandons: bool,
+    /// Short abandons count too, when abandons do ("Include Short Abandons"; default on).
+    pub short_abandons: bool,
+    /// Flow-outs (our `exited`: timeout, exit key, overflow, transfer out of the queue)
+    /// count ("Include Flowouts"; default off).
+    pub flowouts: bool,
+}
+
+impl Default for GenesysSwitches {
+    fn default() -> Self {
+        GenesysSwitches {
+            abandons: true,
+            short_abandons: true,
+            flowouts: false,
+        }
+    }
 }
 
 impl SlPreset {
-    /// Every preset.
-    pub const ALL: [SlPreset; 5] = [
+    /// Every preset (Genesys with its default switches).
+    pub const ALL: [SlPreset; 6] = [
         SlPreset::CiscoType1,
         SlPreset::CiscoType2,
         SlPreset::CiscoType3,
         SlPreset::AmazonConnect,
         SlPreset::AnsweredOnly,
+        SlPreset::Genesys(GenesysSwitches {
+            abandons: true,
+            short_abandons: true,
+            flowouts: false,
+        }),
     ];
 
     /// The config / CLI name.
@@ -40,6 +73,7 @@ impl SlPreset {
             SlPreset::CiscoType3 => "cisco_type3",
             SlPreset::AmazonConnect => "amazon_connect",
             SlPreset::AnsweredOnly => "answered_only",
+            SlPreset::Genesys(_) => "genesys",
         }
     }
 
@@ -53,7 +87,33 @@ impl SlPreset {
             SlPreset::CiscoType2 => ratio(met, offered),
             SlPreset::CiscoType3 | SlPreset::AmazonConnect => ratio(met + within, offered),
             SlPreset::AnsweredOnly => ratio(c.answered_within_sl as f64, c.answered as f64),
+            SlPreset::Genesys(g) => {
+                let mut offered = c.answered;
+                if g.abandons {
+                    offered += c.abandoned;
+                    if g.short_abandons {
+                        offered += c.short_abandoned;
+                    }
+                }
+                if g.flowouts {
+                    offered += c.exited;
+                }
+                ratio(c.answered_within_sl as f64, offered as f64)
+            }
         }
+    }
+}
+
+impl From<SlPreset> for &'static str {
+    fn from(p: SlPreset) -> Self {
+        p.as_str()
+    }
+}
+
+impl TryFrom<String> for SlPreset {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 
@@ -124,6 +184,69 @@ mod tests {
         // Counting every abandon (short ones too) against: 200 / 400.
         let all = c.sl_met as f64 / (c.sl_offered() + c.short_abandoned) as f64;
         assert_eq!(all, 0.5);
+        // The same through the `genesys` preset's switches.
+        let genesys = |abandons, short_abandons| {
+            SlPreset::Genesys(GenesysSwitches {
+                abandons,
+                short_abandons,
+                flowouts: false,
+            })
+            .service_level(&c)
+        };
+        assert_eq!(genesys(true, true), Some(0.5), "every abandon counts");
+        assert_eq!(
+            genesys(true, false),
+            Some(200.0 / 350.0),
+            "short abandons out"
+        );
+        assert_eq!(genesys(false, true), Some(200.0 / 300.0), "answered only");
+        assert_eq!(genesys(false, false), Some(200.0 / 300.0));
+    }
+
+    /// Genesys Cloud's formula, switch by switch: answered within T over answered, plus
+    /// abandons (and short ones) when included, plus flow-outs when included.
+    #[test]
+    fn genesys_switches() {
+        let c = QueueCounters {
+            answered: 40,
+            answered_within_sl: 30,
+            abandoned: 6,
+            short_abandoned: 3,
+            exited: 11,
+            // Cisco's time-of-threshold counters play no part.
+            ..counters(1, 2, 3)
+        };
+        for abandons in [false, true] {
+            for short_abandons in [false, true] {
+                for flowouts in [false, true] {
+                    let g = GenesysSwitches {
+                        abandons,
+                        short_abandons,
+                        flowouts,
+                    };
+                    let mut offered = 40;
+                    if abandons {
+                        offered += 6;
+                    }
+                    if abandons && short_abandons {
+                        offered += 3;
+                    }
+                    if flowouts {
+                        offered += 11;
+                    }
+                    assert_eq!(
+                        SlPreset::Genesys(g).service_level(&c),
+                        Some(30.0 / f64::from(offered)),
+                        "{g:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            SlPreset::Genesys(GenesysSwitches::default()),
+            "genesys".parse::<SlPreset>().expect("a preset"),
+            "by name: abandons and short abandons in, flow-outs out"
+        );
     }
 
     #[test]
