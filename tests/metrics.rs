@@ -81,10 +81,8 @@ fn exact_values_for_a_scripted_day() {
     )
     .expect("5m service level");
     assert!((sl - 1.0 / 3.0).abs() < 1e-9, "{sl}");
-    assert_eq!(
-        sample(&text, r#"ccpulse_events_late_total{source="all"}"#),
-        Some(0.0)
-    );
+    // No source: no per-source series (the late count is per source).
+    assert!(!text.contains("ccpulse_events_late_total{"), "{text}");
     // Staffing: the gauges carry exactly what the snapshot computed.
     let st = snap
         .queues
@@ -277,6 +275,45 @@ async fn served_by_the_daemon_with_the_text_content_type() {
     );
     assert_eq!(sample(&body, "ccpulse_feed_clients"), Some(2.0));
     assert!(body.contains(r#"ccpulse_agent_state{agent="a1",team="blue""#));
+    assert_eq!(
+        sample(&body, r#"ccpulse_events_late_total{source="script"}"#),
+        Some(0.0)
+    );
+
+    // One event far behind the watermark (late) and one sent twice (a duplicate): both
+    // refused, and the late one counted as late, for the source that sent it.
+    let first = script::events().into_iter().next().expect("an event");
+    let late = ccpulse::model::Event {
+        ts: T0,
+        id: Some("late-1".into()),
+        ..first.clone()
+    };
+    let twice = ccpulse::model::Event {
+        ts: END - 1_000,
+        id: Some("twice-1".into()),
+        ..first
+    };
+    for ev in [late, twice.clone(), twice] {
+        feed.send(ev).await.expect("sent");
+    }
+    let refused = r#"ccpulse_events_rejected_total{source="script",reason="refused"}"#;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let body = loop {
+        let (_, body) = get(addr, "/metrics").await;
+        if sample(&body, refused) == Some(2.0) {
+            break body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never refused: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        sample(&body, r#"ccpulse_events_late_total{source="script"}"#),
+        Some(1.0),
+        "the late one; the duplicate is not late"
+    );
 
     daemon.shutdown().await.expect("clean shutdown");
     server.await.expect("server task").expect("server");

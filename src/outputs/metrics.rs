@@ -844,14 +844,14 @@ impl ScrapeCollector {
             }
         }
 
-        if let Some(snap) = &self.snapshot {
-            let mut m = enc.encode_descriptor(
-                "events_late",
-                "Events dropped as later than the allowed lateness (engine-wide: source=\"all\" until lateness is tracked per source).",
-                None,
-                MetricType::Counter,
-            )?;
-            counter(&mut m, &[("source", "all")], snap.engine.late)?;
+        let mut m = enc.encode_descriptor(
+            "events_late",
+            "Events the source sent that the engine dropped as later than the allowed lateness.",
+            None,
+            MetricType::Counter,
+        )?;
+        for s in &self.sources {
+            counter(&mut m, &[("source", s.name())], s.late())?;
         }
 
         let mut m = enc.encode_descriptor(

@@ -559,9 +559,9 @@ impl EngineTask {
                 self.positions.insert(s.name().to_string(), pos);
             }
         }
-        if self.engine.push(m.event).is_err() {
+        if let Err(why) = self.engine.push(m.event) {
             if let Some(s) = self.statuses.get(usize::from(m.source)) {
-                s.count_refused();
+                s.count_refused(why);
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod simulator;
 pub mod websocket;
 
 use crate::decode::{DecodeStats, Decoded};
+use crate::engine::Refused;
 use crate::model::{Event, Millis};
 use crate::runtime::Shutdown;
 use std::future::Future;
@@ -59,6 +60,7 @@ pub struct SourceStatus {
     up: AtomicBool,
     events: AtomicU64,
     late: AtomicU64,
+    duplicates: AtomicU64,
     last_event_ms: AtomicI64,
     /// Reading a backlog: while any source is, the engine does not move event time with
     /// the clock (the backlog's old events would all be late).
@@ -74,6 +76,7 @@ impl SourceStatus {
             up: AtomicBool::new(false),
             events: AtomicU64::new(0),
             late: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
             last_event_ms: AtomicI64::new(Millis::MIN),
             catching_up: AtomicBool::new(false),
             decode: Mutex::new(DecodeStats::new(name.clone())),
@@ -98,6 +101,11 @@ impl SourceStatus {
 
     /// Events the engine refused as late or duplicate.
     pub fn refused(&self) -> u64 {
+        self.late() + self.duplicates.load(Ordering::Relaxed)
+    }
+
+    /// Events the engine refused as later than the allowed lateness.
+    pub fn late(&self) -> u64 {
         self.late.load(Ordering::Relaxed)
     }
 
@@ -127,8 +135,12 @@ impl SourceStatus {
     }
 
     /// Counts an event the engine refused (called by the engine task).
-    pub(crate) fn count_refused(&self) {
-        self.late.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn count_refused(&self, why: Refused) {
+        match why {
+            Refused::Late => &self.late,
+            Refused::Duplicate => &self.duplicates,
+        }
+        .fetch_add(1, Ordering::Relaxed);
     }
 }
 
