@@ -36,6 +36,17 @@ fn agent(ts: Millis, agent: &str, team: &str, queues: &[&str]) -> Event {
     ))
 }
 
+/// The first state frame of a client connected to `path` that shows the same watermark
+/// as the API's `snapshot`.
+async fn frame_at(live: &Live, path: &str, snapshot: &Value) -> Value {
+    let mut ws = ws_connect(live.addr, path).await;
+    let mut seq = 0;
+    next_matching(&mut ws, &mut seq, |f| {
+        is_state(f) && f["watermark_ms"] == snapshot["watermark_ms"]
+    })
+    .await
+}
+
 fn quick() -> FeedOptions {
     FeedOptions {
         heartbeat: Duration::from_millis(300),
@@ -163,18 +174,8 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
     // Let the tick that applied them pass, so both frames and the API show one state.
     clock.set(t0 + 5_000);
     let api = get_json(live.addr, "/api/v1/snapshot").await;
-    let mut ws = ws_connect(live.addr, "/ws").await;
-    let mut seq = 0;
-    let board = next_matching(&mut ws, &mut seq, |f| {
-        is_state(f) && f["watermark_ms"] == api["watermark_ms"]
-    })
-    .await;
-    let mut ws = ws_connect(live.addr, "/ws?detail=full").await;
-    let mut seq = 0;
-    let full = next_matching(&mut ws, &mut seq, |f| {
-        is_state(f) && f["watermark_ms"] == api["watermark_ms"]
-    })
-    .await;
+    let board = frame_at(&live, "/ws", &api).await;
+    let full = frame_at(&live, "/ws?detail=full", &api).await;
     assert_eq!(board["filter"]["detail"], "board");
     assert_eq!(full["filter"]["detail"], "full");
 
@@ -230,6 +231,78 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
         bytes_board * 2 < bytes_full,
         "{bytes_board} vs {bytes_full}"
     );
+    live.stop().await;
+}
+
+#[tokio::test]
+async fn the_boards_service_level_fraction_follows_each_queues_preset() {
+    // sales counts answered contacts only (Asterisk's servicelevel); support, the
+    // default cisco_type2, counts the abandon within T against.
+    let mut cfg = fast_config();
+    cfg.queues.insert(
+        "sales".into(),
+        ccpulse::config::QueueSettings {
+            sl_preset: Some(ccpulse::kpi::SlPreset::AnsweredOnly),
+            ..Default::default()
+        },
+    );
+    let t0 = DEFAULT_START;
+    let clock = Arc::new(ManualClock::new(t0));
+    let live = start(&cfg, quick(), clock.clone()).await;
+    let line = |ts: Millis, ty: &str, contact: &str, queue: &str, rest: &str| {
+        ev(&format!(
+            r#"{{"v":1,"ts":{ts},"type":"{ty}","contact":"{contact}","queue":"{queue}"{rest}}}"#
+        ))
+    };
+    let mut events = vec![agent(t0, "a1", "A", &["sales", "support"])];
+    for q in ["sales", "support"] {
+        let (c1, c2) = (format!("{q}-1"), format!("{q}-2"));
+        events.push(line(t0 + 100, "contact_queued", &c1, q, ""));
+        events.push(line(t0 + 100, "contact_queued", &c2, q, ""));
+        // Answered after 2 s; abandoned after 10 s (not short, within T = 20 s).
+        events.push(line(
+            t0 + 2_100,
+            "contact_answered",
+            &c1,
+            q,
+            r#","agent":"a1""#,
+        ));
+        events.push(line(t0 + 10_100, "contact_abandoned", &c2, q, ""));
+    }
+    events.sort_by_key(|e| e.ts);
+    let n = events.len() as u64;
+    for e in events {
+        live.script.send(e).await.expect("sent");
+    }
+    clock.set(t0 + 15_000);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
+    let api = get_json(live.addr, "/api/v1/snapshot").await;
+    let board = frame_at(&live, "/ws", &api).await;
+    let (sales, support) = (queue(&board, "sales"), queue(&board, "support"));
+    // The API keeps the Cisco counters; the board gives each preset's own fraction.
+    let api_sales = api["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["queue"] == "sales"))
+        .expect("sales in the API");
+    assert_eq!(
+        (
+            &api_sales["today"]["sl_met"],
+            &api_sales["today"]["sl_offered"]
+        ),
+        (&Value::from(1), &Value::from(2))
+    );
+    assert_eq!(
+        (&sales["today"]["sl_met"], &sales["today"]["sl_offered"]),
+        (&Value::from(1), &Value::from(1)),
+        "answered_only: 1 of 1 answered"
+    );
+    assert_eq!(sales["today"]["service_level"], 1.0);
+    assert_eq!(
+        (&support["today"]["sl_met"], &support["today"]["sl_offered"]),
+        (&Value::from(1), &Value::from(2)),
+        "cisco_type2: 1 of 2"
+    );
+    assert_eq!(support["today"]["service_level"], 0.5);
     live.stop().await;
 }
 

@@ -12,7 +12,7 @@ mod targets;
 
 pub use agent::{AgentKpis, ScheduleKpis};
 pub use counters::{AgentCounters, QueueCounters};
-pub use preset::{GenesysSwitches, SlPreset};
+pub use preset::{GenesysSwitches, SlCounts, SlPreset};
 pub use queue::{Percentiles, QueueKpis};
 pub use targets::{Attainment, TargetResult};
 

@@ -79,27 +79,70 @@ impl SlPreset {
 
     /// The service level of `c` under this preset; `None` with no offered contacts.
     pub fn service_level(self, c: &QueueCounters) -> Option<f64> {
-        let met = c.sl_met as f64;
-        let within = c.sl_abandoned_within as f64;
-        let offered = c.sl_offered() as f64;
+        let (num, den) = self.fraction(&SlCounts::from(c));
+        ratio(num as f64, den as f64)
+    }
+
+    /// The preset's numerator and denominator: contacts that met the service level and
+    /// contacts it counts (a screen sums these over queues, each under its own rule).
+    pub fn fraction(self, c: &SlCounts) -> (u64, u64) {
+        let offered = c.sl_offered;
         match self {
-            SlPreset::CiscoType1 => ratio(met, offered - within),
-            SlPreset::CiscoType2 => ratio(met, offered),
-            SlPreset::CiscoType3 | SlPreset::AmazonConnect => ratio(met + within, offered),
-            SlPreset::AnsweredOnly => ratio(c.answered_within_sl as f64, c.answered as f64),
+            SlPreset::CiscoType1 => (c.sl_met, offered.saturating_sub(c.sl_abandoned_within)),
+            SlPreset::CiscoType2 => (c.sl_met, offered),
+            SlPreset::CiscoType3 | SlPreset::AmazonConnect => {
+                (c.sl_met + c.sl_abandoned_within, offered)
+            }
+            SlPreset::AnsweredOnly => (c.answered_within_sl, c.answered),
             SlPreset::Genesys(g) => {
-                let mut offered = c.answered;
+                let mut counted = c.answered;
                 if g.abandons {
-                    offered += c.abandoned;
+                    counted += c.abandoned;
                     if g.short_abandons {
-                        offered += c.short_abandoned;
+                        counted += c.short_abandoned;
                     }
                 }
                 if g.flowouts {
-                    offered += c.exited;
+                    counted += c.exited;
                 }
-                ratio(c.answered_within_sl as f64, offered as f64)
+                (c.answered_within_sl, counted)
             }
+        }
+    }
+}
+
+/// The counters some service-level preset reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlCounts {
+    /// Answered within `T` (SL outcome decided at the answer).
+    pub sl_met: u64,
+    /// Abandoned or exited within `T`.
+    pub sl_abandoned_within: u64,
+    /// Contacts with an SL outcome.
+    pub sl_offered: u64,
+    /// Answered.
+    pub answered: u64,
+    /// Answered with `wait ≤ T`.
+    pub answered_within_sl: u64,
+    /// Abandoned, not short.
+    pub abandoned: u64,
+    /// Abandoned under `S`.
+    pub short_abandoned: u64,
+    /// Exited (flow-outs).
+    pub exited: u64,
+}
+
+impl From<&QueueCounters> for SlCounts {
+    fn from(c: &QueueCounters) -> Self {
+        SlCounts {
+            sl_met: c.sl_met,
+            sl_abandoned_within: c.sl_abandoned_within,
+            sl_offered: c.sl_offered(),
+            answered: c.answered,
+            answered_within_sl: c.answered_within_sl,
+            abandoned: c.abandoned,
+            short_abandoned: c.short_abandoned,
+            exited: c.exited,
         }
     }
 }
@@ -265,6 +308,33 @@ mod tests {
             assert_eq!(p.service_level(&c), None, "{p}");
         }
         assert_eq!(SlPreset::CiscoType1.service_level(&counters(0, 5, 0)), None);
+    }
+
+    /// The fraction a screen sums is the preset's own: e.g. `answered_only` counts the
+    /// answered contacts, not Cisco's offered ones.
+    #[test]
+    fn each_preset_gives_its_fraction() {
+        let c = QueueCounters {
+            answered: 40,
+            answered_within_sl: 31,
+            abandoned: 6,
+            short_abandoned: 3,
+            exited: 11,
+            ..counters(29, 5, 12)
+        };
+        let n = SlCounts::from(&c);
+        let want = [
+            (SlPreset::CiscoType1, (29, 41)),
+            (SlPreset::CiscoType2, (29, 46)),
+            (SlPreset::CiscoType3, (34, 46)),
+            (SlPreset::AmazonConnect, (34, 46)),
+            (SlPreset::AnsweredOnly, (31, 40)),
+            (SlPreset::Genesys(GenesysSwitches::default()), (31, 49)),
+        ];
+        for (p, (num, den)) in want {
+            assert_eq!(p.fraction(&n), (num, den), "{p}");
+            assert_eq!(p.service_level(&c), Some(num as f64 / den as f64), "{p}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Queue KPIs from a window's counters and histograms.
 
-use super::{ratio, secs, QueueCounters, SlPreset};
+use super::{ratio, secs, QueueCounters, SlCounts, SlPreset};
 use serde::Serialize;
 
 /// Wait and handle-time percentiles of a window, in seconds (`None` when empty).
@@ -106,6 +106,21 @@ impl QueueKpis {
             avg_abandon_wait_seconds: ratio(secs(c.abandoned_wait_ms), c.abandoned as f64),
             orphaned: c.orphaned,
             percentiles,
+        }
+    }
+}
+
+impl From<&QueueKpis> for SlCounts {
+    fn from(k: &QueueKpis) -> Self {
+        SlCounts {
+            sl_met: k.sl_met,
+            sl_abandoned_within: k.sl_abandoned_within,
+            sl_offered: k.sl_offered,
+            answered: k.answered,
+            answered_within_sl: k.answered_within_sl,
+            abandoned: k.abandoned,
+            short_abandoned: k.short_abandoned,
+            exited: k.exited,
         }
     }
 }

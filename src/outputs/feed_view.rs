@@ -4,7 +4,7 @@
 //! to three decimals (see [`milli`]); `?detail=full` sends the whole API snapshot instead.
 
 use crate::engine::{AgentContact, AgentSnapshot, QueueSnapshot, Staffing, TeamSnapshot};
-use crate::kpi::{AgentKpis, QueueKpis};
+use crate::kpi::{AgentKpis, QueueKpis, SlCounts, SlPreset};
 use crate::model::{AgentStatus, Millis};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -61,9 +61,11 @@ pub struct BoardKpis {
     pub abandoned: u64,
     /// Handled (ended after an answer).
     pub handled: u64,
-    /// Service-level numerator of the queue's preset.
+    /// Service-level numerator of the queue's preset (`answered_within_sl` for
+    /// `answered_only` and `genesys`, `sl_met + sl_abandoned_within` for `cisco_type3`).
     pub sl_met: u64,
-    /// Service-level denominator of the queue's preset.
+    /// Service-level denominator of the queue's preset, so that a screen summing both
+    /// over queues measures each under its own rule.
     pub sl_offered: u64,
     /// Service level (ratio).
     #[serde(serialize_with = "ser_milli_opt")]
@@ -82,15 +84,17 @@ pub struct BoardKpis {
     pub wait_p90_seconds: Option<f64>,
 }
 
-impl From<&QueueKpis> for BoardKpis {
-    fn from(k: &QueueKpis) -> Self {
+impl BoardKpis {
+    /// A window's numbers, its service-level fraction under the queue's `preset`.
+    fn of(k: &QueueKpis, preset: SlPreset) -> Self {
+        let (sl_met, sl_offered) = preset.fraction(&SlCounts::from(k));
         BoardKpis {
             arrived: k.arrived,
             answered: k.answered,
             abandoned: k.abandoned,
             handled: k.handled,
-            sl_met: k.sl_met,
-            sl_offered: k.sl_offered,
+            sl_met,
+            sl_offered,
             service_level: k.service_level,
             asa_seconds: k.asa_seconds,
             abandon_rate: k.abandon_rate,
@@ -149,14 +153,14 @@ impl<'a> From<&'a QueueSnapshot> for BoardQueue<'a> {
             waiting_by_channel: &q.waiting_by_channel,
             oldest_queued_at_ms: q.oldest_queued_at_ms,
             agents: &q.agents,
-            today: (&q.today).into(),
-            interval: (&q.interval).into(),
+            today: BoardKpis::of(&q.today, q.sl_preset),
+            interval: BoardKpis::of(&q.interval, q.sl_preset),
             rolling: q
                 .rolling
                 .iter()
                 .map(|w| BoardWindow {
                     window_seconds: w.window_seconds,
-                    kpis: (&w.kpis).into(),
+                    kpis: BoardKpis::of(&w.kpis, q.sl_preset),
                 })
                 .collect(),
             staffing: &q.staffing,
