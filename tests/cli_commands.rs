@@ -340,3 +340,56 @@ fn replay_with_the_simulated_schedule_reports_adherence() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/plan.csv"));
 }
+
+#[test]
+fn replay_takes_the_genesys_switches_on_the_command_line() {
+    // Three calls: answered after 3 s, abandoned after 10 s (not short), timed out
+    // after 30 s (a flow-out).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("queue_log");
+    std::fs::write(
+        &path,
+        "1675555700|1.0|Support|NONE|ENTERQUEUE||200|1\n\
+         1675555703|1.0|Support|PJSIP/400|CONNECT|3|1.1|2\n\
+         1675555710|2.0|Support|NONE|ENTERQUEUE||201|1\n\
+         1675555720|2.0|Support|NONE|ABANDON|1|1|10\n\
+         1675555730|3.0|Support|NONE|ENTERQUEUE||202|1\n\
+         1675555760|3.0|Support|NONE|EXITWITHTIMEOUT|1|1|30\n\
+         1675555790|1.0|Support|PJSIP/400|COMPLETECALLER|3|87|1\n",
+    )
+    .expect("write");
+    let p = path.to_str().expect("utf8");
+    let sl = |extra: &[&str]| {
+        let mut args = vec!["replay", p, "--sl-preset", "genesys"];
+        args.extend_from_slice(extra);
+        let out = ccpulse(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        v["queues"][0]["totals"]["service_level"].as_f64()
+    };
+    assert_eq!(
+        sl(&[]),
+        Some(0.5),
+        "1 answered within T / (1 answered + 1 abandon)"
+    );
+    assert_eq!(sl(&["--sl-include", "abandons,flowouts"]), Some(1.0 / 3.0));
+    assert_eq!(sl(&["--sl-include", "none"]), Some(1.0));
+    // Unknown names and switches under another preset are usage errors.
+    let out = ccpulse(&[
+        "replay",
+        p,
+        "--sl-preset",
+        "genesys",
+        "--sl-include",
+        "callbacks",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = ccpulse(&["replay", p, "--sl-include", "flowouts"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("genesys"), "{err}");
+}

@@ -40,6 +40,11 @@ pub struct ReplayArgs {
     /// genesys with its default switches).
     #[arg(long)]
     pub sl_preset: Option<String>,
+    /// With `--sl-preset genesys`: the outcomes its denominator counts besides the
+    /// answered ones, comma-separated from abandons, short_abandons, flowouts (default
+    /// abandons,short_abandons; `none` for answered only).
+    #[arg(long)]
+    pub sl_include: Option<String>,
     /// Allowed lateness of out-of-order events (e.g. 2s); overrides the config.
     #[arg(long)]
     pub allowed_lateness: Option<String>,
@@ -83,6 +88,28 @@ fn configure(args: &ReplayArgs) -> anyhow::Result<Config> {
             v.parse::<SlPreset>()
                 .map_err(|e| usage(format!("--sl-preset: {e}")))?,
         );
+    }
+    if let Some(v) = &args.sl_include {
+        let mut on = [false; 3];
+        for item in v
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty() && *i != "none")
+        {
+            let i = ["abandons", "short_abandons", "flowouts"]
+                .iter()
+                .position(|n| *n == item)
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--sl-include: unknown `{item}` (abandons, short_abandons, flowouts or none)"
+                    ))
+                })?;
+            on[i] = true;
+        }
+        let d = &mut cfg.defaults;
+        d.sl_include_abandons = Some(on[0]);
+        d.sl_include_short_abandons = Some(on[1]);
+        d.sl_include_flowouts = Some(on[2]);
     }
     if let Some(v) = &args.allowed_lateness {
         cfg.engine.allowed_lateness = dur("allowed-lateness", v)?;
