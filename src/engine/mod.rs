@@ -326,6 +326,11 @@ impl Engine {
         self.reorder.pending()
     }
 
+    /// Gives back the reorder buffer's memory a burst of events left ([`Reorder::trim`]).
+    pub fn trim(&mut self) {
+        self.reorder.trim();
+    }
+
     /// Event time reached (the watermark), `None` before the first event.
     pub fn watermark(&self) -> Option<Millis> {
         self.now

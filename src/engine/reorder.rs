@@ -5,6 +5,12 @@ use crate::model::{Event, Millis, Name};
 use rustc_hash::FxHashSet;
 use std::collections::VecDeque;
 
+/// The smallest growth of the buffer, in events.
+const GROWTH_MIN: usize = 256;
+
+/// Below this many slots (512 KiB of events) [`Reorder::trim`] leaves the buffer alone.
+pub const TRIM_FLOOR: usize = 4096;
+
 /// Why an event was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -74,6 +80,14 @@ impl Reorder {
         self.max_seen = Some(max);
         // Mostly-ordered input: appending is the common case; otherwise insert after
         // every event with the same or an earlier timestamp (stable).
+        if self.buf.len() == self.buf.capacity() {
+            // A quarter more, not double: the deque is a ring that cycles through its
+            // whole capacity, so every slot ends up resident, and a burst that doubled
+            // it would keep that memory (2 s × 200 k events/s of 128-byte events is
+            // 51 MB; doubled capacity 128 MB).
+            self.buf
+                .reserve_exact((self.buf.capacity() / 4).max(GROWTH_MIN));
+        }
         if self.buf.back().is_none_or(|b| b.ts <= ev.ts) {
             self.buf.push_back(ev);
         } else {
@@ -82,6 +96,21 @@ impl Reorder {
         }
         self.forget_old_ids(max);
         Ok(())
+    }
+
+    /// Gives back the memory a burst left: when the buffer holds under half its
+    /// capacity (and more than [`TRIM_FLOOR`] slots), the capacity drops to 1.25× what
+    /// it holds. Cheap to call often (the daemon calls it every tick).
+    pub fn trim(&mut self) {
+        let (len, cap) = (self.buf.len(), self.buf.capacity());
+        if cap > 2 * len.max(TRIM_FLOOR) {
+            self.buf.shrink_to(len + len / 4);
+        }
+    }
+
+    /// Buffer slots allocated (for tests of [`Reorder::trim`]).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Releases the next event whose lateness has passed.
@@ -124,6 +153,42 @@ impl Reorder {
 mod tests {
     use super::*;
     use crate::model::EventBody;
+
+    /// A burst grows the buffer by quarters, not doubling, and trimming gives the slots
+    /// back once the burst has been released.
+    #[test]
+    fn a_burst_grows_by_quarters_and_is_trimmed_away() {
+        let mut r = Reorder::new(1_000_000, 0);
+        for i in 0..100_000 {
+            r.push(ev(i, None)).expect("in order");
+            assert!(
+                r.capacity() <= (r.pending() + r.pending() / 4).max(GROWTH_MIN) + GROWTH_MIN,
+                "capacity {} for {} events",
+                r.capacity(),
+                r.pending()
+            );
+        }
+        r.trim();
+        assert!(
+            r.capacity() >= 100_000,
+            "nothing to trim while it holds them"
+        );
+        // The burst passes: all but 10,000 released.
+        r.observe(1_000_000 + 89_999);
+        let mut released = 0;
+        while r.pop_ready().is_some() {
+            released += 1;
+        }
+        assert_eq!(released, 90_000);
+        r.trim();
+        assert!(
+            r.capacity() < 2 * TRIM_FLOOR.max(10_000),
+            "{}",
+            r.capacity()
+        );
+        assert_eq!(r.pending(), 10_000, "trimming keeps every event");
+        assert_eq!(r.pop_any().map(|e| e.ts), Some(90_000));
+    }
 
     fn ev(ts: Millis, id: Option<&str>) -> Event {
         Event {

@@ -628,6 +628,9 @@ impl EngineTask {
             snapshot_us = (built - followed).as_micros() as u64,
             "tick published"
         );
+        // After the publish, like the checkpoint: a burst's memory given back here
+        // never delays a tick.
+        self.engine.trim();
         self.maybe_checkpoint();
     }
 
