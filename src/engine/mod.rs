@@ -553,8 +553,9 @@ impl Engine {
 
     /// Live reports: the counts of local day `day` — applied and unmatched events by their
     /// time, orphans by when they were closed, late and duplicate events by the
-    /// watermark's day when they were refused. A day the engine did not begin in counts
-    /// from its start (or its oldest checkpoint without marks).
+    /// watermark's day when they were refused. A day whose start the engine did not
+    /// cross (it started that day, or was restored from a checkpoint without marks)
+    /// counts everything the engine counted before the day ended.
     pub(crate) fn day_stats(&self, day: (Millis, Millis)) -> EngineStats {
         let mark = |t: Millis| self.day_marks.iter().find(|m| m.0 == t).map(|m| &m.1);
         let zero = EngineStats::default();
