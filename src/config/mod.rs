@@ -560,14 +560,14 @@ impl Config {
         }
         self.alerts.check_receivers(&err)?;
         self.alerts.rules(&self.windows.rolling, &err)?;
-        check_queue(
-            &self.defaults.or(&QueueSettings::builtin()),
-            "defaults",
-            &err,
-        )?;
+        let defaults = self.defaults.or(&QueueSettings::builtin());
+        check_queue(&defaults, "defaults", &err)?;
+        check_switches(&self.defaults, defaults.sl_preset, "defaults", &err)?;
         for (name, q) in &self.queues {
             let merged = q.or(&self.defaults).or(&QueueSettings::builtin());
-            check_queue(&merged, &format!("queues.{name}"), &err)?;
+            let at = format!("queues.{name}");
+            check_queue(&merged, &at, &err)?;
+            check_switches(q, merged.sl_preset, &at, &err)?;
         }
         for (name, t) in &self.teams {
             check_targets(&t.targets, &format!("teams.{name}.targets"), &err)?;
@@ -587,6 +587,35 @@ impl Config {
     }
 }
 
+/// The Genesys switches `own` sets itself (not inherited from `[defaults]`, where a
+/// queue under another preset ignores them) must come with the `genesys` preset.
+fn check_switches(
+    own: &QueueSettings,
+    preset: Option<SlPreset>,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if matches!(preset, Some(SlPreset::Genesys(_))) {
+        return Ok(());
+    }
+    for (key, v) in [
+        ("sl_include_abandons", own.sl_include_abandons),
+        ("sl_include_short_abandons", own.sl_include_short_abandons),
+        ("sl_include_flowouts", own.sl_include_flowouts),
+    ] {
+        if v.is_some() {
+            return Err(err(
+                &format!("{at}.{key}"),
+                format!(
+                    "applies to sl_preset = \"genesys\" only (the preset here is {})",
+                    preset.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_queue(
     q: &QueueSettings,
     at: &str,
@@ -599,23 +628,6 @@ fn check_queue(
             &format!("{at}.short_abandon"),
             format!("{s} exceeds the service-level threshold {t}"),
         ));
-    }
-    if !matches!(q.sl_preset, Some(SlPreset::Genesys(_))) {
-        for (key, v) in [
-            ("sl_include_abandons", q.sl_include_abandons),
-            ("sl_include_short_abandons", q.sl_include_short_abandons),
-            ("sl_include_flowouts", q.sl_include_flowouts),
-        ] {
-            if v.is_some() {
-                return Err(err(
-                    &format!("{at}.{key}"),
-                    format!(
-                        "applies to sl_preset = \"genesys\" only (this queue's preset is {})",
-                        q.sl_preset.unwrap_or_default()
-                    ),
-                ));
-            }
-        }
     }
     if let Some(target) = q.sl_target {
         if !(target > 0.0 && target <= 1.0) {

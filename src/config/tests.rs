@@ -335,4 +335,18 @@ sl_include_abandons = false
     let e = Config::load(f.path()).expect_err("not genesys");
     assert_eq!(e.key, "queues.sales.sl_include_flowouts");
     assert!(e.message.contains("genesys"), "{e}");
+    // Switches in [defaults] for the genesys queues; a queue under another preset
+    // ignores them rather than being refused for what it inherits.
+    let f = write(
+        "[defaults]\nsl_preset = \"genesys\"\nsl_include_flowouts = true\n\
+         [queues.sales]\nsl_preset = \"cisco_type2\"\n",
+    );
+    let cfg = Config::load(f.path()).expect("valid");
+    let sales = cfg.queues["sales"]
+        .or(&cfg.defaults)
+        .or(&QueueSettings::builtin());
+    assert_eq!(sales.preset(), SlPreset::CiscoType2);
+    let f = write("[defaults]\nsl_include_flowouts = true\n");
+    let e = Config::load(f.path()).expect_err("defaults not genesys");
+    assert_eq!(e.key, "defaults.sl_include_flowouts");
 }
