@@ -151,9 +151,8 @@ impl Engine {
         let mut agents: Vec<_> = (0..self.agents.len() as u32)
             .filter_map(|a| {
                 let params = self.agent_targets(a);
+                let team = self.team_name(a).cloned();
                 let rt = self.agents.get_mut(a as usize)?;
-                let team = rt.team.and_then(|t| self.teams.get(t as usize));
-                let team = team.map(|t| t.name.clone());
                 cut(&mut rt.timeline, day, &rt.name, params, team)
             })
             .collect();

@@ -863,9 +863,13 @@ impl Engine {
 
     /// The team of the agent `name` now, if it has one.
     pub fn agent_team(&self, name: &str) -> Option<&str> {
-        let a = self.agents.get(*self.agent_ix.get(name)? as usize)?;
-        let t = self.teams.get(a.team? as usize)?;
-        Some(t.name.as_str())
+        self.team_name(*self.agent_ix.get(name)?).map(Name::as_str)
+    }
+
+    /// The name of agent `a`'s team now, if it has one.
+    pub(crate) fn team_name(&self, a: u32) -> Option<&Name> {
+        let t = self.agents.get(a as usize)?.team?;
+        Some(&self.teams.get(t as usize)?.name)
     }
 
     /// Each agent's current state, its reason and since when: the state spans still open

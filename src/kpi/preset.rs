@@ -40,13 +40,18 @@ pub struct GenesysSwitches {
     pub flowouts: bool,
 }
 
+impl GenesysSwitches {
+    /// Abandons and short abandons in, flow-outs out.
+    pub const DEFAULT: GenesysSwitches = GenesysSwitches {
+        abandons: true,
+        short_abandons: true,
+        flowouts: false,
+    };
+}
+
 impl Default for GenesysSwitches {
     fn default() -> Self {
-        GenesysSwitches {
-            abandons: true,
-            short_abandons: true,
-            flowouts: false,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -58,11 +63,7 @@ impl SlPreset {
         SlPreset::CiscoType3,
         SlPreset::AmazonConnect,
         SlPreset::AnsweredOnly,
-        SlPreset::Genesys(GenesysSwitches {
-            abandons: true,
-            short_abandons: true,
-            flowouts: false,
-        }),
+        SlPreset::Genesys(GenesysSwitches::DEFAULT),
     ];
 
     /// The config / CLI name.

@@ -168,16 +168,16 @@ impl Track {
             let (ds, de) = cal.day(a);
             let b = to.min(de.max(a + 1));
             if ds > self.day_start {
-                self.prev = (self.day_start != Millis::MIN).then(|| DayHistory {
+                // The day's spans move aside (emptying today's) for yesterday's report.
+                let done = DayHistory {
                     day_start: self.day_start,
                     history: std::mem::take(&mut self.history),
                     reasons: std::mem::take(&mut self.reasons),
-                });
+                };
+                self.prev = (done.day_start != Millis::MIN).then_some(done);
                 self.day_start = ds;
                 self.adherent_ms = 0;
                 self.scheduled_ms = 0;
-                self.history.clear();
-                self.reasons.clear();
             }
             if ds == self.day_start {
                 if let Some(p) = plan {
