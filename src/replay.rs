@@ -127,6 +127,12 @@ pub fn replay_scheduled(
     };
     let mut engine = Engine::new(cfg, opts)?;
     let mut ledger = schedule.map(|s| {
+        // As in the daemon: agents the config does not place are in the schedule's team.
+        let teams = s.teams();
+        engine.set_planned_teams(
+            teams.iter().map(|(a, t)| (a.as_str(), t.as_str())),
+            Millis::MIN,
+        );
         engine.record_transitions(true);
         let aux = AuxReasons::from_config(&cfg.schedule.aux_reasons);
         Ledger::new(s, aux, engine.calendar().clone())

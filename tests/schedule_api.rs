@@ -422,3 +422,91 @@ a2,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work,Team A
     assert_eq!(team["adherence"], 6600.0 / 14400.0);
     live.stop().await;
 }
+
+/// A queue_log-like source names no team: the schedule's team places its agents (the
+/// config's wins where both do), so the team has live KPIs; a changed schedule moves an
+/// agent at the next tick.
+#[tokio::test]
+async fn the_schedules_teams_place_agents_whose_events_name_none() {
+    let mut cfg = fast_config();
+    cfg.teams.entry("Blue".into()).or_default().agents = vec!["a3".into()];
+    let (live, clock) = start_manual(&cfg, T0).await;
+    let addr = live.addr;
+    let csv = "agent,start,end,activity,team
+a1,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Floor 2
+a2,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Floor 2
+a3,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Floor 2
+";
+    let (status, body) = request(addr, "PUT", "/api/v1/schedule", &[], csv.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    // The engine takes the schedule's teams at its next tick: wait for two.
+    let mut ticks = live.daemon.published().subscribe();
+    ticks.borrow_and_update();
+    for _ in 0..2 {
+        tokio::time::timeout(GIVE_UP, ticks.changed())
+            .await
+            .expect("a tick")
+            .expect("the engine runs");
+    }
+    for a in ["a1", "a2", "a3"] {
+        let mut e = state(T0 + 1_000, a, ccpulse::model::AgentStatus::Available, None);
+        if let ccpulse::model::EventBody::AgentState(ch) = &mut e.body {
+            ch.team = None;
+        }
+        live.script.send(e).await.expect("send");
+    }
+    clock.set(T0 + 63_000);
+    let snap = wait_snapshot(live.daemon.published(), |s| {
+        s.watermark_ms >= Some(T0 + 61_000)
+    })
+    .await;
+    let team_of = |s: &ccpulse::engine::Snapshot, a: &str| {
+        s.agents
+            .iter()
+            .find(|x| x.agent == a)
+            .and_then(|x| x.team.clone())
+    };
+    assert_eq!(team_of(&snap, "a1").as_deref(), Some("Floor 2"));
+    assert_eq!(team_of(&snap, "a2").as_deref(), Some("Floor 2"));
+    assert_eq!(
+        team_of(&snap, "a3").as_deref(),
+        Some("Blue"),
+        "the config wins"
+    );
+    let wm = snap.watermark_ms.expect("watermark");
+    let floor = snap
+        .teams
+        .iter()
+        .find(|t| t.team == "Floor 2")
+        .expect("a team from the schedule alone");
+    assert_eq!(floor.agents.get("available"), Some(&2));
+    let secs = 2.0 * (wm - T0 - 1_000) as f64 / 1000.0;
+    assert!(
+        (floor.state_seconds_total["available"] - secs).abs() < 1e-9,
+        "{:?} vs {secs}",
+        floor.state_seconds_total
+    );
+
+    // a2 moves to Floor 3 in a new schedule.
+    let csv = csv.replacen(
+        "a2,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Floor 2",
+        "a2,2026-11-28T09:00:00Z,2026-11-28T17:00:00Z,work,Floor 3",
+        1,
+    );
+    let (status, body) = request(addr, "PUT", "/api/v1/schedule", &[], csv.as_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    clock.set(T0 + 71_000);
+    let snap = wait_snapshot(live.daemon.published(), |s| {
+        s.watermark_ms >= Some(T0 + 69_000)
+    })
+    .await;
+    assert_eq!(team_of(&snap, "a2").as_deref(), Some("Floor 3"));
+    let agents = |t: &str| {
+        snap.teams
+            .iter()
+            .find(|x| x.team == t)
+            .and_then(|x| x.agents.get("available").copied())
+    };
+    assert_eq!((agents("Floor 2"), agents("Floor 3")), (Some(1), Some(1)));
+    live.stop().await;
+}

@@ -135,10 +135,18 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             builder.checkpoint_acks(),
         );
     }
+    // The schedule file is read now, not at the alert task's first poll: its teams
+    // place agents from the first event of a backlog on.
+    schedule.poll_file();
     {
         // Agents' and teams' `adherence_min` targets read the schedule's adherence today.
         let schedule = schedule.clone();
         builder.adherence_from(Arc::new(move || schedule.adherence()));
+    }
+    {
+        // Agents the config does not place are in the schedule's team.
+        let schedule = schedule.clone();
+        builder.teams_from(Arc::new(move || schedule.planned_teams()));
     }
     let push_http = PushSource::new(builder.handle("http")?);
     let push_ws = PushSource::new(builder.handle("ws-ingest")?);

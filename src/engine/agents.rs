@@ -49,6 +49,10 @@ pub(crate) struct AgentRt {
     /// (re-read on restore).
     #[serde(skip)]
     pub(crate) team_from_config: bool,
+    /// The schedule places the agent in its team (and the config does not): events
+    /// naming another are not followed (re-set with the schedule after a restore).
+    #[serde(skip)]
+    pub(crate) team_from_plan: bool,
 }
 
 impl AgentRt {
@@ -66,6 +70,7 @@ impl AgentRt {
             queues: Vec::new(),
             own_targets: Targets::default(),
             team_from_config: false,
+            team_from_plan: false,
             explicit: None,
             presence: (AgentStatus::LoggedOut, None),
             on_contacts: 0,
@@ -182,15 +187,22 @@ impl Engine {
     }
 
     /// Moves the agent to the team its events name, unless it is there already or the
-    /// config places it (the team leader's grouping wins over the source's).
+    /// config or the schedule places it (the team leader's grouping wins over the
+    /// source's).
     fn set_team(&mut self, a: u32, team: &Name, t: Millis) {
         if self
             .agents
             .get(a as usize)
-            .is_none_or(|rt| rt.team_from_config)
+            .is_none_or(|rt| rt.team_from_config || rt.team_from_plan)
         {
             return;
         }
+        self.move_to_team(a, team, t);
+    }
+
+    /// Moves the agent to `team` at `t` unless it is there already: its state time up
+    /// to `t` stays with the team it leaves.
+    pub(super) fn move_to_team(&mut self, a: u32, team: &Name, t: Millis) {
         let id = self.team_id(team);
         if self
             .agents

@@ -262,6 +262,10 @@ pub struct Engine {
     /// (the `adherence_min` target; the engine does not measure it itself).
     #[serde(skip)]
     pub(crate) adherence: Option<std::sync::Arc<AdherenceToday>>,
+    /// Each agent's team as the schedule names it ([`Engine::set_planned_teams`]): the
+    /// team of an agent the config does not place (re-set after a restore).
+    #[serde(skip)]
+    pub(crate) planned_teams: FxHashMap<Name, Name>,
 }
 
 impl Engine {
@@ -307,7 +311,38 @@ impl Engine {
             day_marks: VecDeque::new(),
             transitions: None,
             adherence: None,
+            planned_teams: FxHashMap::default(),
         })
+    }
+
+    /// The schedule's team of each agent it names (agent → team): an agent the config
+    /// does not place is in its planned team, whatever its events say. An agent whose
+    /// planned team changes moves at `t` (its state time before `t` stays with the old
+    /// team); one the schedule no longer names keeps its team until its events name one.
+    pub fn set_planned_teams<'a>(
+        &mut self,
+        teams: impl IntoIterator<Item = (&'a str, &'a str)>,
+        t: Millis,
+    ) {
+        self.planned_teams = teams
+            .into_iter()
+            .map(|(a, team)| (Name::from(a), Name::from(team)))
+            .collect();
+        for a in 0..self.agents.len() as u32 {
+            let Some(rt) = self.agents.get(a as usize) else {
+                continue;
+            };
+            if rt.team_from_config {
+                continue;
+            }
+            let planned = self.planned_teams.get(&rt.name).cloned();
+            if let Some(rt) = self.agents.get_mut(a as usize) {
+                rt.team_from_plan = planned.is_some();
+            }
+            if let Some(team) = planned {
+                self.move_to_team(a, &team, t);
+            }
+        }
     }
 
     /// Today's schedule adherence for the `adherence_min` targets of the next snapshots
@@ -725,7 +760,16 @@ impl Engine {
         let cfg = self.config.agents.get(name.as_str()).cloned();
         let configured = config_team(&self.config, name.as_str());
         let team_from_config = configured.is_some();
-        let team = configured.map(|n| self.team_id(&n));
+        let planned = match configured {
+            Some(_) => None,
+            None => self.planned_teams.get(name).cloned(),
+        };
+        let team_from_plan = planned.is_some();
+        let team = match (configured, planned) {
+            (Some(n), _) => Some(self.team_id(&n)),
+            (None, Some(n)) => Some(self.team_id(&n)),
+            (None, None) => None,
+        };
         let i = self.agents.len() as u32;
         let mut rt = AgentRt::new(
             name.clone(),
@@ -739,6 +783,7 @@ impl Engine {
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
         rt.team_from_config = team_from_config;
+        rt.team_from_plan = team_from_plan;
         self.agents.push(rt);
         self.agent_ix.insert(name.clone(), i);
         i

@@ -591,10 +591,8 @@ fn adherence_targets_read_the_schedules_adherence_today() {
     assert_eq!(r.map(|r| r.met), Some(None));
 }
 
-/// The config's team wins over the team a source's events name; an agent the config does
-/// not place follows its events.
-#[test]
-fn the_configs_team_wins_over_the_events() {
+/// No allowed lateness, and the config's team `Blue` holding agent `a1`.
+fn blue_a1() -> Config {
     let mut cfg = Config::default();
     cfg.engine.allowed_lateness = Duration(0);
     cfg.teams.insert(
@@ -604,6 +602,14 @@ fn the_configs_team_wins_over_the_events() {
             ..Default::default()
         },
     );
+    cfg
+}
+
+/// The config's team wins over the team a source's events name; an agent the config does
+/// not place follows its events.
+#[test]
+fn the_configs_team_wins_over_the_events() {
+    let cfg = blue_a1();
     let mut e = Engine::new(&cfg, EngineOptions::default()).expect("engine");
     // Both events name team "A" (see `state`).
     run(
@@ -646,6 +652,88 @@ fn the_configs_team_wins_over_the_events() {
         .find(|x| x.agent == "a1")
         .and_then(|x| x.team.clone());
     assert_eq!(team.as_deref(), Some("Blue"));
+}
+
+/// The schedule's team places an agent the config does not (its events' team is not
+/// followed); the config's team wins over the schedule's; a changed schedule moves an
+/// agent at the instant it is applied, its earlier state time staying with the old team;
+/// an agent the schedule no longer names keeps its team until its events name one.
+#[test]
+fn the_schedules_team_places_agents_the_config_does_not() {
+    let cfg = blue_a1();
+    let opts = EngineOptions {
+        lifetime: true,
+        ..EngineOptions::default()
+    };
+    let mut e = Engine::new(&cfg, opts).expect("engine");
+    e.set_planned_teams([("a1", "Green"), ("a2", "Green"), ("a3", "Red")], s(0));
+    // Every event names team "A" (see `state`); a4 is in no plan.
+    run(
+        &mut e,
+        vec![
+            state(s(0), "a1", AgentStatus::Available, None),
+            state(s(0), "a2", AgentStatus::Available, None),
+            state(s(0), "a3", AgentStatus::Available, None),
+            state(s(0), "a4", AgentStatus::Available, None),
+        ],
+    );
+    e.advance_to(s(100));
+    let team_of = |e: &Engine, a: &str| e.agent_team(a).map(str::to_string);
+    assert_eq!(
+        team_of(&e, "a1").as_deref(),
+        Some("Blue"),
+        "the config wins"
+    );
+    assert_eq!(team_of(&e, "a2").as_deref(), Some("Green"));
+    assert_eq!(team_of(&e, "a3").as_deref(), Some("Red"));
+    assert_eq!(
+        team_of(&e, "a4").as_deref(),
+        Some("A"),
+        "no plan: its events"
+    );
+
+    // The schedule changes at 100 s: a2 moves to Red, a3 is no longer named.
+    e.set_planned_teams([("a2", "Red")], s(100));
+    run(
+        &mut e,
+        vec![
+            state(s(150), "a2", AgentStatus::Aux, Some("break")),
+            state(s(150), "a3", AgentStatus::Aux, Some("break")),
+        ],
+    );
+    assert_eq!(team_of(&e, "a2").as_deref(), Some("Red"));
+    assert_eq!(
+        team_of(&e, "a3").as_deref(),
+        Some("A"),
+        "unplanned: its events again"
+    );
+    e.advance_to(s(200));
+    let snap = e.snapshot();
+    let secs = |t: &str, st: &str| {
+        snap.teams
+            .iter()
+            .find(|x| x.team == t)
+            .and_then(|x| x.state_seconds_total.get(st).copied())
+            .unwrap_or(0.0)
+    };
+    // Green: a2 for 0–100 s. Red: a3 for 0–150 s, a2 for 100–150 s and on break after.
+    assert_eq!(secs("Green", "available"), 100.0);
+    assert_eq!(secs("Red", "available"), 150.0 + 50.0);
+    assert_eq!(secs("Red", "aux"), 50.0);
+    // A: a4 all along, a3 on break from 150 s.
+    assert_eq!(secs("A", "available"), 200.0);
+    assert_eq!(secs("A", "aux"), 50.0);
+    assert_eq!(secs("Blue", "available"), 200.0);
+
+    // A restored engine has no plan until the daemon gives it again; then nothing moves.
+    let bytes = e.checkpoint().expect("checkpoint");
+    let mut r = Engine::restore(&cfg, opts, &bytes).expect("restore");
+    r.set_planned_teams([("a2", "Red")], s(200));
+    run(
+        &mut r,
+        vec![state(s(210), "a2", AgentStatus::Available, None)],
+    );
+    assert_eq!(team_of(&r, "a2").as_deref(), Some("Red"));
 }
 
 #[test]

@@ -24,6 +24,7 @@ use crate::engine::{
     AdherenceToday, DayCut, DayCutError, DaySpec, Engine, EngineOptions, Snapshot, Transitions,
 };
 use crate::model::Millis;
+use crate::schedule::PlannedTeams;
 use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -225,10 +226,16 @@ pub struct DaemonBuilder {
     checkpoint_ack: Option<Arc<AtomicU64>>,
     /// Where each tick reads today's schedule adherence from, if a schedule runs.
     adherence: Option<AdherenceSource>,
+    /// Where the engine reads the schedule's teams from, if a schedule runs.
+    teams: Option<TeamsSource>,
 }
 
 /// Today's schedule adherence as of the schedule's latest view (read at every tick).
 pub type AdherenceSource = Arc<dyn Fn() -> Option<Arc<AdherenceToday>> + Send + Sync>;
+
+/// The schedule's team of each agent it names (read at start and at every tick; a new
+/// `Arc` is a new schedule).
+pub type TeamsSource = Arc<dyn Fn() -> Option<Arc<PlannedTeams>> + Send + Sync>;
 
 /// How long a checkpoint's commit waits for the transitions' reader to save its state
 /// for the same checkpoint (so the two are restored together) before committing alone.
@@ -256,7 +263,15 @@ impl DaemonBuilder {
             restored_id: None,
             checkpoint_ack: None,
             adherence: None,
+            teams: None,
         })
+    }
+
+    /// Where the engine reads the schedule's teams (agents the config does not place
+    /// are in their scheduled team): applied when the engine starts, after a restore,
+    /// and whenever the schedule changes.
+    pub fn teams_from(&mut self, source: TeamsSource) {
+        self.teams = Some(source);
     }
 
     /// Where each tick reads today's schedule adherence for the agents' and teams'
@@ -351,9 +366,18 @@ impl DaemonBuilder {
             restored_id,
             checkpoint_ack,
             adherence,
+            teams,
         } = self;
         let mut engine = engine;
         engine.record_transitions(transitions.is_some());
+        // Before any event: a backlog's agents join their scheduled teams from the start.
+        let teams = teams.map(|source| {
+            let current = source();
+            if let Some(t) = &current {
+                apply_teams(&mut engine, t);
+            }
+            (source, current)
+        });
         // Only the handles keep the channel open: when every source is gone the engine
         // keeps ticking on the clock alone.
         drop(tx);
@@ -377,6 +401,7 @@ impl DaemonBuilder {
             checkpoint_id: restored_id.unwrap_or(0),
             checkpoint_ack,
             adherence,
+            teams,
             reports,
         };
         let engine = spawn_engine_thread(task, shutdown.clone());
@@ -404,6 +429,12 @@ impl DaemonBuilder {
             sources: source_tasks,
         }
     }
+}
+
+/// Puts the agents the config does not place in their scheduled teams, at the watermark.
+fn apply_teams(engine: &mut Engine, teams: &PlannedTeams) {
+    let at = engine.watermark().unwrap_or(Millis::MIN);
+    engine.set_planned_teams(teams.iter().map(|(a, t)| (a.as_str(), t.as_str())), at);
 }
 
 /// A running daemon: read its [`Published`] state; [`Daemon::shutdown`] stops it.
@@ -512,6 +543,8 @@ struct EngineTask {
     checkpoint_ack: Option<Arc<AtomicU64>>,
     /// See [`DaemonBuilder::adherence_from`].
     adherence: Option<AdherenceSource>,
+    /// See [`DaemonBuilder::teams_from`], with the teams last applied.
+    teams: Option<(TeamsSource, Option<Arc<PlannedTeams>>)>,
     /// Readers' requests for a day's report rows.
     reports: mpsc::Receiver<DayRequest>,
 }
@@ -618,6 +651,19 @@ impl EngineTask {
         let followed = start.elapsed();
         if let Some(adherence) = &self.adherence {
             self.engine.set_adherence(adherence());
+        }
+        if let Some((source, applied)) = &mut self.teams {
+            let current = source();
+            let changed = match (&current, &*applied) {
+                (Some(c), Some(a)) => !Arc::ptr_eq(c, a),
+                (c, a) => c.is_some() != a.is_some(),
+            };
+            if changed {
+                if let Some(t) = &current {
+                    apply_teams(&mut self.engine, t);
+                }
+                *applied = current;
+            }
         }
         let snapshot = self.engine.snapshot();
         let built = start.elapsed();

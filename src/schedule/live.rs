@@ -12,7 +12,7 @@ use crate::engine::{AdherenceToday, Calendar};
 use crate::engine::{Snapshot, Transitions};
 use crate::model::Millis;
 use arc_swap::ArcSwapOption;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,6 +32,9 @@ struct FileState {
     missing_logged: bool,
 }
 
+/// Agent → the team the schedule places it in.
+pub type PlannedTeams = BTreeMap<String, String>;
+
 /// See the module docs.
 #[derive(Debug)]
 pub struct ScheduleService {
@@ -39,6 +42,10 @@ pub struct ScheduleService {
     latest: ArcSwapOption<ScheduleView>,
     /// `latest`'s adherence today per agent and team, for the engine's targets.
     adherence: ArcSwapOption<AdherenceToday>,
+    /// The current schedule's team of each agent it names, for the engine.
+    teams: ArcSwapOption<PlannedTeams>,
+    /// Where the config places agents: a schedule naming another team is reported.
+    config: Config,
     file: Option<PathBuf>,
     poll_every: std::time::Duration,
     file_state: Mutex<FileState>,
@@ -75,6 +82,8 @@ impl ScheduleService {
             )),
             latest: ArcSwapOption::empty(),
             adherence: ArcSwapOption::empty(),
+            teams: ArcSwapOption::empty(),
+            config: cfg.clone(),
             file: cfg.schedule.file.clone(),
             poll_every: std::time::Duration::from_millis(
                 cfg.schedule.poll_interval.ms().max(100) as u64
@@ -214,8 +223,39 @@ impl ScheduleService {
             errors: report.errors.clone(),
         };
         let schedule = std::mem::take(&mut report.schedule);
+        let teams = schedule.teams();
+        self.report_conflicts(&teams, source);
+        self.teams.store(Some(Arc::new(teams)));
         self.tracker().set_schedule(schedule, info);
         report
+    }
+
+    /// Logs agents the schedule places in another team than the config does (the
+    /// config's team wins for their KPIs; their adherence is grouped by the schedule's).
+    fn report_conflicts(&self, teams: &PlannedTeams, source: &str) {
+        let conflicts: Vec<String> = teams
+            .iter()
+            .filter_map(|(agent, team)| {
+                let configured = crate::engine::config_team(&self.config, agent)?;
+                (configured != *team).then(|| {
+                    format!("{agent} ({team} in the schedule, {configured} in the config)")
+                })
+            })
+            .collect();
+        if !conflicts.is_empty() {
+            tracing::warn!(
+                schedule = source,
+                agents = conflicts.len(),
+                "the schedule and the config place agents in different teams; their KPIs count for the config's team: {}",
+                conflicts.join(", ")
+            );
+        }
+    }
+
+    /// Each agent's team in the current schedule (the last row naming one), for the
+    /// engine ([`crate::engine::Engine::set_planned_teams`]). Lock-free.
+    pub fn planned_teams(&self) -> Option<Arc<PlannedTeams>> {
+        self.teams.load_full()
     }
 
     /// A schedule sent to `PUT /api/v1/schedule`: replaces the current one like

@@ -23,7 +23,7 @@ pub mod tracker;
 pub mod view;
 
 pub use import::{parse_csv, ImportReport, RejectedRow};
-pub use live::{DayLedger, ScheduleService, SharedSchedule};
+pub use live::{DayLedger, PlannedTeams, ScheduleService, SharedSchedule};
 pub use plan::{AgentPlan, Schedule, Segment, Span};
 pub use tracker::{ScheduleSettings, Tracker};
 pub use view::{AgentAdherence, LateReturn, QueueSchedule, ScheduleView, TeamSchedule};

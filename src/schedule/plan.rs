@@ -137,6 +137,14 @@ impl Schedule {
     pub fn plan(&self, agent: &str) -> Option<&AgentPlan> {
         self.agents.get(agent)
     }
+
+    /// Each agent's team, for agents whose rows name one (the last such row).
+    pub fn teams(&self) -> std::collections::BTreeMap<String, String> {
+        self.agents
+            .iter()
+            .filter_map(|(a, p)| Some((a.clone(), p.team.clone()?)))
+            .collect()
+    }
 }
 
 /// The winning row among those covering an instant: latest start, then shortest, then

@@ -212,6 +212,11 @@ pub async fn start_on(
         let schedule = schedule.clone();
         builder.adherence_from(Arc::new(move || schedule.adherence()));
     }
+    {
+        // As `ccpulse run`: agents the config does not place are in the schedule's team.
+        let schedule = schedule.clone();
+        builder.teams_from(Arc::new(move || schedule.planned_teams()));
+    }
     let daemon = builder.start(clock);
     let alerts: ccpulse::alerts::SharedAlerts =
         Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
