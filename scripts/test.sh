@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # prometheus-alertmanager: the daemon's alerts in a real Alertmanager
 # (tests/alertmanager_real.rs).
 # openssl: a test CA and server certificate for alerts over HTTPS (tests/notify_https.rs).
-NEEDED=(prometheus chromium prometheus-alertmanager openssl)
+# nats-server: the durable bus, a real NATS JetStream (tests/nats_real.rs).
+NEEDED=(prometheus chromium prometheus-alertmanager openssl nats-server)
 missing=()
 for pkg in "${NEEDED[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

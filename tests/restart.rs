@@ -4,39 +4,20 @@
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "common/restart_support.rs"]
+mod restart_support;
 use daemon::http;
+use restart_support::{
+    assert_queues_equal, get, morning, poll_until, sim_lines, wait_applied, wait_checkpoint,
+};
 
 use ccpulse::config::Config;
 use ccpulse::decode::FormatChoice;
-use ccpulse::encode::jsonl::JsonlWriter;
 use ccpulse::replay::{replay, Input};
-use ccpulse::sim::{SimConfig, Simulator};
 use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
-
-/// Tomorrow's 08:00 UTC: the simulated morning starts there, so the wall clock never
-/// overtakes its events.
-fn morning() -> i64 {
-    let now = jiff::Timestamp::now().as_millisecond();
-    now - now.rem_euclid(86_400_000) + 86_400_000 + 8 * 3_600_000
-}
-
-/// A simulated morning (from [`morning`]).
-fn lines() -> Vec<Vec<u8>> {
-    let mut cfg = SimConfig::demo(5);
-    cfg.start = morning();
-    cfg.duration_ms = 3 * 3_600_000;
-    let mut w = JsonlWriter::new();
-    Simulator::new(&cfg)
-        .expect("demo")
-        .filter_map(|e| {
-            let mut b = Vec::new();
-            w.write(&e, &mut b).ok().map(|_| b)
-        })
-        .collect()
-}
+use std::time::Duration;
 
 fn start(config: &Path) -> (Child, String) {
     daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
@@ -68,48 +49,9 @@ fn file_source(log: &Path) -> String {
     )
 }
 
-fn snapshot(addr: &str) -> Option<serde_json::Value> {
-    get(addr, "/api/v1/snapshot")
-}
-
-fn get(addr: &str, path: &str) -> Option<serde_json::Value> {
-    let (_, body) = http(addr, "GET", path, "", "").ok()?;
-    serde_json::from_str(&body).ok()
-}
-
-/// Polls every 50 ms until `poll` gives a value; after `secs` seconds fails with its
-/// last reason for not having one.
-fn poll_until<T>(secs: u64, mut poll: impl FnMut() -> Result<T, String>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        match poll() {
-            Ok(v) => return v,
-            Err(why) => assert!(Instant::now() < deadline, "{why}"),
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Waits until the daemon has applied `n` events.
-fn wait_applied(addr: &str, n: u64) -> serde_json::Value {
-    poll_until(60, || {
-        snapshot(addr)
-            .filter(|s| s["engine"]["applied"].as_u64() == Some(n))
-            .ok_or_else(|| format!("the daemon never applied {n} events"))
-    })
-}
-
-/// Waits until the periodic checkpoint on disk covers `n` applied events.
-fn wait_checkpoint(path: &Path, n: u64) {
-    poll_until(60, || {
-        let saved = std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["engine"]["engine"]["stats"]["applied"].as_u64());
-        (saved == Some(n))
-            .then_some(())
-            .ok_or_else(|| format!("no checkpoint with {n} events (saw {saved:?})"))
-    })
+/// A simulated morning (from [`morning`]).
+fn lines() -> Vec<Vec<u8>> {
+    sim_lines(5, 3)
 }
 
 /// A temporary data directory, the log a daemon will tail and its config (checkpoints
@@ -167,28 +109,7 @@ fn sigkill_mid_stream_then_resume_equals_one_uninterrupted_replay() {
     let mut replayed = replay_file(&log);
     let report = replayed.report();
     assert_eq!(report.input().duplicates + report.input().late, 0);
-    let queues = snap["queues"].as_array().expect("queues");
-    assert!(!queues.is_empty());
-    for q in queues {
-        let name = q["queue"].as_str().expect("name");
-        let want = report.queue_totals(name).expect("queue in replay");
-        let got = &q["today"];
-        for (k, v) in [
-            ("arrived", want.arrived),
-            ("answered", want.answered),
-            ("abandoned", want.abandoned),
-            ("exited", want.exited),
-            ("sl_met", want.sl_met),
-            ("sl_missed", want.sl_missed),
-            ("handled", want.handled),
-        ] {
-            assert_eq!(
-                got[k].as_u64(),
-                Some(v),
-                "{name}.{k} after a SIGKILL and a restart"
-            );
-        }
-    }
+    assert_queues_equal(&snap, &report);
 }
 
 /// The schedule view once it is at the engine's watermark `w`.

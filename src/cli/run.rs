@@ -9,10 +9,11 @@ use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::outputs::metrics::MetricsOptions;
-use ccpulse::runtime::{Clock, DaemonBuilder, RuntimeOptions, SystemClock};
+use ccpulse::runtime::{Clock, DaemonBuilder, Positions, RuntimeOptions, SystemClock};
 use ccpulse::schedule::{ScheduleService, SharedSchedule};
 use ccpulse::sources::checkpoint::{Checkpoint, CheckpointStore};
 use ccpulse::sources::file_tail::FileTailSource;
+use ccpulse::sources::nats::NatsSource;
 use ccpulse::sources::push::{PushSource, PushState};
 use ccpulse::sources::simulator::SimulatorSource;
 use ccpulse::sources::websocket::WebsocketSource;
@@ -93,19 +94,27 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     let mut builder = DaemonBuilder::new(&cfg, RuntimeOptions::from_config(&cfg))?;
     // Engine state survives restarts, except in the demo (its simulated day restarts
     // with the daemon). File sources resume from the positions of that state.
-    if !demo {
+    let positions = if demo {
+        Positions::new()
+    } else {
         let positions = builder.persist(&cfg)?;
-        for src in &cfg.sources {
+        for src in cfg.sources.iter().filter(|s| s.kind == SourceKind::File) {
             if let Some(pos) = positions.get(&src.name) {
                 let cp: Checkpoint = serde_json::from_value(pos.clone())?;
                 CheckpointStore::new(&cfg.daemon.data_dir, &src.name).save(&cp)?;
             }
         }
-    }
+        positions
+    };
     for src in &cfg.sources {
         match src.kind {
             SourceKind::File => builder.source(Box::new(FileTailSource::new(src, &cfg)?))?,
             SourceKind::Websocket => builder.source(Box::new(WebsocketSource::new(src)?))?,
+            SourceKind::Nats => builder.source(Box::new(NatsSource::new(
+                src,
+                &cfg,
+                positions.get(&src.name),
+            )?))?,
         }
     }
     match sim {

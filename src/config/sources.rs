@@ -15,6 +15,8 @@ pub enum SourceKind {
     File,
     /// Connect to an ACD/adapter websocket feed of JSON lines v1 (reconnects).
     Websocket,
+    /// Read a NATS JetStream stream (the durable bus), resuming at its saved sequence.
+    Nats,
 }
 
 /// The input format of a source (`auto` detects it from the file's start).
@@ -60,7 +62,7 @@ pub enum StartAt {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
-    /// The kind of input (`file` or `websocket`).
+    /// The kind of input (`file`, `websocket` or `nats`).
     pub kind: SourceKind,
     /// A unique name: the `source` label in logs and metrics, and the checkpoint's file
     /// name (letters, digits, `_`, `-`, `.`).
@@ -80,14 +82,23 @@ pub struct SourceConfig {
     /// IANA time zone of queue_log DATETIME stamps (default: the top-level `timezone`).
     #[serde(default)]
     pub timezone: Option<String>,
-    /// The feed to connect to (`kind = "websocket"`): a `ws://host[:port]/path` URL.
+    /// The feed to connect to: a `ws://host[:port]/path` URL (`kind = "websocket"`), or
+    /// the NATS server, `nats://[user:password@]host[:port]` or `tls://…` (`kind = "nats"`).
     #[serde(default)]
     pub url: String,
+    /// The JetStream stream to read (`kind = "nats"`; required there).
+    #[serde(default)]
+    pub stream: Option<String>,
+    /// Only the stream's messages on this subject (`kind = "nats"`; wildcards allowed,
+    /// default: all of the stream).
+    #[serde(default)]
+    pub subject: Option<String>,
     /// Extra HTTP headers of the websocket handshake (`kind = "websocket"`), e.g.
     /// `{ "X-Api-Key" = "…" }`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Sent as `Authorization: Bearer <token>` in the handshake (`kind = "websocket"`).
+    /// Sent as `Authorization: Bearer <token>` in the handshake (`kind = "websocket"`),
+    /// or as the NATS connection's token (`kind = "nats"`).
     #[serde(default)]
     pub token: Option<String>,
     /// A text message sent after every (re)connect (`kind = "websocket"`), e.g. the
@@ -146,6 +157,8 @@ impl SourceConfig {
             poll_interval: default_poll_interval(),
             timezone: None,
             url: String::new(),
+            stream: None,
+            subject: None,
             headers: BTreeMap::new(),
             token: None,
             subscribe: None,
@@ -162,6 +175,20 @@ impl SourceConfig {
             kind: SourceKind::Websocket,
             url: url.into(),
             format: SourceFormat::Jsonl,
+            ..SourceConfig::file(name, PathBuf::new())
+        }
+    }
+}
+
+impl SourceConfig {
+    /// A NATS JetStream source of `stream` on the server at `url`, from the stream's
+    /// beginning (tests, programmatic use).
+    pub fn nats(name: impl Into<String>, url: impl Into<String>, stream: &str) -> Self {
+        SourceConfig {
+            kind: SourceKind::Nats,
+            url: url.into(),
+            stream: Some(stream.into()),
+            start_at: StartAt::Beginning,
             ..SourceConfig::file(name, PathBuf::new())
         }
     }
@@ -231,11 +258,24 @@ pub(super) fn check_sources(
                 if let Some((key, _)) = ws_only.iter().find(|(_, set)| *set) {
                     return Err(err(
                         &format!("{at}.{key}"),
-                        "only for kind = \"websocket\"".into(),
+                        "only for kind = \"websocket\" or \"nats\"".into(),
                     ));
                 }
             }
             SourceKind::Websocket => check_websocket(s, &at, err)?,
+            SourceKind::Nats => check_nats(s, &at, err)?,
+        }
+        if s.kind != SourceKind::Nats {
+            let nats_only = [
+                ("stream", s.stream.is_some()),
+                ("subject", s.subject.is_some()),
+            ];
+            if let Some((key, _)) = nats_only.iter().find(|(_, set)| *set) {
+                return Err(err(
+                    &format!("{at}.{key}"),
+                    "only for kind = \"nats\"".into(),
+                ));
+            }
         }
         let poll = s.poll_interval.ms();
         if !(10..=60_000).contains(&poll) {
@@ -254,6 +294,75 @@ pub(super) fn check_sources(
         }
     }
     Ok(())
+}
+
+/// The `kind = "nats"` keys.
+fn check_nats(
+    s: &SourceConfig,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let other = [
+        ("path", !s.path.as_os_str().is_empty()),
+        ("headers", !s.headers.is_empty()),
+        ("subscribe", s.subscribe.is_some()),
+    ];
+    if let Some((key, _)) = other.iter().find(|(_, set)| *set) {
+        return Err(err(
+            &format!("{at}.{key}"),
+            "not for kind = \"nats\"".into(),
+        ));
+    }
+    let scheme_ok = ["nats://", "tls://"]
+        .iter()
+        .any(|p| s.url.starts_with(p) && s.url.len() > p.len());
+    if !scheme_ok || s.url.parse::<Uri>().is_err() {
+        return Err(err(
+            &format!("{at}.url"),
+            format!(
+                "`{}` must be a nats://host[:port] or tls://host[:port] URL",
+                s.url
+            ),
+        ));
+    }
+    // JetStream stream names: no whitespace, `.`, `*`, `>`, path separators.
+    let bad_name = |n: &str| {
+        n.is_empty()
+            || n.len() > 255
+            || n.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || ".*>/\\".contains(c))
+    };
+    match s.stream.as_deref() {
+        None => {
+            return Err(err(
+                &format!("{at}.stream"),
+                "must name the JetStream stream to read".into(),
+            ))
+        }
+        Some(n) if bad_name(n) => {
+            return Err(err(
+                &format!("{at}.stream"),
+                format!("`{n}` is not a stream name (no spaces, `.`, `*`, `>`, `/` or `\\`)"),
+            ))
+        }
+        Some(_) => {}
+    }
+    if let Some(subject) = &s.subject {
+        let ok = !subject.is_empty()
+            && !subject.chars().any(|c| c.is_whitespace() || c.is_control())
+            && subject.split('.').all(|t| !t.is_empty());
+        if !ok {
+            return Err(err(
+                &format!("{at}.subject"),
+                format!("`{subject}` is not a subject (dot-separated tokens, no spaces)"),
+            ));
+        }
+    }
+    if s.token.as_deref().is_some_and(str::is_empty) {
+        return Err(err(&format!("{at}.token"), "must not be empty".into()));
+    }
+    check_backoff(s, at, err)?;
+    check_max_frame(s, at, err)
 }
 
 /// The `kind = "websocket"` keys.
@@ -304,6 +413,16 @@ fn check_websocket(
             format!("{} must be between 10ms and 1h", s.ping_interval),
         ));
     }
+    check_backoff(s, at, err)?;
+    check_max_frame(s, at, err)
+}
+
+/// `backoff_min` and `backoff_max` (reconnecting sources).
+fn check_backoff(
+    s: &SourceConfig,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
     let (min, max) = (s.backoff_min.ms(), s.backoff_max.ms());
     if !(1..=3_600_000).contains(&min) {
         return Err(err(
@@ -320,6 +439,15 @@ fn check_websocket(
             ),
         ));
     }
+    Ok(())
+}
+
+/// `max_frame_bytes` (websocket frames, bus messages).
+fn check_max_frame(
+    s: &SourceConfig,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
     if !(1024..=(64 << 20)).contains(&s.max_frame_bytes) {
         return Err(err(
             &format!("{at}.max_frame_bytes"),

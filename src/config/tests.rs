@@ -254,6 +254,70 @@ fn websocket_sources_parse_and_errors_name_the_key() {
 }
 
 #[test]
+fn nats_sources_parse_and_errors_name_the_key() {
+    let nats = "[[sources]]\nkind = \"nats\"\nname = \"bus\"\nurl = \"nats://bus.local:4222\"\n";
+    let f = write(&format!(
+        "{nats}stream = \"ACD\"\nsubject = \"acd.*.events\"\ntoken = \"t0ken\"\n\
+         format = \"queue_log\"\nstart_at = \"beginning\"\nbackoff_max = \"5s\"\n"
+    ));
+    let cfg = Config::load(f.path()).expect("valid nats source");
+    let s = &cfg.sources[0];
+    assert_eq!(s.kind, SourceKind::Nats);
+    assert_eq!(
+        (
+            s.stream.as_deref(),
+            s.subject.as_deref(),
+            s.token.as_deref()
+        ),
+        (Some("ACD"), Some("acd.*.events"), Some("t0ken"))
+    );
+    assert_eq!(s.start_at, StartAt::Beginning);
+    let key = |text: String| Config::load(write(&text).path()).expect_err(&text).key;
+    assert_eq!(
+        key(nats.to_string()),
+        "sources[0].stream",
+        "a stream is required"
+    );
+    let ok = format!("{nats}stream = \"ACD\"\n");
+    for bad in ["ws://bus:4222", "nats://", "bus:4222", ""] {
+        let text = ok.replace("nats://bus.local:4222", bad);
+        assert_eq!(key(text), "sources[0].url", "{bad}");
+    }
+    for bad in ["A.B", "A B", "", "acd>"] {
+        let text = format!("{nats}stream = \"{bad}\"\n");
+        assert_eq!(key(text), "sources[0].stream", "{bad}");
+    }
+    for bad in ["acd..x", "acd x", "", ".acd"] {
+        assert_eq!(
+            key(format!("{ok}subject = \"{bad}\"\n")),
+            "sources[0].subject",
+            "{bad}"
+        );
+    }
+    assert_eq!(key(format!("{ok}path = \"/x\"\n")), "sources[0].path");
+    assert_eq!(
+        key(format!("{ok}subscribe = \"x\"\n")),
+        "sources[0].subscribe"
+    );
+    assert_eq!(key(format!("{ok}token = \"\"\n")), "sources[0].token");
+    assert_eq!(
+        key(format!("{ok}max_frame_bytes = 10\n")),
+        "sources[0].max_frame_bytes"
+    );
+    // Bus keys on other kinds.
+    let file = "[[sources]]\nkind = \"file\"\nname = \"a\"\npath = \"/x\"\n";
+    assert_eq!(
+        key(format!("{file}stream = \"ACD\"\n")),
+        "sources[0].stream"
+    );
+    let ws = "[[sources]]\nkind = \"websocket\"\nname = \"w\"\nurl = \"ws://a/\"\n";
+    assert_eq!(
+        key(format!("{ws}subject = \"a.b\"\n")),
+        "sources[0].subject"
+    );
+}
+
+#[test]
 fn metrics_section_defaults_off_and_rejects_unknown_keys() {
     assert!(!Config::default().metrics.per_agent);
     let f = write("[metrics]\nper_agent = true\n");

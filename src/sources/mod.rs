@@ -4,10 +4,13 @@
 //!
 //! Now: [`simulator`] (the built-in demo), [`file_tail`] (a log file, with
 //! [`checkpoint`] offsets), [`push`] (HTTP POST and websocket ingest) and [`websocket`]
-//! (a client of an ACD/adapter websocket feed). Later: the bus.
+//! (a client of an ACD/adapter websocket feed) and [`nats`] (the durable bus: a NATS
+//! JetStream stream, resumed at its saved sequence).
 
+mod backoff;
 pub mod checkpoint;
 pub mod file_tail;
+pub mod nats;
 pub mod push;
 pub mod simulator;
 pub mod websocket;

@@ -26,12 +26,12 @@
 //! A websocket feed has no position to resume from: events sent while the daemon was
 //! stopped or disconnected are the feed's to replay (or lost), not ours.
 
+use super::backoff::Backoff;
 use super::{Source, SourceError, SourceHandle, SourceTask};
 use crate::config::{check_ws_url, SourceConfig};
 use crate::decode::{Decoded, JsonlDecoder, Line, LineDecoder, LineReader, RejectReason};
 use crate::runtime::Shutdown;
 use futures_util::{SinkExt, StreamExt};
-use rand::Rng;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -393,39 +393,6 @@ impl LoggedKinds {
     }
 }
 
-/// Exponential backoff with full jitter.
-#[derive(Debug)]
-struct Backoff {
-    min: Duration,
-    max: Duration,
-    attempt: u32,
-}
-
-impl Backoff {
-    fn new(min: Duration, max: Duration) -> Self {
-        Backoff {
-            min,
-            max,
-            attempt: 0,
-        }
-    }
-
-    /// The next delay: uniform in `[0, min(max, min · 2^attempt)]`.
-    fn next_delay(&mut self) -> Duration {
-        let cap = self
-            .min
-            .saturating_mul(1u32 << self.attempt.min(20))
-            .min(self.max);
-        self.attempt = self.attempt.saturating_add(1);
-        let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::rng().random_range(0..=cap_ms))
-    }
-
-    fn reset(&mut self) {
-        self.attempt = 0;
-    }
-}
-
 /// Splits frames into lines, decodes them and sends the events; counts every line.
 #[derive(Debug)]
 struct FrameReader {
@@ -481,18 +448,6 @@ impl FrameReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_to_max_and_resets() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(1000));
-        for attempt in 0..12u32 {
-            let cap = (100u64 << attempt.min(20)).min(1000);
-            let d = b.next_delay();
-            assert!(d <= Duration::from_millis(cap), "{attempt}: {d:?} > {cap}");
-        }
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(100));
-    }
 
     #[test]
     fn failures_have_distinct_kinds() {

@@ -1,0 +1,482 @@
+//! The NATS JetStream source (`[[sources]] kind = "nats"`): the durable bus, for
+//! centers where adapters on other machines publish the ACD's events. Each message
+//! holds one or more lines (JSON lines v1 or Asterisk `queue_log`, `format`).
+//!
+//! - **Consumer**: an ordered pull consumer (ephemeral, no acks, recreated by the client
+//!   on a gap) on `stream`, filtered to `subject` if set. The server keeps no state for
+//!   us: where to resume is ours, saved with the engine checkpoint.
+//! - **Position**: every event carries `{"seq": S, "events": k}` — the stream sequence
+//!   of its message and how many of that message's events it completes. A restart asks
+//!   for message `S` again and skips its first `k` events, so an event is neither lost
+//!   nor counted twice, even when the checkpoint fell inside a message.
+//! - **Start** without a saved position: `start_at = "end"` (default) reads messages
+//!   published from now on; `beginning` and `today` the whole stream (the engine's
+//!   "today" covers the local day only, as for a file).
+//! - **Catching up**: while the consumer has messages pending (a backlog), the engine
+//!   holds event time to the events (as for a file read from its start), until the
+//!   message that leaves none pending has been sent.
+//! - **Connection**: `async-nats` connects and reconnects by itself (`url` may hold
+//!   `user:password@`, `token` is the connection token, `tls://` uses TLS). The source
+//!   is up while connected and consuming. A failed consumer (stream missing, server
+//!   gone for long) is recreated from the last position after a jittered backoff
+//!   (`backoff_min` … `backoff_max`); the first failure of an outage is logged at
+//!   `warn`, repeats at `debug`.
+//! - **Bad input**: lines are decoded and counted as for a file (rejected by reason,
+//!   with the source's running line number); a message larger than `max_frame_bytes` is
+//!   one rejected `too_long` line.
+
+use super::backoff::Backoff;
+use super::{Source, SourceError, SourceHandle, SourceTask};
+use crate::config::{Config, SourceConfig, SourceFormat, StartAt};
+use crate::decode::{
+    AnyDecoder, Decoded, Format, JsonlDecoder, Line, LineDecoder, LineReader, RejectReason,
+};
+use crate::runtime::Shutdown;
+use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Where the source resumes: message `seq` of the stream, after its first `events` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusPosition {
+    /// The stream sequence of the message.
+    pub seq: u64,
+    /// How many of its events were sent.
+    pub events: u64,
+}
+
+/// A NATS JetStream source.
+#[derive(Debug)]
+pub struct NatsSource {
+    name: String,
+    url: String,
+    stream: String,
+    subject: String,
+    token: Option<String>,
+    format: SourceFormat,
+    tz: jiff::tz::TimeZone,
+    /// Read the stream from its start when there is no saved position.
+    from_start: bool,
+    /// The position saved with the engine checkpoint.
+    resume: Option<BusPosition>,
+    backoff: (Duration, Duration),
+    max_message: usize,
+}
+
+impl NatsSource {
+    /// The source for `src`, resuming at `resume` (its entry in the engine checkpoint's
+    /// positions, if any); `queue_log` stamps in `src.timezone` (default `cfg.timezone`).
+    pub fn new(
+        src: &SourceConfig,
+        cfg: &Config,
+        resume: Option<&serde_json::Value>,
+    ) -> Result<Self, SourceError> {
+        let config_error = |message: String| SourceError::Config {
+            source_name: src.name.clone(),
+            message,
+        };
+        let tz_name = src.timezone.as_deref().unwrap_or(&cfg.timezone);
+        let tz = jiff::tz::TimeZone::get(tz_name)
+            .map_err(|e| config_error(format!("time zone `{tz_name}`: {e}")))?;
+        let stream = src
+            .stream
+            .clone()
+            .ok_or_else(|| config_error("no `stream` to read".into()))?;
+        let resume = match resume {
+            None => None,
+            Some(v) => Some(BusPosition::deserialize(v).map_err(|e| {
+                config_error(format!("the saved position {v} is not a bus position: {e}"))
+            })?),
+        };
+        let ms = |d: crate::config::Duration| Duration::from_millis(d.ms().max(1).unsigned_abs());
+        Ok(NatsSource {
+            name: src.name.clone(),
+            url: src.url.clone(),
+            stream,
+            subject: src.subject.clone().unwrap_or_default(),
+            token: src.token.clone(),
+            format: src.format,
+            tz,
+            from_start: src.start_at != StartAt::End,
+            resume,
+            backoff: (ms(src.backoff_min), ms(src.backoff_max)),
+            max_message: src.max_frame_bytes,
+        })
+    }
+
+    async fn run_loop(
+        self,
+        handle: SourceHandle,
+        mut shutdown: Shutdown,
+    ) -> Result<(), SourceError> {
+        let mut options = async_nats::ConnectOptions::new()
+            .name(format!("ccpulse {}", self.name))
+            .retry_on_initial_connect();
+        if let Some(token) = &self.token {
+            options = options.token(token.clone());
+        }
+        {
+            let (handle, name) = (handle.clone(), self.name.clone());
+            options = options.event_callback(move |event| {
+                let (handle, name) = (handle.clone(), name.clone());
+                async move {
+                    match event {
+                        async_nats::Event::Connected => {
+                            tracing::info!(source = %name, "bus connected")
+                        }
+                        async_nats::Event::Disconnected | async_nats::Event::Closed => {
+                            handle.set_up(false);
+                            tracing::debug!(source = %name, "bus disconnected ({event})");
+                        }
+                        other => tracing::debug!(source = %name, "bus: {other}"),
+                    }
+                }
+            });
+        }
+        let client = tokio::select! {
+            biased;
+            _ = shutdown.wait() => return Ok(()),
+            c = options.connect(self.url.as_str()) => c.map_err(|e| SourceError::Config {
+                source_name: self.name.clone(),
+                message: format!("{}: {e}", self.url),
+            })?,
+        };
+        let js = async_nats::jetstream::new(client);
+        let mut reader = MessageReader::new(&self);
+        let mut position = self.resume;
+        let mut backoff = Backoff::new(self.backoff.0, self.backoff.1);
+        let mut warned = false;
+        loop {
+            let failure = match self
+                .session(
+                    &js,
+                    &mut position,
+                    &mut reader,
+                    &handle,
+                    &mut shutdown,
+                    &mut backoff,
+                    &mut warned,
+                )
+                .await
+            {
+                End::Shutdown => return Ok(()),
+                End::EngineGone => return Err(SourceError::EngineGone),
+                End::Failed(f) => f,
+            };
+            handle.set_up(false);
+            // A bus that is away must not hold the engine's event time for the others.
+            handle.set_catching_up(false);
+            let delay = backoff.next_delay();
+            if !std::mem::replace(&mut warned, true) {
+                tracing::warn!(source = %self.name, retry_ms = delay.as_millis() as u64,
+                    "bus source down: {failure} (retrying; repeats are logged at debug)");
+            } else {
+                tracing::debug!(source = %self.name, retry_ms = delay.as_millis() as u64,
+                    "bus source down: {failure}");
+            }
+            tokio::select! {
+                biased;
+                _ = shutdown.wait() => return Ok(()),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    /// One consumer, from `position` (or the configured start) until it fails.
+    #[allow(clippy::too_many_arguments)]
+    async fn session(
+        &self,
+        js: &async_nats::jetstream::Context,
+        position: &mut Option<BusPosition>,
+        reader: &mut MessageReader,
+        handle: &SourceHandle,
+        shutdown: &mut Shutdown,
+        backoff: &mut Backoff,
+        warned: &mut bool,
+    ) -> End {
+        let deliver_policy = match (*position, self.from_start) {
+            (Some(p), _) => DeliverPolicy::ByStartSequence {
+                start_sequence: p.seq,
+            },
+            (None, true) => DeliverPolicy::All,
+            (None, false) => DeliverPolicy::New,
+        };
+        let consumer = async {
+            let stream = js
+                .get_stream(&self.stream)
+                .await
+                .map_err(|e| format!("stream `{}`: {e}", self.stream))?;
+            let consumer = stream
+                .create_consumer(pull::OrderedConfig {
+                    filter_subject: self.subject.clone(),
+                    deliver_policy,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| format!("consumer on `{}`: {e}", self.stream))?;
+            let pending = consumer.cached_info().num_pending;
+            let messages = consumer
+                .messages()
+                .await
+                .map_err(|e| format!("messages of `{}`: {e}", self.stream))?;
+            Ok::<_, String>((pending, messages))
+        };
+        let (pending, mut messages) = tokio::select! {
+            biased;
+            _ = shutdown.wait() => return End::Shutdown,
+            c = consumer => match c {
+                Ok(c) => c,
+                Err(e) => return End::Failed(e),
+            },
+        };
+        handle.set_up(true);
+        handle.set_catching_up(pending > 0);
+        // The message the position is in: its first events were sent already.
+        let mut skip = position.map(|p| (p.seq, p.events));
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.wait() => return End::Shutdown,
+                m = messages.next() => m,
+            };
+            let message = match next {
+                None => return End::Failed("the consumer ended".into()),
+                Some(Err(e)) => return End::Failed(format!("consumer: {e}")),
+                Some(Ok(m)) => m,
+            };
+            let (seq, pending) = match message.info() {
+                Ok(i) => (i.stream_sequence, i.pending),
+                Err(e) => return End::Failed(format!("message metadata: {e}")),
+            };
+            let already = match skip.take() {
+                Some((s, k)) if s == seq => k,
+                _ => 0,
+            };
+            let sent = match reader
+                .ingest(&message.payload, seq, already, handle, shutdown)
+                .await
+            {
+                Ok(n) => n,
+                Err(Stop::Shutdown) => return End::Shutdown,
+                Err(Stop::EngineGone) => return End::EngineGone,
+            };
+            *position = Some(BusPosition { seq, events: sent });
+            backoff.reset();
+            *warned = false;
+            if pending == 0 {
+                handle.set_catching_up(false);
+            }
+        }
+    }
+}
+
+impl Source for NatsSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run(self: Box<Self>, handle: SourceHandle, shutdown: Shutdown) -> SourceTask {
+        Box::pin(self.run_loop(handle, shutdown))
+    }
+
+    fn starts_catching_up(&self) -> bool {
+        self.resume.is_some() || self.from_start
+    }
+}
+
+/// How a consumer ended.
+enum End {
+    Shutdown,
+    EngineGone,
+    Failed(String),
+}
+
+/// Why sending decoded events stopped.
+enum Stop {
+    Shutdown,
+    EngineGone,
+}
+
+/// Splits messages into lines, decodes and counts them, sends the events.
+#[derive(Debug)]
+struct MessageReader {
+    format: SourceFormat,
+    jsonl: AnyDecoder,
+    queue_log: AnyDecoder,
+    max_message: usize,
+    /// Lines seen by this source (1-based numbers in the decode log messages).
+    line_no: u64,
+}
+
+impl MessageReader {
+    fn new(src: &NatsSource) -> Self {
+        MessageReader {
+            format: src.format,
+            jsonl: AnyDecoder::Jsonl(JsonlDecoder::new()),
+            queue_log: AnyDecoder::new(Format::QueueLog, src.tz.clone()),
+            max_message: src.max_message,
+            line_no: 0,
+        }
+    }
+
+    /// The decoder for `payload`: the configured one, or by its first non-blank byte.
+    fn decoder(&self, payload: &[u8]) -> &AnyDecoder {
+        match self.format {
+            SourceFormat::Jsonl => &self.jsonl,
+            SourceFormat::QueueLog => &self.queue_log,
+            SourceFormat::Auto => match Format::detect(payload) {
+                Format::Jsonl => &self.jsonl,
+                Format::QueueLog => &self.queue_log,
+            },
+        }
+    }
+
+    /// Sends the events of message `seq` after its first `already`; returns how many
+    /// events the message holds up to where it stopped. Lines before the `already`-th
+    /// event were counted before the restart and are not counted again.
+    async fn ingest(
+        &mut self,
+        payload: &[u8],
+        seq: u64,
+        already: u64,
+        handle: &SourceHandle,
+        shutdown: &mut Shutdown,
+    ) -> Result<u64, Stop> {
+        if payload.len() > self.max_message {
+            self.line_no += 1;
+            handle.record_decoded(self.line_no, &Decoded::Rejected(RejectReason::TooLong));
+            return Ok(0);
+        }
+        let mut events = 0u64;
+        let mut lines = LineReader::with_max_len(payload, self.max_message);
+        // Reading from a slice cannot fail; an error would end the message like EOF.
+        while let Ok(Some((_, line))) = lines.next_line() {
+            let decoded = match line {
+                Line::Ok(l) if crate::decode::is_blank(l) => continue,
+                Line::Ok(l) => self.decoder(payload).decode(l),
+                Line::TooLong => Decoded::Rejected(RejectReason::TooLong),
+            };
+            let is_event = matches!(decoded, Decoded::Event(_));
+            if events < already {
+                events += u64::from(is_event);
+                continue;
+            }
+            self.line_no += 1;
+            handle.record_decoded(self.line_no, &decoded);
+            if let Decoded::Event(event) = decoded {
+                events += 1;
+                let position = serde_json::json!({ "seq": seq, "events": events });
+                tokio::select! {
+                    biased;
+                    sent = handle.send_at(event, Some(position)) => {
+                        sent.map_err(|_| Stop::EngineGone)?
+                    }
+                    _ = shutdown.wait() => return Err(Stop::Shutdown),
+                }
+            }
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_position_is_read_back_and_a_foreign_one_refused() {
+        let cfg = Config::default();
+        let src = SourceConfig::nats("bus", "nats://127.0.0.1:4222", "ACD");
+        let saved = serde_json::json!({ "seq": 42, "events": 3 });
+        let s = NatsSource::new(&src, &cfg, Some(&saved)).expect("source");
+        assert_eq!(s.resume, Some(BusPosition { seq: 42, events: 3 }));
+        assert!(s.starts_catching_up());
+        let file_position = serde_json::json!({ "path": "/var/log/queue_log", "offset": 7 });
+        let e = NatsSource::new(&src, &cfg, Some(&file_position)).expect_err("not ours");
+        assert!(e.to_string().contains("bus position"), "{e}");
+        let mut at_end = src.clone();
+        at_end.start_at = StartAt::End;
+        let s = NatsSource::new(&at_end, &cfg, None).expect("source");
+        assert!(!s.starts_catching_up(), "new messages only: no backlog");
+    }
+
+    /// A restart inside a message: its first events are skipped, the rest carry their
+    /// place in it; a malformed line after the skipped events is counted once.
+    #[tokio::test]
+    async fn a_message_is_resumed_after_the_events_already_sent() {
+        let cfg = Config::default();
+        let src = SourceConfig::nats("bus", "nats://127.0.0.1:4222", "ACD");
+        let source = NatsSource::new(&src, &cfg, None).expect("source");
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let handle = SourceHandle::new(0, "bus".into(), tx);
+        let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
+        const T: i64 = 1_795_856_400_000;
+        let line = |ts: i64, c: &str| {
+            format!(r#"{{"v":1,"ts":{ts},"type":"contact_queued","contact":"{c}","queue":"q"}}"#)
+        };
+        let payload = [
+            line(T + 1_000, "c1"),
+            line(T + 2_000, "c2"),
+            "{not json".to_string(),
+            line(T + 3_000, "c3"),
+            String::new(),
+            line(T + 4_000, "c4"),
+        ]
+        .join("\n");
+        let mut reader = MessageReader::new(&source);
+        let n = reader
+            .ingest(payload.as_bytes(), 9, 2, &handle, &mut shutdown)
+            .await
+            .map_err(|_| "stopped")
+            .expect("ingest");
+        assert_eq!(n, 4, "the message's events up to its end");
+        drop(handle);
+        let mut got = Vec::new();
+        while let Some(m) = rx.recv().await {
+            got.push((m.event.ts, m.position));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (
+                    T + 3_000,
+                    Some(serde_json::json!({ "seq": 9, "events": 3 }))
+                ),
+                (
+                    T + 4_000,
+                    Some(serde_json::json!({ "seq": 9, "events": 4 }))
+                ),
+            ]
+        );
+        let stats = reader_stats(&source, payload.as_bytes()).await;
+        assert_eq!(stats, (4, 1), "a whole read: 4 events, 1 rejected");
+    }
+
+    /// Events and rejected lines counted reading `payload` from its start.
+    async fn reader_stats(source: &NatsSource, payload: &[u8]) -> (u64, u64) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let handle = SourceHandle::new(0, "bus".into(), tx);
+        let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
+        let mut reader = MessageReader::new(source);
+        let sent = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let n = reader
+            .ingest(payload, 1, 0, &handle, &mut shutdown)
+            .await
+            .map_err(|_| "stopped")
+            .expect("ingest");
+        let stats = handle.status().decode_stats();
+        drop(handle);
+        let _ = sent.await;
+        (n, stats.rejected())
+    }
+
+    #[tokio::test]
+    async fn a_message_over_the_bound_is_one_rejected_line() {
+        let cfg = Config::default();
+        let mut src = SourceConfig::nats("bus", "nats://127.0.0.1:4222", "ACD");
+        src.max_frame_bytes = 1024;
+        let source = NatsSource::new(&src, &cfg, None).expect("source");
+        assert_eq!(reader_stats(&source, &[b'x'; 2048]).await, (0, 1));
+    }
+}

@@ -1,0 +1,191 @@
+//! The durable bus against a real NATS JetStream server (Debian package `nats-server`,
+//! started here on a loopback port, its store in a temporary directory): adapters
+//! publish JSON lines to a stream, the daemon (the binary, `kind = "nats"`) reads it,
+//! is killed with SIGKILL mid-stream, more messages are published, it is started again —
+//! and its numbers equal `ccpulse replay` of every line: no event lost, none counted
+//! twice. Also: the source's health and its rejected line in `/metrics`.
+//!
+//! `#[ignore]`d for plain `cargo test`: `scripts/test.sh` installs `nats-server` and
+//! runs it.
+
+#[path = "common/daemon.rs"]
+mod daemon;
+#[path = "common/restart_support.rs"]
+mod restart_support;
+use daemon::http;
+use restart_support::{assert_queues_equal, sim_lines, wait_applied, wait_checkpoint};
+
+use ccpulse::config::Config;
+use ccpulse::decode::FormatChoice;
+use ccpulse::replay::{replay, Input};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Lines per published message.
+const PER_MESSAGE: usize = 7;
+
+/// A `nats-server -js` on a free loopback port; killed when dropped.
+struct NatsServer {
+    child: Child,
+    url: String,
+}
+
+impl NatsServer {
+    fn start(store: &Path) -> NatsServer {
+        let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .expect("nats-server is not installed (scripts/test.sh installs the Debian package)");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let child = Command::new(bin)
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Publishes `messages` to the stream (each acknowledged by JetStream), creating the
+/// stream `ACD` on `acd.>` first if it does not exist.
+fn publish(url: &str, messages: Vec<Vec<u8>>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = async_nats::connect(url).await.expect("connect");
+        let js = async_nats::jetstream::new(client);
+        js.get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: "ACD".into(),
+            subjects: vec!["acd.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("stream");
+        for (i, m) in messages.into_iter().enumerate() {
+            let subject = format!("acd.site{}", i % 2);
+            js.publish(subject, m.into())
+                .await
+                .expect("publish")
+                .await
+                .expect("ack");
+        }
+    });
+}
+
+/// Groups lines into messages of [`PER_MESSAGE`] lines.
+fn messages(lines: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    lines.chunks(PER_MESSAGE).map(|c| c.concat()).collect()
+}
+
+fn write_config(path: &Path, data_dir: &Path, url: &str) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    std::fs::write(
+        path,
+        format!(
+            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\n\
+             checkpoint_interval = \"200ms\"\n\
+             [engine]\nallowed_lateness = \"0s\"\n\
+             [[sources]]\nkind = \"nats\"\nname = \"bus\"\nurl = \"{url}\"\nstream = \"ACD\"\n\
+             subject = \"acd.>\"\nstart_at = \"beginning\"\nbackoff_min = \"50ms\"\nbackoff_max = \"500ms\"\n",
+            data_dir.display()
+        ),
+    )
+    .expect("config");
+}
+
+fn start(config: &Path) -> (Child, String) {
+    daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
+}
+
+#[test]
+#[ignore = "needs nats-server (scripts/test.sh installs it)"]
+fn the_bus_survives_a_sigkill_mid_stream_and_equals_one_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = NatsServer::start(&dir.path().join("jetstream"));
+    let cfg_path = dir.path().join("ccpulse.toml");
+    write_config(&cfg_path, &dir.path().join("data"), &server.url);
+
+    let all = sim_lines(11, 2);
+    let cut = all.len() * 3 / 5;
+    publish(&server.url, messages(&all[..cut]));
+    let (mut first, addr) = start(&cfg_path);
+    wait_applied(&addr, cut as u64);
+    wait_checkpoint(&dir.path().join("data/engine.json"), cut as u64);
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+
+    // The rest, with one malformed line inside a message.
+    let mut rest = messages(&all[cut..]);
+    rest[1].splice(0..0, b"{\"v\":1,\"ts\":\n".iter().copied());
+    publish(&server.url, rest);
+    let (mut second, addr) = start(&cfg_path);
+    let snap = wait_applied(&addr, all.len() as u64);
+    let (_, metrics) = http(&addr, "GET", "/metrics", "", "").expect("metrics");
+    let _ = second.kill();
+    let _ = second.wait();
+
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = ccpulse::config::Duration(0);
+    let input = Input {
+        label: "bus".into(),
+        reader: Box::new(std::io::Cursor::new(all.concat())),
+    };
+    let mut replayed = replay(vec![input], &cfg, FormatChoice::Auto).expect("replay");
+    let report = replayed.report();
+    assert_eq!(report.input().duplicates + report.input().late, 0);
+    assert_eq!(
+        snap["engine"]["late"].as_u64(),
+        Some(0),
+        "{}",
+        snap["engine"]
+    );
+    assert_eq!(
+        snap["engine"]["duplicates"].as_u64(),
+        Some(0),
+        "{}",
+        snap["engine"]
+    );
+    assert_queues_equal(&snap, &report);
+    for want in [
+        "ccpulse_source_up{source=\"bus\"} 1",
+        "ccpulse_events_rejected_total{source=\"bus\",reason=\"truncated\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == want),
+            "{want} missing in:\n{}",
+            metrics
+                .lines()
+                .filter(|l| l.contains("bus"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
