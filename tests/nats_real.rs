@@ -1,9 +1,10 @@
 //! The durable bus against a real NATS JetStream server (Debian package `nats-server`,
 //! started here on a loopback port, its store in a temporary directory): adapters
 //! publish JSON lines to a stream, the daemon (the binary, `kind = "nats"`) reads it,
-//! is killed with SIGKILL mid-stream, more messages are published, it is started again —
-//! and its numbers equal `ccpulse replay` of every line: no event lost, none counted
-//! twice. Also: the source's health and its rejected line in `/metrics`.
+//! is killed with SIGKILL mid-stream, more messages are published, it is started again;
+//! then the server goes away (the source is down) and comes back with the rest — and
+//! the daemon's numbers equal `ccpulse replay` of every line: no event lost, none
+//! counted twice. Also: the source's health and its rejected line in `/metrics`.
 //!
 //! `#[ignore]`d for plain `cargo test`: `scripts/test.sh` installs `nats-server` and
 //! runs it.
@@ -13,7 +14,7 @@ mod daemon;
 #[path = "common/restart_support.rs"]
 mod restart_support;
 use daemon::http;
-use restart_support::{assert_queues_equal, sim_lines, wait_applied, wait_checkpoint};
+use restart_support::{assert_queues_equal, poll_until, sim_lines, wait_applied, wait_checkpoint};
 
 use ccpulse::config::Config;
 use ccpulse::decode::FormatChoice;
@@ -26,23 +27,30 @@ use std::time::{Duration, Instant};
 /// Lines per published message.
 const PER_MESSAGE: usize = 7;
 
-/// A `nats-server -js` on a free loopback port; killed when dropped.
+/// A `nats-server -js` on a loopback port; killed when dropped.
 struct NatsServer {
     child: Child,
     url: String,
+    port: u16,
 }
 
 impl NatsServer {
+    /// On a free port.
     fn start(store: &Path) -> NatsServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        NatsServer::start_on(store, port)
+    }
+
+    /// On `port` (a server coming back where it was), its JetStream store in `store`.
+    fn start_on(store: &Path, port: u16) -> NatsServer {
         let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
             .into_iter()
             .map(PathBuf::from)
             .find(|p| p.exists())
             .expect("nats-server is not installed (scripts/test.sh installs the Debian package)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
         let child = Command::new(bin)
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(store)
@@ -57,6 +65,7 @@ impl NatsServer {
         }
         NatsServer {
             child,
+            port,
             url: format!("nats://127.0.0.1:{port}"),
         }
     }
@@ -127,14 +136,15 @@ fn start(config: &Path) -> (Child, String) {
 
 #[test]
 #[ignore = "needs nats-server (scripts/test.sh installs it)"]
-fn the_bus_survives_a_sigkill_mid_stream_and_equals_one_replay() {
+fn the_bus_survives_a_sigkill_and_an_outage_and_equals_one_replay() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = NatsServer::start(&dir.path().join("jetstream"));
+    let store = dir.path().join("jetstream");
+    let server = NatsServer::start(&store);
     let cfg_path = dir.path().join("ccpulse.toml");
     write_config(&cfg_path, &dir.path().join("data"), &server.url);
 
     let all = sim_lines(11, 2);
-    let cut = all.len() * 3 / 5;
+    let (cut, later) = (all.len() * 3 / 5, all.len() * 4 / 5);
     publish(&server.url, messages(&all[..cut]));
     let (mut first, addr) = start(&cfg_path);
     wait_applied(&addr, cut as u64);
@@ -142,11 +152,29 @@ fn the_bus_survives_a_sigkill_mid_stream_and_equals_one_replay() {
     first.kill().expect("SIGKILL");
     let _ = first.wait();
 
-    // The rest, with one malformed line inside a message.
-    let mut rest = messages(&all[cut..]);
-    rest[1].splice(0..0, b"{\"v\":1,\"ts\":\n".iter().copied());
-    publish(&server.url, rest);
+    // More, with one malformed line inside a message.
+    let mut more = messages(&all[cut..later]);
+    more[1].splice(0..0, b"{\"v\":1,\"ts\":\n".iter().copied());
+    publish(&server.url, more);
     let (mut second, addr) = start(&cfg_path);
+    wait_applied(&addr, later as u64);
+
+    // The bus goes away: the source is down. It comes back with the rest.
+    let port = server.port;
+    drop(server);
+    let metric = |name: &str| {
+        http(&addr, "GET", "/metrics", "", "")
+            .ok()
+            .and_then(|(_, m)| m.lines().find(|l| l.starts_with(name)).map(str::to_string))
+    };
+    poll_until(30, || {
+        let up = metric("ccpulse_source_up{source=\"bus\"}");
+        (up.as_deref() == Some("ccpulse_source_up{source=\"bus\"} 0"))
+            .then_some(())
+            .ok_or_else(|| format!("the source never went down: {up:?}"))
+    });
+    let server = NatsServer::start_on(&store, port);
+    publish(&server.url, messages(&all[later..]));
     let snap = wait_applied(&addr, all.len() as u64);
     let (_, metrics) = http(&addr, "GET", "/metrics", "", "").expect("metrics");
     let _ = second.kill();
