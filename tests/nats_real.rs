@@ -217,3 +217,77 @@ fn the_bus_survives_a_sigkill_and_an_outage_and_equals_one_replay() {
         );
     }
 }
+
+/// `ccpulse simulate --nats` publishes exactly what `ccpulse simulate` writes, in
+/// messages of `--lines-per-message` lines, into a stream it creates.
+#[test]
+#[ignore = "needs nats-server (scripts/test.sh installs it)"]
+fn simulate_publishes_its_lines_to_the_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = NatsServer::start(&dir.path().join("jetstream"));
+    let args = [
+        "simulate",
+        "--start",
+        "2026-11-30",
+        "--duration",
+        "1h",
+        "--seed",
+        "3",
+    ];
+    let bin = env!("CARGO_BIN_EXE_ccpulse");
+    let written = Command::new(bin).args(args).output().expect("simulate");
+    assert!(written.status.success());
+    let published = Command::new(bin)
+        .args(args)
+        .args([
+            "--nats",
+            &server.url,
+            "--stream",
+            "SIM",
+            "--subject",
+            "acd.sim",
+        ])
+        .args(["--lines-per-message", "50"])
+        .output()
+        .expect("simulate --nats");
+    assert!(
+        published.status.success(),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let messages: Vec<Vec<u8>> = rt.block_on(async {
+        use futures_util::StreamExt;
+        let client = async_nats::connect(server.url.as_str())
+            .await
+            .expect("connect");
+        let js = async_nats::jetstream::new(client);
+        let stream = js.get_stream("SIM").await.expect("the stream was created");
+        let consumer = stream
+            .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig::default())
+            .await
+            .expect("consumer");
+        let mut pending = consumer.cached_info().num_pending;
+        let mut out = Vec::new();
+        let mut msgs = consumer.messages().await.expect("messages");
+        while pending > 0 {
+            let m = msgs.next().await.expect("a message").expect("ok");
+            pending = m.info().expect("info").pending;
+            out.push(m.payload.to_vec());
+        }
+        out
+    });
+    let lines_of = |m: &[u8]| m.iter().filter(|&&b| b == b'\n').count();
+    assert!(messages.iter().all(|m| lines_of(m) <= 50));
+    let total: usize = messages.iter().map(|m| lines_of(m)).sum();
+    assert_eq!(
+        messages.len(),
+        total.div_ceil(50),
+        "full messages but the last"
+    );
+    assert_eq!(messages.concat(), written.stdout);
+}

@@ -1,6 +1,7 @@
 //! Subcommands of the `ccpulse` binary, one module each.
 
 pub mod alloc;
+pub mod bus_publish;
 pub mod check_config;
 pub mod erlang;
 pub mod replay;

@@ -59,6 +59,19 @@ pub struct SimulateArgs {
     /// Output file (default stdout).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Publish to this NATS server's JetStream (`nats://host[:port]`) instead of writing
+    /// (the bus source's demo and load generator).
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+    /// With `--nats`: the stream, created on `--subject` if it does not exist.
+    #[arg(long, default_value = "ACD", requires = "nats")]
+    pub stream: String,
+    /// With `--nats`: the subject of every message.
+    #[arg(long, default_value = "acd.sim", requires = "nats")]
+    pub subject: String,
+    /// With `--nats`: lines per message.
+    #[arg(long, default_value_t = 100, requires = "nats")]
+    pub lines_per_message: usize,
     /// Also write the teams' plan (the schedule CSV the agents are meant to follow, for
     /// `replay --schedule` or `[schedule] file`) to this file.
     #[arg(long)]
@@ -75,6 +88,27 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         std::fs::write(p, cfg.schedule_csv(days, 0))
             .with_context(|| format!("writing {}", p.display()))?;
     }
+    let limit = args.events.unwrap_or(u64::MAX);
+    if let Some(url) = &args.nats {
+        if args.output.is_some() {
+            return Err(UsageError("--nats and --output exclude each other".into()).into());
+        }
+        if args.lines_per_message == 0 {
+            return Err(UsageError("--lines-per-message must be at least 1".into()).into());
+        }
+        let target = super::bus_publish::BusTarget {
+            url: url.clone(),
+            stream: args.stream.clone(),
+            subject: args.subject.clone(),
+        };
+        let events = sim.take(usize::try_from(limit).unwrap_or(usize::MAX));
+        let stored = super::bus_publish::publish(
+            &target,
+            messages(events, args.format, args.lines_per_message),
+        )?;
+        tracing::info!(messages = stored, stream = %target.stream, subject = %target.subject, "published");
+        return Ok(());
+    }
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
@@ -82,7 +116,6 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         None => Box::new(io::stdout().lock()),
     };
     let mut w = BufWriter::with_capacity(1 << 20, sink);
-    let limit = args.events.unwrap_or(u64::MAX);
     match write_events(sim, args.format, limit, &mut w).and_then(|()| w.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("writing events"),
@@ -110,6 +143,35 @@ fn write_events(
         }
     }
     w.write_all(&buf)
+}
+
+/// The events encoded in `format`, `per_message` lines to a message (events the format
+/// cannot express are skipped).
+fn messages(
+    events: impl Iterator<Item = ccpulse::model::Event>,
+    format: SimFormat,
+    per_message: usize,
+) -> impl Iterator<Item = Vec<u8>> {
+    let mut jsonl = JsonlWriter::new();
+    let mut qlog = QueueLogWriter::new();
+    let mut events = events.peekable();
+    std::iter::from_fn(move || {
+        let mut buf = Vec::new();
+        let mut lines = 0;
+        while lines < per_message {
+            let ev = events.next()?;
+            let before = buf.len();
+            let _skipped = match format {
+                SimFormat::Jsonl => jsonl.write(&ev, &mut buf),
+                SimFormat::QueueLog => qlog.write(&ev, &mut buf),
+            };
+            lines += usize::from(buf.len() > before);
+            if events.peek().is_none() {
+                break;
+            }
+        }
+        (!buf.is_empty()).then_some(buf)
+    })
 }
 
 /// The simulator configuration the arguments describe.
