@@ -25,7 +25,7 @@ use crate::engine::{
 };
 use crate::model::Millis;
 use crate::schedule::PlannedTeams;
-use crate::sources::{Ingest, Source, SourceError, SourceHandle, SourceId, SourceStatus};
+use crate::sources::{Ingest, Position, Source, SourceError, SourceHandle, SourceId, SourceStatus};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -382,6 +382,7 @@ impl DaemonBuilder {
         // keeps ticking on the clock alone.
         drop(tx);
         let statuses: Vec<Arc<SourceStatus>> = handles.iter().map(|h| h.status().clone()).collect();
+        let n_sources = statuses.len();
         let (reports_tx, reports) = mpsc::channel(REPORT_REQUESTS);
         let published = Arc::new(Published::new(statuses.clone(), reports_tx));
         let (trigger, shutdown) = shutdown_channel();
@@ -395,6 +396,7 @@ impl DaemonBuilder {
             drain_limit: opts.channel_capacity.max(1),
             store,
             positions,
+            latest: vec![None; n_sources],
             last_save: tokio::time::Instant::now(),
             saving: None,
             transitions,
@@ -530,8 +532,10 @@ struct EngineTask {
     tick: Duration,
     drain_limit: usize,
     store: Option<(EngineStore, Duration)>,
-    /// Position after the last event received, per source name.
+    /// Positions restored from the checkpoint, per source name.
     positions: Positions,
+    /// Position after the last event received, per source id.
+    latest: Vec<Option<Position>>,
     last_save: tokio::time::Instant,
     /// A checkpoint being written on a blocking thread.
     saving: Option<JoinHandle<()>>,
@@ -586,10 +590,22 @@ impl EngineTask {
         self.engine
     }
 
+    /// The sources' positions now: the restored ones, overlaid with each source's
+    /// latest (made JSON only here, at a checkpoint).
+    fn positions(&self) -> Positions {
+        let mut all = self.positions.clone();
+        for (status, pos) in self.statuses.iter().zip(&self.latest) {
+            if let Some(pos) = pos {
+                all.insert(status.name().to_string(), pos.to_json());
+            }
+        }
+        all
+    }
+
     fn ingest(&mut self, m: Ingest) {
         if let Some(pos) = m.position {
-            if let Some(s) = self.statuses.get(usize::from(m.source)) {
-                self.positions.insert(s.name().to_string(), pos);
+            if let Some(slot) = self.latest.get_mut(usize::from(m.source)) {
+                *slot = Some(pos);
             }
         }
         if let Err(why) = self.engine.push(m.event) {
@@ -729,7 +745,7 @@ impl EngineTask {
         self.last_save = tokio::time::Instant::now();
         self.checkpoint_id += 1;
         let id = self.checkpoint_id;
-        match store.stage(&self.engine, &self.positions, id) {
+        match store.stage(&self.engine, &self.positions(), id) {
             Ok(staged) => {
                 let ack = self.send_marker(id);
                 self.saving = Some(tokio::task::spawn_blocking(move || {
@@ -759,7 +775,7 @@ impl EngineTask {
             self.checkpoint_id += 1;
             let id = self.checkpoint_id;
             let saved = store
-                .stage(&self.engine, &self.positions, id)
+                .stage(&self.engine, &self.positions(), id)
                 .and_then(|staged| {
                     wait_ack(self.send_marker(id).as_deref(), id);
                     staged.commit()

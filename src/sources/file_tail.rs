@@ -30,7 +30,7 @@
 //! would want a dedicated thread).
 
 use super::checkpoint::{Checkpoint, CheckpointStore, FileId, Fingerprint, Head};
-use super::{Source, SourceError, SourceHandle, SourceTask};
+use super::{Position, Source, SourceError, SourceHandle, SourceTask};
 use crate::config::{Config, SourceConfig, StartAt};
 use crate::decode::{
     AnyDecoder, Decoded, FormatChoice, LineDecoder, RejectReason, DEFAULT_MAX_LINE_LEN,
@@ -38,7 +38,8 @@ use crate::decode::{
 use crate::runtime::Shutdown;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -158,12 +159,22 @@ impl Source for FileTailSource {
     }
 }
 
+impl Open {
+    /// The head as seen now, and its fingerprint.
+    fn set_head(&mut self, head: Head) {
+        self.fingerprint = Fingerprint::new(self.id, &head);
+        self.head = head;
+    }
+}
+
 /// The file being read.
 struct Open {
     file: File,
     id: FileId,
     /// The head as last seen (grows until complete).
     head: Head,
+    /// `Fingerprint::new(id, &head)`, kept with the head (events carry it).
+    fingerprint: Fingerprint,
     /// Where the next read starts: `consumed` + the bytes of an unfinished line.
     read_pos: u64,
     /// The path names another file (or none) since this poll found this one drained.
@@ -174,6 +185,8 @@ struct Open {
 struct Tailer {
     name: String,
     path: PathBuf,
+    /// `path`, shared by the positions events carry.
+    shared_path: Arc<Path>,
     format: FormatChoice,
     tz: jiff::tz::TimeZone,
     max_line_len: usize,
@@ -208,6 +221,7 @@ impl Tailer {
         Tailer {
             name: src.name.clone(),
             path: src.path.clone(),
+            shared_path: Arc::from(src.path.as_path()),
             format: src.format,
             tz: src.tz.clone(),
             max_line_len: src.max_line_len,
@@ -230,7 +244,19 @@ impl Tailer {
         Some(Checkpoint {
             v: 1,
             path: self.path.clone(),
-            fingerprint: Fingerprint::new(cur.id, &cur.head),
+            fingerprint: cur.fingerprint,
+            offset: self.consumed,
+            line: self.line_no,
+        })
+    }
+
+    /// Where to resume after the line just consumed (see [`Tailer::checkpoint`]), made
+    /// for every event: no allocation, the path shared.
+    fn position(&self) -> Option<Position> {
+        let cur = self.cur.as_ref()?;
+        Some(Position::File {
+            path: self.shared_path.clone(),
+            fingerprint: cur.fingerprint,
             offset: self.consumed,
             line: self.line_no,
         })
@@ -317,6 +343,7 @@ impl Tailer {
         self.cur = Some(Open {
             file,
             id,
+            fingerprint: Fingerprint::new(id, &head),
             head,
             read_pos: start,
             rotated: false,
@@ -471,9 +498,7 @@ impl Tailer {
             let (line_no, consumed) = (self.line_no, self.consumed);
             self.line_no += 1;
             self.consumed = step.end;
-            let position = self
-                .checkpoint()
-                .and_then(|cp| serde_json::to_value(cp).ok());
+            let position = self.position();
             (self.line_no, self.consumed) = (line_no, consumed);
             tokio::select! {
                 biased;
@@ -548,11 +573,11 @@ impl Tailer {
             self.reset_lines();
             if let Some(cur) = self.cur.as_mut() {
                 cur.read_pos = 0;
-                cur.head = head;
+                cur.set_head(head);
             }
             self.switched = true;
         } else {
-            cur.head = head;
+            cur.set_head(head);
         }
     }
 

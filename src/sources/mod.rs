@@ -28,6 +28,48 @@ use tokio::sync::mpsc;
 /// Index of a source in the daemon's source list.
 pub type SourceId = u16;
 
+/// Where a source resumes after an event. Every event carries one, so it is cheap to
+/// make (no allocation); it becomes JSON only when the engine takes a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// A file source: which file, and the offset and line count past the event's line
+    /// (saved as the file's [`checkpoint::Checkpoint`]).
+    File {
+        /// The path tailed, shared.
+        path: std::sync::Arc<std::path::Path>,
+        /// Which file.
+        fingerprint: checkpoint::Fingerprint,
+        /// Byte offset past the line.
+        offset: u64,
+        /// Lines consumed up to `offset`.
+        line: u64,
+    },
+    /// The bus: a message and how many of its events were sent.
+    Bus(nats::BusPosition),
+}
+
+impl Position {
+    /// The position as saved in the engine checkpoint.
+    pub fn to_json(&self) -> serde_json::Value {
+        let json = match self {
+            Position::File {
+                path,
+                fingerprint,
+                offset,
+                line,
+            } => serde_json::to_value(checkpoint::Checkpoint {
+                v: 1,
+                path: path.to_path_buf(),
+                fingerprint: *fingerprint,
+                offset: *offset,
+                line: *line,
+            }),
+            Position::Bus(b) => serde_json::to_value(b),
+        };
+        json.unwrap_or(serde_json::Value::Null)
+    }
+}
+
 /// An event on its way to the engine, tagged with the source it came from.
 #[derive(Debug)]
 pub struct Ingest {
@@ -37,7 +79,7 @@ pub struct Ingest {
     pub event: Event,
     /// Where the source will resume after this event (a file offset): saved with the
     /// engine checkpoint so a restart neither loses nor repeats an event.
-    pub position: Option<serde_json::Value>,
+    pub position: Option<Position>,
 }
 
 /// What a source failed at (the daemon logs it and marks the source down).
@@ -201,7 +243,7 @@ impl SourceHandle {
     pub async fn send_at(
         &self,
         event: Event,
-        position: Option<serde_json::Value>,
+        position: Option<Position>,
     ) -> Result<(), SourceError> {
         let ts = event.ts;
         self.tx

@@ -26,7 +26,7 @@
 //!   one rejected `too_long` line.
 
 use super::backoff::Backoff;
-use super::{Source, SourceError, SourceHandle, SourceTask};
+use super::{Position, Source, SourceError, SourceHandle, SourceTask};
 use crate::config::{Config, SourceConfig, SourceFormat, StartAt};
 use crate::decode::{
     AnyDecoder, Decoded, Format, JsonlDecoder, Line, LineDecoder, LineReader, RejectReason,
@@ -366,7 +366,7 @@ impl MessageReader {
             handle.record_decoded(self.line_no, &decoded);
             if let Decoded::Event(event) = decoded {
                 events += 1;
-                let position = serde_json::json!({ "seq": seq, "events": events });
+                let position = Position::Bus(BusPosition { seq, events });
                 tokio::select! {
                     biased;
                     sent = handle.send_at(event, Some(position)) => {
@@ -391,6 +391,10 @@ mod tests {
         let saved = serde_json::json!({ "seq": 42, "events": 3 });
         let s = NatsSource::new(&src, &cfg, Some(&saved)).expect("source");
         assert_eq!(s.resume, Some(BusPosition { seq: 42, events: 3 }));
+        assert_eq!(
+            Position::Bus(BusPosition { seq: 42, events: 3 }).to_json(),
+            saved
+        );
         assert!(s.starts_catching_up());
         let file_position = serde_json::json!({ "path": "/var/log/queue_log", "offset": 7 });
         let e = NatsSource::new(&src, &cfg, Some(&file_position)).expect_err("not ours");
@@ -441,11 +445,11 @@ mod tests {
             vec![
                 (
                     T + 3_000,
-                    Some(serde_json::json!({ "seq": 9, "events": 3 }))
+                    Some(Position::Bus(BusPosition { seq: 9, events: 3 }))
                 ),
                 (
                     T + 4_000,
-                    Some(serde_json::json!({ "seq": 9, "events": 4 }))
+                    Some(Position::Bus(BusPosition { seq: 9, events: 4 }))
                 ),
             ]
         );
