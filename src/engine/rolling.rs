@@ -60,7 +60,12 @@ impl<A: Aggregate> Rolling<A> {
             return; // older than every window
         }
         let start = t - t.rem_euclid(self.granularity);
-        let idx = self.buckets.partition_point(|(s, _)| *s < start);
+        // Events come mostly in time order: the newest bucket first, then a search.
+        let idx = match self.buckets.back() {
+            Some((s, _)) if *s < start => self.buckets.len(),
+            Some((s, _)) if *s == start => self.buckets.len() - 1,
+            _ => self.buckets.partition_point(|(s, _)| *s < start),
+        };
         match self.buckets.get_mut(idx) {
             Some((s, agg)) if *s == start => agg.apply_sampled(&o),
             _ => {
@@ -109,13 +114,18 @@ impl<A: Aggregate> Rolling<A> {
         for (_, bucket) in self.buckets.iter_mut().filter(|(s, _)| *s < new) {
             bucket.seal();
         }
+        let at = |from: Millis| self.buckets.partition_point(|(s, _)| *s < from);
         for (w, &len) in self.windows.iter_mut().zip(&self.lengths) {
             // Enter: buckets in [max(old, new − len), new). Leave: [old − len, min(old, new − len)).
+            // The buckets are sorted: each range is found by search, not by a scan (a
+            // backlog read at replay speed crosses many boundaries a second).
             let (enter_from, leave_to) = (old.max(new - len), old.min(new - len));
-            for (s, bucket) in &self.buckets {
-                if *s >= enter_from && *s < new {
-                    w.merge_bucket(bucket);
-                } else if *s >= old - len && *s < leave_to {
+            for (_, bucket) in self.buckets.range(at(enter_from)..at(new)) {
+                w.merge_bucket(bucket);
+            }
+            let (leave_from, leave_end) = (at(old - len), at(leave_to));
+            if leave_from < leave_end {
+                for (_, bucket) in self.buckets.range(leave_from..leave_end) {
                     w.unmerge_bucket(bucket);
                 }
             }
