@@ -66,11 +66,20 @@ impl<A: Aggregate> Rolling<A> {
             Some((s, _)) if *s == start => self.buckets.len() - 1,
             _ => self.buckets.partition_point(|(s, _)| *s < start),
         };
+        let closed = t < self.closed_until;
         match self.buckets.get_mut(idx) {
-            Some((s, agg)) if *s == start => agg.apply_sampled(&o),
+            Some((s, agg)) if *s == start => {
+                agg.apply_sampled(&o);
+                if closed {
+                    agg.seal();
+                }
+            }
             _ => {
                 let mut agg = A::default();
                 agg.apply_sampled(&o);
+                if closed {
+                    agg.seal();
+                }
                 self.buckets.insert(idx, (start, agg));
             }
         }
@@ -111,7 +120,13 @@ impl<A: Aggregate> Rolling<A> {
             return;
         }
         let old = self.closed_until;
-        for (_, bucket) in self.buckets.iter_mut().filter(|(s, _)| *s < new) {
+        // Buckets before `old` are sealed already (a late value into one is sealed as it
+        // is recorded): only those closing now.
+        let (from, to) = (
+            self.buckets.partition_point(|(s, _)| *s < old),
+            self.buckets.partition_point(|(s, _)| *s < new),
+        );
+        for (_, bucket) in self.buckets.range_mut(from..to) {
             bucket.seal();
         }
         let at = |from: Millis| self.buckets.partition_point(|(s, _)| *s < from);
