@@ -14,7 +14,8 @@
 //!   "today" covers the local day only, as for a file).
 //! - **Catching up**: while the consumer has messages pending (a backlog), the engine
 //!   holds event time to the events (as for a file read from its start), until the
-//!   message that leaves none pending has been sent.
+//!   message that leaves none pending has been sent — also while the bus is away in
+//!   the middle of a backlog, which would otherwise arrive late when it comes back.
 //! - **Connection**: `async-nats` connects and reconnects by itself (`url` may hold
 //!   `user:password@`, `token` is the connection token, `tls://` uses TLS). The source
 //!   is up while connected and consuming. A failed consumer (stream missing, server
@@ -164,9 +165,9 @@ impl NatsSource {
                 End::EngineGone => return Err(SourceError::EngineGone),
                 End::Failed(f) => f,
             };
+            // Down, but still catching up if it was: the backlog is there when the bus
+            // comes back, and moving event time to the clock meanwhile would make it late.
             handle.set_up(false);
-            // A bus that is away must not hold the engine's event time for the others.
-            handle.set_catching_up(false);
             let delay = backoff.next_delay();
             if !std::mem::replace(&mut warned, true) {
                 tracing::warn!(source = %self.name, retry_ms = delay.as_millis() as u64,
@@ -262,6 +263,8 @@ impl NatsSource {
                 Err(Stop::EngineGone) => return End::EngineGone,
             };
             *position = Some(BusPosition { seq, events: sent });
+            // Up again after the client reconnected under the same consumer.
+            handle.set_up(true);
             backoff.reset();
             *warned = false;
             if pending == 0 {
