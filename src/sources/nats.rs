@@ -10,8 +10,8 @@
 //!   for message `S` again and skips its first `k` events, so an event is neither lost
 //!   nor counted twice, even when the checkpoint fell inside a message.
 //! - **Start** without a saved position: `start_at = "end"` (default) reads messages
-//!   published from now on; `beginning` and `today` the whole stream (the engine's
-//!   "today" covers the local day only, as for a file).
+//!   published from now on, `beginning` the whole stream, `today` the messages stored
+//!   since local midnight (the top-level `timezone`, by the wall clock).
 //! - **Catching up**: while the consumer has messages pending (a backlog), the engine
 //!   holds event time to the events (as for a file read from its start), until the
 //!   message that leaves none pending has been sent — also while the bus is away in
@@ -57,8 +57,10 @@ pub struct NatsSource {
     token: Option<String>,
     format: SourceFormat,
     tz: jiff::tz::TimeZone,
-    /// Read the stream from its start when there is no saved position.
-    from_start: bool,
+    /// Where to start when there is no saved position.
+    start: StartAt,
+    /// The engine's time zone (`start_at = "today"`: from its local midnight).
+    day_tz: jiff::tz::TimeZone,
     /// The position saved with the engine checkpoint.
     resume: Option<BusPosition>,
     backoff: (Duration, Duration),
@@ -99,7 +101,9 @@ impl NatsSource {
             token: src.token.clone(),
             format: src.format,
             tz,
-            from_start: src.start_at != StartAt::End,
+            start: src.start_at,
+            day_tz: jiff::tz::TimeZone::get(&cfg.timezone)
+                .map_err(|e| config_error(format!("time zone `{}`: {e}", cfg.timezone)))?,
             resume,
             backoff: (ms(src.backoff_min), ms(src.backoff_max)),
             max_message: src.max_frame_bytes,
@@ -196,12 +200,16 @@ impl NatsSource {
         backoff: &mut Backoff,
         warned: &mut bool,
     ) -> End {
-        let deliver_policy = match (*position, self.from_start) {
+        let deliver_policy = match (*position, self.start) {
             (Some(p), _) => DeliverPolicy::ByStartSequence {
                 start_sequence: p.seq,
             },
-            (None, true) => DeliverPolicy::All,
-            (None, false) => DeliverPolicy::New,
+            (None, StartAt::Beginning) => DeliverPolicy::All,
+            (None, StartAt::End) => DeliverPolicy::New,
+            (None, StartAt::Today) => match local_midnight(&self.day_tz) {
+                Some(start_time) => DeliverPolicy::ByStartTime { start_time },
+                None => DeliverPolicy::All,
+            },
         };
         let consumer = async {
             let stream = js
@@ -284,8 +292,17 @@ impl Source for NatsSource {
     }
 
     fn starts_catching_up(&self) -> bool {
-        self.resume.is_some() || self.from_start
+        self.resume.is_some() || self.start != StartAt::End
     }
+}
+
+/// The start of today in `tz`, by the wall clock: messages stored since then are today's.
+fn local_midnight(tz: &jiff::tz::TimeZone) -> Option<time::OffsetDateTime> {
+    let midnight = jiff::Timestamp::now()
+        .to_zoned_datetime(tz.clone())
+        .start_of_day()
+        .ok()?;
+    time::OffsetDateTime::from_unix_timestamp(midnight.timestamp().as_second()).ok()
 }
 
 /// How a consumer ended.
@@ -406,6 +423,19 @@ mod tests {
         at_end.start_at = StartAt::End;
         let s = NatsSource::new(&at_end, &cfg, None).expect("source");
         assert!(!s.starts_catching_up(), "new messages only: no backlog");
+    }
+
+    #[test]
+    fn today_starts_at_the_local_midnight() {
+        let tz = jiff::tz::TimeZone::get("Asia/Kolkata").expect("zone");
+        let midnight = local_midnight(&tz).expect("midnight");
+        let now = jiff::Timestamp::now();
+        let secs = midnight.unix_timestamp();
+        assert!(secs <= now.as_second() && now.as_second() - secs < 86_400);
+        let local = jiff::Timestamp::from_second(secs)
+            .expect("ts")
+            .to_zoned_datetime(tz);
+        assert_eq!((local.hour(), local.minute(), local.second()), (0, 0, 0));
     }
 
     /// A restart inside a message: its first events are skipped, the rest carry their
