@@ -14,7 +14,10 @@ mod daemon;
 #[path = "common/restart_support.rs"]
 mod restart_support;
 use daemon::http;
-use restart_support::{assert_queues_equal, poll_until, sim_lines, wait_applied, wait_checkpoint};
+use restart_support::{
+    assert_queues_equal, free_port, poll_until, sim_lines, start, wait_applied, wait_checkpoint,
+    write_config,
+};
 
 use ccpulse::config::Config;
 use ccpulse::decode::FormatChoice;
@@ -37,11 +40,7 @@ struct NatsServer {
 impl NatsServer {
     /// On a free port.
     fn start(store: &Path) -> NatsServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        NatsServer::start_on(store, port)
+        NatsServer::start_on(store, free_port())
     }
 
     /// On `port` (a server coming back where it was), its JetStream store in `store`.
@@ -111,29 +110,6 @@ fn messages(lines: &[Vec<u8>]) -> Vec<Vec<u8>> {
     lines.chunks(PER_MESSAGE).map(|c| c.concat()).collect()
 }
 
-fn write_config(path: &Path, data_dir: &Path, url: &str) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    std::fs::write(
-        path,
-        format!(
-            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\n\
-             checkpoint_interval = \"200ms\"\n\
-             [engine]\nallowed_lateness = \"0s\"\n\
-             [[sources]]\nkind = \"nats\"\nname = \"bus\"\nurl = \"{url}\"\nstream = \"ACD\"\n\
-             subject = \"acd.>\"\nstart_at = \"beginning\"\nbackoff_min = \"50ms\"\nbackoff_max = \"500ms\"\n",
-            data_dir.display()
-        ),
-    )
-    .expect("config");
-}
-
-fn start(config: &Path) -> (Child, String) {
-    daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
-}
-
 #[test]
 #[ignore = "needs nats-server (scripts/test.sh installs it)"]
 fn the_bus_survives_a_sigkill_and_an_outage_and_equals_one_replay() {
@@ -141,7 +117,17 @@ fn the_bus_survives_a_sigkill_and_an_outage_and_equals_one_replay() {
     let store = dir.path().join("jetstream");
     let server = NatsServer::start(&store);
     let cfg_path = dir.path().join("ccpulse.toml");
-    write_config(&cfg_path, &dir.path().join("data"), &server.url);
+    write_config(
+        &cfg_path,
+        &dir.path().join("data"),
+        "checkpoint_interval = \"200ms\"",
+        &format!(
+            "[[sources]]\nkind = \"nats\"\nname = \"bus\"\nurl = \"{}\"\nstream = \"ACD\"\n\
+             subject = \"acd.>\"\nstart_at = \"beginning\"\nbackoff_min = \"50ms\"\n\
+             backoff_max = \"500ms\"\n",
+            server.url
+        ),
+    );
 
     let all = sim_lines(11, 2);
     let (cut, later) = (all.len() * 3 / 5, all.len() * 4 / 5);

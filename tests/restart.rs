@@ -8,7 +8,8 @@ mod daemon;
 mod restart_support;
 use daemon::http;
 use restart_support::{
-    assert_queues_equal, get, morning, poll_until, sim_lines, wait_applied, wait_checkpoint,
+    assert_queues_equal, get, morning, poll_until, sim_lines, start, wait_applied, wait_checkpoint,
+    write_config,
 };
 
 use ccpulse::config::Config;
@@ -18,28 +19,6 @@ use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
-
-fn start(config: &Path) -> (Child, String) {
-    daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
-}
-
-/// Writes a config: `[daemon]` on a free loopback port with `data_dir`, a 100 ms tick
-/// and `daemon_keys`, then `rest` (more sections).
-fn write_config(path: &Path, data_dir: &Path, daemon_keys: &str, rest: &str) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    std::fs::write(
-        path,
-        format!(
-            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\n{daemon_keys}\n\
-             [engine]\nallowed_lateness = \"0s\"\n{rest}",
-            data_dir.display()
-        ),
-    )
-    .expect("config");
-}
 
 /// The `[[sources]]` section tailing `log` (JSON lines) from its beginning.
 fn file_source(log: &Path) -> String {

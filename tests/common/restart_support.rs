@@ -2,10 +2,11 @@
 //! overtakes, and waiting on a daemon child until it has applied (and checkpointed) a
 //! number of events. Needs `mod daemon` (common/daemon.rs) beside it.
 
-use crate::daemon::http;
+use crate::daemon::{http, spawn_daemon};
 use ccpulse::encode::jsonl::JsonlWriter;
 use ccpulse::sim::{SimConfig, Simulator};
 use std::path::Path;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Tomorrow's 08:00 UTC: the simulated morning starts there, so the wall clock never
@@ -28,6 +29,34 @@ pub fn sim_lines(seed: u64, hours: i64) -> Vec<Vec<u8>> {
             w.write(&e, &mut b).ok().map(|_| b)
         })
         .collect()
+}
+
+/// A free loopback port (free when asked).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+/// Writes a config: `[daemon]` on a free loopback port with `data_dir`, a 100 ms tick
+/// and `daemon_keys`, no allowed lateness, then `rest` (more sections).
+pub fn write_config(path: &Path, data_dir: &Path, daemon_keys: &str, rest: &str) {
+    let port = free_port();
+    std::fs::write(
+        path,
+        format!(
+            "[daemon]\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ntick = \"100ms\"\n{daemon_keys}\n\
+             [engine]\nallowed_lateness = \"0s\"\n{rest}",
+            data_dir.display()
+        ),
+    )
+    .expect("config");
+}
+
+/// `ccpulse run --config config`: the child and the address it listens on.
+pub fn start(config: &Path) -> (Child, String) {
+    spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
 }
 
 /// `GET path` as JSON, if the daemon answers with JSON.
