@@ -19,6 +19,17 @@ pub enum SourceKind {
     Nats,
 }
 
+impl SourceKind {
+    /// The name in the config (`kind = "…"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::File => "file",
+            SourceKind::Websocket => "websocket",
+            SourceKind::Nats => "nats",
+        }
+    }
+}
+
 /// The input format of a source (`auto` detects it from the file's start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -244,38 +255,15 @@ pub(super) fn check_sources(
                 format!("`{}` is already the name of sources[{j}]", s.name),
             ));
         }
+        check_kind_keys(s, &at, err)?;
         match s.kind {
             SourceKind::File => {
                 if s.path.as_os_str().is_empty() {
                     return Err(err(&format!("{at}.path"), "must name a file".into()));
                 }
-                let ws_only = [
-                    ("url", !s.url.is_empty()),
-                    ("headers", !s.headers.is_empty()),
-                    ("token", s.token.is_some()),
-                    ("subscribe", s.subscribe.is_some()),
-                ];
-                if let Some((key, _)) = ws_only.iter().find(|(_, set)| *set) {
-                    return Err(err(
-                        &format!("{at}.{key}"),
-                        "only for kind = \"websocket\" or \"nats\"".into(),
-                    ));
-                }
             }
             SourceKind::Websocket => check_websocket(s, &at, err)?,
             SourceKind::Nats => check_nats(s, &at, err)?,
-        }
-        if s.kind != SourceKind::Nats {
-            let nats_only = [
-                ("stream", s.stream.is_some()),
-                ("subject", s.subject.is_some()),
-            ];
-            if let Some((key, _)) = nats_only.iter().find(|(_, set)| *set) {
-                return Err(err(
-                    &format!("{at}.{key}"),
-                    "only for kind = \"nats\"".into(),
-                ));
-            }
         }
         let poll = s.poll_interval.ms();
         if !(10..=60_000).contains(&poll) {
@@ -296,23 +284,41 @@ pub(super) fn check_sources(
     Ok(())
 }
 
+/// Refuses a key set on a kind it does not apply to, naming the kinds it is for: one
+/// table of the keys that belong to some kinds only.
+fn check_kind_keys(
+    s: &SourceConfig,
+    at: &str,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    use SourceKind::{File, Nats, Websocket};
+    let keys: [(&str, bool, &[SourceKind]); 7] = [
+        ("path", !s.path.as_os_str().is_empty(), &[File]),
+        ("url", !s.url.is_empty(), &[Websocket, Nats]),
+        ("headers", !s.headers.is_empty(), &[Websocket]),
+        ("token", s.token.is_some(), &[Websocket, Nats]),
+        ("subscribe", s.subscribe.is_some(), &[Websocket]),
+        ("stream", s.stream.is_some(), &[Nats]),
+        ("subject", s.subject.is_some(), &[Nats]),
+    ];
+    for (key, set, kinds) in keys {
+        if set && !kinds.contains(&s.kind) {
+            let names: Vec<String> = kinds.iter().map(|k| format!("\"{}\"", k.name())).collect();
+            return Err(err(
+                &format!("{at}.{key}"),
+                format!("only for kind = {}", names.join(" or ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The `kind = "nats"` keys.
 fn check_nats(
     s: &SourceConfig,
     at: &str,
     err: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    let other = [
-        ("path", !s.path.as_os_str().is_empty()),
-        ("headers", !s.headers.is_empty()),
-        ("subscribe", s.subscribe.is_some()),
-    ];
-    if let Some((key, _)) = other.iter().find(|(_, set)| *set) {
-        return Err(err(
-            &format!("{at}.{key}"),
-            "not for kind = \"nats\"".into(),
-        ));
-    }
     let scheme_ok = ["nats://", "tls://"]
         .iter()
         .any(|p| s.url.starts_with(p) && s.url.len() > p.len());
@@ -371,12 +377,6 @@ fn check_websocket(
     at: &str,
     err: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    if !s.path.as_os_str().is_empty() {
-        return Err(err(
-            &format!("{at}.path"),
-            "only for kind = \"file\"".into(),
-        ));
-    }
     if s.format == SourceFormat::QueueLog {
         return Err(err(
             &format!("{at}.format"),
