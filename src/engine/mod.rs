@@ -329,16 +329,14 @@ impl Engine {
             .map(|(a, team)| (Name::from(a), Name::from(team)))
             .collect();
         for a in 0..self.agents.len() as u32 {
-            let Some(rt) = self.agents.get(a as usize) else {
+            let Some(rt) = self.agents.get_mut(a as usize) else {
                 continue;
             };
             if rt.team_from_config {
                 continue;
             }
             let planned = self.planned_teams.get(&rt.name).cloned();
-            if let Some(rt) = self.agents.get_mut(a as usize) {
-                rt.team_from_plan = planned.is_some();
-            }
+            rt.team_from_plan = planned.is_some();
             if let Some(team) = planned {
                 self.move_to_team(a, &team, t);
             }
@@ -762,14 +760,10 @@ impl Engine {
         let team_from_config = configured.is_some();
         let planned = match configured {
             Some(_) => None,
-            None => self.planned_teams.get(name).cloned(),
+            None => self.planned_teams.get(name).map(Name::to_string),
         };
         let team_from_plan = planned.is_some();
-        let team = match (configured, planned) {
-            (Some(n), _) => Some(self.team_id(&n)),
-            (None, Some(n)) => Some(self.team_id(&n)),
-            (None, None) => None,
-        };
+        let team = configured.or(planned).map(|n| self.team_id(&n));
         let i = self.agents.len() as u32;
         let mut rt = AgentRt::new(
             name.clone(),

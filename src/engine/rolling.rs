@@ -130,12 +130,13 @@ impl<A: Aggregate> Rolling<A> {
             bucket.seal();
         }
         let at = |from: Millis| self.buckets.partition_point(|(s, _)| *s < from);
+        // `to`: the first bucket at or after `new`, the end of every entering range.
         for (w, &len) in self.windows.iter_mut().zip(&self.lengths) {
             // Enter: buckets in [max(old, new − len), new). Leave: [old − len, min(old, new − len)).
             // The buckets are sorted: each range is found by search, not by a scan (a
             // backlog read at replay speed crosses many boundaries a second).
             let (enter_from, leave_to) = (old.max(new - len), old.min(new - len));
-            for (_, bucket) in self.buckets.range(at(enter_from)..at(new)) {
+            for (_, bucket) in self.buckets.range(at(enter_from)..to) {
                 w.merge_bucket(bucket);
             }
             let (leave_from, leave_end) = (at(old - len), at(leave_to));

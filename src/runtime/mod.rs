@@ -372,11 +372,12 @@ impl DaemonBuilder {
         engine.record_transitions(transitions.is_some());
         // Before any event: a backlog's agents join their scheduled teams from the start.
         let teams = teams.map(|source| {
-            let current = source();
-            if let Some(t) = &current {
-                apply_teams(&mut engine, t);
-            }
-            (source, current)
+            let mut follow = TeamsFollow {
+                source,
+                applied: None,
+            };
+            follow.update(&mut engine);
+            follow
         });
         // Only the handles keep the channel open: when every source is gone the engine
         // keeps ticking on the clock alone.
@@ -433,10 +434,31 @@ impl DaemonBuilder {
     }
 }
 
-/// Puts the agents the config does not place in their scheduled teams, at the watermark.
-fn apply_teams(engine: &mut Engine, teams: &PlannedTeams) {
-    let at = engine.watermark().unwrap_or(Millis::MIN);
-    engine.set_planned_teams(teams.iter().map(|(a, t)| (a.as_str(), t.as_str())), at);
+/// The schedule's teams as the engine last took them ([`DaemonBuilder::teams_from`]).
+struct TeamsFollow {
+    source: TeamsSource,
+    /// The schedule's teams last applied (a new `Arc` is a new schedule).
+    applied: Option<Arc<PlannedTeams>>,
+}
+
+impl TeamsFollow {
+    /// Puts the agents the config does not place in their scheduled teams, at the
+    /// watermark, if the schedule changed since the last time.
+    fn update(&mut self, engine: &mut Engine) {
+        let Some(current) = (self.source)() else {
+            return;
+        };
+        if self
+            .applied
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a, &current))
+        {
+            return;
+        }
+        let at = engine.watermark().unwrap_or(Millis::MIN);
+        engine.set_planned_teams(current.iter().map(|(a, t)| (a.as_str(), t.as_str())), at);
+        self.applied = Some(current);
+    }
 }
 
 /// A running daemon: read its [`Published`] state; [`Daemon::shutdown`] stops it.
@@ -547,8 +569,8 @@ struct EngineTask {
     checkpoint_ack: Option<Arc<AtomicU64>>,
     /// See [`DaemonBuilder::adherence_from`].
     adherence: Option<AdherenceSource>,
-    /// See [`DaemonBuilder::teams_from`], with the teams last applied.
-    teams: Option<(TeamsSource, Option<Arc<PlannedTeams>>)>,
+    /// See [`DaemonBuilder::teams_from`].
+    teams: Option<TeamsFollow>,
     /// Readers' requests for a day's report rows.
     reports: mpsc::Receiver<DayRequest>,
 }
@@ -668,18 +690,8 @@ impl EngineTask {
         if let Some(adherence) = &self.adherence {
             self.engine.set_adherence(adherence());
         }
-        if let Some((source, applied)) = &mut self.teams {
-            let current = source();
-            let changed = match (&current, &*applied) {
-                (Some(c), Some(a)) => !Arc::ptr_eq(c, a),
-                (c, a) => c.is_some() != a.is_some(),
-            };
-            if changed {
-                if let Some(t) = &current {
-                    apply_teams(&mut self.engine, t);
-                }
-                *applied = current;
-            }
+        if let Some(teams) = &mut self.teams {
+            teams.update(&mut self.engine);
         }
         let snapshot = self.engine.snapshot();
         let built = start.elapsed();

@@ -150,8 +150,10 @@ impl NatsSource {
         let js = async_nats::jetstream::new(client);
         let mut reader = MessageReader::new(&self);
         let mut position = self.resume;
-        let mut backoff = Backoff::new(self.backoff.0, self.backoff.1);
-        let mut warned = false;
+        let mut outage = Outage {
+            backoff: Backoff::new(self.backoff.0, self.backoff.1),
+            warned: false,
+        };
         loop {
             let failure = match self
                 .session(
@@ -160,8 +162,7 @@ impl NatsSource {
                     &mut reader,
                     &handle,
                     &mut shutdown,
-                    &mut backoff,
-                    &mut warned,
+                    &mut outage,
                 )
                 .await
             {
@@ -172,14 +173,7 @@ impl NatsSource {
             // Down, but still catching up if it was: the backlog is there when the bus
             // comes back, and moving event time to the clock meanwhile would make it late.
             handle.set_up(false);
-            let delay = backoff.next_delay();
-            if !std::mem::replace(&mut warned, true) {
-                tracing::warn!(source = %self.name, retry_ms = delay.as_millis() as u64,
-                    "bus source down: {failure} (retrying; repeats are logged at debug)");
-            } else {
-                tracing::debug!(source = %self.name, retry_ms = delay.as_millis() as u64,
-                    "bus source down: {failure}");
-            }
+            let delay = outage.failed(&self.name, &failure);
             tokio::select! {
                 biased;
                 _ = shutdown.wait() => return Ok(()),
@@ -189,7 +183,6 @@ impl NatsSource {
     }
 
     /// One consumer, from `position` (or the configured start) until it fails.
-    #[allow(clippy::too_many_arguments)]
     async fn session(
         &self,
         js: &async_nats::jetstream::Context,
@@ -197,8 +190,7 @@ impl NatsSource {
         reader: &mut MessageReader,
         handle: &SourceHandle,
         shutdown: &mut Shutdown,
-        backoff: &mut Backoff,
-        warned: &mut bool,
+        outage: &mut Outage,
     ) -> End {
         let deliver_policy = match (*position, self.start) {
             (Some(p), _) => DeliverPolicy::ByStartSequence {
@@ -273,8 +265,7 @@ impl NatsSource {
             *position = Some(BusPosition { seq, events: sent });
             // Up again after the client reconnected under the same consumer.
             handle.set_up(true);
-            backoff.reset();
-            *warned = false;
+            outage.recovered();
             if pending == 0 {
                 handle.set_catching_up(false);
             }
@@ -303,6 +294,37 @@ fn local_midnight(tz: &jiff::tz::TimeZone) -> Option<time::OffsetDateTime> {
         .start_of_day()
         .ok()?;
     time::OffsetDateTime::from_unix_timestamp(midnight.timestamp().as_second()).ok()
+}
+
+/// Failures since the last message: the retry delay and whether one was logged at
+/// `warn` (the first of an outage is, repeats go to `debug`).
+struct Outage {
+    backoff: Backoff,
+    warned: bool,
+}
+
+impl Outage {
+    /// A message arrived: the next failure starts a new outage.
+    fn recovered(&mut self) {
+        self.backoff.reset();
+        self.warned = false;
+    }
+
+    /// Logs a failure; returns how long to wait before the next consumer.
+    fn failed(&mut self, source: &str, failure: &str) -> Duration {
+        let delay = self.backoff.next_delay();
+        let retry_ms = delay.as_millis() as u64;
+        if !std::mem::replace(&mut self.warned, true) {
+            tracing::warn!(
+                source,
+                retry_ms,
+                "bus source down: {failure} (retrying; repeats are logged at debug)"
+            );
+        } else {
+            tracing::debug!(source, retry_ms, "bus source down: {failure}");
+        }
+        delay
+    }
 }
 
 /// How a consumer ended.
@@ -340,15 +362,19 @@ impl MessageReader {
         }
     }
 
-    /// The decoder for `payload`: the configured one, or by its first non-blank byte.
-    fn decoder(&self, payload: &[u8]) -> &AnyDecoder {
+    /// The format of `payload`: the configured one, or by its first non-blank line.
+    fn format_of(&self, payload: &[u8]) -> Format {
         match self.format {
-            SourceFormat::Jsonl => &self.jsonl,
-            SourceFormat::QueueLog => &self.queue_log,
-            SourceFormat::Auto => match Format::detect(payload) {
-                Format::Jsonl => &self.jsonl,
-                Format::QueueLog => &self.queue_log,
-            },
+            SourceFormat::Jsonl => Format::Jsonl,
+            SourceFormat::QueueLog => Format::QueueLog,
+            SourceFormat::Auto => Format::detect(payload),
+        }
+    }
+
+    fn decoder(&self, format: Format) -> &AnyDecoder {
+        match format {
+            Format::Jsonl => &self.jsonl,
+            Format::QueueLog => &self.queue_log,
         }
     }
 
@@ -368,13 +394,15 @@ impl MessageReader {
             handle.record_decoded(self.line_no, &Decoded::Rejected(RejectReason::TooLong));
             return Ok(0);
         }
+        // Detected once a message, not once a line.
+        let format = self.format_of(payload);
         let mut events = 0u64;
         let mut lines = LineReader::with_max_len(payload, self.max_message);
         // Reading from a slice cannot fail; an error would end the message like EOF.
         while let Ok(Some((_, line))) = lines.next_line() {
             let decoded = match line {
                 Line::Ok(l) if crate::decode::is_blank(l) => continue,
-                Line::Ok(l) => self.decoder(payload).decode(l),
+                Line::Ok(l) => self.decoder(format).decode(l),
                 Line::TooLong => Decoded::Rejected(RejectReason::TooLong),
             };
             let is_event = matches!(decoded, Decoded::Event(_));
