@@ -121,14 +121,19 @@ impl Engine {
         let Some(team) = rt.team.and_then(|i| self.teams.get_mut(i as usize)) else {
             return;
         };
-        // Teams have rolling windows: split the span at their bucket boundaries.
+        // Teams have rolling windows: split the span at their bucket boundaries. Time
+        // before the rolling floor's bucket enters no bucket: one piece up to it.
         let g = self.granularity.max(1);
+        let floor = self.rolling_floor;
+        let floor_bucket = floor.saturating_sub(floor.rem_euclid(g));
         let mut s = from;
         while s < t {
-            let e = if team.timeline.rolling.is_some() {
-                (s - s.rem_euclid(g) + g).min(t)
-            } else {
+            let e = if team.timeline.rolling.is_none() {
                 t
+            } else if s < floor_bucket {
+                floor_bucket.min(t)
+            } else {
+                (s - s.rem_euclid(g) + g).min(t)
             };
             team.timeline.record(
                 &self.cal,

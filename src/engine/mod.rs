@@ -266,6 +266,13 @@ pub struct Engine {
     /// team of an agent the config does not place (re-set after a restore).
     #[serde(skip)]
     pub(crate) planned_teams: FxHashMap<Name, Name>,
+    /// See [`Engine::skip_rolling_before_clock`] (not persisted: the runtime sets it).
+    #[serde(skip, default = "no_floor")]
+    pub(crate) rolling_floor: Millis,
+}
+
+fn no_floor() -> Millis {
+    Millis::MIN
 }
 
 impl Engine {
@@ -312,7 +319,35 @@ impl Engine {
             transitions: None,
             adherence: None,
             planned_teams: FxHashMap::default(),
+            rolling_floor: no_floor(),
         })
+    }
+
+    /// While a backlog is read (the clock at `clock_now`): values older than every rolling
+    /// window the clock can still show skip the windows' buckets. Once the backlog is read,
+    /// event time follows the clock (watermark `clock − allowed_lateness`), so every window
+    /// then starts after `clock_now − lateness − grace − granularity − longest window`;
+    /// reading a day's backlog keeps buckets for its last hour only, not for the whole day.
+    pub fn skip_rolling_before_clock(&mut self, clock_now: Millis) {
+        let longest = self.rolling_lengths.iter().copied().max().unwrap_or(0);
+        let floor = clock_now
+            - self.config.engine.allowed_lateness.ms()
+            - self.opts.sl_grace_ms
+            - self.granularity
+            - longest;
+        // In steps of a bucket: called after every batch of a backlog.
+        if floor < self.rolling_floor.saturating_add(self.granularity.max(1)) {
+            return;
+        }
+        self.rolling_floor = floor;
+        let queues = self.queues.iter_mut().map(|q| q.timeline.rolling.as_mut());
+        for r in queues.flatten() {
+            r.skip_before(floor);
+        }
+        let teams = self.teams.iter_mut().map(|t| t.timeline.rolling.as_mut());
+        for r in teams.flatten() {
+            r.skip_before(floor);
+        }
     }
 
     /// The schedule's team of each agent it names (agent → team): an agent the config
@@ -562,7 +597,10 @@ impl Engine {
         let g = self.granularity.max(1);
         let next_bucket = cutoff - cutoff.rem_euclid(g) + g;
         self.next_close = if self.opts.rolling {
-            next_bucket.min(boundary)
+            // Buckets before the rolling floor stay empty: no need to stop at each one.
+            let floor = self.rolling_floor;
+            let floor_bucket = floor.saturating_sub(floor.rem_euclid(g));
+            next_bucket.max(floor_bucket).min(boundary)
         } else {
             boundary
         };
@@ -802,11 +840,13 @@ impl Engine {
 
     fn new_rolling<A: Aggregate>(&self) -> Option<Rolling<A>> {
         self.opts.rolling.then(|| {
-            Rolling::new(
+            let mut r = Rolling::new(
                 self.granularity,
                 &self.rolling_lengths,
                 self.now.unwrap_or(0) - self.opts.sl_grace_ms,
-            )
+            );
+            r.skip_before(self.rolling_floor);
+            r
         })
     }
 

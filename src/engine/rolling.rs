@@ -24,6 +24,13 @@ pub struct Rolling<A: Aggregate> {
     /// saved state): [`Rolling::rebuild`] sums the buckets again on restore.
     #[serde(skip)]
     windows: Vec<A>,
+    /// Values before this never enter a bucket (see [`Rolling::skip_before`]).
+    #[serde(skip, default = "no_floor")]
+    floor: Millis,
+}
+
+fn no_floor() -> Millis {
+    Millis::MIN
 }
 
 impl<A: Aggregate> Rolling<A> {
@@ -36,7 +43,14 @@ impl<A: Aggregate> Rolling<A> {
             closed_until: start - start.rem_euclid(granularity),
             buckets: VecDeque::new(),
             windows: lengths.iter().map(|_| A::default()).collect(),
+            floor: no_floor(),
         }
+    }
+
+    /// Drops values before `floor` from now on (a backlog older than any window the
+    /// clock can still show; see `Engine::skip_rolling_before`). Never lowers it.
+    pub fn skip_before(&mut self, floor: Millis) {
+        self.floor = self.floor.max(floor);
     }
 
     /// The end of every window (exclusive).
@@ -56,8 +70,8 @@ impl<A: Aggregate> Rolling<A> {
 
     /// Records `o` at instant `t` (may lie in an already closed bucket).
     pub fn record(&mut self, t: Millis, o: A::Obs) {
-        if t < self.closed_until - self.max_len {
-            return; // older than every window
+        if t < self.closed_until - self.max_len || t < self.floor {
+            return; // older than every window (or than every window still to come)
         }
         let start = t - t.rem_euclid(self.granularity);
         // Events come mostly in time order: the newest bucket first, then a search.
