@@ -1,7 +1,7 @@
 //! The live runtime: the engine task, snapshot publication and shutdown.
 //!
 //! ```text
-//! sources ──Ingest──▶ bounded mpsc ──▶ engine task ──Arc<Snapshot>──▶ ArcSwap ──▶ outputs
+//! sources ──Ingest──▶ engine channel ──▶ engine task ──Arc<Snapshot>──▶ ArcSwap ──▶ outputs
 //!                                     (owns Engine,                   (readers load,
 //!                                      ticks with the Clock)           never lock)
 //! ```
@@ -25,6 +25,7 @@ use crate::engine::{
 };
 use crate::model::Millis;
 use crate::schedule::PlannedTeams;
+use crate::sources::channel::{engine_channel, EngineRx, EngineTx};
 use crate::sources::{Ingest, Position, Source, SourceError, SourceHandle, SourceId, SourceStatus};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -214,8 +215,8 @@ pub struct DaemonBuilder {
     /// Where the engine is checkpointed, and how often (`None`: not persisted).
     store: Option<(EngineStore, Duration)>,
     positions: Positions,
-    tx: mpsc::Sender<Ingest>,
-    rx: mpsc::Receiver<Ingest>,
+    tx: EngineTx,
+    rx: EngineRx,
     handles: Vec<SourceHandle>,
     sources: Vec<(Box<dyn Source>, SourceHandle)>,
     /// Where the engine's agent state changes go (the schedule), if anyone asked.
@@ -249,7 +250,7 @@ impl DaemonBuilder {
     /// An engine for `cfg` with the daemon's options.
     pub fn new(cfg: &Config, opts: RuntimeOptions) -> Result<Self, RuntimeError> {
         let engine = Engine::new(cfg, opts.engine)?;
-        let (tx, rx) = mpsc::channel(opts.channel_capacity.max(1));
+        let (tx, rx) = engine_channel(opts.channel_capacity);
         Ok(DaemonBuilder {
             engine,
             opts,
@@ -406,6 +407,7 @@ impl DaemonBuilder {
             adherence,
             teams,
             reports,
+            backlog: None,
         };
         let engine = spawn_engine_thread(task, shutdown.clone());
         let mut source_tasks = Vec::with_capacity(sources.len());
@@ -534,8 +536,9 @@ fn wait_ack(ack: Option<&AtomicU64>, id: u64) {
     }
 }
 
-/// Events taken from the channel per wake-up of the engine task.
-const RECV_BATCH: usize = 1024;
+/// Messages taken from the channel per wake-up of the engine task: single events, or a
+/// file chunk's batch of up to 256 (so at most ~65k events between two looks at the tick).
+const RECV_BATCH: usize = 256;
 
 /// While events wait out their lateness and none arrive, the engine still follows the
 /// clock this often: when a source stops (or pauses) after a burst, its last
@@ -547,7 +550,7 @@ const RELEASE_STEP: Duration = Duration::from_millis(50);
 /// The task that owns the engine.
 struct EngineTask {
     engine: Engine,
-    rx: mpsc::Receiver<Ingest>,
+    rx: EngineRx,
     clock: Arc<dyn Clock>,
     published: Arc<Published>,
     statuses: Vec<Arc<SourceStatus>>,
@@ -573,6 +576,8 @@ struct EngineTask {
     teams: Option<TeamsFollow>,
     /// Readers' requests for a day's report rows.
     reports: mpsc::Receiver<DayRequest>,
+    /// While a source reads a backlog: when it began and the events applied before it.
+    backlog: Option<(std::time::Instant, u64)>,
 }
 
 impl EngineTask {
@@ -582,6 +587,10 @@ impl EngineTask {
         let mut open = true;
         // Events are taken in batches: one wake-up per batch, not per event.
         let mut batch = Vec::with_capacity(RECV_BATCH);
+        if self.statuses.iter().any(|s| s.is_catching_up()) {
+            self.engine.skip_rolling_before_clock(self.clock.now_ms());
+            self.backlog = Some((std::time::Instant::now(), self.engine.stats().applied));
+        }
         loop {
             tokio::select! {
                 biased;
@@ -630,11 +639,14 @@ impl EngineTask {
                 *slot = Some(pos);
             }
         }
-        if let Err(why) = self.engine.push(m.event) {
-            if let Some(s) = self.statuses.get(usize::from(m.source)) {
-                s.count_refused(why);
+        for event in m.events {
+            if let Err(why) = self.engine.push(event) {
+                if let Some(s) = self.statuses.get(usize::from(m.source)) {
+                    s.count_refused(why);
+                }
             }
         }
+        self.rx.release(m.permits);
     }
 
     /// Reads the clock, drains the channel, moves event time to the clock: at every tick
@@ -655,8 +667,20 @@ impl EngineTask {
         // The engine holds event time `allowed_lateness` behind what it has seen, so
         // giving it "now" puts the watermark at now − lateness. Not while a source reads
         // a backlog: event time then follows the backlog's own events.
-        if !catching_up {
+        if catching_up {
+            self.engine.skip_rolling_before_clock(now);
+            if self.backlog.is_none() {
+                self.backlog = Some((start, before));
+            }
+        } else {
             self.engine.advance_to(now);
+            if let Some((since, applied)) = self.backlog.take() {
+                tracing::info!(
+                    events = self.engine.stats().applied - applied,
+                    seconds = since.elapsed().as_secs_f64(),
+                    "backlog read: event time follows the clock again"
+                );
+            }
         }
         let took = start.elapsed();
         if took > std::time::Duration::from_millis(10) {
@@ -674,11 +698,13 @@ impl EngineTask {
 
     /// Applies what has already arrived (bounded), then moves event time to now.
     fn drain(&mut self) {
-        for _ in 0..self.drain_limit {
-            match self.rx.try_recv() {
-                Ok(m) => self.ingest(m),
-                Err(_) => break,
-            }
+        let mut left = self.drain_limit;
+        while left > 0 {
+            let Some(m) = self.rx.try_recv() else {
+                break;
+            };
+            left = left.saturating_sub(m.events.len().max(1));
+            self.ingest(m);
         }
     }
 
@@ -776,7 +802,7 @@ impl EngineTask {
     fn finish(&mut self) {
         self.rx.close();
         let now = self.clock.now_ms();
-        while let Ok(m) = self.rx.try_recv() {
+        while let Some(m) = self.rx.try_recv() {
             self.ingest(m);
         }
         self.engine.flush();

@@ -35,6 +35,7 @@ use crate::config::{Config, SourceConfig, StartAt};
 use crate::decode::{
     AnyDecoder, Decoded, FormatChoice, LineDecoder, RejectReason, DEFAULT_MAX_LINE_LEN,
 };
+use crate::model::Event;
 use crate::runtime::Shutdown;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -208,7 +209,15 @@ struct Tailer {
     missing_logged: bool,
     /// A new file was opened (save the checkpoint now).
     switched: bool,
+    /// Events of lines handled but not yet sent (sent as one message per chunk read).
+    batch: Vec<Event>,
+    /// `(consumed, line_no)` before the batch's first line: where the file stands if
+    /// the batch is never sent.
+    batch_from: (u64, u64),
 }
+
+/// Events per message to the engine at most (a chunk of JSON lines holds ~580).
+const BATCH: usize = 256;
 
 /// One complete line, decoded, and where it ends.
 struct Step {
@@ -235,6 +244,8 @@ impl Tailer {
             line_no: 0,
             missing_logged: false,
             switched: false,
+            batch: Vec::new(),
+            batch_from: (0, 0),
         }
     }
 
@@ -394,6 +405,7 @@ impl Tailer {
             while let Some(step) = self.next_line(chunk, &mut pos) {
                 self.deliver(step, h, shutdown).await?;
             }
+            self.flush(h, shutdown).await?;
             // Everything in the chunk is now consumed or buffered as an unfinished line.
             if let Some(cur) = self.cur.as_mut() {
                 cur.read_pos += n as u64;
@@ -485,31 +497,48 @@ impl Tailer {
         }
     }
 
-    /// Hands a line's event to the engine; only then is the line consumed and counted.
+    /// Takes a line: its event joins the batch (sent when full, and by [`Tailer::flush`]
+    /// at the end of each chunk); the line counts as consumed, unless the batch is never
+    /// sent.
     async fn deliver(
         &mut self,
         step: Step,
         h: &SourceHandle,
         shutdown: &mut Shutdown,
     ) -> Result<(), ReadError> {
-        if let Decoded::Event(ev) = &step.decoded {
-            // The position after this line travels with its event, so the engine's
-            // checkpoint records exactly where to resume.
-            let (line_no, consumed) = (self.line_no, self.consumed);
-            self.line_no += 1;
-            self.consumed = step.end;
-            let position = self.position();
-            (self.line_no, self.consumed) = (line_no, consumed);
-            tokio::select! {
-                biased;
-                _ = shutdown.wait() => return Err(ReadError::Stopped),
-                sent = h.send_at(ev.clone(), position) => sent.map_err(|_| ReadError::Gone)?,
-            }
+        if self.batch.is_empty() {
+            self.batch_from = (self.consumed, self.line_no);
         }
         self.line_no += 1;
         self.consumed = step.end;
         h.record_decoded(self.line_no, &step.decoded);
+        if let Decoded::Event(ev) = step.decoded {
+            self.batch.push(ev);
+            if self.batch.len() >= BATCH {
+                self.flush(h, shutdown).await?;
+            }
+        }
         Ok(())
+    }
+
+    /// Sends the batch with the position after its last line (and any rejected lines
+    /// after it), so the engine's checkpoint records exactly where to resume. Stopped
+    /// before it is sent, the file stands before the batch's first line again.
+    async fn flush(&mut self, h: &SourceHandle, shutdown: &mut Shutdown) -> Result<(), ReadError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let position = self.position();
+        let sent = tokio::select! {
+            biased;
+            _ = shutdown.wait() => Err(ReadError::Stopped),
+            sent = h.send_batch(events, position) => sent.map_err(|_| ReadError::Gone),
+        };
+        if sent.is_err() {
+            (self.consumed, self.line_no) = self.batch_from;
+        }
+        sent
     }
 
     /// After reading to the end: has the path been rotated, truncated or removed?
@@ -537,6 +566,7 @@ impl Tailer {
             }
             if let Some(step) = self.final_line() {
                 self.deliver(step, h, shutdown).await?;
+                self.flush(h, shutdown).await?;
             }
             self.cur = None;
             if at_path.is_ok() {
@@ -631,4 +661,46 @@ fn ends_with_newline(file: &mut File, len: u64) -> bool {
     file.seek(SeekFrom::Start(len - 1)).is_ok()
         && file.read_exact(&mut last).is_ok()
         && last[0] == b'\n'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::channel::engine_channel;
+
+    fn line(i: usize) -> String {
+        let ts = 1_795_856_400_000i64 + i as i64;
+        format!(r#"{{"v":1,"ts":{ts},"type":"contact_queued","contact":"c{i}","queue":"q"}}"#)
+            + "\n"
+    }
+
+    /// Stopped while the engine channel is full: the file stands after the last batch
+    /// sent, so the lines of the batch never sent are read again after a restart.
+    #[tokio::test]
+    async fn a_batch_never_sent_is_not_consumed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("events.jsonl");
+        let text: String = (0..3 * BATCH).map(line).collect();
+        std::fs::write(&log, text).expect("write");
+        let mut sc = SourceConfig::file("events", &log);
+        sc.start_at = StartAt::Beginning;
+        let src = FileTailSource::new(&sc, &Config::default()).expect("source");
+        let mut t = Tailer::new(&src, None);
+        // Room for one message: the second batch waits until the stop.
+        let (tx, mut rx) = engine_channel(1);
+        let h = SourceHandle::new(0, "events".into(), tx);
+        let (trigger, mut shutdown) = crate::runtime::shutdown_channel();
+        let stopper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            trigger.trigger();
+        });
+        t.poll(&h, &mut shutdown).await.expect("poll");
+        stopper.await.expect("stopper");
+        let first = rx.try_recv().expect("the first batch");
+        assert_eq!(first.events.len(), BATCH);
+        assert!(rx.try_recv().is_none(), "nothing else was sent");
+        let cp = t.checkpoint().expect("a file is open");
+        let end: usize = (0..BATCH).map(|i| line(i).len()).sum();
+        assert_eq!((cp.offset, cp.line), (end as u64, BATCH as u64));
+    }
 }

@@ -8,6 +8,7 @@
 //! JetStream stream, resumed at its saved sequence).
 
 mod backoff;
+pub mod channel;
 pub mod checkpoint;
 pub mod file_tail;
 pub mod nats;
@@ -23,7 +24,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
 
 /// Index of a source in the daemon's source list.
 pub type SourceId = u16;
@@ -70,16 +70,53 @@ impl Position {
     }
 }
 
-/// An event on its way to the engine, tagged with the source it came from.
+/// Events on their way to the engine, tagged with the source they came from.
 #[derive(Debug)]
 pub struct Ingest {
     /// Which source.
     pub source: SourceId,
-    /// The event.
-    pub event: Event,
-    /// Where the source will resume after this event (a file offset): saved with the
-    /// engine checkpoint so a restart neither loses nor repeats an event.
+    /// The events, in the source's order.
+    pub events: Events,
+    /// Where the source will resume after the last of them (a file offset): saved with
+    /// the engine checkpoint so a restart neither loses nor repeats an event.
     pub position: Option<Position>,
+    /// Room taken in the channel (see [`channel`]).
+    pub(crate) permits: u32,
+}
+
+/// One event, or a batch (a chunk of a file): one channel message either way.
+#[derive(Debug)]
+pub enum Events {
+    /// A single event (no allocation).
+    One(Event),
+    /// Several, oldest first.
+    Batch(Vec<Event>),
+}
+
+impl Events {
+    /// How many.
+    pub fn len(&self) -> usize {
+        match self {
+            Events::One(_) => 1,
+            Events::Batch(v) => v.len(),
+        }
+    }
+
+    /// True for an empty batch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl IntoIterator for Events {
+    type Item = Event;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Event>, std::vec::IntoIter<Event>>;
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Events::One(e) => Some(e).into_iter().chain(Vec::new()),
+            Events::Batch(v) => None.into_iter().chain(v),
+        }
+    }
 }
 
 /// What a source failed at (the daemon logs it and marks the source down).
@@ -193,12 +230,12 @@ impl SourceStatus {
 #[derive(Debug, Clone)]
 pub struct SourceHandle {
     id: SourceId,
-    tx: mpsc::Sender<Ingest>,
+    tx: channel::EngineTx,
     status: Arc<SourceStatus>,
 }
 
 impl SourceHandle {
-    pub(crate) fn new(id: SourceId, name: String, tx: mpsc::Sender<Ingest>) -> Self {
+    pub(crate) fn new(id: SourceId, name: String, tx: channel::EngineTx) -> Self {
         SourceHandle {
             id,
             tx,
@@ -245,17 +282,45 @@ impl SourceHandle {
         event: Event,
         position: Option<Position>,
     ) -> Result<(), SourceError> {
-        let ts = event.ts;
+        self.send_events(Events::One(event), position).await
+    }
+
+    /// Sends events (oldest first) with the position to resume from after the last one:
+    /// a file source's chunk in one message. Nothing is sent for an empty batch.
+    pub async fn send_batch(
+        &self,
+        events: Vec<Event>,
+        position: Option<Position>,
+    ) -> Result<(), SourceError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.send_events(Events::Batch(events), position).await
+    }
+
+    async fn send_events(
+        &self,
+        events: Events,
+        position: Option<Position>,
+    ) -> Result<(), SourceError> {
+        let (n, newest) = match &events {
+            Events::One(e) => (1, e.ts),
+            Events::Batch(v) => (v.len(), v.iter().map(|e| e.ts).max().unwrap_or(Millis::MIN)),
+        };
+        let m = Ingest {
+            source: self.id,
+            events,
+            position,
+            permits: 0,
+        };
         self.tx
-            .send(Ingest {
-                source: self.id,
-                event,
-                position,
-            })
+            .send(m, n)
             .await
             .map_err(|_| SourceError::EngineGone)?;
-        self.status.events.fetch_add(1, Ordering::Relaxed);
-        self.status.last_event_ms.fetch_max(ts, Ordering::Relaxed);
+        self.status.events.fetch_add(n as u64, Ordering::Relaxed);
+        self.status
+            .last_event_ms
+            .fetch_max(newest, Ordering::Relaxed);
         Ok(())
     }
 }

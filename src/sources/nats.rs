@@ -397,6 +397,7 @@ impl MessageReader {
         // Detected once a message, not once a line.
         let format = self.format_of(payload);
         let mut events = 0u64;
+        let mut batch = Vec::new();
         let mut lines = LineReader::with_max_len(payload, self.max_message);
         // Reading from a slice cannot fail; an error would end the message like EOF.
         while let Ok(Some((_, line))) = lines.next_line() {
@@ -414,17 +415,37 @@ impl MessageReader {
             handle.record_decoded(self.line_no, &decoded);
             if let Decoded::Event(event) = decoded {
                 events += 1;
-                let position = Position::Bus(BusPosition { seq, events });
-                tokio::select! {
-                    biased;
-                    sent = handle.send_at(event, Some(position)) => {
-                        sent.map_err(|_| Stop::EngineGone)?
-                    }
-                    _ = shutdown.wait() => return Err(Stop::Shutdown),
+                batch.push(event);
+                if batch.len() >= BATCH {
+                    send(&mut batch, BusPosition { seq, events }, handle, shutdown).await?;
                 }
             }
         }
+        send(&mut batch, BusPosition { seq, events }, handle, shutdown).await?;
         Ok(events)
+    }
+}
+
+/// Events per message to the engine at most (a bus message's events go as one).
+const BATCH: usize = 256;
+
+/// Sends the batch (if any) with the position after its last event.
+async fn send(
+    batch: &mut Vec<crate::model::Event>,
+    position: BusPosition,
+    handle: &SourceHandle,
+    shutdown: &mut Shutdown,
+) -> Result<(), Stop> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let events = std::mem::take(batch);
+    tokio::select! {
+        biased;
+        sent = handle.send_batch(events, Some(Position::Bus(position))) => {
+            sent.map_err(|_| Stop::EngineGone)
+        }
+        _ = shutdown.wait() => Err(Stop::Shutdown),
     }
 }
 
@@ -466,14 +487,14 @@ mod tests {
         assert_eq!((local.hour(), local.minute(), local.second()), (0, 0, 0));
     }
 
-    /// A restart inside a message: its first events are skipped, the rest carry their
-    /// place in it; a malformed line after the skipped events is counted once.
+    /// A restart inside a message: its first events are skipped, the rest go to the
+    /// engine as one batch positioned after the message's last event; a malformed line after the skipped events is counted once.
     #[tokio::test]
     async fn a_message_is_resumed_after_the_events_already_sent() {
         let cfg = Config::default();
         let src = SourceConfig::nats("bus", "nats://127.0.0.1:4222", "ACD");
         let source = NatsSource::new(&src, &cfg, None).expect("source");
-        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let (tx, mut rx) = crate::sources::channel::engine_channel(16);
         let handle = SourceHandle::new(0, "bus".into(), tx);
         let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
         const T: i64 = 1_795_856_400_000;
@@ -498,21 +519,21 @@ mod tests {
         assert_eq!(n, 4, "the message's events up to its end");
         drop(handle);
         let mut got = Vec::new();
-        while let Some(m) = rx.recv().await {
-            got.push((m.event.ts, m.position));
+        let mut msgs = Vec::new();
+        while rx.recv_many(&mut msgs, 16).await > 0 {
+            for m in msgs.drain(..) {
+                rx.release(m.permits);
+                let ts: Vec<i64> = m.events.into_iter().map(|e| e.ts).collect();
+                got.push((ts, m.position));
+            }
         }
+        // One message to the engine, positioned after the message's last event.
         assert_eq!(
             got,
-            vec![
-                (
-                    T + 3_000,
-                    Some(Position::Bus(BusPosition { seq: 9, events: 3 }))
-                ),
-                (
-                    T + 4_000,
-                    Some(Position::Bus(BusPosition { seq: 9, events: 4 }))
-                ),
-            ]
+            vec![(
+                vec![T + 3_000, T + 4_000],
+                Some(Position::Bus(BusPosition { seq: 9, events: 4 }))
+            )]
         );
         let stats = reader_stats(&source, payload.as_bytes()).await;
         assert_eq!(stats, (4, 1), "a whole read: 4 events, 1 rejected");
@@ -520,11 +541,16 @@ mod tests {
 
     /// Events and rejected lines counted reading `payload` from its start.
     async fn reader_stats(source: &NatsSource, payload: &[u8]) -> (u64, u64) {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let (tx, mut rx) = crate::sources::channel::engine_channel(16);
         let handle = SourceHandle::new(0, "bus".into(), tx);
         let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
         let mut reader = MessageReader::new(source);
-        let sent = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let sent = tokio::spawn(async move {
+            let mut msgs = Vec::new();
+            while rx.recv_many(&mut msgs, 16).await > 0 {
+                msgs.drain(..).for_each(|m| rx.release(m.permits));
+            }
+        });
         let n = reader
             .ingest(payload, 1, 0, &handle, &mut shutdown)
             .await

@@ -148,13 +148,20 @@ impl PushSource {
                 Decoded::Rejected(r) => report.reject(r.as_str()),
             }
         }
-        for e in events {
-            self.handle.send(e).await?;
-            report.accepted += 1;
+        // In batches: one channel message per 256 events, not one per event.
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let batch: Vec<Event> = events.by_ref().take(PUSH_BATCH).collect();
+            let n = batch.len() as u64;
+            self.handle.send_batch(batch, None).await?;
+            report.accepted += n;
         }
         Ok(report)
     }
 }
+
+/// Events per message to the engine at most.
+const PUSH_BATCH: usize = 256;
 
 /// State of the ingest routes.
 #[derive(Debug, Clone)]
