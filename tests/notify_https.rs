@@ -6,99 +6,21 @@
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "common/tls.rs"]
+mod tls;
 use daemon::http;
+use tls::{make_certs, server_config, start_trusting as start};
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A CA and a server certificate for 127.0.0.1 signed by it, in `dir`.
-fn make_certs(dir: &Path) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl (scripts/test.sh installs it)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ccpulse test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n",
-    )
-    .expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.pem",
-    ]);
-}
 
 /// A TLS server on a loopback port: every request's body goes to the channel and is
 /// answered `200`.
 fn https_receiver(dir: &Path) -> (u16, mpsc::Receiver<String>) {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("server.pem"))
-        .expect("server.pem")
-        .collect::<Result<_, _>>()
-        .expect("certificate");
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("server.key");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .expect("server config");
-    let config = Arc::new(config);
+    let config = server_config(dir);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let (tx, rx) = mpsc::channel();
@@ -147,18 +69,6 @@ fn https_receiver(dir: &Path) -> (u16, mpsc::Receiver<String>) {
         }
     });
     (port, rx)
-}
-
-/// Starts `ccpulse run` with `config` and `SSL_CERT_FILE` (if any); returns it and its
-/// address.
-fn start(config: &Path, ca: Option<&Path>) -> (Child, String) {
-    let args = ["run", "--config", config.to_str().expect("utf8")];
-    daemon::spawn_daemon(&args, |cmd| {
-        cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
-        if let Some(ca) = ca {
-            cmd.env("SSL_CERT_FILE", ca);
-        }
-    })
 }
 
 /// Pushes one waiting caller (now) through `POST /api/v1/events`.

@@ -205,21 +205,15 @@ impl SourceConfig {
     }
 }
 
-/// Checks a websocket URL: `ws://` with a host. `wss://` is refused because this build
-/// has no TLS client (put a TLS-terminating proxy in front, e.g. stunnel).
+/// Checks a websocket URL: `ws://` or `wss://` (TLS, the server's certificate checked
+/// against the system's roots) with a host.
 pub fn check_ws_url(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     match uri.scheme_str() {
-        Some("ws") => {}
-        Some("wss") => {
-            return Err(format!(
-                "`{url}`: wss:// is not supported by this build (no TLS client); use ws:// \
-                 or a local TLS-terminating proxy"
-            ))
-        }
-        _ => return Err(format!("`{url}` must start with ws://")),
+        Some("ws" | "wss") => {}
+        _ => return Err(format!("`{url}` must start with ws:// or wss://")),
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(format!("`{url}` names no host"));

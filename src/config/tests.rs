@@ -211,7 +211,7 @@ fn websocket_sources_parse_and_errors_name_the_key() {
         format!("{file}[[sources]]\nkind = \"websocket\"\nname = \"acd\"\nurl = \"{url}\"\n")
     };
     assert_eq!(key(ws_at("http://acd/feed")), "sources[1].url");
-    assert_eq!(key(ws_at("wss://acd/feed")), "sources[1].url");
+    assert_eq!(key(ws_at("https://acd/feed")), "sources[1].url");
     assert_eq!(key(ws_at("")), "sources[1].url");
     assert_eq!(key(ws_at("ws:///feed")), "sources[1].url");
     let ok = ws_at("ws://acd/feed");

@@ -2,7 +2,8 @@
 //! ACD/adapter feed and ingests JSON lines v1, each text or binary frame holding one or
 //! more lines.
 //!
-//! - **Handshake**: `url` (`ws://` only: this build has no TLS client), the configured
+//! - **Handshake**: `url` (`ws://`, or `wss://`: rustls, the server's certificate
+//!   checked against the system's roots, which `SSL_CERT_FILE` can replace), the configured
 //!   `headers` and, with `token`, `Authorization: Bearer <token>`, within two ping
 //!   intervals (clamped to 5 s – 1 min). After every (re)connect the optional
 //!   `subscribe` text is sent first.
@@ -470,10 +471,12 @@ mod tests {
     }
 
     #[test]
-    fn wss_is_refused_with_a_reason() {
-        let src = SourceConfig::websocket("feed", "wss://acd.example/events");
-        let e = WebsocketSource::new(&src).expect_err("no TLS");
+    fn ws_and_wss_urls_are_taken_others_refused_with_a_reason() {
+        for url in ["wss://acd.example/events", "ws://acd:9/x"] {
+            assert!(WebsocketSource::new(&SourceConfig::websocket("feed", url)).is_ok());
+        }
+        let src = SourceConfig::websocket("feed", "https://acd.example/events");
+        let e = WebsocketSource::new(&src).expect_err("not a websocket URL");
         assert!(e.to_string().contains("wss://"), "{e}");
-        assert!(WebsocketSource::new(&SourceConfig::websocket("feed", "ws://acd:9/x")).is_ok());
     }
 }
