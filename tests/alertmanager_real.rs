@@ -64,10 +64,8 @@ fn start_alertmanager(dir: &Path) -> (Guard, SocketAddr) {
     (Guard(child), addr)
 }
 
-fn start_daemon(config: &Path) -> (Guard, String) {
-    let (child, addr) =
-        daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {});
-    (Guard(child), addr)
+fn start_daemon(config: &Path) -> (daemon::DaemonChild, String) {
+    daemon::spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
 }
 
 fn line(ts_ms: i64, body: &str) -> String {

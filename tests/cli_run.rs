@@ -10,14 +10,17 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn run_serves_the_demo_and_stops_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccpulse"))
-        .args(["run", "--listen", "127.0.0.1:0", "--speed", "600"])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ccpulse run");
+    // Killed if the test fails before the SIGTERM below.
+    let mut child = daemon::DaemonChild(
+        Command::new(env!("CARGO_BIN_EXE_ccpulse"))
+            .args(["run", "--listen", "127.0.0.1:0", "--speed", "600"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ccpulse run"),
+    );
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     // The daemon logs its address once bound: read up to that line.

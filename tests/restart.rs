@@ -6,7 +6,7 @@
 mod daemon;
 #[path = "common/restart_support.rs"]
 mod restart_support;
-use daemon::http;
+use daemon::{http, DaemonChild};
 use restart_support::{
     assert_queues_equal, get, morning, poll_until, sim_lines, start, wait_applied, wait_checkpoint,
     write_config,
@@ -17,7 +17,7 @@ use ccpulse::decode::FormatChoice;
 use ccpulse::replay::{replay, Input};
 use std::io::{BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 /// The `[[sources]]` section tailing `log` (JSON lines) from its beginning.
@@ -239,7 +239,7 @@ fn put_schedule(addr: &str, csv: &str) -> u16 {
         .0
 }
 
-fn terminate(mut daemon: Child) {
+fn terminate(mut daemon: DaemonChild) {
     let status = Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
         .status()

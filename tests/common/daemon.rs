@@ -6,12 +6,40 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A daemon child process, killed and reaped when dropped: a test that fails (panics)
+/// leaves no daemon running behind it. Use it as the `Child` it derefs to.
+#[derive(Debug)]
+pub struct DaemonChild(pub Child);
+
+impl std::ops::Deref for DaemonChild {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DaemonChild {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for DaemonChild {
+    fn drop(&mut self) {
+        // Already exited (and waited for) in most tests: both calls are then no-ops.
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Spawns `ccpulse` with `args` (and `RUST_LOG=info`) after `setup` adjusts the command
 /// (environment); reads its log up to the line saying where it listens, then keeps
-/// draining it so the daemon never blocks on a full pipe. Returns the child and the
-/// `host:port` it listens on.
+/// draining it so the daemon never blocks on a full pipe. Returns the child (killed if
+/// dropped while running) and the `host:port` it listens on.
 #[allow(dead_code)]
-pub fn spawn_daemon(args: &[&str], setup: impl FnOnce(&mut Command)) -> (Child, String) {
+pub fn spawn_daemon(args: &[&str], setup: impl FnOnce(&mut Command)) -> (DaemonChild, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccpulse"));
     cmd.args(args)
         .env("RUST_LOG", "info")
@@ -32,7 +60,7 @@ pub fn spawn_daemon(args: &[&str], setup: impl FnOnce(&mut Command)) -> (Child, 
         panic!("the daemon never said where it listens");
     };
     std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+    (DaemonChild(child), addr)
 }
 
 /// One HTTP/1.1 request to the daemon at `addr` (`Connection: close`, reads bounded by

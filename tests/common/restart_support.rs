@@ -2,11 +2,10 @@
 //! overtakes, and waiting on a daemon child until it has applied (and checkpointed) a
 //! number of events. Needs `mod daemon` (common/daemon.rs) beside it.
 
-use crate::daemon::{http, spawn_daemon};
+use crate::daemon::{http, spawn_daemon, DaemonChild};
 use ccpulse::encode::jsonl::JsonlWriter;
 use ccpulse::sim::{SimConfig, Simulator};
 use std::path::Path;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Tomorrow's 08:00 UTC: the simulated morning starts there, so the wall clock never
@@ -55,7 +54,7 @@ pub fn write_config(path: &Path, data_dir: &Path, daemon_keys: &str, rest: &str)
 }
 
 /// `ccpulse run --config config`: the child and the address it listens on.
-pub fn start(config: &Path) -> (Child, String) {
+pub fn start(config: &Path) -> (DaemonChild, String) {
     spawn_daemon(&["run", "--config", config.to_str().expect("utf8")], |_| {})
 }
 

@@ -5,7 +5,7 @@
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 
 /// A CA and a server certificate for 127.0.0.1 signed by it, in `dir`.
@@ -92,7 +92,7 @@ pub fn server_config(dir: &Path) -> Arc<rustls::ServerConfig> {
 
 /// Starts `ccpulse run` with `config`, trusting `ca` through `SSL_CERT_FILE` (or nothing
 /// extra: the host's own store settings are removed); returns it and its address.
-pub fn start_trusting(config: &Path, ca: Option<&Path>) -> (Child, String) {
+pub fn start_trusting(config: &Path, ca: Option<&Path>) -> (crate::daemon::DaemonChild, String) {
     let args = ["run", "--config", config.to_str().expect("utf8")];
     crate::daemon::spawn_daemon(&args, |cmd| {
         cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
