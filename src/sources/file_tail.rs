@@ -251,18 +251,11 @@ impl Tailer {
 
     /// The checkpoint of the current position (`None` before a file was opened).
     fn checkpoint(&self) -> Option<Checkpoint> {
-        let cur = self.cur.as_ref()?;
-        Some(Checkpoint {
-            v: 1,
-            path: self.path.clone(),
-            fingerprint: cur.fingerprint,
-            offset: self.consumed,
-            line: self.line_no,
-        })
+        self.position()?.file_checkpoint()
     }
 
-    /// Where to resume after the line just consumed (see [`Tailer::checkpoint`]), made
-    /// for every event: no allocation, the path shared.
+    /// Where to resume after the line just consumed (see [`Tailer::checkpoint`]), sent
+    /// with every batch: no allocation, the path shared.
     fn position(&self) -> Option<Position> {
         let cur = self.cur.as_ref()?;
         Some(Position::File {

@@ -52,21 +52,29 @@ impl Position {
     /// The position as saved in the engine checkpoint.
     pub fn to_json(&self) -> serde_json::Value {
         let json = match self {
+            Position::File { .. } => serde_json::to_value(self.file_checkpoint()),
+            Position::Bus(b) => serde_json::to_value(b),
+        };
+        json.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A file position as the file source's checkpoint (`None` for the bus).
+    pub fn file_checkpoint(&self) -> Option<checkpoint::Checkpoint> {
+        match self {
             Position::File {
                 path,
                 fingerprint,
                 offset,
                 line,
-            } => serde_json::to_value(checkpoint::Checkpoint {
+            } => Some(checkpoint::Checkpoint {
                 v: 1,
                 path: path.to_path_buf(),
                 fingerprint: *fingerprint,
                 offset: *offset,
                 line: *line,
             }),
-            Position::Bus(b) => serde_json::to_value(b),
-        };
-        json.unwrap_or(serde_json::Value::Null)
+            Position::Bus(_) => None,
+        }
     }
 }
 
