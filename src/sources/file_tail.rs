@@ -214,6 +214,8 @@ struct Tailer {
     /// `(consumed, line_no)` before the batch's first line: where the file stands if
     /// the batch is never sent.
     batch_from: (u64, u64),
+    /// The file and offset of the last position sent to the engine.
+    sent_at: Option<(Fingerprint, u64)>,
 }
 
 /// Events per message to the engine at most (a chunk of JSON lines holds ~580).
@@ -246,6 +248,7 @@ impl Tailer {
             switched: false,
             batch: Vec::new(),
             batch_from: (0, 0),
+            sent_at: None,
         }
     }
 
@@ -517,19 +520,25 @@ impl Tailer {
     /// Sends the batch with the position after its last line (and any rejected lines
     /// after it), so the engine's checkpoint records exactly where to resume. Stopped
     /// before it is sent, the file stands before the batch's first line again.
+    /// Lines with no event (rejected, ignored) after the last position sent are passed
+    /// as a position alone, so a restart does not count them again.
     async fn flush(&mut self, h: &SourceHandle, shutdown: &mut Shutdown) -> Result<(), ReadError> {
-        if self.batch.is_empty() {
+        let at = self.cur.as_ref().map(|c| (c.fingerprint, self.consumed));
+        if self.batch.is_empty() && (at.is_none() || at == self.sent_at) {
             return Ok(());
         }
         let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let had_events = !events.is_empty();
         let position = self.position();
         let sent = tokio::select! {
             biased;
             _ = shutdown.wait() => Err(ReadError::Stopped),
             sent = h.send_batch(events, position) => sent.map_err(|_| ReadError::Gone),
         };
-        if sent.is_err() {
-            (self.consumed, self.line_no) = self.batch_from;
+        match sent {
+            Ok(()) => self.sent_at = at,
+            Err(_) if had_events => (self.consumed, self.line_no) = self.batch_from,
+            Err(_) => {}
         }
         sent
     }
@@ -660,11 +669,49 @@ fn ends_with_newline(file: &mut File, len: u64) -> bool {
 mod tests {
     use super::*;
     use crate::sources::channel::engine_channel;
+    use crate::sources::Ingest;
+
+    /// A tailer of `log` from its beginning, with no checkpoint.
+    fn tailer(log: &Path) -> Tailer {
+        let mut sc = SourceConfig::file("events", log);
+        sc.start_at = StartAt::Beginning;
+        let src = FileTailSource::new(&sc, &Config::default()).expect("source");
+        Tailer::new(&src, None)
+    }
 
     fn line(i: usize) -> String {
         let ts = 1_795_856_400_000i64 + i as i64;
         format!(r#"{{"v":1,"ts":{ts},"type":"contact_queued","contact":"c{i}","queue":"q"}}"#)
             + "\n"
+    }
+
+    /// A poll that finds only a malformed line still moves the position past it (a
+    /// message without events), so a restart does not count the line again; a poll
+    /// that finds nothing new sends nothing.
+    #[tokio::test]
+    async fn lines_without_events_move_the_position_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("events.jsonl");
+        std::fs::write(&log, (0..3).map(line).collect::<String>()).expect("write");
+        let mut t = tailer(&log);
+        let (tx, mut rx) = engine_channel(64);
+        let h = SourceHandle::new(0, "events".into(), tx);
+        let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
+        let at = |m: &Ingest| {
+            let cp = m.position.as_ref().and_then(Position::file_checkpoint);
+            cp.map(|c| (c.offset, c.line))
+        };
+        t.poll(&h, &mut shutdown).await.expect("poll");
+        let events = rx.try_recv().expect("the events");
+        assert_eq!(events.events.len(), 3);
+        std::fs::write(&log, (0..3).map(line).collect::<String>() + "{not json\n").expect("append");
+        t.poll(&h, &mut shutdown).await.expect("poll");
+        let moved = rx.try_recv().expect("the position alone");
+        assert!(moved.events.is_empty());
+        let end = std::fs::metadata(&log).expect("log").len();
+        assert_eq!(at(&moved), Some((end, 4)));
+        t.poll(&h, &mut shutdown).await.expect("poll");
+        assert!(rx.try_recv().is_none(), "nothing new, nothing sent");
     }
 
     /// Stopped while the engine channel is full: the file stands after the last batch
@@ -675,10 +722,7 @@ mod tests {
         let log = dir.path().join("events.jsonl");
         let text: String = (0..3 * BATCH).map(line).collect();
         std::fs::write(&log, text).expect("write");
-        let mut sc = SourceConfig::file("events", &log);
-        sc.start_at = StartAt::Beginning;
-        let src = FileTailSource::new(&sc, &Config::default()).expect("source");
-        let mut t = Tailer::new(&src, None);
+        let mut t = tailer(&log);
         // Room for one message: the second batch waits until the stop.
         let (tx, mut rx) = engine_channel(1);
         let h = SourceHandle::new(0, "events".into(), tx);

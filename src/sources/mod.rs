@@ -294,13 +294,15 @@ impl SourceHandle {
     }
 
     /// Sends events (oldest first) with the position to resume from after the last one:
-    /// a file source's chunk in one message. Nothing is sent for an empty batch.
+    /// a file source's chunk in one message. An empty batch with a position moves the
+    /// position alone (past lines that held no event, so a restart does not read and
+    /// count them again); one without sends nothing.
     pub async fn send_batch(
         &self,
         events: Vec<Event>,
         position: Option<Position>,
     ) -> Result<(), SourceError> {
-        if events.is_empty() {
+        if events.is_empty() && position.is_none() {
             return Ok(());
         }
         self.send_events(Events::Batch(events), position).await

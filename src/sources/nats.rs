@@ -5,10 +5,12 @@
 //! - **Consumer**: an ordered pull consumer (ephemeral, no acks, recreated by the client
 //!   on a gap) on `stream`, filtered to `subject` if set. The server keeps no state for
 //!   us: where to resume is ours, saved with the engine checkpoint.
-//! - **Position**: every event carries `{"seq": S, "events": k}` — the stream sequence
-//!   of its message and how many of that message's events it completes. A restart asks
-//!   for message `S` again and skips its first `k` events, so an event is neither lost
-//!   nor counted twice, even when the checkpoint fell inside a message.
+//! - **Position**: every batch sent to the engine carries `{"seq": S, "events": k}`: a
+//!   message read to its end is `{S + 1, 0}` (the next message), a batch inside a long
+//!   message is its own sequence and how many of its events are sent. A restart asks for
+//!   message `S` and skips its first `k` events, so an event is neither lost nor
+//!   counted twice, even when the checkpoint fell inside a message; a message with no
+//!   event still moves the position, so its lines are not counted again.
 //! - **Start** without a saved position: `start_at = "end"` (default) reads messages
 //!   published from now on, `beginning` the whole stream, `today` the messages stored
 //!   since local midnight (the top-level `timezone`, by the wall clock).
@@ -254,15 +256,19 @@ impl NatsSource {
                 Some((s, k)) if s == seq => k,
                 _ => 0,
             };
-            let sent = match reader
+            match reader
                 .ingest(&message.payload, seq, already, handle, shutdown)
                 .await
             {
-                Ok(n) => n,
+                Ok(_) => {}
                 Err(Stop::Shutdown) => return End::Shutdown,
                 Err(Stop::EngineGone) => return End::EngineGone,
-            };
-            *position = Some(BusPosition { seq, events: sent });
+            }
+            // All of it read: a new consumer starts at the next message.
+            *position = Some(BusPosition {
+                seq: seq + 1,
+                events: 0,
+            });
             // Up again after the client reconnected under the same consumer.
             handle.set_up(true);
             outage.recovered();
@@ -379,8 +385,10 @@ impl MessageReader {
     }
 
     /// Sends the events of message `seq` after its first `already`; returns how many
-    /// events the message holds up to where it stopped. Lines before the `already`-th
-    /// event were counted before the restart and are not counted again.
+    /// events the message holds. Lines before the `already`-th event were counted
+    /// before the restart and are not counted again. Positions: `{seq, events}` inside
+    /// the message (a batch of a long one), `{seq + 1, 0}` once all of it is read — also
+    /// for a message with no event, so a restart never counts its lines again.
     async fn ingest(
         &mut self,
         payload: &[u8],
@@ -389,9 +397,14 @@ impl MessageReader {
         handle: &SourceHandle,
         shutdown: &mut Shutdown,
     ) -> Result<u64, Stop> {
+        let done = BusPosition {
+            seq: seq + 1,
+            events: 0,
+        };
         if payload.len() > self.max_message {
             self.line_no += 1;
             handle.record_decoded(self.line_no, &Decoded::Rejected(RejectReason::TooLong));
+            send(&mut Vec::new(), done, handle, shutdown).await?;
             return Ok(0);
         }
         // Detected once a message, not once a line.
@@ -421,7 +434,7 @@ impl MessageReader {
                 }
             }
         }
-        send(&mut batch, BusPosition { seq, events }, handle, shutdown).await?;
+        send(&mut batch, done, handle, shutdown).await?;
         Ok(events)
     }
 }
@@ -429,16 +442,14 @@ impl MessageReader {
 /// Events per message to the engine at most (a bus message's events go as one).
 const BATCH: usize = 256;
 
-/// Sends the batch (if any) with the position after its last event.
+/// Sends the batch with the position after its last line (an empty batch: the
+/// position alone).
 async fn send(
     batch: &mut Vec<crate::model::Event>,
     position: BusPosition,
     handle: &SourceHandle,
     shutdown: &mut Shutdown,
 ) -> Result<(), Stop> {
-    if batch.is_empty() {
-        return Ok(());
-    }
     let events = std::mem::take(batch);
     tokio::select! {
         biased;
@@ -487,16 +498,56 @@ mod tests {
         assert_eq!((local.hour(), local.minute(), local.second()), (0, 0, 0));
     }
 
+    /// What reached the engine reading `payload` as message `seq` after its first
+    /// `already` events: the message's event count, and each message to the engine (its
+    /// events' times and position).
+    async fn read_message(
+        source: &NatsSource,
+        payload: &str,
+        seq: u64,
+        already: u64,
+    ) -> (u64, Vec<(Vec<i64>, Option<Position>)>) {
+        let (tx, mut rx) = crate::sources::channel::engine_channel(16);
+        let handle = SourceHandle::new(0, "bus".into(), tx);
+        let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
+        let mut reader = MessageReader::new(source);
+        let n = reader
+            .ingest(payload.as_bytes(), seq, already, &handle, &mut shutdown)
+            .await
+            .map_err(|_| "stopped")
+            .expect("ingest");
+        drop(handle);
+        let mut got = Vec::new();
+        let mut msgs = Vec::new();
+        while rx.recv_many(&mut msgs, 16).await > 0 {
+            for m in msgs.drain(..) {
+                rx.release(m.permits);
+                let ts: Vec<i64> = m.events.into_iter().map(|e| e.ts).collect();
+                got.push((ts, m.position));
+            }
+        }
+        (n, got)
+    }
+
+    /// A message with no event (a malformed line only) still moves the position past
+    /// it: a restart does not read and count the line again.
+    #[tokio::test]
+    async fn a_message_without_events_moves_the_position_alone() {
+        let src = SourceConfig::nats("bus", "nats://127.0.0.1:4222", "ACD");
+        let source = NatsSource::new(&src, &Config::default(), None).expect("source");
+        let (n, got) = read_message(&source, "{not json", 5, 0).await;
+        let next = Some(Position::Bus(BusPosition { seq: 6, events: 0 }));
+        assert_eq!((n, got), (0, vec![(vec![], next)]));
+    }
+
     /// A restart inside a message: its first events are skipped, the rest go to the
-    /// engine as one batch positioned after the message's last event; a malformed line after the skipped events is counted once.
+    /// engine as one batch positioned at the next message; a malformed line after the
+    /// skipped events is counted once.
     #[tokio::test]
     async fn a_message_is_resumed_after_the_events_already_sent() {
         let cfg = Config::default();
         let src = SourceConfig::nats("bus", "nats://127.0.0.1:4222", "ACD");
         let source = NatsSource::new(&src, &cfg, None).expect("source");
-        let (tx, mut rx) = crate::sources::channel::engine_channel(16);
-        let handle = SourceHandle::new(0, "bus".into(), tx);
-        let (_trigger, mut shutdown) = crate::runtime::shutdown_channel();
         const T: i64 = 1_795_856_400_000;
         let line = |ts: i64, c: &str| {
             format!(r#"{{"v":1,"ts":{ts},"type":"contact_queued","contact":"{c}","queue":"q"}}"#)
@@ -510,29 +561,14 @@ mod tests {
             line(T + 4_000, "c4"),
         ]
         .join("\n");
-        let mut reader = MessageReader::new(&source);
-        let n = reader
-            .ingest(payload.as_bytes(), 9, 2, &handle, &mut shutdown)
-            .await
-            .map_err(|_| "stopped")
-            .expect("ingest");
+        let (n, got) = read_message(&source, &payload, 9, 2).await;
         assert_eq!(n, 4, "the message's events up to its end");
-        drop(handle);
-        let mut got = Vec::new();
-        let mut msgs = Vec::new();
-        while rx.recv_many(&mut msgs, 16).await > 0 {
-            for m in msgs.drain(..) {
-                rx.release(m.permits);
-                let ts: Vec<i64> = m.events.into_iter().map(|e| e.ts).collect();
-                got.push((ts, m.position));
-            }
-        }
-        // One message to the engine, positioned after the message's last event.
+        // One message to the engine, positioned at the next message (all of this one read).
         assert_eq!(
             got,
             vec![(
                 vec![T + 3_000, T + 4_000],
-                Some(Position::Bus(BusPosition { seq: 9, events: 4 }))
+                Some(Position::Bus(BusPosition { seq: 10, events: 0 }))
             )]
         );
         let stats = reader_stats(&source, payload.as_bytes()).await;
