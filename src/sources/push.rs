@@ -139,23 +139,24 @@ impl PushSource {
     async fn finish(&self, outcomes: Vec<(u64, Decoded)>) -> Result<PushReport, SourceError> {
         self.record(&outcomes);
         let mut report = PushReport::default();
-        let mut events: Vec<Event> = Vec::new();
+        // In batches: one channel message per 256 events, not one per event.
+        let mut batch: Vec<Event> = Vec::new();
         for (_, d) in outcomes {
             match d {
-                Decoded::Event(e) => events.push(e),
+                Decoded::Event(e) => batch.push(e),
                 Decoded::Ignored => {}
                 Decoded::Unknown(_) => report.unknown += 1,
                 Decoded::Rejected(r) => report.reject(r.as_str()),
             }
+            if batch.len() >= PUSH_BATCH {
+                report.accepted += batch.len() as u64;
+                self.handle
+                    .send_batch(std::mem::take(&mut batch), None)
+                    .await?;
+            }
         }
-        // In batches: one channel message per 256 events, not one per event.
-        let mut events = events.into_iter().peekable();
-        while events.peek().is_some() {
-            let batch: Vec<Event> = events.by_ref().take(PUSH_BATCH).collect();
-            let n = batch.len() as u64;
-            self.handle.send_batch(batch, None).await?;
-            report.accepted += n;
-        }
+        report.accepted += batch.len() as u64;
+        self.handle.send_batch(batch, None).await?;
         Ok(report)
     }
 }
