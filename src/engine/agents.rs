@@ -124,8 +124,7 @@ impl Engine {
         // Teams have rolling windows: split the span at their bucket boundaries. Time
         // before the rolling floor's bucket enters no bucket: one piece up to it.
         let g = self.granularity.max(1);
-        let floor = self.rolling_floor;
-        let floor_bucket = floor.saturating_sub(floor.rem_euclid(g));
+        let floor_bucket = self.rolling_floor;
         let mut s = from;
         while s < t {
             let e = if team.timeline.rolling.is_none() {

@@ -266,7 +266,8 @@ pub struct Engine {
     /// team of an agent the config does not place (re-set after a restore).
     #[serde(skip)]
     pub(crate) planned_teams: FxHashMap<Name, Name>,
-    /// See [`Engine::skip_rolling_before_clock`] (not persisted: the runtime sets it).
+    /// See [`Engine::skip_rolling_before_clock`]: a bucket boundary (not persisted: the
+    /// runtime sets it).
     #[serde(skip, default = "no_floor")]
     pub(crate) rolling_floor: Millis,
 }
@@ -328,15 +329,19 @@ impl Engine {
     /// event time follows the clock (watermark `clock − allowed_lateness`), so every window
     /// then starts after `clock_now − lateness − grace − granularity − longest window`;
     /// reading a day's backlog keeps buckets for its last hour only, not for the whole day.
+    /// The floor is rounded down to a bucket boundary: the engine's other uses of it (no
+    /// stop at the empty buckets below, team state time in one piece) need whole buckets.
     pub fn skip_rolling_before_clock(&mut self, clock_now: Millis) {
         let longest = self.rolling_lengths.iter().copied().max().unwrap_or(0);
+        let g = self.granularity.max(1);
         let floor = clock_now
             - self.config.engine.allowed_lateness.ms()
             - self.opts.sl_grace_ms
             - self.granularity
             - longest;
+        let floor = floor - floor.rem_euclid(g);
         // In steps of a bucket: called after every batch of a backlog.
-        if floor < self.rolling_floor.saturating_add(self.granularity.max(1)) {
+        if floor <= self.rolling_floor {
             return;
         }
         self.rolling_floor = floor;
@@ -598,9 +603,7 @@ impl Engine {
         let next_bucket = cutoff - cutoff.rem_euclid(g) + g;
         self.next_close = if self.opts.rolling {
             // Buckets before the rolling floor stay empty: no need to stop at each one.
-            let floor = self.rolling_floor;
-            let floor_bucket = floor.saturating_sub(floor.rem_euclid(g));
-            next_bucket.max(floor_bucket).min(boundary)
+            next_bucket.max(self.rolling_floor).min(boundary)
         } else {
             boundary
         };

@@ -587,9 +587,9 @@ impl EngineTask {
         let mut open = true;
         // Events are taken in batches: one wake-up per batch, not per event.
         let mut batch = Vec::with_capacity(RECV_BATCH);
-        if self.statuses.iter().any(|s| s.is_catching_up()) {
-            self.engine.skip_rolling_before_clock(self.clock.now_ms());
-            self.backlog = Some((std::time::Instant::now(), self.engine.stats().applied));
+        if self.catching_up() {
+            let applied = self.engine.stats().applied;
+            self.reading_backlog(self.clock.now_ms(), std::time::Instant::now(), applied);
         }
         loop {
             tokio::select! {
@@ -658,7 +658,7 @@ impl EngineTask {
         let now: Millis = self.clock.now_ms();
         // Read before draining: a source clears the flag after sending its backlog's last
         // event, so once it reads clear, that event is in the channel and drained below.
-        let catching_up = self.statuses.iter().any(|s| s.is_catching_up());
+        let catching_up = self.catching_up();
         let start = std::time::Instant::now();
         let before = self.engine.stats().applied;
         let pending = self.engine.pending();
@@ -668,10 +668,7 @@ impl EngineTask {
         // giving it "now" puts the watermark at now − lateness. Not while a source reads
         // a backlog: event time then follows the backlog's own events.
         if catching_up {
-            self.engine.skip_rolling_before_clock(now);
-            if self.backlog.is_none() {
-                self.backlog = Some((start, before));
-            }
+            self.reading_backlog(now, start, before);
         } else {
             self.engine.advance_to(now);
             if let Some((since, applied)) = self.backlog.take() {
@@ -694,6 +691,19 @@ impl EngineTask {
                 "slow clock follow"
             );
         }
+    }
+
+    /// True while any source reads a backlog.
+    fn catching_up(&self) -> bool {
+        self.statuses.iter().any(|s| s.is_catching_up())
+    }
+
+    /// While a source reads a backlog: the rolling floor follows the clock (`now`), and
+    /// the first call keeps when the reading began (`since`, `applied` events before it)
+    /// for the `backlog read` log.
+    fn reading_backlog(&mut self, now: Millis, since: std::time::Instant, applied: u64) {
+        self.engine.skip_rolling_before_clock(now);
+        self.backlog.get_or_insert((since, applied));
     }
 
     /// Applies what has already arrived (bounded), then moves event time to now.

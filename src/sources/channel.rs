@@ -43,10 +43,12 @@ pub fn engine_channel(capacity: usize) -> (EngineTx, EngineRx) {
 pub struct Closed;
 
 impl EngineTx {
-    /// Sends `m` once there is room for its `events` (waiting while the channel is full:
+    /// Sends `m` once there is room for its events (waiting while the channel is full:
     /// backpressure on the source). A batch larger than the whole bound takes all of it.
-    pub async fn send(&self, mut m: Ingest, events: usize) -> Result<(), Closed> {
-        let n = u32::try_from(events).unwrap_or(u32::MAX).min(self.capacity);
+    pub async fn send(&self, mut m: Ingest) -> Result<(), Closed> {
+        let n = u32::try_from(m.events.len())
+            .unwrap_or(u32::MAX)
+            .min(self.capacity);
         let permit = self.room.acquire_many(n).await.map_err(|_| Closed)?;
         permit.forget();
         m.permits = n;
@@ -114,20 +116,20 @@ mod tests {
     #[tokio::test]
     async fn the_bound_counts_events() {
         let (tx, mut rx) = engine_channel(10);
-        tx.send(batch(8), 8).await.expect("room for 8");
+        tx.send(batch(8)).await.expect("room for 8");
         let wait = Duration::from_millis(50);
-        let blocked = tokio::time::timeout(wait, tx.send(batch(5), 5)).await;
+        let blocked = tokio::time::timeout(wait, tx.send(batch(5))).await;
         assert!(blocked.is_err(), "5 more do not fit beside 8");
         let m = rx.try_recv().expect("the first batch");
         assert_eq!((m.events.len(), m.permits), (8, 8));
         rx.release(m.permits);
-        tokio::time::timeout(wait, tx.send(batch(5), 5))
+        tokio::time::timeout(wait, tx.send(batch(5)))
             .await
             .expect("room again")
             .expect("sent");
         // Larger than the whole bound: takes all of it rather than waiting forever.
         let big = tx.clone();
-        let pending = tokio::spawn(async move { big.send(batch(30), 30).await });
+        let pending = tokio::spawn(async move { big.send(batch(30)).await });
         tokio::time::sleep(wait).await;
         rx.close();
         assert_eq!(pending.await.expect("task"), Err(Closed));

@@ -280,17 +280,9 @@ impl SourceHandle {
     }
 
     /// Sends an event, waiting while the channel is full (backpressure on the source).
+    /// Sources with positions send batches ([`SourceHandle::send_batch`]).
     pub async fn send(&self, event: Event) -> Result<(), SourceError> {
-        self.send_at(event, None).await
-    }
-
-    /// Sends an event with the position to resume from after it (see [`Ingest::position`]).
-    pub async fn send_at(
-        &self,
-        event: Event,
-        position: Option<Position>,
-    ) -> Result<(), SourceError> {
-        self.send_events(Events::One(event), position).await
+        self.send_events(Events::One(event), None).await
     }
 
     /// Sends events (oldest first) with the position to resume from after the last one:
@@ -323,10 +315,7 @@ impl SourceHandle {
             position,
             permits: 0,
         };
-        self.tx
-            .send(m, n)
-            .await
-            .map_err(|_| SourceError::EngineGone)?;
+        self.tx.send(m).await.map_err(|_| SourceError::EngineGone)?;
         self.status.events.fetch_add(n as u64, Ordering::Relaxed);
         self.status
             .last_event_ms
