@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Catch-up through the live daemon (issue: the live daemon, "reads ... at replay speed"):
-# a backlog of the scaled center (200 queues, 2,000 agents, 2 simulated hours of
-# yesterday) read by `ccpulse run` from the beginning, once from a file source and once
+# a backlog of the scaled center (200 queues, 2,000 agents, 2 simulated hours: of
+# yesterday from 08:00 UTC, or with BACKLOG=today the 2 hours ending 10 minutes ago, so
+# its last hour fills the rolling windows as a mid-day start does) read by `ccpulse run` from the beginning, once from a file source and once
 # from the bus (a local `nats-server -js`, the same lines published by
 # `ccpulse simulate --nats`), timed from start until /api/v1/snapshot shows every event
 # applied (and the engine's own "backlog read" time from its log); then `ccpulse replay`
@@ -28,8 +29,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-yesterday=$(date -u -d yesterday +%F)
-sim=(simulate --queues 200 --agents 2000 --duration 2h --rate 20 --start "$yesterday")
+case ${BACKLOG:-yesterday} in
+  yesterday) start=$(date -u -d yesterday +%F) ;;
+  today) start=$(date -u -d '-2 hours -10 minutes' +%Y-%m-%dT%H:%M:%SZ) ;;
+  *) echo "BACKLOG must be yesterday or today" >&2; exit 1 ;;
+esac
+sim=(simulate --queues 200 --agents 2000 --duration 2h --rate 20 --start "$start")
 "$B" "${sim[@]}" -o "$DIR/sim.jsonl"
 N=$(wc -l < "$DIR/sim.jsonl")
 if (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null; then

@@ -755,11 +755,23 @@ fn check(seed: u64) {
     // Half the cases read the prefix as the daemon reads a backlog whose clock is
     // already at `cut + lateness`: values older than every window it can still show skip
     // the rolling buckets. The windows must not differ.
-    if r.random_bool(0.5) {
+    // Its windows are then summed when read, or again when the backlog is read (at a
+    // random event, or never before the snapshot) and slid bucket by bucket after that.
+    let prefix: Vec<Event> = evs.iter().filter(|e| e.ts <= cut).cloned().collect();
+    let backlog_read_at = if r.random_bool(0.5) {
         live.skip_rolling_before_clock(cut + s.lateness);
-    }
-    for ev in evs.iter().filter(|e| e.ts <= cut).cloned() {
+        r.random_bool(0.7).then(|| r.random_range(0..=prefix.len()))
+    } else {
+        None
+    };
+    for (i, ev) in prefix.into_iter().enumerate() {
+        if backlog_read_at == Some(i) {
+            live.backlog_read();
+        }
         live.push(ev).expect("ordered stream");
+    }
+    if backlog_read_at.is_some() {
+        live.backlog_read(); // read at the end, or a second time (changes nothing)
     }
     live.advance_to(cut + s.lateness);
     let wm = cut;

@@ -270,6 +270,10 @@ pub struct Engine {
     /// runtime sets it).
     #[serde(skip, default = "no_floor")]
     pub(crate) rolling_floor: Millis,
+    /// While a backlog is read: rolling windows are summed when read, not slid bucket
+    /// by bucket ([`Rolling::defer`]; until [`Engine::backlog_read`]).
+    #[serde(skip)]
+    pub(crate) windows_deferred: bool,
 }
 
 fn no_floor() -> Millis {
@@ -321,6 +325,7 @@ impl Engine {
             adherence: None,
             planned_teams: FxHashMap::default(),
             rolling_floor: no_floor(),
+            windows_deferred: false,
         })
     }
 
@@ -331,6 +336,8 @@ impl Engine {
     /// reading a day's backlog keeps buckets for its last hour only, not for the whole day.
     /// The floor is rounded down to a bucket boundary: the engine's other uses of it (no
     /// stop at the empty buckets below, team state time in one piece) need whole buckets.
+    /// Until [`Engine::backlog_read`], the windows are summed when read instead of slid
+    /// at every bucket boundary the backlog crosses.
     pub fn skip_rolling_before_clock(&mut self, clock_now: Millis) {
         let longest = self.rolling_lengths.iter().copied().max().unwrap_or(0);
         let g = self.granularity.max(1);
@@ -345,14 +352,37 @@ impl Engine {
             return;
         }
         self.rolling_floor = floor;
+        self.windows_deferred = true;
+        self.each_rolling(
+            |r| {
+                r.skip_before(floor);
+                r.defer();
+            },
+            |r| {
+                r.skip_before(floor);
+                r.defer();
+            },
+        );
+    }
+
+    /// The backlog is read (event time follows the clock again): the rolling windows are
+    /// summed once from their buckets and slide bucket by bucket again.
+    pub fn backlog_read(&mut self) {
+        if std::mem::take(&mut self.windows_deferred) {
+            self.each_rolling(Rolling::resume, Rolling::resume);
+        }
+    }
+
+    /// Calls `q` on every queue's rolling windows and `t` on every team's.
+    fn each_rolling(
+        &mut self,
+        q: impl Fn(&mut Rolling<QueueAgg>),
+        t: impl Fn(&mut Rolling<AgentAgg>),
+    ) {
         let queues = self.queues.iter_mut().map(|q| q.timeline.rolling.as_mut());
-        for r in queues.flatten() {
-            r.skip_before(floor);
-        }
+        queues.flatten().for_each(q);
         let teams = self.teams.iter_mut().map(|t| t.timeline.rolling.as_mut());
-        for r in teams.flatten() {
-            r.skip_before(floor);
-        }
+        teams.flatten().for_each(t);
     }
 
     /// The schedule's team of each agent it names (agent → team): an agent the config
@@ -849,6 +879,9 @@ impl Engine {
                 self.now.unwrap_or(0) - self.opts.sl_grace_ms,
             );
             r.skip_before(self.rolling_floor);
+            if self.windows_deferred {
+                r.defer();
+            }
             r
         })
     }

@@ -27,6 +27,13 @@ pub struct Rolling<A: Aggregate> {
     /// Values before this never enter a bucket (see [`Rolling::skip_before`]).
     #[serde(skip, default = "no_floor")]
     floor: Millis,
+    /// While a backlog is read: the windows are not slid bucket by bucket but summed
+    /// again from the buckets when read ([`Rolling::defer`]).
+    #[serde(skip)]
+    deferred: bool,
+    /// The windows lag the buckets (deferred): summed again before they are read.
+    #[serde(skip)]
+    stale: bool,
 }
 
 fn no_floor() -> Millis {
@@ -44,7 +51,25 @@ impl<A: Aggregate> Rolling<A> {
             buckets: VecDeque::new(),
             windows: lengths.iter().map(|_| A::default()).collect(),
             floor: no_floor(),
+            deferred: false,
+            stale: false,
         }
+    }
+
+    /// Stops sliding the windows bucket by bucket (a backlog read at replay speed
+    /// crosses a boundary every few thousand events, and most buckets it adds to a
+    /// window leave it again before the backlog ends); they are summed again from the
+    /// buckets when read and at [`Rolling::resume`].
+    pub fn defer(&mut self) {
+        self.deferred = true;
+    }
+
+    /// Slides the windows bucket by bucket again, from windows summed afresh.
+    pub fn resume(&mut self) {
+        if self.stale {
+            self.rebuild();
+        }
+        self.deferred = false;
     }
 
     /// Drops values before `floor` from now on (a backlog older than any window the
@@ -63,8 +88,11 @@ impl<A: Aggregate> Rolling<A> {
         &self.lengths
     }
 
-    /// The windows' aggregates.
+    /// The windows' aggregates (summed again first if deferred ones lag the buckets).
     pub fn windows_mut(&mut self) -> &mut [A] {
+        if self.stale {
+            self.rebuild();
+        }
         &mut self.windows
     }
 
@@ -97,7 +125,9 @@ impl<A: Aggregate> Rolling<A> {
                 self.buckets.insert(idx, (start, agg));
             }
         }
-        if t < self.closed_until {
+        if t < self.closed_until && self.deferred {
+            self.stale = true;
+        } else if t < self.closed_until {
             for (w, len) in self.windows.iter_mut().zip(&self.lengths) {
                 if t >= self.closed_until - len {
                     w.apply(&o);
@@ -125,6 +155,7 @@ impl<A: Aggregate> Rolling<A> {
                 w
             })
             .collect();
+        self.stale = false;
     }
 
     /// Finalises every bucket that ends at or before `until` (rounded down to a boundary).
@@ -144,8 +175,14 @@ impl<A: Aggregate> Rolling<A> {
             bucket.seal();
         }
         let at = |from: Millis| self.buckets.partition_point(|(s, _)| *s < from);
+        self.stale |= self.deferred;
+        let slide = if self.deferred {
+            &mut [][..]
+        } else {
+            &mut self.windows[..]
+        };
         // `to`: the first bucket at or after `new`, the end of every entering range.
-        for (w, &len) in self.windows.iter_mut().zip(&self.lengths) {
+        for (w, &len) in slide.iter_mut().zip(&self.lengths) {
             // Enter: buckets in [max(old, new − len), new). Leave: [old − len, min(old, new − len)).
             // The buckets are sorted: each range is found by search, not by a scan (a
             // backlog read at replay speed crosses many boundaries a second).

@@ -592,6 +592,8 @@ impl EngineTask {
             self.reading_backlog(self.clock.now_ms(), std::time::Instant::now(), applied);
         }
         loop {
+            // Room held back from the sources goes back before the task may wait.
+            self.rx.release_held();
             tokio::select! {
                 biased;
                 _ = shutdown.wait() => break,
@@ -672,6 +674,7 @@ impl EngineTask {
         } else {
             self.engine.advance_to(now);
             if let Some((since, applied)) = self.backlog.take() {
+                self.engine.backlog_read();
                 tracing::info!(
                     events = self.engine.stats().applied - applied,
                     seconds = since.elapsed().as_secs_f64(),
