@@ -740,37 +740,53 @@ fn check(seed: u64) {
     let mut r = SmallRng::seed_from_u64(seed ^ 0xc07);
     let first = evs.iter().map(|e| e.ts).min().unwrap_or(0);
     let cut = r.random_range(first..=last + 600_000);
-    let mut live = Engine::new(
-        &cfg,
-        EngineOptions {
-            sl_grace_ms: s.grace,
-            keep_closed: false,
-            rolling: true,
-            lifetime: true,
-            live_totals: true,
-            report_days: 0,
-        },
-    )
-    .expect("engine");
+    let live_opts = EngineOptions {
+        sl_grace_ms: s.grace,
+        keep_closed: false,
+        rolling: true,
+        lifetime: true,
+        live_totals: true,
+        report_days: 0,
+    };
+    let mut live = Engine::new(&cfg, live_opts).expect("engine");
     // Half the cases read the prefix as the daemon reads a backlog whose clock is
     // already at `cut + lateness`: values older than every window it can still show skip
     // the rolling buckets. The windows must not differ.
     // Its windows are then summed when read, or again when the backlog is read (at a
     // random event, or never before the snapshot) and slid bucket by bucket after that.
+    // Half of those also defer days and totals to interval closes (today is then read
+    // as the day plus its open intervals); the engine may instead be checkpointed and
+    // restored at that event, after which days and totals count each observation again.
     let prefix: Vec<Event> = evs.iter().filter(|e| e.ts <= cut).cloned().collect();
+    let mut restore_at = None;
     let backlog_read_at = if r.random_bool(0.5) {
         live.skip_rolling_before_clock(cut + s.lateness);
-        r.random_bool(0.7).then(|| r.random_range(0..=prefix.len()))
+        let at = r.random_range(0..=prefix.len());
+        if r.random_bool(0.5) {
+            live.defer_days();
+            if r.random_bool(0.3) {
+                restore_at = Some(at);
+            }
+        }
+        (restore_at.is_some() || r.random_bool(0.7)).then_some(at)
     } else {
         None
     };
+    let restore = |e: &Engine| {
+        let bytes = e.checkpoint().expect("checkpoint");
+        Engine::restore(&cfg, live_opts, &bytes).expect("restore")
+    };
     for (i, ev) in prefix.into_iter().enumerate() {
-        if backlog_read_at == Some(i) {
+        if restore_at == Some(i) {
+            live = restore(&live);
+        } else if backlog_read_at == Some(i) {
             live.backlog_read();
         }
         live.push(ev).expect("ordered stream");
     }
-    if backlog_read_at.is_some() {
+    if restore_at.is_some_and(|i| i >= evs.iter().filter(|e| e.ts <= cut).count()) {
+        live = restore(&live);
+    } else if backlog_read_at.is_some() {
         live.backlog_read(); // read at the end, or a second time (changes nothing)
     }
     live.advance_to(cut + s.lateness);

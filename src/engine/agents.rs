@@ -121,21 +121,32 @@ impl Engine {
         let Some(team) = rt.team.and_then(|i| self.teams.get_mut(i as usize)) else {
             return;
         };
-        // Teams have rolling windows: split the span at their bucket boundaries. Time
-        // before the rolling floor's bucket enters no bucket: one piece up to it.
+        // The team's day and interval take the span in one piece (it never crosses an
+        // interval boundary: `cross_boundary` checkpoints every agent there).
+        team.timeline.record_spans(
+            &self.cal,
+            from,
+            AgentObs::State {
+                state,
+                ms: (t - from) as u64,
+            },
+        );
+        // Its rolling windows take it split at their bucket boundaries, from the first
+        // piece they still keep (a piece starts at `from` or at a boundary; older ones,
+        // below the rolling floor or every window, are dropped).
+        let Some(r) = team.timeline.rolling.as_mut() else {
+            return;
+        };
         let g = self.granularity.max(1);
-        let floor_bucket = self.rolling_floor;
-        let mut s = from;
+        let kept = r.kept_from();
+        let mut s = if from >= kept {
+            from
+        } else {
+            kept + (g - kept.rem_euclid(g)) % g
+        };
         while s < t {
-            let e = if team.timeline.rolling.is_none() {
-                t
-            } else if s < floor_bucket {
-                floor_bucket.min(t)
-            } else {
-                (s - s.rem_euclid(g) + g).min(t)
-            };
-            team.timeline.record(
-                &self.cal,
+            let e = (s - s.rem_euclid(g) + g).min(t);
+            r.record(
                 s,
                 AgentObs::State {
                     state,

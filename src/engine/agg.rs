@@ -6,7 +6,7 @@ use crate::kpi::{AgentCounters, Percentiles, QueueCounters};
 use crate::model::AgentStatus;
 
 /// A mergeable aggregate of observations over a span of event time.
-pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
+pub trait Aggregate: Default + Clone + serde::Serialize + serde::de::DeserializeOwned {
     /// One observation.
     type Obs: Copy + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
     /// What is kept of a closed interval (counters and percentiles, no histograms).
@@ -33,6 +33,8 @@ pub trait Aggregate: Default + serde::Serialize + serde::de::DeserializeOwned {
     fn sort_samples(&mut self) {}
     /// Adds a rolling bucket (built with `apply_sampled`) to a window.
     fn merge_bucket(&mut self, bucket: &Self);
+    /// Adds another span's counters only (not its values).
+    fn add_counts(&mut self, other: &Self);
     /// Takes a rolling bucket out of a window again.
     fn unmerge_bucket(&mut self, bucket: &Self);
     /// The compact row kept for a closed interval.
@@ -275,6 +277,9 @@ impl Aggregate for QueueAgg {
         self.c.add(&b.c);
         self.samples_into(&b.samples, SlidingHist::record_n);
     }
+    fn add_counts(&mut self, other: &Self) {
+        self.c.add(&other.c);
+    }
     fn unmerge_bucket(&mut self, b: &Self) {
         self.c.sub(&b.c);
         self.samples_into(&b.samples, SlidingHist::remove_n);
@@ -400,6 +405,9 @@ impl Aggregate for AgentAgg {
     }
     fn merge_bucket(&mut self, b: &Self) {
         self.c.add(&b.c);
+    }
+    fn add_counts(&mut self, other: &Self) {
+        self.c.add(&other.c);
     }
     fn unmerge_bucket(&mut self, b: &Self) {
         self.c.sub(&b.c);

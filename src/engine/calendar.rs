@@ -79,6 +79,11 @@ impl Calendar {
         (start, (start + self.interval_ms).min(de))
     }
 
+    /// True when every interval lies inside one local day (weekly intervals do not).
+    pub fn intervals_within_days(&self) -> bool {
+        self.interval_ms < WEEK_MS
+    }
+
     /// The next instant after `t` where both the interval and the local day still run:
     /// agent state time is split there, so days stay exact when an interval spans
     /// several (weekly reports).

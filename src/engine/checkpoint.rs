@@ -194,6 +194,9 @@ impl Engine {
             a.team_from_config = super::config_team(cfg, a.name.as_str()).is_some();
             a.timeline.keep_rows(opts.keep_closed, opts.report_days);
         }
+        // Taken while a backlog was read: today's open intervals join their days now (a
+        // restarted daemon that reads a backlog again defers them again).
+        e.undefer_days();
         Ok(e)
     }
 }

@@ -274,6 +274,10 @@ pub struct Engine {
     /// by bucket ([`Rolling::defer`]; until [`Engine::backlog_read`]).
     #[serde(skip)]
     pub(crate) windows_deferred: bool,
+    /// While a backlog is read: days and totals take each interval when it closes
+    /// ([`Engine::defer_days`]; until [`Engine::backlog_read`]).
+    #[serde(skip)]
+    pub(crate) days_deferred: bool,
 }
 
 fn no_floor() -> Millis {
@@ -326,6 +330,7 @@ impl Engine {
             planned_teams: FxHashMap::default(),
             rolling_floor: no_floor(),
             windows_deferred: false,
+            days_deferred: false,
         })
     }
 
@@ -371,6 +376,40 @@ impl Engine {
         if std::mem::take(&mut self.windows_deferred) {
             self.each_rolling(Rolling::resume, Rolling::resume);
         }
+        if std::mem::take(&mut self.days_deferred) {
+            self.undefer_days();
+        }
+    }
+
+    /// While a backlog is read (the daemon): an observation touches only its open
+    /// interval, and today's and the lifetime totals take each interval when it closes,
+    /// as replay's totals do — one batch per interval instead of two more aggregates
+    /// per observation. Today's numbers lag to the last closed interval until
+    /// [`Engine::backlog_read`] folds the open intervals in. Not with weekly intervals
+    /// (a day cannot be summed from intervals that span several).
+    pub fn defer_days(&mut self) {
+        if !self.opts.live_totals
+            || !self.cal.intervals_within_days()
+            || std::mem::replace(&mut self.days_deferred, true)
+        {
+            return;
+        }
+        self.queues.iter_mut().for_each(|q| q.timeline.defer_days());
+        self.agents.iter_mut().for_each(|a| a.timeline.defer_days());
+        self.teams.iter_mut().for_each(|t| t.timeline.defer_days());
+    }
+
+    /// Every timeline counts its days and totals per observation again.
+    pub(crate) fn undefer_days(&mut self) {
+        self.queues
+            .iter_mut()
+            .for_each(|q| q.timeline.undefer_days());
+        self.agents
+            .iter_mut()
+            .for_each(|a| a.timeline.undefer_days());
+        self.teams
+            .iter_mut()
+            .for_each(|t| t.timeline.undefer_days());
     }
 
     /// Calls `q` on every queue's rolling windows and `t` on every team's.
@@ -845,6 +884,9 @@ impl Engine {
         );
         rt.timeline
             .keep_rows(self.opts.keep_closed, self.opts.report_days);
+        if self.days_deferred {
+            rt.timeline.defer_days();
+        }
         rt.display = cfg.as_ref().and_then(|c| c.name.as_deref().map(Name::from));
         rt.own_targets = cfg.map(|c| c.targets).unwrap_or_default();
         rt.team_from_config = team_from_config;
@@ -868,6 +910,9 @@ impl Engine {
     fn new_timeline<A: Aggregate>(&self, rolling: Option<Rolling<A>>) -> Timeline<A> {
         let mut tl = Timeline::new(self.opts.keep_closed, self.opts.live_totals, rolling);
         tl.keep_rows(self.opts.keep_closed, self.opts.report_days);
+        if self.days_deferred {
+            tl.defer_days();
+        }
         tl
     }
 

@@ -78,6 +78,11 @@ impl<A: Aggregate> Rolling<A> {
         self.floor = self.floor.max(floor);
     }
 
+    /// The earliest instant a value is still kept at: [`Rolling::record`] drops older ones.
+    pub fn kept_from(&self) -> Millis {
+        (self.closed_until - self.max_len).max(self.floor)
+    }
+
     /// The end of every window (exclusive).
     pub fn closed_until(&self) -> Millis {
         self.closed_until

@@ -313,7 +313,7 @@ impl Engine {
                 }
             }
             let open = (rt.acc_from, t);
-            let mut today = counters(rt.timeline.day_at(t).map(|s| &mut s.agg));
+            let mut today = rt.timeline.with_today(t, counters);
             today.state_ms[s] += overlap(open.0, open.1, day.0, day.1);
             if let Some(team) = rt.team {
                 if let Some(m) = agents_by_team.get_mut(team as usize) {
@@ -382,7 +382,7 @@ impl Engine {
                     adherence.and_then(|a| a.agents.get(rt.name.as_str()).copied()),
                 ),
                 lifetime: {
-                    let mut l = rt.timeline.totals.c.clone();
+                    let mut l = rt.timeline.totals_now().c.clone();
                     l.state_ms[s] += (open.1 - open.0).max(0) as u64;
                     l
                 },
@@ -420,7 +420,7 @@ impl Engine {
             };
             // In place: a day has no pending removals, so reading its percentiles changes
             // nothing (a copy of its histograms was a third of the build).
-            let today_kpis = queue_kpis(q.timeline.day_at(t).map(|s| &mut s.agg), preset);
+            let today_kpis = q.timeline.with_today(t, |d| queue_kpis(d, preset));
             let staffing = rolling
                 .iter()
                 .find(|w: &&WindowKpis| w.window_seconds * 1000 == staffing_cfg.window.ms())
@@ -467,7 +467,7 @@ impl Engine {
         let mut teams = Vec::with_capacity(self.teams.len());
         for (i, team) in self.teams.iter_mut().enumerate() {
             let (open_day, open_iv, open_win) = open_team.get(i).cloned().unwrap_or_default();
-            let mut today = counters(team.timeline.day_at(t).map(|s| &mut s.agg));
+            let mut today = team.timeline.with_today(t, counters);
             today.add(&open_day);
             let mut iv = counters(team.timeline.interval_at(t).map(|s| &mut s.agg));
             iv.add(&open_iv);
@@ -492,7 +492,7 @@ impl Engine {
                 }
                 None => Vec::new(),
             };
-            let life = team.timeline.totals.c.state_ms;
+            let life = team.timeline.totals_now().c.state_ms;
             let open_life = open_team_life.get(i).copied().unwrap_or_default();
             let state_seconds_total = AgentStatus::ALL
                 .iter()

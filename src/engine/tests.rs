@@ -780,3 +780,109 @@ fn a_teams_weekly_row_holds_more_than_49_days_of_time() {
     assert_eq!(rows.iter().sum::<u64>(), want, "{rows:?}");
     assert_eq!(tl.totals.c.state_ms[AgentStatus::Available as usize], want);
 }
+
+#[test]
+fn deferred_days_give_the_same_today_and_totals_once_the_backlog_is_read() {
+    // Two days of contacts: a live engine that reads the first part as a backlog (days
+    // and totals take each interval when it closes) must, once the backlog is read, hold
+    // today's and the lifetime counters and histograms of one that counted as they came.
+    let mut evs = Vec::new();
+    for i in 0..400i64 {
+        let t = s(i * 397);
+        let c = format!("c{i}");
+        evs.push(queued(t, &c));
+        evs.push(answered(t + (i % 37) * 1000, &c, "a1"));
+        evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
+    }
+    evs.sort_by_key(|e| e.ts);
+    // Deferred again while intervals are open (a second backlog, and one restored from
+    // a checkpoint taken while deferred): no interval may be folded into its day twice.
+    let (backlog, rest) = evs.split_at(700);
+    let (live_part, rest) = rest.split_at(100);
+    let (second, rest) = rest.split_at(150);
+    let state = |deferred: bool| {
+        let mut e = engine(0);
+        if deferred {
+            e.defer_days();
+        }
+        run(&mut e, backlog.to_vec());
+        let mid = e.now.unwrap_or(0);
+        e.advance_to(mid);
+        // Readers see the same before the backlog is read (day plus open intervals).
+        let q = e.queues.first_mut().expect("one queue");
+        let before = (
+            q.timeline.totals_now().c.clone(),
+            q.timeline
+                .with_today(mid, |d| d.map(|d| (d.c.clone(), d.percentiles()))),
+        );
+        e.backlog_read();
+        let read = |e: &mut Engine, t: Millis| {
+            let q = e.queues.first_mut().expect("one queue");
+            let totals = (
+                q.timeline.totals.c.clone(),
+                q.timeline.totals.settled_percentiles(),
+            );
+            let today = q
+                .timeline
+                .day_at(t)
+                .map(|d| (d.agg.c.clone(), d.agg.percentiles()));
+            let a = e.agents.first_mut().expect("one agent");
+            let agent = a.timeline.day_at(t).map(|d| d.agg.c.clone());
+            (totals, today, agent, a.timeline.totals.c.clone())
+        };
+        let at_read = read(&mut e, mid);
+        run(&mut e, live_part.to_vec());
+        if deferred {
+            e.defer_days();
+        }
+        run(&mut e, second.to_vec());
+        if deferred {
+            let bytes = e.checkpoint().expect("checkpoint");
+            let mut cfg = Config::default();
+            cfg.engine.allowed_lateness = Duration(0);
+            e = Engine::restore(&cfg, e.opts, &bytes).expect("restore");
+            e.defer_days();
+        }
+        run(&mut e, rest.to_vec());
+        e.backlog_read();
+        let end = e.now.unwrap_or(0);
+        (before, at_read, read(&mut e, end))
+    };
+    let (live, deferred) = (state(false), state(true));
+    assert!(live
+        .1
+         .1
+        .as_ref()
+        .is_some_and(|d| d.0.handled > 0 && d.1.wait_p90_seconds.is_some()));
+    assert!(live.2 .2.as_ref().is_some_and(|a| a.handled > 0));
+    assert_eq!(live, deferred);
+}
+
+#[test]
+fn a_team_window_holds_an_hours_long_state_split_at_its_buckets() {
+    // Day-long intervals: an agent available for three hours is checkpointed once, when
+    // its state changes; the team's 60-min window must hold the last hour of that span
+    // (a piece per 10-s bucket from the first one it keeps), the 5-min window 5 min.
+    let mut cfg = Config::default();
+    cfg.engine.allowed_lateness = Duration(0);
+    cfg.interval = Duration(86_400_000);
+    let mut e = Engine::new(&cfg, EngineOptions::default()).expect("engine");
+    let start = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000 + 3_600_000;
+    let at = |x: i64| start + x * 1000;
+    run(
+        &mut e,
+        vec![
+            state(at(3), "a1", AgentStatus::Available, None),
+            state(at(3 * 3600 + 3), "a1", AgentStatus::Aux, Some("lunch")),
+        ],
+    );
+    e.advance_to(at(3 * 3600 + 3));
+    let snap = e.snapshot();
+    let team = snap.teams.iter().find(|t| t.team == "A").expect("team A");
+    let win = |secs: i64| {
+        let w = team.rolling.iter().find(|w| w.window_seconds == secs);
+        w.map(|w| (w.kpis.available_seconds, w.kpis.aux_seconds))
+    };
+    assert_eq!(win(3600), Some((3600.0, 0.0)));
+    assert_eq!(win(300), Some((300.0, 0.0)));
+}

@@ -54,6 +54,16 @@ pub struct Timeline<A: Aggregate> {
     /// Live reports: local days of rows kept (the day being closed included); 0 keeps all.
     #[serde(default)]
     retain_days: u32,
+    /// With `keep_days`, while a backlog is read: an observation touches only its open
+    /// interval, and the day and totals take each interval when it closes (as replay's
+    /// totals do) until [`Timeline::undefer_days`]. Saved: a checkpoint taken meanwhile
+    /// holds days without their open intervals.
+    #[serde(default)]
+    days_deferred: bool,
+    /// Deferring was asked while intervals were open (their values already counted in
+    /// the day): it starts once they have closed, so no interval is folded in twice.
+    #[serde(default)]
+    defer_wanted: bool,
 }
 
 impl<A: Aggregate> Timeline<A> {
@@ -76,7 +86,52 @@ impl<A: Aggregate> Timeline<A> {
             report_day: None,
             closed_days: Vec::new(),
             retain_days: 0,
+            days_deferred: false,
+            defer_wanted: false,
         }
+    }
+
+    /// While a backlog is read (live timelines only): observations touch only their
+    /// open interval; days and totals take each interval when it closes, and today's
+    /// numbers lag to the last closed interval until [`Timeline::undefer_days`]. An
+    /// interval open now has been counted in its day already: deferring starts once
+    /// the open intervals have closed.
+    pub fn defer_days(&mut self) {
+        if !self.keep_days || self.days_deferred {
+            return;
+        }
+        self.defer_wanted = true;
+        self.start_deferring();
+    }
+
+    /// Defers once no interval is open (see [`Timeline::defer_days`]).
+    fn start_deferring(&mut self) {
+        if self.defer_wanted && self.intervals.is_empty() {
+            self.defer_wanted = false;
+            self.days_deferred = true;
+        }
+    }
+
+    /// Folds the open intervals into their days and the totals, and counts each
+    /// observation in them again as it comes.
+    pub fn undefer_days(&mut self) {
+        self.defer_wanted = false;
+        if !std::mem::take(&mut self.days_deferred) {
+            return;
+        }
+        let (older, cur) = (&self.intervals.older, &self.intervals.cur);
+        for s in older.iter().chain(cur.iter()) {
+            Self::fold_into_day(&mut self.days, &mut self.totals, s);
+        }
+    }
+
+    /// Deferred days: adds a (closed or still open) interval to its day and its counters
+    /// to the totals (the totals take the day's histograms when the day closes).
+    fn fold_into_day(days: &mut Spans<A>, totals: &mut A, s: &Span<A>) {
+        if let Some(day) = days.find_mut(s.start) {
+            day.agg.merge_bucket(&s.agg);
+        }
+        totals.add_counts(&s.agg);
     }
 
     /// Whether closed interval rows are kept, and for how many local days (0: all). A
@@ -93,7 +148,22 @@ impl<A: Aggregate> Timeline<A> {
 
     /// Counts `o` at instant `t` in every span containing `t`.
     pub fn record(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
-        let interval = if self.keep_days {
+        self.record_spans(cal, t, o);
+        if let Some(r) = self.rolling.as_mut() {
+            r.record(t, o);
+        }
+    }
+
+    /// [`Timeline::record`] without the rolling windows (the caller splits `o` at their
+    /// bucket boundaries itself).
+    pub fn record_spans(&mut self, cal: &Calendar, t: Millis, o: A::Obs) {
+        let interval = if self.days_deferred {
+            // The day exists (it takes the interval when that closes) but is not touched.
+            let day = self.days.get_or_create(t, || cal.day(t));
+            let (ds, de) = (day.start, day.end);
+            self.intervals
+                .get_or_create(t, || cal.interval(t, (ds, de)))
+        } else if self.keep_days {
             self.totals.apply_counts(&o);
             // The day records its histogram values at once: readers take today's
             // percentiles from it without merging the open interval's values every tick.
@@ -113,9 +183,6 @@ impl<A: Aggregate> Timeline<A> {
             })
         };
         interval.agg.apply_sampled(&o);
-        if let Some(r) = self.rolling.as_mut() {
-            r.record(t, o);
-        }
     }
 
     /// Closes days and intervals that end at or before `cutoff`.
@@ -126,6 +193,8 @@ impl<A: Aggregate> Timeline<A> {
                 // Counters and values, as a window takes a rolling bucket (an interval
                 // is built the same way, with `apply_sampled`).
                 self.totals.merge_bucket(&s.agg);
+            } else if self.days_deferred {
+                Self::fold_into_day(&mut self.days, &mut self.totals, &s);
             }
             if self.keep_closed && s.agg.has_activity() {
                 self.closed.push((s.start, s.agg.to_row()));
@@ -137,6 +206,7 @@ impl<A: Aggregate> Timeline<A> {
         while let Some(day) = self.days.pop_ended(cutoff) {
             self.totals.absorb_histograms(&day.agg);
         }
+        self.start_deferring();
         if let Some(r) = self.rolling.as_mut() {
             r.advance(cutoff);
         }
@@ -199,9 +269,45 @@ impl<A: Aggregate> Timeline<A> {
         &self.closed[a..b.max(a)]
     }
 
-    /// The open span of the day containing `t`, if anything was counted in it.
+    /// The open span of the day containing `t`, if anything was counted in it. While
+    /// days are deferred it lacks the open intervals: readers use [`Timeline::with_today`].
     pub fn day_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
         self.days.find_mut(t)
+    }
+
+    /// Calls `f` with the aggregate of the day containing `t` as readers see it: the day
+    /// itself, or while days are deferred a copy with its open intervals added.
+    pub fn with_today<R>(&mut self, t: Millis, f: impl FnOnce(Option<&mut A>) -> R) -> R {
+        let deferred = self.days_deferred;
+        let Some(day) = self.days.find_mut(t) else {
+            return f(None);
+        };
+        if !deferred {
+            return f(Some(&mut day.agg));
+        }
+        let (ds, de) = (day.start, day.end);
+        let mut view = day.agg.clone();
+        let (older, cur) = (&self.intervals.older, &self.intervals.cur);
+        for s in older.iter().chain(cur.iter()) {
+            if ds <= s.start && s.start < de {
+                view.merge_bucket(&s.agg);
+            }
+        }
+        f(Some(&mut view))
+    }
+
+    /// The lifetime totals' counters as readers see them (while days are deferred, with
+    /// the open intervals' counters added).
+    pub fn totals_now(&self) -> std::borrow::Cow<'_, A> {
+        if !self.days_deferred {
+            return std::borrow::Cow::Borrowed(&self.totals);
+        }
+        let mut view = self.totals.clone();
+        let (older, cur) = (&self.intervals.older, &self.intervals.cur);
+        for s in older.iter().chain(cur.iter()) {
+            view.add_counts(&s.agg);
+        }
+        std::borrow::Cow::Owned(view)
     }
 
     /// The open interval containing `t`, if anything was counted in it.
@@ -290,6 +396,10 @@ impl<A: Default> Spans<A> {
                 usize::MAX
             }
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.cur.is_none() && self.older.is_empty()
     }
 
     fn find_mut(&mut self, t: Millis) -> Option<&mut Span<A>> {

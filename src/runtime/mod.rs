@@ -701,11 +701,12 @@ impl EngineTask {
         self.statuses.iter().any(|s| s.is_catching_up())
     }
 
-    /// While a source reads a backlog: the rolling floor follows the clock (`now`), and
-    /// the first call keeps when the reading began (`since`, `applied` events before it)
-    /// for the `backlog read` log.
+    /// While a source reads a backlog: the rolling floor follows the clock (`now`), days
+    /// and totals take whole intervals, and the first call keeps when the reading began
+    /// (`since`, `applied` events before it) for the `backlog read` log.
     fn reading_backlog(&mut self, now: Millis, since: std::time::Instant, applied: u64) {
         self.engine.skip_rolling_before_clock(now);
+        self.engine.defer_days();
         self.backlog.get_or_insert((since, applied));
     }
 
