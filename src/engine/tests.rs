@@ -490,10 +490,8 @@ fn dead_sl_deadlines_are_dropped_and_live_ones_still_fire() {
     );
 }
 
-#[test]
-fn totals_are_the_same_with_or_without_live_totals() {
-    // Two days of contacts with varied waits and talk: the replay mode (totals take each
-    // interval when it closes) must give the counters and histograms the live mode keeps.
+/// 400 contacts over two days, one agent, varied waits and talk times, in time order.
+fn two_days_of_contacts() -> Vec<Event> {
     let mut evs = Vec::new();
     for i in 0..400i64 {
         let t = s(i * 397);
@@ -503,6 +501,14 @@ fn totals_are_the_same_with_or_without_live_totals() {
         evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
     }
     evs.sort_by_key(|e| e.ts);
+    evs
+}
+
+#[test]
+fn totals_are_the_same_with_or_without_live_totals() {
+    // Two days of contacts with varied waits and talk: the replay mode (totals take each
+    // interval when it closes) must give the counters and histograms the live mode keeps.
+    let evs = two_days_of_contacts();
     let totals = |live_totals: bool| {
         let mut e = Engine::new(
             &Config::default(),
@@ -786,15 +792,7 @@ fn deferred_days_give_the_same_today_and_totals_once_the_backlog_is_read() {
     // Two days of contacts: a live engine that reads the first part as a backlog (days
     // and totals take each interval when it closes) must, once the backlog is read, hold
     // today's and the lifetime counters and histograms of one that counted as they came.
-    let mut evs = Vec::new();
-    for i in 0..400i64 {
-        let t = s(i * 397);
-        let c = format!("c{i}");
-        evs.push(queued(t, &c));
-        evs.push(answered(t + (i % 37) * 1000, &c, "a1"));
-        evs.push(ended(t + 60_000 + (i % 11) * 7_000, &c));
-    }
-    evs.sort_by_key(|e| e.ts);
+    let evs = two_days_of_contacts();
     // Deferred again while intervals are open (a second backlog, and one restored from
     // a checkpoint taken while deferred): no interval may be folded into its day twice.
     let (backlog, rest) = evs.split_at(700);
