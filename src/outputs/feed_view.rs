@@ -140,7 +140,47 @@ pub struct BoardQueue<'a> {
     /// Rolling windows.
     pub rolling: Vec<BoardWindow>,
     /// Required vs staffed agents.
-    pub staffing: &'a Option<Staffing>,
+    pub staffing: Option<BoardStaffing<'a>>,
+}
+
+/// A queue's staffing on a board: the API's fields, fractions to three decimals (the
+/// load and AHT of a rolling window otherwise change at the 10th decimal every bucket).
+#[derive(Debug, Serialize)]
+pub struct BoardStaffing<'a> {
+    /// The trailing window the load was measured over.
+    pub window_seconds: i64,
+    /// Arrivals per hour in that window.
+    #[serde(serialize_with = "ser_milli")]
+    pub arrivals_per_hour: f64,
+    /// AHT used.
+    #[serde(serialize_with = "ser_milli")]
+    pub aht_seconds: f64,
+    /// Source of the AHT (`window`, `today` or `default`).
+    pub aht_source: &'a str,
+    /// Offered load in Erlangs.
+    #[serde(serialize_with = "ser_milli")]
+    pub load_erlangs: f64,
+    /// Agents needed for the queue's SL target.
+    pub required_agents: u32,
+    /// Agents serving the queue who are not in aux or logged out.
+    pub staffed_agents: u32,
+    /// `required − staffed`.
+    pub staffing_gap: i64,
+}
+
+impl<'a> From<&'a Staffing> for BoardStaffing<'a> {
+    fn from(s: &'a Staffing) -> Self {
+        BoardStaffing {
+            window_seconds: s.window_seconds,
+            arrivals_per_hour: s.arrivals_per_hour,
+            aht_seconds: s.aht_seconds,
+            aht_source: s.aht_source,
+            load_erlangs: s.load_erlangs,
+            required_agents: s.required_agents,
+            staffed_agents: s.staffed_agents,
+            staffing_gap: s.staffing_gap,
+        }
+    }
 }
 
 impl<'a> From<&'a QueueSnapshot> for BoardQueue<'a> {
@@ -163,7 +203,7 @@ impl<'a> From<&'a QueueSnapshot> for BoardQueue<'a> {
                     kpis: BoardKpis::of(&w.kpis, q.sl_preset),
                 })
                 .collect(),
-            staffing: &q.staffing,
+            staffing: q.staffing.as_ref().map(BoardStaffing::from),
         }
     }
 }
@@ -365,6 +405,23 @@ mod tests {
         assert_eq!(milli(a), milli(b));
         assert_eq!(milli(0.9996), 1.0);
         assert_eq!(milli(412.3456), 412.346);
+        // A queue's staffing: the same fields as the API's, fractions rounded.
+        let st = Staffing {
+            window_seconds: 900,
+            arrivals_per_hour: 123.45678,
+            aht_seconds: 0.04152259118127382,
+            aht_source: "window",
+            load_erlangs: 1.423_888_888_888_889,
+            required_agents: 4,
+            staffed_agents: 3,
+            staffing_gap: 1,
+        };
+        let board = serde_json::to_value(BoardStaffing::from(&st)).expect("json");
+        let mut api = serde_json::to_value(&st).expect("json");
+        api["arrivals_per_hour"] = 123.457.into();
+        api["aht_seconds"] = 0.042.into();
+        api["load_erlangs"] = 1.424.into();
+        assert_eq!(board, api);
     }
 
     #[test]
