@@ -358,23 +358,14 @@ impl Engine {
         }
         self.rolling_floor = floor;
         self.windows_deferred = true;
-        self.each_rolling(
-            |r| {
-                r.skip_before(floor);
-                r.defer();
-            },
-            |r| {
-                r.skip_before(floor);
-                r.defer();
-            },
-        );
+        self.each_timeline(|tl| tl.defer_windows(floor), |tl| tl.defer_windows(floor));
     }
 
     /// The backlog is read (event time follows the clock again): the rolling windows are
     /// summed once from their buckets and slide bucket by bucket again.
     pub fn backlog_read(&mut self) {
         if std::mem::take(&mut self.windows_deferred) {
-            self.each_rolling(Rolling::resume, Rolling::resume);
+            self.each_timeline(Timeline::resume_windows, Timeline::resume_windows);
         }
         if std::mem::take(&mut self.days_deferred) {
             self.undefer_days();
@@ -384,9 +375,9 @@ impl Engine {
     /// While a backlog is read (the daemon): an observation touches only its open
     /// interval, and today's and the lifetime totals take each interval when it closes,
     /// as replay's totals do — one batch per interval instead of two more aggregates
-    /// per observation. Today's numbers lag to the last closed interval until
-    /// [`Engine::backlog_read`] folds the open intervals in. Not with weekly intervals
-    /// (a day cannot be summed from intervals that span several).
+    /// per observation. Snapshots meanwhile read today as the day plus its open
+    /// intervals; [`Engine::backlog_read`] folds them in. Not with weekly intervals (a
+    /// day cannot be summed from intervals that span several).
     pub fn defer_days(&mut self) {
         if !self.opts.live_totals
             || !self.cal.intervals_within_days()
@@ -394,34 +385,23 @@ impl Engine {
         {
             return;
         }
-        self.queues.iter_mut().for_each(|q| q.timeline.defer_days());
-        self.agents.iter_mut().for_each(|a| a.timeline.defer_days());
-        self.teams.iter_mut().for_each(|t| t.timeline.defer_days());
+        self.each_timeline(Timeline::defer_days, Timeline::defer_days);
     }
 
     /// Every timeline counts its days and totals per observation again.
     pub(crate) fn undefer_days(&mut self) {
-        self.queues
-            .iter_mut()
-            .for_each(|q| q.timeline.undefer_days());
-        self.agents
-            .iter_mut()
-            .for_each(|a| a.timeline.undefer_days());
-        self.teams
-            .iter_mut()
-            .for_each(|t| t.timeline.undefer_days());
+        self.each_timeline(Timeline::undefer_days, Timeline::undefer_days);
     }
 
-    /// Calls `q` on every queue's rolling windows and `t` on every team's.
-    fn each_rolling(
+    /// Calls `q` on every queue's timeline and `a` on every agent's and team's.
+    fn each_timeline(
         &mut self,
-        q: impl Fn(&mut Rolling<QueueAgg>),
-        t: impl Fn(&mut Rolling<AgentAgg>),
+        q: impl Fn(&mut Timeline<QueueAgg>),
+        a: impl Fn(&mut Timeline<AgentAgg>),
     ) {
-        let queues = self.queues.iter_mut().map(|q| q.timeline.rolling.as_mut());
-        queues.flatten().for_each(q);
-        let teams = self.teams.iter_mut().map(|t| t.timeline.rolling.as_mut());
-        teams.flatten().for_each(t);
+        self.queues.iter_mut().for_each(|x| q(&mut x.timeline));
+        self.agents.iter_mut().for_each(|x| a(&mut x.timeline));
+        self.teams.iter_mut().for_each(|x| a(&mut x.timeline));
     }
 
     /// The schedule's team of each agent it names (agent → team): an agent the config

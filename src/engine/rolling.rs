@@ -73,7 +73,7 @@ impl<A: Aggregate> Rolling<A> {
     }
 
     /// Drops values before `floor` from now on (a backlog older than any window the
-    /// clock can still show; see `Engine::skip_rolling_before`). Never lowers it.
+    /// clock can still show; see `Engine::skip_rolling_before_clock`). Never lowers it.
     pub fn skip_before(&mut self, floor: Millis) {
         self.floor = self.floor.max(floor);
     }

@@ -92,10 +92,10 @@ impl<A: Aggregate> Timeline<A> {
     }
 
     /// While a backlog is read (live timelines only): observations touch only their
-    /// open interval; days and totals take each interval when it closes, and today's
-    /// numbers lag to the last closed interval until [`Timeline::undefer_days`]. An
-    /// interval open now has been counted in its day already: deferring starts once
-    /// the open intervals have closed.
+    /// open interval; days and totals take each interval when it closes (readers add
+    /// the open ones: [`Timeline::with_today`], [`Timeline::totals_now`]) until
+    /// [`Timeline::undefer_days`]. An interval open now has been counted in its day
+    /// already: deferring starts once the open intervals have closed.
     pub fn defer_days(&mut self) {
         if !self.keep_days || self.days_deferred {
             return;
@@ -119,8 +119,7 @@ impl<A: Aggregate> Timeline<A> {
         if !std::mem::take(&mut self.days_deferred) {
             return;
         }
-        let (older, cur) = (&self.intervals.older, &self.intervals.cur);
-        for s in older.iter().chain(cur.iter()) {
+        for s in self.intervals.iter() {
             Self::fold_into_day(&mut self.days, &mut self.totals, s);
         }
     }
@@ -132,6 +131,22 @@ impl<A: Aggregate> Timeline<A> {
             day.agg.merge_bucket(&s.agg);
         }
         totals.add_counts(&s.agg);
+    }
+
+    /// Rolling windows (if any): values before `floor` skip the buckets, and the windows
+    /// are summed when read until [`Timeline::resume_windows`] (see [`Rolling::defer`]).
+    pub fn defer_windows(&mut self, floor: Millis) {
+        if let Some(r) = self.rolling.as_mut() {
+            r.skip_before(floor);
+            r.defer();
+        }
+    }
+
+    /// Rolling windows (if any) slide bucket by bucket again.
+    pub fn resume_windows(&mut self) {
+        if let Some(r) = self.rolling.as_mut() {
+            r.resume();
+        }
     }
 
     /// Whether closed interval rows are kept, and for how many local days (0: all). A
@@ -287,11 +302,12 @@ impl<A: Aggregate> Timeline<A> {
         }
         let (ds, de) = (day.start, day.end);
         let mut view = day.agg.clone();
-        let (older, cur) = (&self.intervals.older, &self.intervals.cur);
-        for s in older.iter().chain(cur.iter()) {
-            if ds <= s.start && s.start < de {
-                view.merge_bucket(&s.agg);
-            }
+        for s in self
+            .intervals
+            .iter()
+            .filter(|s| ds <= s.start && s.start < de)
+        {
+            view.merge_bucket(&s.agg);
         }
         f(Some(&mut view))
     }
@@ -303,8 +319,7 @@ impl<A: Aggregate> Timeline<A> {
             return std::borrow::Cow::Borrowed(&self.totals);
         }
         let mut view = self.totals.clone();
-        let (older, cur) = (&self.intervals.older, &self.intervals.cur);
-        for s in older.iter().chain(cur.iter()) {
+        for s in self.intervals.iter() {
             view.add_counts(&s.agg);
         }
         std::borrow::Cow::Owned(view)
@@ -400,6 +415,11 @@ impl<A: Default> Spans<A> {
 
     fn is_empty(&self) -> bool {
         self.cur.is_none() && self.older.is_empty()
+    }
+
+    /// The open spans, oldest first.
+    fn iter(&self) -> impl Iterator<Item = &Span<A>> {
+        self.older.iter().chain(self.cur.iter())
     }
 
     fn find_mut(&mut self, t: Millis) -> Option<&mut Span<A>> {
