@@ -127,3 +127,75 @@ fn incompatible_or_damaged_checkpoints_are_refused() {
     let restored = Engine::restore(&changed, opts(), &bytes).expect("compatible change");
     assert!(restored.queues().all(|(_, p, _)| p.sl_target == 0.9));
 }
+
+/// The daemon's checkpoint file: the engine, each source's position and the checkpoint
+/// id come back as saved; a damaged or foreign file is refused with its path.
+#[test]
+fn checkpoint_files_round_trip_and_refuse_damage() {
+    use ccpulse::runtime::{EngineStore, PersistError, Positions};
+    let cfg = config();
+    let mut e = Engine::new(&cfg, opts()).expect("engine");
+    for ev in events().into_iter().take(3000) {
+        let _ = e.push(ev);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = EngineStore::new(dir.path());
+    assert!(store.load(&cfg, opts()).expect("no file yet").is_none());
+    let mut positions = Positions::new();
+    positions.insert(
+        "log".into(),
+        serde_json::json!({"offset": 1234, "fp": "ab"}),
+    );
+    positions.insert("bus".into(), serde_json::json!(42));
+    store
+        .stage(&e, &positions, 7)
+        .expect("stage")
+        .commit()
+        .expect("commit");
+    let mut restored = store.load(&cfg, opts()).expect("load").expect("saved");
+    assert_eq!(restored.id, Some(7));
+    assert_eq!(restored.positions, positions);
+    assert_eq!(view(&mut restored.engine), view(&mut e));
+
+    let text = std::fs::read_to_string(store.path()).expect("read");
+    let refused = |content: &str| {
+        std::fs::write(store.path(), content).expect("write");
+        store.load(&cfg, opts()).expect_err("refused")
+    };
+    for damaged in [
+        "{not json".to_string(),
+        text[..text.len() / 2].to_string(),
+        text.replacen("{\"v\":1,", "{\"v\":2,", 1),
+        text.replacen("{\"v\":1,", "{\"v\":\"1\",", 1),
+        "{\"v\":1,\"positions\":{}}".to_string(),
+        "[1,2]".to_string(),
+    ] {
+        let err = refused(&damaged);
+        assert!(matches!(err, PersistError::Invalid { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&store.path().display().to_string()),
+            "{err}"
+        );
+    }
+    assert!(refused(&text.replacen("{\"v\":1,", "{\"v\":2,", 1))
+        .to_string()
+        .contains("expected \"v\": 1"));
+    let current = format!("\"version\":{}", ccpulse::engine::CHECKPOINT_VERSION);
+    let err = refused(&text.replacen(&current, "\"version\":999", 1));
+    assert!(
+        matches!(
+            err,
+            PersistError::Engine {
+                error: CheckpointError::Version { found: 999 },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // An old file without an id still loads.
+    std::fs::write(store.path(), text.replacen(",\"id\":7", "", 1)).expect("write");
+    let old = store.load(&cfg, opts()).expect("load").expect("saved");
+    assert_eq!(old.id, None);
+    assert_eq!(old.positions, positions);
+}

@@ -45,6 +45,18 @@ pub enum PersistError {
 /// Source positions by source name.
 pub type Positions = BTreeMap<String, serde_json::Value>;
 
+/// The checkpoint file as read back: the engine's state left as text for
+/// [`Engine::restore`].
+#[derive(serde::Deserialize)]
+struct Document<'a> {
+    v: Option<serde_json::Value>,
+    id: Option<serde_json::Value>,
+    #[serde(default)]
+    positions: Positions,
+    #[serde(borrow)]
+    engine: Option<&'a serde_json::value::RawValue>,
+}
+
 /// Where the engine checkpoint lives.
 #[derive(Debug, Clone)]
 pub struct EngineStore {
@@ -85,32 +97,24 @@ impl EngineStore {
             path: self.path.clone(),
             message,
         };
-        let doc: serde_json::Value =
+        // One pass over the file: the engine's part stays raw text (no JSON tree of a
+        // state that is tens of MB for a large center) and is parsed once by the engine.
+        let doc: Document<'_> =
             serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
-        if doc.get("v").and_then(|v| v.as_u64()) != Some(u64::from(VERSION)) {
+        if doc.v.as_ref().and_then(|v| v.as_u64()) != Some(u64::from(VERSION)) {
             return Err(invalid(format!("expected \"v\": {VERSION}")));
         }
-        let positions: Positions = doc
-            .get("positions")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| invalid(e.to_string()))?
-            .unwrap_or_default();
-        let engine_doc = doc
-            .get("engine")
-            .ok_or_else(|| invalid("no \"engine\"".into()))?;
-        let engine_bytes = serde_json::to_vec(engine_doc).map_err(|e| invalid(e.to_string()))?;
-        let engine =
-            Engine::restore(cfg, opts, &engine_bytes).map_err(|error| PersistError::Engine {
+        let engine_doc = doc.engine.ok_or_else(|| invalid("no \"engine\"".into()))?;
+        let engine = Engine::restore(cfg, opts, engine_doc.get().as_bytes()).map_err(|error| {
+            PersistError::Engine {
                 path: self.path.clone(),
                 error,
-            })?;
-        let id = doc.get("id").and_then(|v| v.as_u64());
+            }
+        })?;
         Ok(Some(Restored {
             engine,
-            positions,
-            id,
+            positions: doc.positions,
+            id: doc.id.as_ref().and_then(|v| v.as_u64()),
         }))
     }
 
