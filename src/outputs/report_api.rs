@@ -2,8 +2,8 @@
 //! table as `ccpulse replay`) of one local day of the live engine — for sources that
 //! push their events and leave no log to replay. `?date=YYYY-MM-DD`, `today` (default,
 //! in event time) or `yesterday`, `?output=json|csv|table`, `?queues=a,b` and `?teams=A` as elsewhere.
-//! With a schedule, today's and yesterday's agent rows carry adherence (and scheduled
-//! no-shows a row).
+//! With a schedule, the agent rows of every kept day (`report_days`) carry adherence (and
+//! scheduled no-shows a row).
 
 use crate::engine::{DayCut, DayCutError, DaySpec};
 use crate::report::{OutputFormat, Report};
@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
 
-/// The report route; with the schedule, today's and yesterday's reports carry adherence.
+/// The report route; with the schedule, every kept day's report carries adherence.
 pub fn routes(state: Arc<Published>, schedule: Option<SharedSchedule>) -> Router {
     Router::new()
         .route("/api/v1/report", get(report))

@@ -77,7 +77,7 @@ impl ScheduleService {
     pub fn new(cfg: &Config, tz: jiff::tz::TimeZone) -> Self {
         ScheduleService {
             tracker: Mutex::new(Tracker::new(
-                ScheduleSettings::from_config(&cfg.schedule),
+                ScheduleSettings::from_config(&cfg.schedule).keeping_days(cfg.daemon.report_days),
                 tz.clone(),
             )),
             latest: ArcSwapOption::empty(),
@@ -183,7 +183,7 @@ impl ScheduleService {
         }
     }
 
-    /// Today's adherence per agent and report interval for the daemon's day report
+    /// A kept day's adherence per agent and report interval for the daemon's day report
     /// ([`Tracker::day_ledger`]), with each planned agent's team from the schedule
     /// (for agents the engine has not seen). Holds the tracker while it computes.
     pub fn day_ledger(

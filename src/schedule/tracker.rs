@@ -33,6 +33,9 @@ pub struct ScheduleSettings {
     pub late_return_hold_ms: Millis,
     /// Aux reasons per activity.
     pub aux: AuxReasons,
+    /// Local days of state spans kept for day reports' adherence, today included (at
+    /// least 2: today and yesterday); the daemon keeps `[daemon] report_days`.
+    pub keep_days: u32,
 }
 
 impl ScheduleSettings {
@@ -43,7 +46,14 @@ impl ScheduleSettings {
             break_grace_ms: s.break_grace.ms(),
             late_return_hold_ms: s.late_return_hold.ms().max(1),
             aux: AuxReasons::from_config(&s.aux_reasons),
+            keep_days: 2,
         }
+    }
+
+    /// These settings keeping `days` local days of spans (as the report rows keep).
+    pub fn keeping_days(mut self, days: u32) -> Self {
+        self.keep_days = days.max(2);
+        self
     }
 }
 
@@ -105,6 +115,9 @@ struct Track {
     /// The previous day's closed spans (yesterday's report), moved out at midnight.
     #[serde(default)]
     prev: Option<DayHistory>,
+    /// The days before `prev` still kept (`keep_days`), oldest first.
+    #[serde(default)]
+    older: VecDeque<DayHistory>,
 }
 
 /// One local day's closed spans of an agent and the reasons they name.
@@ -158,11 +171,20 @@ impl Track {
             history: Vec::new(),
             reasons: Vec::new(),
             prev: None,
+            older: VecDeque::new(),
         }
     }
 
-    /// Accounts `[acc_from, to)` in the current state.
-    fn close(&mut self, to: Millis, plan: Option<&AgentPlan>, cal: &Calendar, aux: &AuxReasons) {
+    /// Accounts `[acc_from, to)` in the current state; days of spans beyond `keep`
+    /// (today included) are dropped.
+    fn close(
+        &mut self,
+        to: Millis,
+        plan: Option<&AgentPlan>,
+        cal: &Calendar,
+        aux: &AuxReasons,
+        keep: u32,
+    ) {
         let mut a = self.acc_from;
         while a < to {
             let (ds, de) = cal.day(a);
@@ -174,6 +196,11 @@ impl Track {
                     history: std::mem::take(&mut self.history),
                     reasons: std::mem::take(&mut self.reasons),
                 };
+                self.older.extend(self.prev.take());
+                let older = keep.saturating_sub(2) as usize;
+                while self.older.len() > older {
+                    self.older.pop_front();
+                }
                 self.prev = (done.day_start != Millis::MIN).then_some(done);
                 self.day_start = ds;
                 self.adherent_ms = 0;
@@ -237,8 +264,8 @@ impl Track {
         spans(self.day_start, &self.history, &self.reasons)
     }
 
-    /// The closed spans of the local day starting at `day` (today's or the previous
-    /// day's kept history; none for another day).
+    /// The closed spans of the local day starting at `day` (today's or a kept earlier
+    /// day's history; none for another day).
     fn closed_spans_of(
         &self,
         day: Millis,
@@ -246,9 +273,14 @@ impl Track {
         if self.day_start == day {
             Box::new(self.closed_spans())
         } else {
-            match &self.prev {
-                Some(p) if p.day_start == day => Box::new(p.spans()),
-                _ => Box::new(std::iter::empty()),
+            match self
+                .prev
+                .iter()
+                .chain(&self.older)
+                .find(|p| p.day_start == day)
+            {
+                Some(p) => Box::new(p.spans()),
+                None => Box::new(std::iter::empty()),
             }
         }
     }
@@ -372,8 +404,9 @@ impl Tracker {
     /// Adherence per agent and report interval (`cal`'s) of the local day starting at
     /// `day.0`, over whole intervals up to `until` that the tracker has applied: the
     /// day's kept state spans and the open one against the plan, counted as
-    /// `replay --schedule` counts them. `None` without a schedule, or for a day other
-    /// than today and yesterday (the tracker keeps the spans of those two).
+    /// `replay --schedule` counts them. `None` without a schedule, for a day before the
+    /// `keep_days` the tracker keeps spans of (today and yesterday by default), or for a
+    /// past day it did not watch.
     pub fn day_ledger(
         &self,
         cal: &Calendar,
@@ -382,7 +415,16 @@ impl Tracker {
     ) -> Option<HashMap<String, AgentLedger>> {
         let w = self.applied_to?;
         let today = self.cal.day(w).0;
-        if self.schedule.agents.is_empty() || !(day.0 == today || day.1 == today) {
+        let mut kept_from = today;
+        for _ in 1..self.settings.keep_days.max(2) {
+            kept_from = self.cal.day(kept_from - 1).0;
+        }
+        if self.schedule.agents.is_empty() || day.0 < kept_from || day.0 > today {
+            return None;
+        }
+        // A past day the tracker never watched (it started later) has no adherence, not
+        // every scheduled agent a no-show.
+        if day.0 < today && !self.agents.values().any(|t| t.tracked_since < day.1) {
             return None;
         }
         let until = until.min(cal.interval(w, cal.day(w)).0).min(day.1);
@@ -465,7 +507,13 @@ impl Tracker {
             .or_insert_with(|| Track::new(tr.from.0, tr.from.1.clone(), tr.from.2));
         let t = tr.t.max(track.acc_from);
         let (old, aux_since) = (track.state, track.aux_since);
-        track.close(t, plan, &self.cal, &self.settings.aux);
+        track.close(
+            t,
+            plan,
+            &self.cal,
+            &self.settings.aux,
+            self.settings.keep_days,
+        );
         track.state = tr.to;
         track.reason = tr.reason;
         track.aux_since = match (old, tr.to) {
@@ -529,7 +577,8 @@ impl Tracker {
                     {
                         // Changes were lost: close what is known, take the state as is.
                         let plan = self.schedule.plan(&a.agent);
-                        t.close(a.since_ms.min(w), plan, &self.cal, &self.settings.aux);
+                        let keep = self.settings.keep_days;
+                        t.close(a.since_ms.min(w), plan, &self.cal, &self.settings.aux, keep);
                         t.state = a.state;
                         t.reason = a.reason.as_deref().map(Name::from);
                         t.aux_since = (a.state == AgentStatus::Aux).then_some(a.since_ms);

@@ -96,6 +96,24 @@ pub fn brute_state(
         .unwrap_or((AgentStatus::LoggedOut, None))
 }
 
+/// `(adherent, scheduled)` minutes of `agent` over `minutes`, one by one.
+pub fn brute_minutes(
+    rows: &[Row],
+    ch: &[(usize, i64, usize)],
+    agent: usize,
+    minutes: std::ops::Range<i64>,
+) -> (i64, i64) {
+    let (mut adh, mut sch) = (0, 0);
+    for x in minutes {
+        if let Some(act) = brute_activity(rows, agent, x) {
+            sch += 1;
+            let (s, r) = brute_state(ch, agent, x);
+            adh += i64::from(brute_adherent(act, s, r));
+        }
+    }
+    (adh, sch)
+}
+
 /// Whether `s` (with `reason`) adheres to `a`.
 pub fn brute_adherent(a: Activity, s: AgentStatus, reason: Option<&str>) -> bool {
     match a {
