@@ -102,11 +102,21 @@ pub enum QueueObs {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Samples {
     /// Waits of answered contacts (ms).
+    #[serde(default, skip_serializing_if = "ValueBag::is_empty")]
     pub wait: ValueBag,
     /// Waits of abandoned (not short) contacts (ms).
+    #[serde(default, skip_serializing_if = "ValueBag::is_empty")]
     pub abandon_wait: ValueBag,
     /// Handle times (ms).
+    #[serde(default, skip_serializing_if = "ValueBag::is_empty")]
     pub handle: ValueBag,
+}
+
+impl Samples {
+    /// True when no span value is kept (checkpoints then leave the samples out).
+    pub fn is_empty(&self) -> bool {
+        self.wait.is_empty() && self.abandon_wait.is_empty() && self.handle.is_empty()
+    }
 }
 
 /// Counters plus wait/handle distributions of a queue over a span: HdrHistograms for
@@ -117,12 +127,16 @@ pub struct QueueAgg {
     /// The counters.
     pub c: QueueCounters,
     /// Raw values (interval spans only).
+    #[serde(default, skip_serializing_if = "Samples::is_empty")]
     pub samples: Samples,
     /// Waits of answered contacts.
+    #[serde(default, skip_serializing_if = "SlidingHist::is_clear")]
     pub wait: SlidingHist,
     /// Waits of abandoned (not short) contacts.
+    #[serde(default, skip_serializing_if = "SlidingHist::is_clear")]
     pub abandon_wait: SlidingHist,
     /// Handle times.
+    #[serde(default, skip_serializing_if = "SlidingHist::is_clear")]
     pub handle: SlidingHist,
 }
 

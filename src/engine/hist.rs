@@ -178,6 +178,12 @@ impl SlidingHist {
     pub fn added(&self) -> &Hist {
         &self.added
     }
+
+    /// True when nothing was added and nothing is pending removal (checkpoints then
+    /// leave it out: most spans of a quiet queue record no value).
+    pub fn is_clear(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
 }
 
 #[cfg(test)]

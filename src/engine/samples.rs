@@ -27,8 +27,10 @@ fn layout() -> &'static Histogram<u64> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ValueBag {
     /// The values while there are at most [`RAW_CAP`] (then empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     raw: Vec<u64>,
     /// `(lowest equivalent value, count)`, ascending, once past the cap.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     binned: Vec<(u64, u64)>,
 }
 
