@@ -35,7 +35,7 @@ pub use snapshot::{
     AgentContact, AgentSnapshot, QueueSnapshot, Snapshot, Staffing, TeamSnapshot, WindowKpis,
     WindowTeamKpis,
 };
-pub use timeline::{Span, Timeline};
+pub use timeline::{kept_from, Span, Timeline};
 pub use transitions::{AgentTransition, Transitions};
 
 use crate::config::{Config, ConfigError, QueueSettings, Targets};
@@ -46,7 +46,6 @@ use contact_table::ContactTable;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
-use timeline::kept_from;
 
 /// How the engine is run (replay and daemon differ).
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ use super::view::{
 };
 use super::Activity;
 use crate::config::ScheduleSection;
-use crate::engine::{AgentSnapshot, AgentTransition, Calendar, Snapshot, Transitions};
+use crate::engine::{kept_from, AgentSnapshot, AgentTransition, Calendar, Snapshot, Transitions};
 use crate::model::{AgentStatus, Millis, Name};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -415,11 +415,9 @@ impl Tracker {
     ) -> Option<HashMap<String, AgentLedger>> {
         let w = self.applied_to?;
         let today = self.cal.day(w).0;
-        let mut kept_from = today;
-        for _ in 1..self.settings.keep_days.max(2) {
-            kept_from = self.cal.day(kept_from - 1).0;
-        }
-        if self.schedule.agents.is_empty() || day.0 < kept_from || day.0 > today {
+        // The days the engine keeps report rows of (the same rule).
+        let from = kept_from(today, self.settings.keep_days.max(2)).unwrap_or(today);
+        if self.schedule.agents.is_empty() || day.0 < from || day.0 > today {
             return None;
         }
         // A past day the tracker never watched (it started later) has no adherence, not
