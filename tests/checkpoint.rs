@@ -33,6 +33,15 @@ fn config() -> Config {
     c
 }
 
+/// An engine under [`config`] that took the first `n` events.
+fn engine_after(n: usize) -> Engine {
+    let mut e = Engine::new(&config(), opts()).expect("engine");
+    for ev in events().into_iter().take(n) {
+        let _ = e.push(ev);
+    }
+    e
+}
+
 /// Everything a reader sees, plus closed interval rows, as JSON for comparison.
 fn view(e: &mut Engine) -> serde_json::Value {
     let snap = serde_json::to_value(e.snapshot()).expect("snapshot json");
@@ -96,10 +105,7 @@ fn restored_engine_continues_exactly() {
 #[test]
 fn incompatible_or_damaged_checkpoints_are_refused() {
     let cfg = config();
-    let mut e = Engine::new(&cfg, opts()).expect("engine");
-    for ev in events().into_iter().take(500) {
-        let _ = e.push(ev);
-    }
+    let e = engine_after(500);
     let bytes = e.checkpoint().expect("checkpoint");
     let mut other = cfg.clone();
     other.interval = Duration::mins(30);
@@ -134,10 +140,7 @@ fn incompatible_or_damaged_checkpoints_are_refused() {
 fn checkpoint_files_round_trip_and_refuse_damage() {
     use ccpulse::runtime::{EngineStore, PersistError, Positions};
     let cfg = config();
-    let mut e = Engine::new(&cfg, opts()).expect("engine");
-    for ev in events().into_iter().take(3000) {
-        let _ = e.push(ev);
-    }
+    let mut e = engine_after(3000);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = EngineStore::new(dir.path());
     assert!(store.load(&cfg, opts()).expect("no file yet").is_none());
