@@ -1,6 +1,7 @@
 //! What the daemon's report rows cost a large center: a simulated day of 200 queues ×
 //! 2,000 agents through a live engine, then the checkpoint's size and encoding time and
-//! one `GET /api/v1/report` (copying the day out, writing its JSON).
+//! one `GET /api/v1/report` of today and one of this week (copying the rows out,
+//! writing the JSON).
 //!
 //! ```sh
 //! cargo run --release --example checkpoint_cost -- 2 24   # report_days, simulated hours
@@ -95,16 +96,22 @@ fn main() -> anyhow::Result<()> {
         );
     }
     if days > 0 {
-        let t = Instant::now();
-        let cut = engine.day_cut(ccpulse::engine::DaySpec::Today)?;
-        let copied = t.elapsed();
-        let mut out = Vec::new();
-        Report::of_day(&cut, None).write(OutputFormat::Json, &mut out)?;
-        println!(
-            "day report  {:>11} bytes: copied out in {copied:?}, written in {:?}",
-            out.len(),
-            t.elapsed() - copied
-        );
+        use ccpulse::engine::{DaySpec, ReportSpan, WeekSpec};
+        for (what, span) in [
+            ("day report ", ReportSpan::Day(DaySpec::Today)),
+            ("week report", ReportSpan::Week(WeekSpec::This)),
+        ] {
+            let t = Instant::now();
+            let cut = engine.report_cut(span)?;
+            let copied = t.elapsed();
+            let mut out = Vec::new();
+            Report::of_day(&cut, None).write(OutputFormat::Json, &mut out)?;
+            println!(
+                "{what} {:>11} bytes: copied out in {copied:?}, written in {:?}",
+                out.len(),
+                t.elapsed() - copied
+            );
+        }
     }
     Ok(())
 }

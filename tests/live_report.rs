@@ -3,11 +3,14 @@
 //! as replay sums its input, so a day lived through reports what a replay of it reports.
 
 use ccpulse::config::{Config, Duration};
-use ccpulse::engine::{DayCut, DayCutError, DaySpec, Engine, EngineOptions};
+use ccpulse::engine::{DayCut, DayCutError, DaySpec, Engine, EngineOptions, WeekSpec};
 use ccpulse::model::{Event, EventBody};
 use ccpulse::report::{InputCounts, Report};
 use ccpulse::sim::{SimConfig, Simulator};
 use serde_json::Value;
+
+#[path = "common/report_json.rs"]
+mod report_json;
 
 /// 2026-11-30 00:00 in Europe/Berlin (UTC+1), a Monday.
 const MONDAY: i64 = 1_795_993_200_000;
@@ -225,23 +228,29 @@ fn the_daemon_keeps_its_report_days_and_each_day_sums_its_rows() {
     );
 }
 
-#[test]
-fn a_restored_engine_keeps_its_report_rows() {
-    let evs = events(8, MONDAY + 6 * HOUR, 40);
-    let cfg = config();
-    let split = evs.len() * 3 / 4;
-    let mut whole = run(live_opts(2), &evs);
+/// `evs` lived through by one engine, and by one saved after `split` events and
+/// restored (as a daemon restarts) for the rest; both advanced an hour past the last
+/// event. Also the checkpoint's bytes.
+fn whole_and_resumed(evs: &[Event], split: usize) -> (Engine, Engine, Vec<u8>) {
+    let mut whole = run(live_opts(2), evs);
     let first = run(live_opts(2), &evs[..split]);
     // Saved as an older daemon would have: the setting comes from the running daemon.
     let bytes = first.checkpoint().expect("checkpoint");
     drop(first);
-    let mut resumed = Engine::restore(&cfg, live_opts(2), &bytes).expect("restore");
+    let mut resumed = Engine::restore(&config(), live_opts(2), &bytes).expect("restore");
     for ev in &evs[split..] {
         let _ = resumed.push(ev.clone());
     }
     let end = evs.last().map_or(0, |e| e.ts) + HOUR;
     whole.advance_to(end);
     resumed.advance_to(end);
+    (whole, resumed, bytes)
+}
+
+#[test]
+fn a_restored_engine_keeps_its_report_rows() {
+    let evs = events(8, MONDAY + 6 * HOUR, 40);
+    let (mut whole, mut resumed, bytes) = whole_and_resumed(&evs, evs.len() * 3 / 4);
     for date in ["2026-11-30", "2026-12-01"] {
         assert_eq!(
             live_day(&mut resumed, date),
@@ -251,7 +260,7 @@ fn a_restored_engine_keeps_its_report_rows() {
     }
     // A daemon restarted with reports off drops the rows.
     let mut off = Engine::restore(
-        &cfg,
+        &config(),
         EngineOptions {
             keep_closed: false,
             ..live_opts(0)
@@ -424,4 +433,141 @@ fn a_days_input_counts_that_days_events_only() {
     assert_eq!(monday["to"], "2026-12-01T00:00:00+01:00");
     let future = live_day(&mut e, "2026-12-05");
     assert_eq!(future["input"]["events"], 0);
+}
+
+/// Each entity's `(name, totals)` of a report's `kind` (queues, agents, teams).
+fn totals(report: &Value, kind: &str) -> Vec<(String, Value)> {
+    report_json::per_entity(report, kind, |e| e["totals"].clone())
+}
+
+/// The live engine's weekly report of `spec` as JSON (the API's writer).
+fn live_week(e: &mut Engine, spec: WeekSpec) -> Value {
+    let cut = e.week_cut(spec).expect("the week is kept");
+    let mut out = Vec::new();
+    Report::of_day(&cut, None)
+        .write(ccpulse::report::OutputFormat::Json, &mut out)
+        .expect("write");
+    serde_json::from_slice(&out).expect("json")
+}
+
+#[test]
+fn a_week_lived_through_reports_its_days_and_what_a_replay_of_the_week_totals() {
+    // Sunday before the week to Wednesday after it, lived through with the default two
+    // days of interval rows: the day sums of the week must still be there.
+    const DAY: i64 = 24 * HOUR;
+    let evs = events(34, MONDAY - DAY, 10 * 24);
+    let week: Vec<Event> = evs
+        .iter()
+        .filter(|e| (MONDAY..MONDAY + 7 * DAY).contains(&e.ts))
+        .cloned()
+        .collect();
+    assert!(week.len() > 30_000, "a week of events: {}", week.len());
+    let want = replayed(&week);
+    let mut live = run(live_opts(2), &evs);
+    live.finish();
+    live.close_all();
+    let got = live_week(&mut live, WeekSpec::Of("2026-12-02".parse().expect("date")));
+    assert_eq!(got["interval_seconds"], 86_400);
+    assert_eq!(got["from"], "2026-11-30T00:00:00+01:00");
+    assert_eq!(got["to"], "2026-12-07T00:00:00+01:00");
+    assert_eq!(got["input"]["events"], week.len(), "the week's events");
+    for kind in ["queues", "agents", "teams"] {
+        let (g, w) = (totals(&got, kind), totals(&want, kind));
+        assert!(!w.is_empty(), "{kind} in the replay");
+        // Counters summed over the days, percentiles from the days' merged histograms.
+        assert_eq!(g, w, "{kind}: the week's totals");
+    }
+    // One row per local day with activity, each that day's own report's totals.
+    let days: Vec<String> = (0..7)
+        .map(|d| {
+            let t = jiff::Timestamp::from_millisecond(MONDAY + d * DAY).expect("ts");
+            t.to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Berlin").expect("tz"))
+                .date()
+                .to_string()
+        })
+        .collect();
+    let mut old = run(live_opts(10), &evs);
+    old.finish();
+    old.close_all();
+    for kind in ["queues", "agents", "teams"] {
+        let key = &kind[..kind.len() - 1];
+        for e in got[kind].as_array().expect("entities") {
+            let rows = e["intervals"].as_array().expect("rows");
+            assert!(rows.len() <= 7, "{kind} {}: a row per day", e[key]);
+            for r in rows {
+                let start = r["start"].as_str().expect("start");
+                let date = &start[..10];
+                assert!(days.iter().any(|d| d == date), "{start} within the week");
+                assert!(
+                    start.ends_with("T00:00:00+01:00"),
+                    "{start}: local midnight"
+                );
+                let day = live_day(&mut old, date);
+                let day_totals = totals(&day, kind)
+                    .into_iter()
+                    .find(|(n, _)| e[key] == n.as_str())
+                    .map(|(_, t)| t);
+                let mut row = r.clone();
+                if let Some(m) = row.as_object_mut() {
+                    m.remove("start");
+                }
+                assert_eq!(Some(row), day_totals, "{kind} {} on {date}", e[key]);
+            }
+        }
+    }
+    // Last week, seen from the Tuesday after it, is the same week.
+    assert_eq!(live_week(&mut live, WeekSpec::Last), got, "week=last");
+    // This week (from Monday 7 December to the watermark) is not.
+    let this = live_week(&mut live, WeekSpec::This);
+    assert_eq!(this["from"], "2026-12-07T00:00:00+01:00");
+    assert_ne!(totals(&this, "queues"), totals(&got, "queues"));
+}
+
+#[test]
+fn the_daemon_keeps_two_weeks_of_day_sums_across_a_restore() {
+    const DAY: i64 = 24 * HOUR;
+    // Three weeks and two days from Monday 30 November.
+    let evs = events(55, MONDAY + 6 * HOUR, 23 * 24);
+    let (mut whole, mut resumed, _) = whole_and_resumed(&evs, evs.len() * 2 / 3);
+    // The watermark is on Tuesday 22 December: last week is 14-20 December.
+    for spec in [WeekSpec::This, WeekSpec::Last] {
+        assert_eq!(
+            live_week(&mut resumed, spec),
+            live_week(&mut whole, spec),
+            "{spec:?} after a restore"
+        );
+    }
+    let last = live_week(&mut whole, WeekSpec::Last);
+    assert_eq!(last["from"], "2026-12-14T00:00:00+01:00");
+    let monday = "2026-11-30".parse().expect("date");
+    assert_eq!(
+        whole.week_cut(WeekSpec::Of(monday)).map(|_| ()),
+        Err(DayCutError::WeekNotKept { monday, days: 14 }),
+        "the first week is older than the 14 days of day sums"
+    );
+    // The week before last is partly kept: its days from Wednesday 9 December on.
+    let partial = live_week(
+        &mut whole,
+        WeekSpec::Of("2026-12-10".parse().expect("date")),
+    );
+    let starts: Vec<&str> = partial["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .flat_map(|q| q["intervals"].as_array().expect("rows"))
+        .filter_map(|r| r["start"].as_str())
+        .collect();
+    assert!(!starts.is_empty());
+    assert!(
+        starts.iter().all(|s| *s >= "2026-12-09"),
+        "days before the 14 kept are gone: {starts:?}"
+    );
+    // Older day sums are gone from memory, not merely hidden.
+    let kept_from = MONDAY + 9 * DAY;
+    for (_, _, tl) in whole.queues() {
+        let json = serde_json::to_value(tl).expect("timeline");
+        for d in json["closed_days"].as_array().expect("days") {
+            assert!(d[0].as_i64().is_some_and(|t| t >= kept_from - HOUR), "{d}");
+        }
+    }
 }

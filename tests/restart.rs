@@ -4,6 +4,8 @@
 
 #[path = "common/daemon.rs"]
 mod daemon;
+#[path = "common/report_json.rs"]
+mod report_json;
 #[path = "common/restart_support.rs"]
 mod restart_support;
 use daemon::{http, DaemonChild};
@@ -318,16 +320,9 @@ fn get_text(addr: &str, path: &str) -> (u16, String) {
 
 /// Each entity's interval rows of a report, by name.
 fn rows_by_entity(report: &serde_json::Value, kind: &str) -> Vec<(String, Vec<serde_json::Value>)> {
-    let key = &kind[..kind.len() - 1];
-    report[kind]
-        .as_array()
-        .expect("entities")
-        .iter()
-        .map(|e| {
-            let rows = e["intervals"].as_array().expect("rows").clone();
-            (e[key].as_str().expect("name").to_string(), rows)
-        })
-        .collect()
+    report_json::per_entity(report, kind, |e| {
+        e["intervals"].as_array().expect("rows").clone()
+    })
 }
 
 #[test]

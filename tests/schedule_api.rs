@@ -420,6 +420,44 @@ a2,2026-11-28T09:00:00Z,2026-11-28T11:00:00Z,work,Team A
     assert_eq!(a2["adherent_seconds"], 0.0);
     let team = totals("teams", "team", "Team A");
     assert_eq!(team["adherence"], 6600.0 / 14400.0);
+    // The weekly report (Monday 23 to Sunday 29 November): one row per day, the 28th's
+    // with that day's adherence, the week's totals the days' sums.
+    let (status, body) = request(addr, "GET", "/api/v1/report?week=this", &[], b"").await;
+    assert_eq!(status, 200, "{body}");
+    let week: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(week["interval_seconds"], 86_400);
+    assert_eq!(week["from"], "2026-11-23T00:00:00Z");
+    let a1 = week["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["agent"] == "a1").cloned())
+        .unwrap_or_else(|| panic!("a1 in {week}"));
+    let rows = a1["intervals"].as_array().expect("rows");
+    let sat = rows
+        .iter()
+        .find(|r| r["start"] == "2026-11-28T00:00:00Z")
+        .unwrap_or_else(|| panic!("the 28th in {a1}"));
+    assert_eq!(sat["scheduled_seconds"], 7200.0);
+    assert_eq!(sat["adherent_seconds"], 6600.0);
+    for f in ["scheduled_seconds", "adherent_seconds", "logged_in_seconds"] {
+        let sum: f64 = rows.iter().map(|r| r[f].as_f64().expect("a number")).sum();
+        assert_eq!(a1["totals"][f].as_f64(), Some(sum), "a1's week {f}");
+    }
+    let a2 = week["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["agent"] == "a2").cloned())
+        .unwrap_or_else(|| panic!("a2, a no-show, in {week}"));
+    assert_eq!(a2["totals"]["adherent_seconds"], 0.0);
+    assert_eq!(a2["totals"]["scheduled_seconds"], 7200.0);
+    // Last week is kept (empty: the daemon started this week); older weeks are not.
+    for (query, status) in [
+        ("week=last", 200),
+        ("week=2026-11-02", 404),
+        ("week=soon", 400),
+        ("week=this&date=today", 400),
+    ] {
+        let (got, body) = request(addr, "GET", &format!("/api/v1/report?{query}"), &[], b"").await;
+        assert_eq!(got, status, "{query}: {body}");
+    }
     live.stop().await;
 }
 

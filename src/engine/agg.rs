@@ -1,6 +1,6 @@
 //! Observations (one counter increment at one instant) and the aggregates they fold into.
 
-use super::hist::SlidingHist;
+use super::hist::{Buckets, SlidingHist};
 pub use super::samples::ValueBag;
 use crate::kpi::{AgentCounters, Percentiles, QueueCounters};
 use crate::model::AgentStatus;
@@ -11,6 +11,13 @@ pub trait Aggregate: Default + Clone + serde::Serialize + serde::de::Deserialize
     type Obs: Copy + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
     /// What is kept of a closed interval (counters and percentiles, no histograms).
     type Row: Clone + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned;
+    /// What a closed local day keeps beside its row so that days sum into a week with
+    /// its percentiles (a queue's histogram buckets; nothing for agents and teams).
+    type DayValues: Clone
+        + Default
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned;
     /// Folds an observation in.
     fn apply(&mut self, o: &Self::Obs);
     /// Folds an observation's counters in but not its histogram values: the lifetime
@@ -41,6 +48,11 @@ pub trait Aggregate: Default + Clone + serde::Serialize + serde::de::Deserialize
     fn to_row(&mut self) -> Self::Row;
     /// True when the span saw anything worth a report row.
     fn has_activity(&self) -> bool;
+    /// The values a day (a span summed with `merge_bucket`) keeps beside its row.
+    fn day_values(&self) -> Self::DayValues;
+    /// A kept day as an aggregate again: its row's counters and its `values`, to be
+    /// summed with `add_counts` and `absorb_histograms`.
+    fn of_day(row: &Self::Row, values: &Self::DayValues) -> Self;
 }
 
 /// The service-level outcome of one contact (exactly one per non-short contact).
@@ -249,9 +261,22 @@ pub(crate) fn fold_queue_counters(c: &mut QueueCounters, o: &QueueObs) {
     }
 }
 
+/// A closed day's waits and handle times, as histogram buckets (a few hundred pairs
+/// where a histogram takes ~8 KB): weekly percentiles merge them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QueueDayValues {
+    /// Waits of answered contacts.
+    #[serde(default, skip_serializing_if = "Buckets::is_empty")]
+    pub wait: Buckets,
+    /// Handle times. (Abandoned contacts' waits have no percentile in reports.)
+    #[serde(default, skip_serializing_if = "Buckets::is_empty")]
+    pub handle: Buckets,
+}
+
 impl Aggregate for QueueAgg {
     type Obs = QueueObs;
     type Row = QueueRow;
+    type DayValues = QueueDayValues;
     fn apply(&mut self, o: &QueueObs) {
         self.fold(o);
     }
@@ -304,6 +329,22 @@ impl Aggregate for QueueAgg {
     }
     fn has_activity(&self) -> bool {
         !self.c.is_empty()
+    }
+    fn day_values(&self) -> QueueDayValues {
+        QueueDayValues {
+            wait: self.wait.added().buckets(),
+            handle: self.handle.added().buckets(),
+        }
+    }
+    fn of_day(row: &QueueRow, v: &QueueDayValues) -> Self {
+        let mut agg = QueueAgg {
+            c: row.0.clone(),
+            ..QueueAgg::default()
+        };
+        for (hist, b) in [(&mut agg.wait, &v.wait), (&mut agg.handle, &v.handle)] {
+            b.iter().for_each(|(ms, n)| hist.record_n(ms, n));
+        }
+        agg
     }
 }
 
@@ -414,6 +455,7 @@ impl From<&AgentRow> for AgentCounters {
 impl Aggregate for AgentAgg {
     type Obs = AgentObs;
     type Row = AgentRow;
+    type DayValues = ();
     fn apply(&mut self, o: &AgentObs) {
         self.fold(o);
     }
@@ -431,5 +473,11 @@ impl Aggregate for AgentAgg {
     }
     fn has_activity(&self) -> bool {
         self.c.has_activity()
+    }
+    fn day_values(&self) {}
+    fn of_day(row: &AgentRow, _: &()) -> Self {
+        AgentAgg {
+            c: AgentCounters::from(row),
+        }
     }
 }

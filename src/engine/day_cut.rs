@@ -1,7 +1,9 @@
-//! One local day of the live engine's report rows, copied out for `GET /api/v1/report`:
-//! the engine thread only copies (a day of rows), the report is written elsewhere.
+//! One local day of the live engine's report rows (or one local week of its day sums),
+//! copied out for `GET /api/v1/report`: the engine thread only copies (a day of rows),
+//! the report is written elsewhere.
 
-use super::timeline::kept_from;
+use super::calendar::WEEK_MS;
+use super::timeline::{day_sums_kept, kept_from};
 use super::{Aggregate, Calendar, Engine, EngineStats, QueueParams, Timeline};
 use crate::config::Targets;
 use crate::engine::{AgentAgg, AgentRow, QueueAgg};
@@ -24,16 +26,20 @@ pub struct EntityCut<P, A: Aggregate> {
     pub rows: Vec<(Millis, A::Row)>,
 }
 
-/// The report rows of one local day, with what the report header needs.
+/// The report rows of one local day (or of a local week, one row per day), with what
+/// the report header needs.
 #[derive(Debug, Clone)]
 pub struct DayCut {
-    /// `[start, end)` of the local day.
+    /// `[start, end)` of the local day (or week).
     pub day: (Millis, Millis),
     /// The engine's watermark when the cut was taken, or the day's end when the
     /// watermark has passed it.
     pub to: Option<Millis>,
-    /// Interval length and time zone.
+    /// The rows' length and time zone: the engine's intervals for a day, local days for
+    /// a week.
     pub calendar: Calendar,
+    /// The engine's own calendar (its report intervals), for counting adherence.
+    pub intervals: Calendar,
     /// The day's counts of applied and refused events ([`Engine::day_stats`]).
     pub stats: EngineStats,
     /// Queues with a closed interval that day, by name.
@@ -90,6 +96,14 @@ pub enum DayCutError {
     /// No event was applied yet, so there is no "today".
     #[error("no event has been applied yet: there is no today to report")]
     NoToday,
+    /// The week is older than the day sums kept.
+    #[error("the week of {monday} is older than the {days} local days of day sums the daemon keeps ([daemon] report_days, at least 14)")]
+    WeekNotKept {
+        /// The week's Monday.
+        monday: jiff::civil::Date,
+        /// Days of day sums kept.
+        days: u32,
+    },
     /// The day is older than the days kept.
     #[error("{date} is older than the {days} local day(s) of rows the daemon keeps ([daemon] report_days)")]
     NotKept {
@@ -111,7 +125,76 @@ pub enum DaySpec {
     Date(jiff::civil::Date),
 }
 
+/// Which local week (Monday 00:00 to Monday 00:00) a weekly report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeekSpec {
+    /// The week of the watermark.
+    This,
+    /// The week before it.
+    Last,
+    /// The week holding a calendar date in the engine's time zone.
+    Of(jiff::civil::Date),
+}
+
+/// What a report covers: a local day of interval rows, or a local week of day rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportSpan {
+    /// One local day ([`Engine::day_cut`]).
+    Day(DaySpec),
+    /// One local week ([`Engine::week_cut`]).
+    Week(WeekSpec),
+}
+
+/// How a cut reads each timeline.
+#[derive(Debug, Clone, Copy)]
+enum Rows {
+    /// A day's closed interval rows and their sum.
+    Intervals,
+    /// The kept day sums of a span of days and their sum.
+    Days,
+}
+
 impl Engine {
+    /// The rows a report of `span` needs ([`Engine::day_cut`] or [`Engine::week_cut`]).
+    pub fn report_cut(&mut self, span: ReportSpan) -> Result<DayCut, DayCutError> {
+        match span {
+            ReportSpan::Day(d) => self.day_cut(d),
+            ReportSpan::Week(w) => self.week_cut(w),
+        }
+    }
+
+    /// The kept day sums of local week `spec`, one row per local day (rows of
+    /// `calendar` 24 hours long) and the week's sum as totals, percentiles included:
+    /// what `ccpulse replay --interval 24h` of the week's events gives. Day sums are
+    /// kept [`day_sums_kept`] days (two weeks at least), whatever `report_days` is.
+    pub fn week_cut(&mut self, spec: WeekSpec) -> Result<DayCut, DayCutError> {
+        if !self.keeps_report_days() {
+            return Err(DayCutError::Off);
+        }
+        let now = self.now;
+        let t = match spec {
+            WeekSpec::This => now.ok_or(DayCutError::NoToday)?,
+            WeekSpec::Last => {
+                let now = now.ok_or(DayCutError::NoToday)?;
+                let date = local_date(&self.cal, now);
+                local_noon(&self.cal, date.saturating_sub(jiff::Span::new().days(7)))
+            }
+            WeekSpec::Of(d) => local_noon(&self.cal, d),
+        };
+        let weeks = Calendar::new(self.cal.tz().clone(), WEEK_MS);
+        let week = weeks.interval(t, self.cal.day(t));
+        if let Some(now) = now {
+            let today = self.cal.day(now).0;
+            let days = day_sums_kept(self.opts.report_days);
+            if kept_from(today, days).is_some_and(|from| week.1 <= from) {
+                let monday = local_date(&self.cal, week.0);
+                return Err(DayCutError::WeekNotKept { monday, days });
+            }
+        }
+        let days = Calendar::new(self.cal.tz().clone(), 86_400_000);
+        Ok(self.cut_span(week, days, Rows::Days))
+    }
+
     /// The closed interval rows of local day `spec`, when the engine keeps rows for live
     /// reports and still holds that day. A day without activity gives an empty cut.
     pub fn day_cut(&mut self, spec: DaySpec) -> Result<DayCut, DayCutError> {
@@ -122,30 +205,29 @@ impl Engine {
         let t = match spec {
             DaySpec::Today => now.ok_or(DayCutError::NoToday)?,
             DaySpec::Yesterday => self.cal.day(now.ok_or(DayCutError::NoToday)?).0 - 1,
-            DaySpec::Date(d) => self
-                .cal
-                .tz()
-                .to_timestamp(d.at(12, 0, 0, 0))
-                .map(|ts| ts.as_millisecond())
-                .unwrap_or(Millis::MIN),
+            DaySpec::Date(d) => local_noon(&self.cal, d),
         };
         let day = self.cal.day(t);
         if let Some(now) = now {
             let today = self.cal.day(now).0;
             if kept_from(today, self.opts.report_days).is_some_and(|from| day.0 < from) {
-                let date = jiff::Timestamp::from_millisecond(day.0)
-                    .map(|ts| ts.to_zoned_datetime(self.cal.tz().clone()).date())
-                    .unwrap_or_default();
+                let date = local_date(&self.cal, day.0);
                 return Err(DayCutError::NotKept {
                     date,
                     days: self.opts.report_days,
                 });
             }
         }
+        Ok(self.cut_span(day, self.cal.clone(), Rows::Intervals))
+    }
+
+    /// Every queue's, agent's and team's rows of `span` (read as `rows` says) and what
+    /// the report header needs.
+    fn cut_span(&mut self, span: (Millis, Millis), calendar: Calendar, rows: Rows) -> DayCut {
         let mut queues: Vec<_> = self
             .queues
             .iter_mut()
-            .filter_map(|q| cut(&mut q.timeline, day, &q.name, q.params, None))
+            .filter_map(|q| cut(&mut q.timeline, span, rows, &q.name, q.params, None))
             .collect();
         queues.sort_by(|a, b| a.name.cmp(&b.name));
         let mut agents: Vec<_> = (0..self.agents.len() as u32)
@@ -153,14 +235,14 @@ impl Engine {
                 let params = self.agent_targets(a);
                 let team = self.team_name(a).cloned();
                 let rt = self.agents.get_mut(a as usize)?;
-                cut(&mut rt.timeline, day, &rt.name, params, team)
+                cut(&mut rt.timeline, span, rows, &rt.name, params, team)
             })
             .collect();
         agents.sort_by(|a, b| a.name.cmp(&b.name));
         let mut teams: Vec<_> = self
             .teams
             .iter_mut()
-            .filter_map(|t| cut(&mut t.timeline, day, &t.name, t.targets, None))
+            .filter_map(|t| cut(&mut t.timeline, span, rows, &t.name, t.targets, None))
             .collect();
         teams.sort_by(|a, b| a.name.cmp(&b.name));
         let mut book = TargetBook::default();
@@ -179,33 +261,57 @@ impl Engine {
                 (a.targets, super::config_team(&self.config, name)),
             );
         }
-        // Nothing closed yet (no event): nothing before the day's start.
-        let cutoff = self.closed_cutoff.max(day.0);
-        Ok(DayCut {
+        // Nothing closed yet (no event): nothing before the span's start.
+        let cutoff = self.closed_cutoff.max(span.0);
+        DayCut {
             closed_to: self.cal.interval(cutoff, self.cal.day(cutoff)).0,
             book,
-            day,
-            to: self.now.map(|now| now.min(day.1)),
-            calendar: self.cal.clone(),
-            stats: self.day_stats(day),
+            day: span,
+            to: self.now.map(|now| now.min(span.1)),
+            calendar,
+            intervals: self.cal.clone(),
+            stats: self.day_stats(span),
             queues,
             agents,
             teams,
-        })
+        }
     }
 }
 
-/// One entity's rows of `day` and their sum, if it had a closed interval that day.
+/// Noon of local date `d` (inside the day whatever DST does at night).
+fn local_noon(cal: &Calendar, d: jiff::civil::Date) -> Millis {
+    cal.tz()
+        .to_timestamp(d.at(12, 0, 0, 0))
+        .map(|ts| ts.as_millisecond())
+        .unwrap_or(Millis::MIN)
+}
+
+/// The local date of instant `t` in the calendar's time zone.
+fn local_date(cal: &Calendar, t: Millis) -> jiff::civil::Date {
+    jiff::Timestamp::from_millisecond(t)
+        .map(|ts| ts.to_zoned_datetime(cal.tz().clone()).date())
+        .unwrap_or_default()
+}
+
+/// One entity's rows of `span` and their sum, if it had a closed interval then.
 fn cut<P, A: Aggregate>(
     tl: &mut Timeline<A>,
-    day: (Millis, Millis),
+    span: (Millis, Millis),
+    rows: Rows,
     name: &Name,
     params: P,
     team: Option<Name>,
 ) -> Option<EntityCut<P, A>> {
+    let (rows, totals) = match rows {
+        Rows::Intervals => (
+            tl.rows_between(span.0, span.1).to_vec(),
+            tl.day_row(span.0)?,
+        ),
+        Rows::Days => tl.days_between(span.0, span.1)?,
+    };
     Some(EntityCut {
-        totals: tl.day_row(day.0)?,
-        rows: tl.rows_between(day.0, day.1).to_vec(),
+        totals,
+        rows,
         name: name.clone(),
         params,
         team,

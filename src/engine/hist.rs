@@ -55,7 +55,106 @@ impl<'de> serde::Deserialize<'de> for Hist {
     }
 }
 
+/// A histogram's recorded buckets, ascending, as compact text written once (when a
+/// day closes): `delta` or `delta*count` per bucket, comma-separated, each value the
+/// bucket's highest (recording it again fills the same bucket). Every checkpoint then
+/// copies the text instead of formatting a thousand numbers per queue and day again,
+/// and memory holds ~5 bytes a bucket instead of 16.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Buckets(String);
+
+/// Why a checkpoint's bucket text cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("histogram buckets: {0:?} is not `delta[*count]`")]
+pub struct BadBuckets(String);
+
+impl Buckets {
+    /// True when no value was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The text's `(value, count)` pairs (text that does not parse was refused when read).
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let mut value = 0u64;
+        self.0.split(',').filter_map(move |item| {
+            let (delta, n) = parse_item(item)?;
+            value = value.checked_add(delta)?;
+            Some((value, n))
+        })
+    }
+
+    /// Buckets from ascending `(value, count)` pairs.
+    fn from_pairs(pairs: impl Iterator<Item = (u64, u64)>) -> Self {
+        use std::fmt::Write;
+        let mut text = String::new();
+        let mut last = 0u64;
+        for (value, n) in pairs {
+            let sep = if text.is_empty() { "" } else { "," };
+            let delta = value.saturating_sub(last);
+            // Writing into a String cannot fail.
+            let _ = match n {
+                1 => write!(text, "{sep}{delta}"),
+                _ => write!(text, "{sep}{delta}*{n}"),
+            };
+            last = value;
+        }
+        Buckets(text)
+    }
+}
+
+/// One `delta[*count]` item.
+fn parse_item(item: &str) -> Option<(u64, u64)> {
+    match item.split_once('*') {
+        Some((d, n)) => Some((d.parse().ok()?, n.parse().ok()?)),
+        None => Some((item.parse().ok()?, 1)),
+    }
+}
+
+impl TryFrom<String> for Buckets {
+    type Error = BadBuckets;
+    fn try_from(text: String) -> Result<Self, BadBuckets> {
+        let mut value = 0u64;
+        let valid = text.is_empty()
+            || text.split(',').all(|item| {
+                parse_item(item)
+                    .and_then(|(delta, _)| value.checked_add(delta))
+                    .map(|v| value = v)
+                    .is_some()
+            });
+        if valid {
+            Ok(Buckets(text))
+        } else {
+            Err(BadBuckets(text.chars().take(40).collect()))
+        }
+    }
+}
+
+impl serde::Serialize for Buckets {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Buckets {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Buckets::try_from(text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl Hist {
+    /// The recorded buckets (see [`Buckets`]).
+    pub fn buckets(&self) -> Buckets {
+        match self.0.as_deref() {
+            None => Buckets::default(),
+            Some(h) => Buckets::from_pairs(
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value()))),
+            ),
+        }
+    }
+
     fn get(&mut self) -> &mut Histogram<Count> {
         self.0.get_or_insert_with(|| Box::new(new_hist()))
     }
@@ -189,6 +288,43 @@ impl SlidingHist {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_refill_the_same_buckets_and_survive_a_checkpoint() {
+        let mut h = Hist::default();
+        let mut x = 7u64;
+        for i in 0..5_000u64 {
+            // A skewed spread from 0 ms to ~30 minutes, with repeats.
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            h.record((x >> 33) % (1 + i * 400));
+        }
+        let b = h.buckets();
+        let mut again = Hist::default();
+        b.iter().for_each(|(v, n)| again.record_n(v, n));
+        assert_eq!(again.len(), h.len());
+        assert_eq!(again.buckets(), b, "the same buckets and counts");
+        let qs = [0.0, 0.5, 0.9, 0.99, 1.0];
+        assert_eq!(again.quantiles_secs(qs), h.quantiles_secs(qs));
+        let json = serde_json::to_string(&b).unwrap_or_default();
+        assert!(
+            json.starts_with('"') && json.len() < 8 * b.iter().count(),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Buckets>(&json).ok(), Some(b));
+        assert!(Hist::default().buckets().is_empty());
+        assert_eq!(
+            serde_json::from_str::<Buckets>("\"\"").ok(),
+            Some(Buckets::default())
+        );
+        for bad in ["1,x", "1*", "*2", "1,,2", "18446744073709551615,1", "-1"] {
+            assert!(
+                serde_json::from_str::<Buckets>(&format!("{bad:?}")).is_err(),
+                "{bad} refused"
+            );
+        }
+    }
 
     #[test]
     fn quantiles_within_one_percent() {

@@ -25,7 +25,7 @@ mod transitions;
 pub use agg::{AgentAgg, AgentObs, AgentRow, Aggregate, QueueAgg, QueueObs, QueueRow, SlOutcome};
 pub use calendar::Calendar;
 pub use checkpoint::{CheckpointError, CHECKPOINT_VERSION};
-pub use day_cut::{DayCut, DayCutError, DaySpec, EntityCut};
+pub use day_cut::{DayCut, DayCutError, DaySpec, EntityCut, ReportSpan, WeekSpec};
 pub use hist::{Hist, SlidingHist};
 pub use lifetime::{ChannelTotals, PromHist};
 pub use reorder::{Refused, Reorder};
@@ -35,7 +35,7 @@ pub use snapshot::{
     AgentContact, AgentSnapshot, QueueSnapshot, Snapshot, Staffing, TeamSnapshot, WindowKpis,
     WindowTeamKpis,
 };
-pub use timeline::{kept_from, Span, Timeline};
+pub use timeline::{day_sums_kept, kept_from, Span, Timeline, WEEK_REPORT_DAYS};
 pub use transitions::{AgentTransition, Transitions};
 
 use crate::config::{Config, ConfigError, QueueSettings, Targets};
@@ -666,7 +666,7 @@ impl Engine {
     /// marks of days no longer kept.
     fn mark_day(&mut self, day_start: Millis) {
         self.day_marks.push_back((day_start, self.stats.clone()));
-        if let Some(from) = kept_from(day_start, self.opts.report_days) {
+        if let Some(from) = kept_from(day_start, day_sums_kept(self.opts.report_days)) {
             while self.day_marks.front().is_some_and(|m| m.0 < from) {
                 self.day_marks.pop_front();
             }

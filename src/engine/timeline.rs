@@ -51,7 +51,12 @@ pub struct Timeline<A: Aggregate> {
     /// Live reports: the earlier days' sums as rows, oldest first.
     #[serde(default = "Vec::new")]
     closed_days: Vec<(Millis, A::Row)>,
+    /// Live reports: the earlier days' values beside their rows (a queue's histogram
+    /// buckets), for weekly percentiles; oldest first.
+    #[serde(default = "Vec::new")]
+    closed_day_values: Vec<(Millis, A::DayValues)>,
     /// Live reports: local days of rows kept (the day being closed included); 0 keeps all.
+    /// Day sums are kept for at least [`WEEK_REPORT_DAYS`] (see [`day_sums_kept`]).
     #[serde(default)]
     retain_days: u32,
     /// With `keep_days`, while a backlog is read: an observation touches only its open
@@ -85,6 +90,7 @@ impl<A: Aggregate> Timeline<A> {
             rolling,
             report_day: None,
             closed_days: Vec::new(),
+            closed_day_values: Vec::new(),
             retain_days: 0,
             days_deferred: false,
             defer_wanted: false,
@@ -158,6 +164,7 @@ impl<A: Aggregate> Timeline<A> {
             self.closed = Vec::new();
             self.report_day = None;
             self.closed_days = Vec::new();
+            self.closed_day_values = Vec::new();
         }
     }
 
@@ -236,6 +243,8 @@ impl<A: Aggregate> Timeline<A> {
         if self.report_day.as_ref().is_none_or(|d| d.start != day.0) {
             if let Some(mut done) = self.report_day.take() {
                 self.closed_days.push((done.start, done.agg.to_row()));
+                self.closed_day_values
+                    .push((done.start, done.agg.day_values()));
             }
             self.report_day = Some(Span {
                 start: day.0,
@@ -249,10 +258,16 @@ impl<A: Aggregate> Timeline<A> {
         }
     }
 
-    /// Keeps `retain_days` local days of rows: the day starting at `current` and the
-    /// days before it back to [`kept_from`].
+    /// Keeps `retain_days` local days of interval rows and [`day_sums_kept`] days of
+    /// day sums: the day starting at `current` and the days before it back to
+    /// [`kept_from`].
     pub fn prune_days(&mut self, current: Millis) {
         let Some(from) = kept_from(current, self.retain_days) else {
+            return;
+        };
+        let rows = self.closed.partition_point(|(start, _)| *start < from);
+        self.closed.drain(..rows);
+        let Some(from) = kept_from(current, day_sums_kept(self.retain_days)) else {
             return;
         };
         if self.report_day.as_ref().is_some_and(|d| d.start < from) {
@@ -260,8 +275,34 @@ impl<A: Aggregate> Timeline<A> {
         }
         let days = self.closed_days.partition_point(|d| d.0 < from);
         self.closed_days.drain(..days);
-        let rows = self.closed.partition_point(|(start, _)| *start < from);
-        self.closed.drain(..rows);
+        let values = self.closed_day_values.partition_point(|d| d.0 < from);
+        self.closed_day_values.drain(..values);
+    }
+
+    /// Live reports: the kept local days starting in `[from, to)` as rows (each day's
+    /// closed intervals summed), oldest first, and their sum (counters added, histogram
+    /// buckets merged: a week's percentiles as a replay of the week gives them).
+    pub fn days_between(&mut self, from: Millis, to: Millis) -> Option<DaysAndSum<A>> {
+        let within = |start: Millis| from <= start && start < to;
+        let mut rows = Vec::new();
+        let mut sum = A::default();
+        for (start, row) in self.closed_days.iter().filter(|d| within(d.0)) {
+            let values = self
+                .closed_day_values
+                .iter()
+                .find(|v| v.0 == *start)
+                .map(|v| &v.1);
+            let day = A::of_day(row, values.unwrap_or(&A::DayValues::default()));
+            sum.add_counts(&day);
+            sum.absorb_histograms(&day);
+            rows.push((*start, row.clone()));
+        }
+        if let Some(d) = self.report_day.as_mut().filter(|d| within(d.start)) {
+            sum.add_counts(&d.agg);
+            sum.absorb_histograms(&d.agg);
+            rows.push((d.start, d.agg.to_row()));
+        }
+        (!rows.is_empty()).then(|| (rows, sum.to_row()))
     }
 
     /// Live reports: the sum of the closed intervals of the local day starting at
@@ -328,6 +369,24 @@ impl<A: Aggregate> Timeline<A> {
     /// The open interval containing `t`, if anything was counted in it.
     pub fn interval_at(&mut self, t: Millis) -> Option<&mut Span<A>> {
         self.intervals.find_mut(t)
+    }
+}
+
+/// Rows of several days (start, row), oldest first, and their sum as a row.
+pub type DaysAndSum<A> = (Vec<(Millis, <A as Aggregate>::Row)>, <A as Aggregate>::Row);
+
+/// Local days of day sums kept at least (when any rows are kept): this week and the
+/// whole of last week on any day, for `GET /api/v1/report?week=`.
+pub const WEEK_REPORT_DAYS: u32 = 14;
+
+/// Local days of day sums (and their histogram buckets) kept when interval rows are kept
+/// for `report_days` days: at least [`WEEK_REPORT_DAYS`] (a day's sums are small); 0
+/// (nothing kept, or replay's "all") stays 0.
+pub fn day_sums_kept(report_days: u32) -> u32 {
+    if report_days == 0 {
+        0
+    } else {
+        report_days.max(WEEK_REPORT_DAYS)
     }
 }
 

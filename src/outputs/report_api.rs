@@ -1,11 +1,13 @@
 //! `GET /api/v1/report`: the interval report (interfaces.md §3, the same JSON, CSV or
 //! table as `ccpulse replay`) of one local day of the live engine — for sources that
 //! push their events and leave no log to replay. `?date=YYYY-MM-DD`, `today` (default,
-//! in event time) or `yesterday`, `?output=json|csv|table`, `?queues=a,b` and `?teams=A` as elsewhere.
-//! With a schedule, the agent rows of every kept day (`report_days`) carry adherence (and
+//! in event time) or `yesterday`; or `?week=this|last|YYYY-MM-DD`, the weekly report
+//! (one row per local day, as `replay --interval 24h` of the week); `?output=json|csv|table`,
+//! `?queues=a,b` and `?teams=A` as elsewhere.
+//! With a schedule, the agent rows of every kept day carry adherence (and
 //! scheduled no-shows a row).
 
-use crate::engine::{DayCut, DayCutError, DaySpec};
+use crate::engine::{DayCut, DayCutError, DaySpec, ReportSpan, WeekSpec};
 use crate::report::{OutputFormat, Report};
 use crate::runtime::Published;
 use crate::schedule::{DayLedger, SharedSchedule};
@@ -28,6 +30,8 @@ pub fn routes(state: Arc<Published>, schedule: Option<SharedSchedule>) -> Router
 struct ReportQuery {
     /// The local day: `YYYY-MM-DD`, `today` (default) or `yesterday`.
     date: Option<String>,
+    /// The local week (Monday to Sunday), one row per day: `this`, `last` or a date in it.
+    week: Option<String>,
     /// `json` (default), `csv` or `table`.
     output: Option<String>,
     /// Comma-separated queue names (default: all).
@@ -48,18 +52,9 @@ async fn report(
     State((state, schedule)): State<(Arc<Published>, Option<SharedSchedule>)>,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let day = match q.date.as_deref().unwrap_or("today") {
-        "today" | "" => DaySpec::Today,
-        "yesterday" => DaySpec::Yesterday,
-        d => match d.parse::<jiff::civil::Date>() {
-            Ok(d) => DaySpec::Date(d),
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("date={d}: expected YYYY-MM-DD, today or yesterday: {e}"),
-                )
-            }
-        },
+    let span = match span_of(&q) {
+        Ok(span) => span,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     let format = match q.output.as_deref().unwrap_or("json") {
         "json" => OutputFormat::Json,
@@ -72,17 +67,20 @@ async fn report(
             )
         }
     };
-    let mut cut = match state.day_cut(day).await {
+    let mut cut = match state.report_cut(span).await {
         None => return error(StatusCode::SERVICE_UNAVAILABLE, "the engine has stopped"),
-        Some(Err(e @ (DayCutError::Off | DayCutError::NotKept { .. }))) => {
-            return error(StatusCode::NOT_FOUND, e)
-        }
+        Some(Err(
+            e @ (DayCutError::Off | DayCutError::NotKept { .. } | DayCutError::WeekNotKept { .. }),
+        )) => return error(StatusCode::NOT_FOUND, e),
         Some(Err(e @ DayCutError::NoToday)) => return error(StatusCode::SERVICE_UNAVAILABLE, e),
         Some(Ok(cut)) => cut,
     };
     // Adherence (today's or yesterday's) and writing the rows are CPU work: off the async workers.
     let written = tokio::task::spawn_blocking(move || {
-        let ledger = schedule.and_then(|s| s.day_ledger(&cut.calendar, cut.day, cut.closed_to));
+        let ledger = schedule.and_then(|s| match span {
+            ReportSpan::Day(_) => s.day_ledger(&cut.intervals, cut.day, cut.closed_to),
+            ReportSpan::Week(_) => s.week_ledger(&cut.intervals, &days_of(&cut), cut.closed_to),
+        });
         if let Some(l) = &ledger {
             add_unseen(&mut cut, l);
         }
@@ -104,6 +102,39 @@ async fn report(
         OutputFormat::Table => "text/plain; charset=utf-8",
     };
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// The report's span from `?date=` or `?week=` (not both); today by default.
+fn span_of(q: &ReportQuery) -> Result<ReportSpan, String> {
+    let date = |d: &str, key: &str, expected: &str| {
+        d.parse::<jiff::civil::Date>()
+            .map_err(|e| format!("{key}={d}: expected {expected}: {e}"))
+    };
+    match (q.date.as_deref(), q.week.as_deref()) {
+        (Some(_), Some(_)) => Err("date= and week= cannot both be given".to_string()),
+        (_, Some("this" | "")) => Ok(ReportSpan::Week(WeekSpec::This)),
+        (_, Some("last")) => Ok(ReportSpan::Week(WeekSpec::Last)),
+        (_, Some(w)) => {
+            date(w, "week", "this, last or YYYY-MM-DD").map(|d| ReportSpan::Week(WeekSpec::Of(d)))
+        }
+        (None | Some("today" | ""), None) => Ok(ReportSpan::Day(DaySpec::Today)),
+        (Some("yesterday"), None) => Ok(ReportSpan::Day(DaySpec::Yesterday)),
+        (Some(d), None) => date(d, "date", "YYYY-MM-DD, today or yesterday")
+            .map(|d| ReportSpan::Day(DaySpec::Date(d))),
+    }
+}
+
+/// The local days of a week's cut, up to its end or the watermark.
+fn days_of(cut: &DayCut) -> Vec<(i64, i64)> {
+    let mut days = Vec::new();
+    let mut t = cut.day.0;
+    let end = cut.to.unwrap_or(cut.day.1).min(cut.day.1);
+    while t < cut.day.1 && (t < end || days.is_empty()) {
+        let day = cut.intervals.day(t);
+        days.push(day);
+        t = day.1;
+    }
+    days
 }
 
 /// Adds the scheduled agents the engine has not seen that day (no-shows), in order.

@@ -21,7 +21,7 @@ pub use persist::{
 
 use crate::config::{Config, ConfigError};
 use crate::engine::{
-    AdherenceToday, DayCut, DayCutError, DaySpec, Engine, EngineOptions, Snapshot, Transitions,
+    AdherenceToday, DayCut, DayCutError, Engine, EngineOptions, ReportSpan, Snapshot, Transitions,
 };
 use crate::model::Millis;
 use crate::schedule::PlannedTeams;
@@ -101,9 +101,9 @@ pub struct Published {
     reports: mpsc::Sender<DayRequest>,
 }
 
-/// A reader's request for the report rows of a local day.
+/// A reader's request for the report rows of a local day or week.
 struct DayRequest {
-    day: DaySpec,
+    span: ReportSpan,
     reply: oneshot::Sender<Result<DayCut, DayCutError>>,
 }
 
@@ -123,12 +123,12 @@ impl Published {
         }
     }
 
-    /// The closed interval rows of local day `day` (see [`DaySpec`]),
-    /// copied by the engine task between two batches of events; `None` when the engine
-    /// task has stopped.
-    pub async fn day_cut(&self, day: DaySpec) -> Option<Result<DayCut, DayCutError>> {
+    /// The report rows of `span` (a local day's closed intervals, or a local week's
+    /// days: see [`ReportSpan`]), copied by the engine task between two batches of
+    /// events; `None` when the engine task has stopped.
+    pub async fn report_cut(&self, span: ReportSpan) -> Option<Result<DayCut, DayCutError>> {
         let (reply, answer) = oneshot::channel();
-        self.reports.send(DayRequest { day, reply }).await.ok()?;
+        self.reports.send(DayRequest { span, reply }).await.ok()?;
         answer.await.ok()
     }
 
@@ -612,7 +612,7 @@ impl EngineTask {
                     self.follow_clock();
                 }
                 Some(req) = self.reports.recv() => {
-                    let _ = req.reply.send(self.engine.day_cut(req.day));
+                    let _ = req.reply.send(self.engine.report_cut(req.span));
                 }
             }
         }

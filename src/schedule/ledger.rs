@@ -41,6 +41,16 @@ pub struct AgentLedger {
 }
 
 impl AgentLedger {
+    /// Adds a day's adherence as one row starting at `day_start` (weekly reports: one
+    /// row per local day); the schedule's team is the latest day's.
+    pub fn add_day(&mut self, day_start: Millis, day: &AgentLedger) {
+        self.totals.add(day.totals);
+        self.intervals.entry(day_start).or_default().add(day.totals);
+        if day.team.is_some() {
+            self.team.clone_from(&day.team);
+        }
+    }
+
     fn add(&mut self, o: &AgentLedger) {
         self.totals.add(o.totals);
         for (start, a) in &o.intervals {

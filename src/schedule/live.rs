@@ -77,7 +77,9 @@ impl ScheduleService {
     pub fn new(cfg: &Config, tz: jiff::tz::TimeZone) -> Self {
         ScheduleService {
             tracker: Mutex::new(Tracker::new(
-                ScheduleSettings::from_config(&cfg.schedule).keeping_days(cfg.daemon.report_days),
+                // As many days as the engine keeps day sums of: weekly reports too.
+                ScheduleSettings::from_config(&cfg.schedule)
+                    .keeping_days(crate::engine::day_sums_kept(cfg.daemon.report_days)),
                 tz.clone(),
             )),
             latest: ArcSwapOption::empty(),
@@ -202,6 +204,29 @@ impl ScheduleService {
             })
             .collect();
         Some(DayLedger { agents, plan_teams })
+    }
+
+    /// A week's adherence for the daemon's weekly report: each kept local day of `days`
+    /// counted as [`SharedSchedule::day_ledger`] counts it (`cal` the engine's report
+    /// intervals), summed per agent, one row per day. `None` when no day has adherence.
+    pub fn week_ledger(
+        &self,
+        cal: &Calendar,
+        days: &[(Millis, Millis)],
+        until: Millis,
+    ) -> Option<DayLedger> {
+        let mut week: Option<DayLedger> = None;
+        for &day in days {
+            let Some(l) = self.day_ledger(cal, day, until) else {
+                continue;
+            };
+            let w = week.get_or_insert_with(DayLedger::default);
+            for (agent, a) in &l.agents {
+                w.agents.entry(agent.clone()).or_default().add_day(day.0, a);
+            }
+            w.plan_teams.extend(l.plan_teams);
+        }
+        week
     }
 
     fn tracker(&self) -> MutexGuard<'_, Tracker> {
