@@ -571,3 +571,42 @@ fn the_daemon_keeps_two_weeks_of_day_sums_across_a_restore() {
         }
     }
 }
+
+#[test]
+fn a_week_with_a_dst_change_has_seven_local_days_and_the_replays_totals() {
+    // Monday 19 October 2026 00:00 in Berlin (UTC+2); clocks go back on Sunday the 25th,
+    // so the week lasts 169 hours and its Sunday 25.
+    const MONDAY_DST: i64 = 1_792_360_800_000;
+    let end = MONDAY_DST + 169 * HOUR;
+    let evs = events(77, MONDAY_DST, 169 + 30);
+    let week: Vec<Event> = evs
+        .iter()
+        .filter(|e| (MONDAY_DST..end).contains(&e.ts))
+        .cloned()
+        .collect();
+    let want = replayed(&week);
+    let mut live = run(live_opts(2), &evs);
+    live.finish();
+    live.close_all();
+    let got = live_week(&mut live, WeekSpec::Of("2026-10-25".parse().expect("date")));
+    assert_eq!(got["from"], "2026-10-19T00:00:00+02:00");
+    assert_eq!(got["to"], "2026-10-26T00:00:00+01:00");
+    for kind in ["queues", "agents", "teams"] {
+        let (g, w) = (totals(&got, kind), totals(&want, kind));
+        assert!(!w.is_empty(), "{kind} in the replay");
+        assert_eq!(g, w, "{kind}: the week's totals");
+    }
+    let starts: std::collections::BTreeSet<&str> = got["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .flat_map(|q| q["intervals"].as_array().expect("rows"))
+        .filter_map(|r| r["start"].as_str())
+        .collect();
+    assert_eq!(starts.len(), 7, "{starts:?}");
+    assert!(starts.contains("2026-10-25T00:00:00+02:00"), "{starts:?}");
+    assert!(
+        !starts.iter().any(|s| s.starts_with("2026-10-26")),
+        "{starts:?}"
+    );
+}
