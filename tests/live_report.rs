@@ -440,6 +440,17 @@ fn totals(report: &Value, kind: &str) -> Vec<(String, Value)> {
     report_json::per_entity(report, kind, |e| e["totals"].clone())
 }
 
+/// The distinct starts of a report's queue rows, in order.
+fn queue_row_starts(report: &Value) -> std::collections::BTreeSet<String> {
+    report["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .flat_map(|q| q["intervals"].as_array().expect("rows"))
+        .filter_map(|r| r["start"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// The live engine's weekly report of `spec` as JSON (the API's writer).
 fn live_week(e: &mut Engine, spec: WeekSpec) -> Value {
     let cut = e.week_cut(spec).expect("the week is kept");
@@ -550,16 +561,10 @@ fn the_daemon_keeps_two_weeks_of_day_sums_across_a_restore() {
         &mut whole,
         WeekSpec::Of("2026-12-10".parse().expect("date")),
     );
-    let starts: Vec<&str> = partial["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .flat_map(|q| q["intervals"].as_array().expect("rows"))
-        .filter_map(|r| r["start"].as_str())
-        .collect();
+    let starts = queue_row_starts(&partial);
     assert!(!starts.is_empty());
     assert!(
-        starts.iter().all(|s| *s >= "2026-12-09"),
+        starts.iter().all(|s| s.as_str() >= "2026-12-09"),
         "days before the 14 kept are gone: {starts:?}"
     );
     // Older day sums are gone from memory, not merely hidden.
@@ -596,13 +601,7 @@ fn a_week_with_a_dst_change_has_seven_local_days_and_the_replays_totals() {
         assert!(!w.is_empty(), "{kind} in the replay");
         assert_eq!(g, w, "{kind}: the week's totals");
     }
-    let starts: std::collections::BTreeSet<&str> = got["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .flat_map(|q| q["intervals"].as_array().expect("rows"))
-        .filter_map(|r| r["start"].as_str())
-        .collect();
+    let starts = queue_row_starts(&got);
     assert_eq!(starts.len(), 7, "{starts:?}");
     assert!(starts.contains("2026-10-25T00:00:00+02:00"), "{starts:?}");
     assert!(
