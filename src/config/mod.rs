@@ -175,7 +175,8 @@ pub struct DaemonSection {
     /// How often the engine state is checkpointed into `data_dir` (and at shutdown).
     pub checkpoint_interval: Duration,
     /// Local days of closed interval rows kept for `GET /api/v1/report` (today and
-    /// yesterday by default); 0 keeps none.
+    /// yesterday by default; day sums for weekly reports are kept at least 14 days);
+    /// 0 keeps none.
     pub report_days: u32,
 }
 
