@@ -25,7 +25,7 @@ NS=$(command -v nats-server || echo /usr/sbin/nats-server)
 nats_pid=
 cleanup() {
   [ -n "$nats_pid" ] && kill "$nats_pid" 2>/dev/null || true
-  [ -z "${BENCH_DIR:-}" ] && rm -rf "$DIR"
+  if [ -z "${BENCH_DIR:-}" ]; then rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
 
