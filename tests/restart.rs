@@ -350,7 +350,12 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
     wait_applied(&addr, all.len() as u64);
     let (_, body) = get_text(&addr, &path);
     let after: serde_json::Value = serde_json::from_str(&body).expect("report json");
-    let (csv_status, csv) = get_text(&addr, &format!("{path}&output=csv"));
+    let (csv_status, csv_head, csv) =
+        daemon::http_with_head(&addr, "GET", &format!("{path}&output=csv"), "", "")
+            .expect("request");
+    let (week_status, week_head, week_csv) =
+        daemon::http_with_head(&addr, "GET", "/api/v1/report?week=this&output=csv", "", "")
+            .expect("request");
     let (_, team_a) = get_text(&addr, &format!("{path}&teams=team-a&queues=sales"));
     let bad = get_text(&addr, "/api/v1/report?date=tomorrow").0;
     let (_, yesterday) = get_text(&addr, "/api/v1/report?date=yesterday");
@@ -389,6 +394,25 @@ fn the_days_report_equals_the_replays_rows_and_survives_a_sigkill() {
 
     // CSV: one line per row; a team's agents; errors that say what is wrong.
     assert_eq!(csv_status, 200);
+    assert!(
+        csv_head.contains(&format!("attachment; filename=\"ccpulse-day-{date}.csv\"")),
+        "{csv_head}"
+    );
+    // This week's CSV: one row per entity and local day, named after its Monday.
+    assert_eq!(week_status, 200, "{week_csv}");
+    assert!(
+        csv_head
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
+            && week_head.contains("filename=\"ccpulse-week-"),
+        "{week_head}"
+    );
+    let week_rows: Vec<&str> = week_csv.lines().skip(1).collect();
+    assert!(!week_rows.is_empty(), "{week_csv}");
+    for row in &week_rows {
+        let start = row.split(',').nth(2).unwrap_or_default();
+        assert!(start.ends_with("T00:00:00Z"), "a day row: {row}");
+    }
     let rows: usize = ["queues", "agents", "teams"]
         .iter()
         .flat_map(|k| rows_by_entity(&after, k))

@@ -75,6 +75,7 @@ async fn report(
         Some(Err(e @ DayCutError::NoToday)) => return error(StatusCode::SERVICE_UNAVAILABLE, e),
         Some(Ok(cut)) => cut,
     };
+    let download = (format == OutputFormat::Csv).then(|| download_name(&cut, span));
     // Adherence (today's or yesterday's) and writing the rows are CPU work: off the async workers.
     let written = tokio::task::spawn_blocking(move || {
         let ledger = schedule.and_then(|s| match span {
@@ -101,7 +102,29 @@ async fn report(
         OutputFormat::Csv => "text/csv; charset=utf-8",
         OutputFormat::Table => "text/plain; charset=utf-8",
     };
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    // A spreadsheet gets a file named after the day or week rather than `report`.
+    if let Some(value) = download
+        .and_then(|n| header::HeaderValue::from_str(&format!("attachment; filename=\"{n}\"")).ok())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The CSV file's name: `ccpulse-day-2026-12-07.csv`, or for a week its Monday's date,
+/// `ccpulse-week-2026-11-30.csv` (local dates of the report's time zone).
+fn download_name(cut: &DayCut, span: ReportSpan) -> String {
+    let date = jiff::Timestamp::from_millisecond(cut.day.0)
+        .map(|ts| ts.to_zoned_datetime(cut.calendar.tz().clone()).date())
+        .unwrap_or_default();
+    let kind = match span {
+        ReportSpan::Day(_) => "day",
+        ReportSpan::Week(_) => "week",
+    };
+    format!("ccpulse-{kind}-{date}.csv")
 }
 
 /// The report's span from `?date=` or `?week=` (not both); today by default.

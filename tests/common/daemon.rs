@@ -73,6 +73,18 @@ pub fn http(
     headers: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
+    http_with_head(addr, method, path, headers, body).map(|(status, _, body)| (status, body))
+}
+
+/// [`http`], also giving the response's head (status line and headers) as text.
+#[allow(dead_code)]
+pub fn http_with_head(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> std::io::Result<(u16, String, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
@@ -87,6 +99,6 @@ pub fn http(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status line: {resp}")))?;
-    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Ok((status, body.to_string()))
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    Ok((status, head.to_string(), body.to_string()))
 }
