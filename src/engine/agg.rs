@@ -417,38 +417,13 @@ pub struct AgentRow([u64; 13]);
 
 impl From<&AgentCounters> for AgentRow {
     fn from(c: &AgentCounters) -> Self {
-        let s = c.state_ms;
-        AgentRow([
-            c.handled,
-            c.transferred,
-            c.ring_no_answer,
-            c.handle_ms,
-            c.talk_ms,
-            c.hold_ms,
-            c.acw_ms,
-            s[0],
-            s[1],
-            s[2],
-            s[3],
-            s[4],
-            s[5],
-        ])
+        AgentRow(c.to_array())
     }
 }
 
 impl From<&AgentRow> for AgentCounters {
     fn from(r: &AgentRow) -> Self {
-        let v = r.0;
-        AgentCounters {
-            handled: v[0],
-            transferred: v[1],
-            ring_no_answer: v[2],
-            handle_ms: v[3],
-            talk_ms: v[4],
-            hold_ms: v[5],
-            acw_ms: v[6],
-            state_ms: [v[7], v[8], v[9], v[10], v[11], v[12]],
-        }
+        AgentCounters::from_array(r.0)
     }
 }
 

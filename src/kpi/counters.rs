@@ -157,21 +157,16 @@ impl serde::Serialize for AgentCounters {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         let mut t = s.serialize_tuple(8)?;
-        for f in [
-            self.handled,
-            self.transferred,
-            self.ring_no_answer,
-            self.handle_ms,
-            self.talk_ms,
-            self.hold_ms,
-            self.acw_ms,
-        ] {
-            t.serialize_element(&f)?;
+        for f in &self.to_array()[..CONTACT_COUNTERS] {
+            t.serialize_element(f)?;
         }
         t.serialize_element(&self.state_ms)?;
         t.end()
     }
 }
+
+/// The contact counters before the state times in [`AgentCounters::to_array`].
+const CONTACT_COUNTERS: usize = 7;
 
 impl AgentCounters {
     /// Time in one state.
@@ -184,17 +179,47 @@ impl AgentCounters {
         self.state_ms.iter().sum::<u64>() - self.in_state(AgentStatus::LoggedOut)
     }
 
-    fn zip(&mut self, o: &Self, f: impl Fn(&mut u64, u64)) {
-        f(&mut self.handled, o.handled);
-        f(&mut self.transferred, o.transferred);
-        f(&mut self.ring_no_answer, o.ring_no_answer);
-        f(&mut self.handle_ms, o.handle_ms);
-        f(&mut self.talk_ms, o.talk_ms);
-        f(&mut self.hold_ms, o.hold_ms);
-        f(&mut self.acw_ms, o.acw_ms);
-        for (a, b) in self.state_ms.iter_mut().zip(o.state_ms) {
-            f(a, b);
+    /// The counters in their one fixed order (a report row's, and the checkpoint's with
+    /// the state times nested): the contact counters, then the time in each state.
+    pub fn to_array(&self) -> [u64; 13] {
+        let s = self.state_ms;
+        [
+            self.handled,
+            self.transferred,
+            self.ring_no_answer,
+            self.handle_ms,
+            self.talk_ms,
+            self.hold_ms,
+            self.acw_ms,
+            s[0],
+            s[1],
+            s[2],
+            s[3],
+            s[4],
+            s[5],
+        ]
+    }
+
+    /// The counters from [`AgentCounters::to_array`]'s order.
+    pub fn from_array(v: [u64; 13]) -> Self {
+        AgentCounters {
+            handled: v[0],
+            transferred: v[1],
+            ring_no_answer: v[2],
+            handle_ms: v[3],
+            talk_ms: v[4],
+            hold_ms: v[5],
+            acw_ms: v[6],
+            state_ms: [v[7], v[8], v[9], v[10], v[11], v[12]],
         }
+    }
+
+    fn zip(&mut self, o: &Self, f: impl Fn(&mut u64, u64)) {
+        let mut a = self.to_array();
+        for (x, y) in a.iter_mut().zip(o.to_array()) {
+            f(x, y);
+        }
+        *self = Self::from_array(a);
     }
 
     /// Adds `o`.
