@@ -461,33 +461,56 @@ fn live_week(e: &mut Engine, spec: WeekSpec) -> Value {
     serde_json::from_slice(&out).expect("json")
 }
 
+/// `evs` lived through (two days of interval rows kept); the weekly report of the week
+/// `[week.0, week.1)` holding `date`, whose totals must equal the replay's of the
+/// week's events (counters summed over the days, queue percentiles from the days'
+/// merged histograms). Also the engine and the number of the week's events.
+fn week_against_replay(evs: &[Event], week: (i64, i64), date: &str) -> (Value, Engine, usize) {
+    let inside: Vec<Event> = evs
+        .iter()
+        .filter(|e| (week.0..week.1).contains(&e.ts))
+        .cloned()
+        .collect();
+    let want = replayed(&inside);
+    let mut live = run(live_opts(2), evs);
+    live.finish();
+    live.close_all();
+    let got = live_week(&mut live, WeekSpec::Of(date.parse().expect("date")));
+    for kind in ["queues", "agents", "teams"] {
+        let (g, w) = (totals(&got, kind), totals(&want, kind));
+        assert!(!w.is_empty(), "{kind} in the replay");
+        assert_eq!(g, w, "{kind}: the week's totals");
+    }
+    (got, live, inside.len())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3))]
+
+    /// Any simulated center's week, whatever day the daemon started before it and
+    /// however long it ran after it, reports the replay's totals.
+    #[test]
+    fn any_weeks_totals_are_the_replays(seed in 0u64..10_000, before in 0i64..3, after in 0i64..3) {
+        const DAY: i64 = 24 * HOUR;
+        let start = MONDAY - before * DAY;
+        let evs = events(seed, start, (before + 7 + after) * 24 + 6);
+        let (got, _, n) = week_against_replay(&evs, (MONDAY, MONDAY + 7 * DAY), "2026-12-03");
+        proptest::prop_assert_eq!(&got["input"]["events"], &serde_json::json!(n));
+    }
+}
+
 #[test]
 fn a_week_lived_through_reports_its_days_and_what_a_replay_of_the_week_totals() {
     // Sunday before the week to Wednesday after it, lived through with the default two
     // days of interval rows: the day sums of the week must still be there.
     const DAY: i64 = 24 * HOUR;
     let evs = events(34, MONDAY - DAY, 10 * 24);
-    let week: Vec<Event> = evs
-        .iter()
-        .filter(|e| (MONDAY..MONDAY + 7 * DAY).contains(&e.ts))
-        .cloned()
-        .collect();
-    assert!(week.len() > 30_000, "a week of events: {}", week.len());
-    let want = replayed(&week);
-    let mut live = run(live_opts(2), &evs);
-    live.finish();
-    live.close_all();
-    let got = live_week(&mut live, WeekSpec::Of("2026-12-02".parse().expect("date")));
+    let (got, mut live, n) = week_against_replay(&evs, (MONDAY, MONDAY + 7 * DAY), "2026-12-02");
+    assert!(n > 30_000, "a week of events: {n}");
     assert_eq!(got["interval_seconds"], 86_400);
     assert_eq!(got["from"], "2026-11-30T00:00:00+01:00");
     assert_eq!(got["to"], "2026-12-07T00:00:00+01:00");
-    assert_eq!(got["input"]["events"], week.len(), "the week's events");
-    for kind in ["queues", "agents", "teams"] {
-        let (g, w) = (totals(&got, kind), totals(&want, kind));
-        assert!(!w.is_empty(), "{kind} in the replay");
-        // Counters summed over the days, percentiles from the days' merged histograms.
-        assert_eq!(g, w, "{kind}: the week's totals");
-    }
+    assert_eq!(got["input"]["events"], n, "the week's events");
     // One row per local day with activity, each that day's own report's totals.
     let days: Vec<String> = (0..7)
         .map(|d| {
@@ -582,25 +605,11 @@ fn a_week_with_a_dst_change_has_seven_local_days_and_the_replays_totals() {
     // Monday 19 October 2026 00:00 in Berlin (UTC+2); clocks go back on Sunday the 25th,
     // so the week lasts 169 hours and its Sunday 25.
     const MONDAY_DST: i64 = 1_792_360_800_000;
-    let end = MONDAY_DST + 169 * HOUR;
     let evs = events(77, MONDAY_DST, 169 + 30);
-    let week: Vec<Event> = evs
-        .iter()
-        .filter(|e| (MONDAY_DST..end).contains(&e.ts))
-        .cloned()
-        .collect();
-    let want = replayed(&week);
-    let mut live = run(live_opts(2), &evs);
-    live.finish();
-    live.close_all();
-    let got = live_week(&mut live, WeekSpec::Of("2026-10-25".parse().expect("date")));
+    let week = (MONDAY_DST, MONDAY_DST + 169 * HOUR);
+    let (got, _, _) = week_against_replay(&evs, week, "2026-10-25");
     assert_eq!(got["from"], "2026-10-19T00:00:00+02:00");
     assert_eq!(got["to"], "2026-10-26T00:00:00+01:00");
-    for kind in ["queues", "agents", "teams"] {
-        let (g, w) = (totals(&got, kind), totals(&want, kind));
-        assert!(!w.is_empty(), "{kind} in the replay");
-        assert_eq!(g, w, "{kind}: the week's totals");
-    }
     let starts = queue_row_starts(&got);
     assert_eq!(starts.len(), 7, "{starts:?}");
     assert!(starts.contains("2026-10-25T00:00:00+02:00"), "{starts:?}");
