@@ -50,9 +50,9 @@ pub trait Aggregate: Default + Clone + serde::Serialize + serde::de::Deserialize
     fn has_activity(&self) -> bool;
     /// The values a day (a span summed with `merge_bucket`) keeps beside its row.
     fn day_values(&self) -> Self::DayValues;
-    /// A kept day as an aggregate again: its row's counters and its `values`, to be
-    /// summed with `add_counts` and `absorb_histograms`.
-    fn of_day(row: &Self::Row, values: &Self::DayValues) -> Self;
+    /// Adds a kept day: its row's counters and its `values` (into this span's
+    /// histograms, as `absorb_histograms` adds an open day's).
+    fn add_day(&mut self, row: &Self::Row, values: &Self::DayValues);
 }
 
 /// The service-level outcome of one contact (exactly one per non-short contact).
@@ -336,15 +336,11 @@ impl Aggregate for QueueAgg {
             handle: self.handle.added().buckets(),
         }
     }
-    fn of_day(row: &QueueRow, v: &QueueDayValues) -> Self {
-        let mut agg = QueueAgg {
-            c: row.0.clone(),
-            ..QueueAgg::default()
-        };
-        for (hist, b) in [(&mut agg.wait, &v.wait), (&mut agg.handle, &v.handle)] {
+    fn add_day(&mut self, row: &QueueRow, v: &QueueDayValues) {
+        self.c.add(&row.0);
+        for (hist, b) in [(&mut self.wait, &v.wait), (&mut self.handle, &v.handle)] {
             b.iter().for_each(|(ms, n)| hist.record_n(ms, n));
         }
-        agg
     }
 }
 
@@ -450,9 +446,7 @@ impl Aggregate for AgentAgg {
         self.c.has_activity()
     }
     fn day_values(&self) {}
-    fn of_day(row: &AgentRow, _: &()) -> Self {
-        AgentAgg {
-            c: AgentCounters::from(row),
-        }
+    fn add_day(&mut self, row: &AgentRow, _: &()) {
+        self.c.add(&AgentCounters::from(row));
     }
 }

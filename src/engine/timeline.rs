@@ -292,9 +292,7 @@ impl<A: Aggregate> Timeline<A> {
                 .iter()
                 .find(|v| v.0 == *start)
                 .map(|v| &v.1);
-            let day = A::of_day(row, values.unwrap_or(&A::DayValues::default()));
-            sum.add_counts(&day);
-            sum.absorb_histograms(&day);
+            sum.add_day(row, values.unwrap_or(&A::DayValues::default()));
             rows.push((*start, row.clone()));
         }
         if let Some(d) = self.report_day.as_mut().filter(|d| within(d.start)) {
