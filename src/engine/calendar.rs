@@ -11,8 +11,8 @@ pub struct Calendar {
     interval_ms: i64,
 }
 
-/// A nominal day.
-const DAY_MS: i64 = 86_400_000;
+/// A nominal day: as an interval, the local day itself (23 or 25 hours on DST days).
+pub const DAY_MS: i64 = 86_400_000;
 
 /// A nominal week: as an interval, the local week from Monday 00:00 (ISO 8601).
 pub const WEEK_MS: i64 = 7 * DAY_MS;
@@ -31,6 +31,21 @@ impl Calendar {
             tz,
             interval_ms: interval_ms.max(1),
         }
+    }
+
+    /// The local date of instant `t`.
+    pub fn date(&self, t: Millis) -> jiff::civil::Date {
+        Timestamp::from_millisecond(t)
+            .map(|ts| ts.to_zoned_datetime(self.tz.clone()).date())
+            .unwrap_or_default()
+    }
+
+    /// Noon of local date `d`: inside that day whatever DST does at night.
+    pub fn noon(&self, d: jiff::civil::Date) -> Millis {
+        self.tz
+            .to_timestamp(d.at(12, 0, 0, 0))
+            .map(|ts| ts.as_millisecond())
+            .unwrap_or(Millis::MIN)
     }
 
     /// The interval length.

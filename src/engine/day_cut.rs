@@ -2,7 +2,7 @@
 //! copied out for `GET /api/v1/report`: the engine thread only copies (a day of rows),
 //! the report is written elsewhere.
 
-use super::calendar::WEEK_MS;
+use super::calendar::{DAY_MS, WEEK_MS};
 use super::timeline::{day_sums_kept, kept_from};
 use super::{Aggregate, Calendar, Engine, EngineStats, QueueParams, Timeline};
 use crate::config::Targets;
@@ -176,10 +176,11 @@ impl Engine {
             WeekSpec::This => now.ok_or(DayCutError::NoToday)?,
             WeekSpec::Last => {
                 let now = now.ok_or(DayCutError::NoToday)?;
-                let date = local_date(&self.cal, now);
-                local_noon(&self.cal, date.saturating_sub(jiff::Span::new().days(7)))
+                let date = self.cal.date(now);
+                self.cal
+                    .noon(date.saturating_sub(jiff::Span::new().days(7)))
             }
-            WeekSpec::Of(d) => local_noon(&self.cal, d),
+            WeekSpec::Of(d) => self.cal.noon(d),
         };
         let weeks = Calendar::new(self.cal.tz().clone(), WEEK_MS);
         let week = weeks.interval(t, self.cal.day(t));
@@ -187,11 +188,11 @@ impl Engine {
             let today = self.cal.day(now).0;
             let days = day_sums_kept(self.opts.report_days);
             if kept_from(today, days).is_some_and(|from| week.1 <= from) {
-                let monday = local_date(&self.cal, week.0);
+                let monday = self.cal.date(week.0);
                 return Err(DayCutError::WeekNotKept { monday, days });
             }
         }
-        let days = Calendar::new(self.cal.tz().clone(), 86_400_000);
+        let days = Calendar::new(self.cal.tz().clone(), DAY_MS);
         Ok(self.cut_span(week, days, Rows::Days))
     }
 
@@ -205,13 +206,13 @@ impl Engine {
         let t = match spec {
             DaySpec::Today => now.ok_or(DayCutError::NoToday)?,
             DaySpec::Yesterday => self.cal.day(now.ok_or(DayCutError::NoToday)?).0 - 1,
-            DaySpec::Date(d) => local_noon(&self.cal, d),
+            DaySpec::Date(d) => self.cal.noon(d),
         };
         let day = self.cal.day(t);
         if let Some(now) = now {
             let today = self.cal.day(now).0;
             if kept_from(today, self.opts.report_days).is_some_and(|from| day.0 < from) {
-                let date = local_date(&self.cal, day.0);
+                let date = self.cal.date(day.0);
                 return Err(DayCutError::NotKept {
                     date,
                     days: self.opts.report_days,
@@ -276,21 +277,6 @@ impl Engine {
             teams,
         }
     }
-}
-
-/// Noon of local date `d` (inside the day whatever DST does at night).
-fn local_noon(cal: &Calendar, d: jiff::civil::Date) -> Millis {
-    cal.tz()
-        .to_timestamp(d.at(12, 0, 0, 0))
-        .map(|ts| ts.as_millisecond())
-        .unwrap_or(Millis::MIN)
-}
-
-/// The local date of instant `t` in the calendar's time zone.
-fn local_date(cal: &Calendar, t: Millis) -> jiff::civil::Date {
-    jiff::Timestamp::from_millisecond(t)
-        .map(|ts| ts.to_zoned_datetime(cal.tz().clone()).date())
-        .unwrap_or_default()
 }
 
 /// One entity's rows of `span` and their sum, if it had a closed interval then.

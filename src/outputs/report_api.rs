@@ -117,9 +117,7 @@ async fn report(
 /// The CSV file's name: `ccpulse-day-2026-12-07.csv`, or for a week its Monday's date,
 /// `ccpulse-week-2026-11-30.csv` (local dates of the report's time zone).
 fn download_name(cut: &DayCut, span: ReportSpan) -> String {
-    let date = jiff::Timestamp::from_millisecond(cut.day.0)
-        .map(|ts| ts.to_zoned_datetime(cut.calendar.tz().clone()).date())
-        .unwrap_or_default();
+    let date = cut.calendar.date(cut.day.0);
     let kind = match span {
         ReportSpan::Day(_) => "day",
         ReportSpan::Week(_) => "week",
