@@ -33,12 +33,9 @@ impl serde::Serialize for Hist {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(None)?;
-        if let Some(h) = &self.0 {
-            for v in h.iter_recorded() {
-                // Counts as u64: the checkpoint's form from before counts were 32-bit.
-                let n = u64::from(v.count_at_value());
-                seq.serialize_element(&(v.value_iterated_to(), n))?;
-            }
+        // Counts as u64: the checkpoint's form from before counts were 32-bit.
+        for pair in self.pairs() {
+            seq.serialize_element(&pair)?;
         }
         seq.end()
     }
@@ -146,13 +143,16 @@ impl<'de> serde::Deserialize<'de> for Buckets {
 impl Hist {
     /// The recorded buckets (see [`Buckets`]).
     pub fn buckets(&self) -> Buckets {
-        match self.0.as_deref() {
-            None => Buckets::default(),
-            Some(h) => Buckets::from_pairs(
-                h.iter_recorded()
-                    .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value()))),
-            ),
-        }
+        Buckets::from_pairs(self.pairs())
+    }
+
+    /// Each recorded bucket as `(its highest value, count)`, ascending: recording the
+    /// value again fills the same bucket.
+    fn pairs(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.0.iter().flat_map(|h| {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
+        })
     }
 
     fn get(&mut self) -> &mut Histogram<Count> {
@@ -178,11 +178,8 @@ impl Hist {
     pub fn merge(&mut self, other: &Hist) {
         // Intervals hold few distinct values: walking only the recorded ones is much
         // cheaper than `Histogram::add`, which visits every bucket.
-        let Some(o) = other.0.as_deref().filter(|o| !o.is_empty()) else {
-            return;
-        };
-        for v in o.iter_recorded() {
-            self.record_n(v.value_iterated_to(), u64::from(v.count_at_value()));
+        for (value, n) in other.pairs() {
+            self.record_n(value, n);
         }
     }
 
