@@ -102,6 +102,8 @@ async fn full_snapshot_on_connect_then_ticks_with_status_colours() {
     assert_eq!(sales["status"]["service_level"]["colour"], "none");
     assert_eq!(sales["status"]["service_level"]["green_from"], 0.8);
     assert!(first["watermark_ms"].is_i64());
+    // The zone days are cut in, so a screen shows local clock times (UTC by default).
+    assert_eq!(first["time_zone"], "UTC");
     assert!(first["agents"].is_array() && first["teams"].is_array());
 
     // A new queue appears in a later tick; seq goes up by one per frame.

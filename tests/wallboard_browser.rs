@@ -757,8 +757,11 @@ eve,2026-11-28T08:30:00Z,2026-11-28T17:00:00Z,work,B
 async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restart() {
     let _one = SERIAL.lock().await;
     let clock = Arc::new(ManualClock::new(T0 - 100_000));
+    // A center in Berlin: the page shows its clock times, whatever the screen's zone.
+    let mut cfg = fast_config();
+    cfg.timezone = "Europe/Berlin".into();
     let first = start(
-        &fast_config(),
+        &cfg,
         FeedOptions::default(),
         clock.clone() as Arc<dyn Clock>,
     )
@@ -782,6 +785,20 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
         "{LIVE} && document.querySelector('#t-waiting .value').textContent === '1'"
     ))
     .await;
+    // Event time 09:00Z (less the allowed lateness) is 10:00 in Berlin (UTC+1 in
+    // November): the header clock and alert times read local, not UTC.
+    let api = get_json(addr, "/api/v1/snapshot").await;
+    assert_eq!(api["time_zone"], "Europe/Berlin");
+    let shown = text(&page, "#clock").await;
+    assert!(
+        (shown.starts_with("09:59:") || shown.starts_with("10:00:")) && !shown.contains('Z'),
+        "the header clock in Berlin time: {shown}"
+    );
+    let at = page.eval(&format!("hhmm({})", T0 + 5 * 60_000)).await;
+    assert!(
+        at.as_str().is_some_and(|t| t.starts_with("10:05")),
+        "an alert's time in Berlin time: {at}"
+    );
 
     // Down: the page says so and keeps the last good state on screen.
     first.stop().await;
@@ -808,7 +825,7 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
 
     // Up again on the same port, with another state.
     let second = start_on(
-        &fast_config(),
+        &cfg,
         FeedOptions::default(),
         clock.clone() as Arc<dyn Clock>,
         addr,

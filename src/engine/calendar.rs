@@ -58,6 +58,12 @@ impl Calendar {
         &self.tz
     }
 
+    /// The time zone's IANA name (`Europe/Berlin`), if it has one: what screens show
+    /// local times in.
+    pub fn zone_name(&self) -> Option<&str> {
+        self.tz.iana_name()
+    }
+
     /// `[start, end)` of the local day containing `t` (local midnight to next local midnight).
     pub fn day(&self, t: Millis) -> (Millis, Millis) {
         let fallback = (t - t.rem_euclid(DAY_MS), t - t.rem_euclid(DAY_MS) + DAY_MS);

@@ -169,6 +169,9 @@ pub struct Snapshot {
     pub interval_start: Option<String>,
     /// Start of today (local midnight).
     pub day_start: Option<String>,
+    /// The configured time zone (IANA name) that days and intervals are cut in, so a
+    /// screen shows local clock times.
+    pub time_zone: Option<String>,
     /// Queues, by name.
     pub queues: Vec<QueueSnapshot>,
     /// Teams, by name.
@@ -526,6 +529,7 @@ impl Engine {
             watermark_ms: now,
             interval_start: now.map(|_| format_rfc3339(interval.0)),
             day_start: now.map(|_| format_rfc3339(day.0)),
+            time_zone: self.cal.zone_name().map(str::to_string),
             queues,
             teams,
             agents,

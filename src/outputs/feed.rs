@@ -490,6 +490,7 @@ struct Header<'a> {
     watermark_ms: Option<i64>,
     interval_start: &'a Option<String>,
     day_start: &'a Option<String>,
+    time_zone: &'a Option<String>,
 }
 
 #[derive(Serialize)]
@@ -600,6 +601,7 @@ fn header_json(s: Option<&Snapshot>, kind: &'static str, seq: u64, tick: u64) ->
         watermark_ms: s.and_then(|s| s.watermark_ms),
         interval_start: s.map_or(&none, |s| &s.interval_start),
         day_start: s.map_or(&none, |s| &s.day_start),
+        time_zone: s.map_or(&none, |s| &s.time_zone),
     };
     // A struct of strings and integers always serialises.
     serde_json::to_string(&h).unwrap_or_else(|_| String::from("{}"))

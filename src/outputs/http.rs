@@ -248,6 +248,7 @@ struct SnapshotView<'a, E: Serialize> {
     watermark_ms: Option<i64>,
     interval_start: &'a Option<String>,
     day_start: &'a Option<String>,
+    time_zone: &'a Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     queues: Option<Vec<&'a QueueSnapshot>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -280,6 +281,7 @@ fn view<'a>(
         watermark_ms: s.watermark_ms,
         interval_start: &s.interval_start,
         day_start: &s.day_start,
+        time_zone: &s.time_zone,
         queues: parts
             .queues
             .then(|| s.queues.iter().filter(|q| sel.queue(q)).collect()),
