@@ -15,6 +15,8 @@ fn run_serves_the_demo_and_stops_on_sigterm() {
         Command::new(env!("CARGO_BIN_EXE_ccpulse"))
             .args(["run", "--listen", "127.0.0.1:0", "--speed", "600"])
             .env("RUST_LOG", "info")
+            // The machine's zone: the demo (no config) cuts its days and shows its clock in it.
+            .env("TZ", "America/New_York")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -50,6 +52,20 @@ fn run_serves_the_demo_and_stops_on_sigterm() {
     };
     assert_eq!(import["accepted"], 24 * 8 * 4, "{import}");
     assert_eq!(import["rejected"], 0, "{import}");
+    // (503 until the first snapshot is published.)
+    let snap = loop {
+        let (status, body) = http(&addr, "GET", "/api/v1/snapshot", "", "").expect("GET");
+        if status == 200 {
+            break serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default();
+        }
+        assert!(Instant::now() < deadline, "no snapshot: {status} {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        snap["time_zone"], "America/New_York",
+        "{}",
+        snap["time_zone"]
+    );
 
     let pid = child.id().to_string();
     let killed = Command::new("kill")

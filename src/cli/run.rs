@@ -54,7 +54,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let mut cfg = match &args.config {
         Some(path) => Config::load(path)?,
-        None => Config::default(),
+        None => Config {
+            timezone: system_zone(),
+            ..Config::default()
+        },
     };
     if let Some(listen) = &args.listen {
         cfg.daemon.listen = listen.clone();
@@ -168,6 +171,7 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
     if demo {
         tracing::info!(
             speed = args.speed,
+            timezone = %cfg.timezone,
             "demo: a simulated contact center, opening now"
         );
     }
@@ -294,4 +298,13 @@ impl Signals {
             "SIGINT"
         }
     }
+}
+
+/// Without a config (the demo on someone's machine), the machine's own time zone, so days
+/// and the wallboard's clock read local; UTC when it has no IANA name.
+fn system_zone() -> String {
+    jiff::tz::TimeZone::try_system()
+        .ok()
+        .and_then(|tz| tz.iana_name().map(str::to_string))
+        .unwrap_or_else(|| "UTC".to_string())
 }
