@@ -113,6 +113,7 @@ fn event(kind: AlertKind, queue: &str, value: f64) -> AlertEvent {
 fn ctx() -> Context {
     Context {
         external_url: "http://127.0.0.1:8080".into(),
+        time_zone: jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"),
     }
 }
 

@@ -188,8 +188,14 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         .external_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let (dispatcher, notify_stats, notify_tasks) =
-        notify::start(&cfg.alerts.receivers, &rules, Context { external_url })?;
+    let (dispatcher, notify_stats, notify_tasks) = notify::start(
+        &cfg.alerts.receivers,
+        &rules,
+        Context {
+            external_url,
+            time_zone: tz.clone(),
+        },
+    )?;
     let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(rules, tz)));
     let alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),

@@ -158,14 +158,48 @@ impl Notification {
     }
 }
 
-/// Where receivers link to (the daemon's URL).
+/// Where receivers link to (the daemon's URL), and the center's time zone their texts
+/// give clock times in.
 #[derive(Debug, Clone)]
 pub struct Context {
     /// `externalURL`: the daemon's base URL.
     pub external_url: String,
+    /// The config's `timezone`: chat messages say "since 10:05 CET", as the floor's clocks.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl Context {
+    /// A clock time in the center's zone with its abbreviation ("10:05 CET"): what a
+    /// team leader reads in a chat message.
+    pub fn clock(&self, ms: Millis) -> String {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| {
+                t.to_zoned_datetime(self.time_zone.clone())
+                    .strftime("%H:%M %Z")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The wallboard showing what `alert` is about: `?queues=` its queue, `?teams=` its
+    /// team (an agent's alert carries the agent's team); the whole floor otherwise. A
+    /// link the team leader opens from a chat message, on a phone as on a desk.
+    pub fn board_url(&self, alert: &Notification) -> String {
+        let base = format!("{}/", self.external_url.trim_end_matches('/'));
+        let filter = match (alert.labels.get("queue"), alert.labels.get("team")) {
+            (Some(q), _) => Some(("queues", q)),
+            (None, Some(t)) => Some(("teams", t)),
+            (None, None) => None,
+        };
+        match (filter, reqwest::Url::parse(&base)) {
+            (Some((key, name)), Ok(mut url)) => {
+                url.query_pairs_mut().append_pair(key, name);
+                url.to_string()
+            }
+            _ => base,
+        }
+    }
+
     /// `generatorURL` of an alert: the daemon's alert API.
     pub fn generator_url(&self) -> String {
         format!("{}/api/v1/alerts", self.external_url.trim_end_matches('/'))

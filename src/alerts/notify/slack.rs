@@ -54,6 +54,14 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
             body.push('\n');
             body.push_str(&esc(description));
         }
+        // When, on the floor's clock, and the board showing its queue or team.
+        let when = match (a.status, a.ends_at_ms) {
+            (Status::Resolved, Some(end)) => {
+                format!("{} – {}", ctx.clock(a.starts_at_ms), ctx.clock(end))
+            }
+            _ => format!("since {}", ctx.clock(a.starts_at_ms)),
+        };
+        body.push_str(&format!("\n{when} · <{}|open the board>", ctx.board_url(a)));
         text.push_str(&format!("\n• {}", a.annotation("summary")));
         blocks.push(json!({
             "type": "section",

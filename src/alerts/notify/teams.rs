@@ -29,7 +29,10 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
         if let Some((k, v)) = a.scope() {
             facts.push(json!({ "title": k, "value": v }));
         }
-        facts.push(json!({ "title": "Since", "value": a.starts_at() }));
+        facts.push(json!({ "title": "Since", "value": ctx.clock(a.starts_at_ms) }));
+        if let (Status::Resolved, Some(end)) = (a.status, a.ends_at_ms) {
+            facts.push(json!({ "title": "Resolved", "value": ctx.clock(end) }));
+        }
         let mut items = vec![json!({
             "type": "TextBlock",
             "text": a.annotation("summary"),
@@ -43,6 +46,11 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
             }));
         }
         items.push(json!({ "type": "FactSet", "facts": facts }));
+        items.push(json!({
+            "type": "TextBlock",
+            "text": format!("[Open the board]({})", ctx.board_url(a)),
+            "wrap": true
+        }));
         body.push(json!({ "type": "Container", "separator": true, "items": items }));
     }
     let more = msg.alerts.len().saturating_sub(MAX_ALERTS);
@@ -65,9 +73,19 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
                 "actions": [{
                     "type": "Action.OpenUrl",
                     "title": "Open ccpulse",
-                    "url": ctx.external_url
+                    "url": action_url(msg, ctx)
                 }]
             }
         }]
     })
+}
+
+/// The card's button: the board of the group's queue or team when its alerts share one,
+/// else the whole floor.
+fn action_url(msg: &GroupMessage<'_>, ctx: &Context) -> String {
+    let mut urls = msg.alerts.iter().map(|a| ctx.board_url(a));
+    match urls.next() {
+        Some(first) if urls.all(|u| u == first) => first,
+        _ => format!("{}/", ctx.external_url.trim_end_matches('/')),
+    }
 }

@@ -26,6 +26,7 @@ fn event(kind: AlertKind, name: &str, queue: &str, value: f64) -> AlertEvent {
 fn ctx() -> Context {
     Context {
         external_url: "http://ccpulse.example:8080".into(),
+        time_zone: jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"),
     }
 }
 
@@ -194,8 +195,51 @@ fn slack_payload_has_fallback_text_and_blocks() {
         "escaped: {section}"
     );
     assert!(section.contains("call the backup team"), "{section}");
+    // 09:00Z on the Berlin floor's clock, and its queue's board (the name URL-encoded).
+    assert!(
+        section.ends_with(
+            "\nsince 10:00 CET · <http://ccpulse.example:8080/?queues=%3Csales%26co%3E|open the board>"
+        ),
+        "{section}"
+    );
     assert_eq!(blocks.last().expect("context")["type"], "context");
     assert!(blocks.len() <= 50);
+    // Resolved: from when to when.
+    let resolved = vec![Notification::from_event(
+        &event(AlertKind::Resolved, "ContactsWaitingHigh", "sales", 3.0),
+        None,
+    )];
+    let v = slack::payload(&message(&resolved), &ctx());
+    let section = v["blocks"][1]["text"]["text"].as_str().expect("mrkdwn");
+    assert!(
+        section.contains("\n10:00 CET – 10:01 CET · <http://ccpulse.example:8080/?queues=sales|"),
+        "{section}"
+    );
+}
+
+#[test]
+fn chat_links_open_the_board_of_the_alerts_queue_or_team() {
+    let c = ctx();
+    let mut n = Notification::from_event(
+        &event(AlertKind::Firing, "ContactsWaitingHigh", "sales", 12.0),
+        None,
+    );
+    assert_eq!(c.board_url(&n), "http://ccpulse.example:8080/?queues=sales");
+    // An agent's alert carries the agent's team: that team's board.
+    n.labels.remove("queue");
+    n.labels.insert("agent".into(), "PJSIP/1000".into());
+    n.labels.insert("team".into(), "Team A".into());
+    assert_eq!(c.board_url(&n), "http://ccpulse.example:8080/?teams=Team+A");
+    // A source's alert: the whole floor.
+    n.labels.remove("team");
+    assert_eq!(c.board_url(&n), "http://ccpulse.example:8080/");
+    // Summer time in Berlin, and another zone.
+    assert_eq!(c.clock(1_783_500_000_000), "10:40 CEST");
+    let ny = Context {
+        time_zone: jiff::tz::TimeZone::get("America/New_York").expect("zone"),
+        ..c
+    };
+    assert_eq!(ny.clock(T0), "04:00 EST");
 }
 
 #[test]
@@ -261,7 +305,22 @@ fn teams_payload_is_an_adaptive_card_message() {
         has("queue", "sales") && has("Status", "resolved"),
         "{facts}"
     );
+    assert!(
+        has("Since", "10:00 CET") && has("Resolved", "10:01 CET"),
+        "the Berlin floor's clock: {facts}"
+    );
+    let board = "http://ccpulse.example:8080/?queues=sales";
+    assert!(
+        body[1]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["text"] == format!("[Open the board]({board})")),
+        "{}",
+        body[1]
+    );
     assert_eq!(card["actions"][0]["type"], "Action.OpenUrl");
+    assert_eq!(card["actions"][0]["url"], board, "one queue: its board");
 }
 
 #[test]
