@@ -254,6 +254,87 @@ async fn auth_token_guards_ingest_and_reads() {
     live.stop().await;
 }
 
+/// A read ticket (`POST /api/v1/tickets`, the header only) opens the read endpoints and
+/// the feed for its life, never ingest or writes; a kiosk's URL then holds no token.
+#[tokio::test]
+async fn read_tickets_open_reads_for_their_life_only() {
+    let mut cfg = fast_config();
+    cfg.auth.token = Some("s3cret".into());
+    let t0 = DEFAULT_START;
+    let live = start_live(&cfg, Arc::new(ManualClock::new(t0))).await;
+    wait_snapshot(live.daemon.published(), |_| true).await;
+    let mint = |headers: &'static [(&'static str, &'static str)], body: &'static [u8]| {
+        let addr = live.addr;
+        async move { request(addr, "POST", "/api/v1/tickets", headers, body).await }
+    };
+    let bearer: &[(&str, &str)] = &[("Authorization", "Bearer s3cret")];
+    // Minting is a write: the header, not the query string.
+    assert_eq!(mint(&[], b"").await.0, 401);
+    let (status, _) = request(live.addr, "POST", "/api/v1/tickets?token=s3cret", &[], b"").await;
+    assert_eq!(status, 401);
+    let (status, answer) = mint(bearer, b"").await;
+    assert_eq!(status, 201, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("json");
+    let ticket = answer["ticket"].as_str().expect("ticket").to_string();
+    let life =
+        answer["expires_at_ms"].as_i64().expect("expiry") - ccpulse::outputs::auth::wall_ms();
+    assert!(
+        (12 * 3_600_000 - 60_000..=12 * 3_600_000).contains(&life),
+        "12 h by default: {life}"
+    );
+    let (status, answer) = mint(bearer, br#"{"expires_in": "30d"}"#).await;
+    assert_eq!(status, 201, "{answer}");
+    for bad in [
+        &br#"{"expires_in": "31d"}"#[..],
+        br#"{"expires_in": "soon"}"#,
+        b"{",
+    ] {
+        let (status, answer) = mint(bearer, bad).await;
+        assert_eq!(status, 400, "{answer}");
+    }
+
+    let get = |path: String| {
+        let addr = live.addr;
+        async move { request(addr, "GET", &path, &[], b"").await.0 }
+    };
+    assert_eq!(get(format!("/api/v1/snapshot?ticket={ticket}")).await, 200);
+    assert_eq!(
+        get(format!("/api/v1/queues?queues=q&ticket={ticket}")).await,
+        200
+    );
+    assert_eq!(get("/api/v1/snapshot?ticket=v1.1.00".into()).await, 401);
+    // Another token's ticket, and an expired one of this token: refused.
+    let other = ccpulse::outputs::auth::Auth::new(Some("other"));
+    let now = ccpulse::outputs::auth::wall_ms();
+    let foreign = other.ticket(now + 60_000).expect("ticket");
+    assert_eq!(get(format!("/api/v1/snapshot?ticket={foreign}")).await, 401);
+    let ours = ccpulse::outputs::auth::Auth::new(Some("s3cret"));
+    let expired = ours.ticket(now - 1).expect("ticket");
+    assert_eq!(get(format!("/api/v1/snapshot?ticket={expired}")).await, 401);
+    let mut ws = ws_connect(live.addr, &format!("/ws?teams=A&ticket={ticket}")).await;
+    assert_eq!(next_json(&mut ws).await["type"], "snapshot");
+
+    // Not for ingest or writes.
+    let line = format!(r#"{{"v":1,"ts":{t0},"type":"contact_queued","contact":"c","queue":"q"}}"#);
+    let path = format!("/api/v1/events?ticket={ticket}");
+    assert_eq!(
+        request(live.addr, "POST", &path, &[], line.as_bytes())
+            .await
+            .0,
+        401
+    );
+    let path = format!("/api/v1/messages?ticket={ticket}");
+    let body = br#"{"text": "Huddle at 10:30"}"#;
+    assert_eq!(request(live.addr, "POST", &path, &[], body).await.0, 401);
+    live.stop().await;
+
+    // Without a token there is nothing to guard, and no ticket to mint.
+    let live = start_live(&fast_config(), Arc::new(ManualClock::new(t0))).await;
+    let (status, answer) = request(live.addr, "POST", "/api/v1/tickets", &[], b"").await;
+    assert_eq!(status, 400, "{answer}");
+    live.stop().await;
+}
+
 #[tokio::test]
 async fn websocket_ingest_frames_reach_the_engine() {
     let cfg = fast_config();

@@ -114,6 +114,7 @@ fn ctx() -> Context {
     Context {
         external_url: "http://127.0.0.1:8080".into(),
         time_zone: jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"),
+        link_tickets: None,
     }
 }
 

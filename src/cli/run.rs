@@ -194,6 +194,10 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         Context {
             external_url,
             time_zone: tz.clone(),
+            link_tickets: (cfg.auth.link_tickets.ms() > 0)
+                .then(|| Auth::new(cfg.auth.token.as_deref()))
+                .filter(Auth::is_enabled)
+                .map(|auth| (auth, cfg.auth.link_tickets.ms())),
         },
     )?;
     let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(rules, tz)));

@@ -101,12 +101,25 @@ impl Default for Config {
 }
 
 /// `[auth]`: when `token` is set, ingest endpoints require `Authorization: Bearer <token>`
-/// and read endpoints (`/ws`, `GET /api/v1/*`) require the header or `?token=<token>`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// and read endpoints (`/ws`, `GET /api/v1/*`) require the header, `?token=<token>` or a
+/// read ticket (`?ticket=`, `POST /api/v1/tickets`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthSection {
     /// The shared secret; unset: no authentication (the default listen address is local).
     pub token: Option<String>,
+    /// How long the board links in chat alerts (Slack, Teams) stay valid: they carry a
+    /// read ticket of this life when a token is set (`0s`: links without one).
+    pub link_tickets: Duration,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        AuthSection {
+            token: None,
+            link_tickets: Duration::mins(12 * 60),
+        }
+    }
 }
 
 /// `[feed]`: the `/ws` wallboard feed.
@@ -540,6 +553,12 @@ impl Config {
             return Err(err(
                 "auth.token",
                 "must not be empty (remove it to turn auth off)".into(),
+            ));
+        }
+        if self.auth.link_tickets.ms() > crate::outputs::auth::MAX_TICKET_MS {
+            return Err(err(
+                "auth.link_tickets",
+                "must be at most 30 days (a read ticket's longest life)".into(),
             ));
         }
         for (key, d) in [

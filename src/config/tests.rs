@@ -69,6 +69,21 @@ fn errors_name_file_and_key() {
     let e = Config::load(f.path()).expect_err("typo");
     assert!(e.to_string().contains("sl_treshold"), "{e}");
 
+    let f = write("[auth]\ntoken = \"t\"\nlink_tickets = \"31d\"\n");
+    assert_eq!(
+        Config::load(f.path()).expect_err("31d").key,
+        "auth.link_tickets"
+    );
+    let f = write("[auth]\ntoken = \"t\"\nlink_tickets = \"0s\"\n");
+    assert_eq!(
+        Config::load(f.path())
+            .expect("no tickets")
+            .auth
+            .link_tickets
+            .ms(),
+        0
+    );
+
     let f = write("[agents.\"PJSIP/400\"]\nteam = \"B\"\n");
     assert_eq!(
         Config::load(f.path()).expect_err("team").key,

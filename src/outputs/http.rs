@@ -83,10 +83,11 @@ pub fn app_with(state: Arc<Published>, live: Live, metrics: MetricsOptions) -> R
     if let Some(schedule) = live.schedule {
         r = r.merge(super::schedule_api::routes(schedule));
     }
-    r.layer(axum::middleware::from_fn_with_state(
-        live.auth,
-        super::auth::require_token,
-    ))
+    r.merge(super::auth::routes(live.auth.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            live.auth,
+            super::auth::require_token,
+        ))
 }
 
 /// Accepted connections with `TCP_NODELAY`: a feed frame's last segment leaves at once

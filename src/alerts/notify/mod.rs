@@ -166,6 +166,9 @@ pub struct Context {
     pub external_url: String,
     /// The config's `timezone`: chat messages say "since 10:05 CET", as the floor's clocks.
     pub time_zone: jiff::tz::TimeZone,
+    /// With `[auth] token`: the board links carry a read ticket of this life (ms), so
+    /// they open without the token (`[auth] link_tickets`).
+    pub link_tickets: Option<(crate::outputs::auth::Auth, i64)>,
 }
 
 impl Context {
@@ -183,21 +186,39 @@ impl Context {
 
     /// The wallboard showing what `alert` is about: `?queues=` its queue, `?teams=` its
     /// team (an agent's alert carries the agent's team); the whole floor otherwise. A
-    /// link the team leader opens from a chat message, on a phone as on a desk.
+    /// link the team leader opens from a chat message, on a phone as on a desk; with a
+    /// read ticket when a token guards the board.
     pub fn board_url(&self, alert: &Notification) -> String {
-        let base = format!("{}/", self.external_url.trim_end_matches('/'));
         let filter = match (alert.labels.get("queue"), alert.labels.get("team")) {
-            (Some(q), _) => Some(("queues", q)),
-            (None, Some(t)) => Some(("teams", t)),
+            (Some(q), _) => Some(("queues", q.as_str())),
+            (None, Some(t)) => Some(("teams", t.as_str())),
             (None, None) => None,
         };
-        match (filter, reqwest::Url::parse(&base)) {
-            (Some((key, name)), Ok(mut url)) => {
-                url.query_pairs_mut().append_pair(key, name);
-                url.to_string()
-            }
-            _ => base,
+        self.board_url_with(filter)
+    }
+
+    /// The wallboard with at most one filter (`("teams", "A")`), ticket included.
+    pub fn board_url_with(&self, filter: Option<(&str, &str)>) -> String {
+        let base = format!("{}/", self.external_url.trim_end_matches('/'));
+        let ticket = self.link_tickets.as_ref().and_then(|(auth, life)| {
+            auth.ticket(crate::outputs::auth::wall_ms().saturating_add(*life))
+        });
+        let Ok(mut url) = reqwest::Url::parse(&base) else {
+            return base;
+        };
+        if filter.is_none() && ticket.is_none() {
+            return url.to_string();
         }
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some((key, name)) = filter {
+                q.append_pair(key, name);
+            }
+            if let Some(t) = &ticket {
+                q.append_pair("ticket", t);
+            }
+        }
+        url.to_string()
     }
 
     /// `generatorURL` of an alert: the daemon's alert API.

@@ -86,6 +86,6 @@ fn action_url(msg: &GroupMessage<'_>, ctx: &Context) -> String {
     let mut urls = msg.alerts.iter().map(|a| ctx.board_url(a));
     match urls.next() {
         Some(first) if urls.all(|u| u == first) => first,
-        _ => format!("{}/", ctx.external_url.trim_end_matches('/')),
+        _ => ctx.board_url_with(None),
     }
 }

@@ -27,6 +27,7 @@ fn ctx() -> Context {
     Context {
         external_url: "http://ccpulse.example:8080".into(),
         time_zone: jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"),
+        link_tickets: None,
     }
 }
 
@@ -240,6 +241,24 @@ fn chat_links_open_the_board_of_the_alerts_queue_or_team() {
         ..c
     };
     assert_eq!(ny.clock(T0), "04:00 EST");
+    // With a token guarding the board, a link carries a read ticket of the configured
+    // life: it opens the board (and nothing else) without the token.
+    let auth = crate::outputs::auth::Auth::new(Some("s3cret"));
+    let guarded = Context {
+        link_tickets: Some((auth.clone(), 3_600_000)),
+        ..ny
+    };
+    n.labels.insert("team".into(), "A".into());
+    let url = reqwest::Url::parse(&guarded.board_url(&n)).expect("url");
+    let q: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q.get("teams").map(String::as_str), Some("A"), "{url}");
+    let ticket = q.get("ticket").expect("a ticket");
+    let now = crate::outputs::auth::wall_ms();
+    assert!(auth.ticket_valid(ticket, now), "{ticket}");
+    assert!(
+        !auth.ticket_valid(ticket, now + 3_600_001),
+        "an hour's life: {ticket}"
+    );
 }
 
 #[test]
