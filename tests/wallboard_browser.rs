@@ -897,12 +897,56 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
     let errors: Vec<String> = page
         .console_errors()
         .into_iter()
-        // Chromium logs each refused websocket connection while the daemon is down.
-        .filter(|e| !e.contains("WebSocket connection to"))
+        // Chromium logs each refused websocket connection while the daemon is down, and
+        // the page's request asking why (a 401 or no daemon at all).
+        .filter(|e| !e.contains("WebSocket connection to") && !e.contains("ERR_CONNECTION_REFUSED"))
         .collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     drop(browser);
     second.stop().await;
+}
+
+/// Under `[auth] token`, a board link with a read ticket shows the floor; one whose
+/// ticket has expired says so instead of "stale" forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium (scripts/test.sh installs it)"]
+async fn wallboard_opens_with_a_ticket_and_says_when_it_has_expired() {
+    let _one = SERIAL.lock().await;
+    let clock = Arc::new(ManualClock::new(T0 - 100_000));
+    let mut cfg = fast_config();
+    cfg.auth.token = Some("s3cret".into());
+    let live = start(
+        &cfg,
+        FeedOptions::default(),
+        clock.clone() as Arc<dyn Clock>,
+    )
+    .await;
+    let n = send_all(&live, vec![queued(T0 - 30_000, "c1", "sales")]).await;
+    clock.set(T0);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
+    let auth = ccpulse::outputs::auth::Auth::new(Some("s3cret"));
+    let now = ccpulse::outputs::auth::wall_ms();
+    let browser = Browser::launch().await;
+    let page = browser.new_page().await;
+
+    let valid = auth.ticket(now + 3_600_000).expect("ticket");
+    page.navigate(&format!("http://{}/?ticket={valid}", live.addr))
+        .await;
+    page.wait_for(&format!(
+        "{LIVE} && document.querySelector('#t-waiting .value').textContent === '1'"
+    ))
+    .await;
+
+    let expired = auth.ticket(now - 1_000).expect("ticket");
+    page.navigate(&format!("http://{}/?ticket={expired}", live.addr))
+        .await;
+    let shown = page
+        .wait_for("(t => t.startsWith('✖ link expired') && t)(document.getElementById('conn').textContent)")
+        .await;
+    assert_eq!(shown, "✖ link expired: ask for a new one");
+    assert_eq!(text(&page, "#t-waiting .value").await, "–", "nothing shown");
+    drop(browser);
+    live.stop().await;
 }
 
 fn median_p95(v: &mut [f64]) -> (f64, f64) {
