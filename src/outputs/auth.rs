@@ -32,9 +32,18 @@ pub const MAX_TICKET_MS: i64 = 30 * 86_400_000;
 const DEFAULT_TICKET_MS: i64 = 12 * 3_600_000;
 
 /// The configured token, if any; cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Auth {
     token: Option<Arc<str>>,
+}
+
+/// Never the token itself: an `Auth` sits in structures that may be debug-printed.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Auth {
@@ -264,6 +273,7 @@ mod tests {
         assert!(!a.matches("s3cre"));
         assert!(!a.matches("s3creT"));
         assert!(!Auth::new(None).matches(""));
+        assert!(!format!("{a:?}").contains("s3cret"), "{a:?}");
     }
 
     #[test]
