@@ -6,6 +6,7 @@ mod script;
 
 use ccpulse::config::Config;
 use ccpulse::engine::{Engine, Snapshot};
+use ccpulse::kpi::SlPreset;
 use ccpulse::outputs::{http, metrics};
 use ccpulse::runtime::{DaemonBuilder, ManualClock, RuntimeOptions};
 use metrics::MetricsOptions;
@@ -100,6 +101,62 @@ fn exact_values_for_a_scripted_day() {
     );
     assert!(!text.contains("ccpulse_agent_state{"), "per-agent is off");
     assert!(!text.contains("ccpulse_agent_handled_total"));
+}
+
+/// The sum of a family's samples whose labels start with `labels` (`{queue="sales"`).
+fn sum_of(text: &str, family: &str, labels: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("ccpulse_{family}{labels}")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// `service_level_numerator/denominator_total` are each queue's service level under its
+/// own preset: with cisco_type2 (the default) the outcome counters' met / all, with
+/// answered_only answered within T / answered, and over the scripted day their ratio is
+/// the API's `today.service_level` under that preset.
+#[test]
+fn service_level_numerator_and_denominator_follow_each_queues_preset() {
+    let q = r#"{queue="sales""#;
+    let text = render(&Arc::new(snapshot()), false);
+    let (num, den) = (
+        sum_of(&text, "service_level_numerator_total", q),
+        sum_of(&text, "service_level_denominator_total", q),
+    );
+    let met = sum_of(&text, "service_level_outcomes_total", q);
+    assert!(den > 0.0 && den == met, "offered: {den} vs {met}\n{text}");
+    let met_only: f64 = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("ccpulse_service_level_outcomes_total{queue=\"sales\"")
+                && l.contains("outcome=\"met\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(num, met_only);
+
+    let mut cfg = Config::default();
+    cfg.queues.entry("sales".into()).or_default().sl_preset = Some(SlPreset::AnsweredOnly);
+    let snap = Arc::new(snapshot_with(&cfg));
+    let text = render(&snap, false);
+    let (num, den) = (
+        sum_of(&text, "service_level_numerator_total", q),
+        sum_of(&text, "service_level_denominator_total", q),
+    );
+    assert_eq!(num, sum_of(&text, "contacts_answered_within_sl_total", q));
+    assert_eq!(den, sum_of(&text, "contacts_answered_total", q));
+    let sales = snap
+        .queues
+        .iter()
+        .find(|x| x.queue == "sales")
+        .expect("sales");
+    assert_eq!(sales.sl_preset, SlPreset::AnsweredOnly);
+    let api = sales.today.service_level.expect("an answered contact");
+    assert!(
+        den > 0.0 && (num / den - api).abs() < 1e-12,
+        "{num}/{den} vs {api}"
+    );
+    assert!(den != met, "another denominator than cisco_type2's ({den})");
 }
 
 #[test]
