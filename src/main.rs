@@ -25,6 +25,8 @@ enum Command {
     Erlang(cli::erlang::ErlangArgs),
     /// Validate a config file.
     CheckConfig(cli::check_config::CheckConfigArgs),
+    /// A read ticket for a kiosk's board URL, signed with the config's `[auth] token`.
+    Ticket(cli::ticket::TicketArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Erlang(a) => cli::erlang::run(a),
         Command::CheckConfig(a) => cli::check_config::run(a),
+        Command::Ticket(a) => cli::ticket::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

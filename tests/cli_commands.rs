@@ -40,6 +40,67 @@ fn bad_config_exits_2_naming_file_and_key() {
     );
 }
 
+/// `ccpulse ticket` mints, without a daemon, a read ticket the daemon with that config
+/// accepts, and prints the board's URL with it.
+#[test]
+fn ticket_prints_a_board_url_with_a_ticket_of_the_configs_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &path,
+        "[auth]\ntoken = \"s3cret\"\n[alerts]\nexternal_url = \"https://floor.example:8443/\"\n",
+    )
+    .expect("write");
+    let config = path.to_str().expect("utf8");
+    let out = ccpulse(&[
+        "ticket",
+        "--config",
+        config,
+        "--expires-in",
+        "30d",
+        "--teams",
+        "Team A",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let ticket = line("ticket:");
+    let auth = ccpulse::outputs::auth::Auth::new(Some("s3cret"));
+    let now = ccpulse::outputs::auth::wall_ms();
+    assert!(auth.ticket_valid(&ticket, now + 29 * 86_400_000), "{text}");
+    assert!(
+        !auth.ticket_valid(&ticket, now + 31 * 86_400_000),
+        "30 days: {text}"
+    );
+    assert!(!ccpulse::outputs::auth::Auth::new(Some("other")).ticket_valid(&ticket, now));
+    assert_eq!(
+        line("board:"),
+        format!("https://floor.example:8443/?teams=Team+A&ticket={ticket}"),
+        "{text}"
+    );
+    // Over 30 days, or a config without a token: a usage error naming what is wrong.
+    let out = ccpulse(&["ticket", "--config", config, "--expires-in", "31d"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::write(&path, "timezone = \"UTC\"\n").expect("write");
+    let out = ccpulse(&["ticket", "--config", config]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kiosk.toml") && err.contains("no [auth] token"),
+        "{err}"
+    );
+}
+
 #[test]
 fn replay_usage_errors_exit_2() {
     let out = ccpulse(&["replay", "-", "--sl-preset", "cisco"]);

@@ -7,6 +7,7 @@ pub mod erlang;
 pub mod replay;
 pub mod run;
 pub mod simulate;
+pub mod ticket;
 
 /// A usage or configuration error: exit code 2 (runtime errors exit 1).
 #[derive(Debug, thiserror::Error)]
