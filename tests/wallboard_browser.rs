@@ -1206,6 +1206,22 @@ async fn wallboard_render_cost_at_50_queues_and_500_agents() {
         "no scrolling at 1920×1080, the strip above the panels"
     );
     page.screenshot(&artifact("wallboard-50q-500a.png")).await;
+    // On a phone the page scrolls: ten alerts, then "+N more".
+    page.set_viewport(390, 844).await;
+    page.wait_for(&format!(
+        "document.querySelectorAll('#alerts .alert').length === {}",
+        firing.min(10)
+    ))
+    .await;
+    let more = page
+        .eval("(document.querySelector('#alerts .more') || {}).textContent || ''")
+        .await;
+    let want = if firing > 10 {
+        format!("+{} more", firing - 10)
+    } else {
+        String::new()
+    };
+    assert_eq!(more, serde_json::json!(want), "{firing} firing");
     let errors = page.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
     drop(browser);
