@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod auth;
 pub mod config;
 pub mod decode;
 pub mod encode;

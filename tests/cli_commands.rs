@@ -75,14 +75,14 @@ fn ticket_prints_a_board_url_with_a_ticket_of_the_configs_token() {
             .to_string()
     };
     let ticket = line("ticket:");
-    let auth = ccpulse::outputs::auth::Auth::new(Some("s3cret"));
-    let now = ccpulse::outputs::auth::wall_ms();
+    let auth = ccpulse::auth::Auth::new(Some("s3cret"));
+    let now = ccpulse::auth::wall_ms();
     assert!(auth.ticket_valid(&ticket, now + 29 * 86_400_000), "{text}");
     assert!(
         !auth.ticket_valid(&ticket, now + 31 * 86_400_000),
         "30 days: {text}"
     );
-    assert!(!ccpulse::outputs::auth::Auth::new(Some("other")).ticket_valid(&ticket, now));
+    assert!(!ccpulse::auth::Auth::new(Some("other")).ticket_valid(&ticket, now));
     assert_eq!(
         line("board:"),
         format!("https://floor.example:8443/?teams=Team+A&ticket={ticket}"),

@@ -276,8 +276,7 @@ async fn read_tickets_open_reads_for_their_life_only() {
     assert_eq!(status, 201, "{answer}");
     let answer: Value = serde_json::from_str(&answer).expect("json");
     let ticket = answer["ticket"].as_str().expect("ticket").to_string();
-    let life =
-        answer["expires_at_ms"].as_i64().expect("expiry") - ccpulse::outputs::auth::wall_ms();
+    let life = answer["expires_at_ms"].as_i64().expect("expiry") - ccpulse::auth::wall_ms();
     assert!(
         (12 * 3_600_000 - 60_000..=12 * 3_600_000).contains(&life),
         "12 h by default: {life}"
@@ -304,11 +303,11 @@ async fn read_tickets_open_reads_for_their_life_only() {
     );
     assert_eq!(get("/api/v1/snapshot?ticket=v1.1.00".into()).await, 401);
     // Another token's ticket, and an expired one of this token: refused.
-    let other = ccpulse::outputs::auth::Auth::new(Some("other"));
-    let now = ccpulse::outputs::auth::wall_ms();
+    let other = ccpulse::auth::Auth::new(Some("other"));
+    let now = ccpulse::auth::wall_ms();
     let foreign = other.ticket(now + 60_000).expect("ticket");
     assert_eq!(get(format!("/api/v1/snapshot?ticket={foreign}")).await, 401);
-    let ours = ccpulse::outputs::auth::Auth::new(Some("s3cret"));
+    let ours = ccpulse::auth::Auth::new(Some("s3cret"));
     let expired = ours.ticket(now - 1).expect("ticket");
     assert_eq!(get(format!("/api/v1/snapshot?ticket={expired}")).await, 401);
     let mut ws = ws_connect(live.addr, &format!("/ws?teams=A&ticket={ticket}")).await;

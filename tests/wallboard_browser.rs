@@ -924,8 +924,8 @@ async fn wallboard_opens_with_a_ticket_and_says_when_it_has_expired() {
     let n = send_all(&live, vec![queued(T0 - 30_000, "c1", "sales")]).await;
     clock.set(T0);
     wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
-    let auth = ccpulse::outputs::auth::Auth::new(Some("s3cret"));
-    let now = ccpulse::outputs::auth::wall_ms();
+    let auth = ccpulse::auth::Auth::new(Some("s3cret"));
+    let now = ccpulse::auth::wall_ms();
     let browser = Browser::launch().await;
     let page = browser.new_page().await;
 

@@ -4,8 +4,8 @@
 use super::UsageError;
 use ccpulse::alerts::notify::{self, Context};
 use ccpulse::alerts::{AlertContext, AlertEngine, SharedAlerts};
+use ccpulse::auth::Auth;
 use ccpulse::config::{Config, SourceKind};
-use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::outputs::metrics::MetricsOptions;

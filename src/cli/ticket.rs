@@ -3,8 +3,8 @@
 //! daemon (the same ticket `POST /api/v1/tickets` mints).
 
 use super::UsageError;
+use ccpulse::auth::{wall_ms, Auth, MAX_TICKET_MS};
 use ccpulse::config::{parse_duration, Config};
-use ccpulse::outputs::auth::{wall_ms, Auth, MAX_TICKET_MS};
 use std::path::PathBuf;
 
 /// Arguments of `ccpulse ticket`.

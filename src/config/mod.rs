@@ -555,7 +555,7 @@ impl Config {
                 "must not be empty (remove it to turn auth off)".into(),
             ));
         }
-        if self.auth.link_tickets.ms() > crate::outputs::auth::MAX_TICKET_MS {
+        if self.auth.link_tickets.ms() > crate::auth::MAX_TICKET_MS {
             return Err(err(
                 "auth.link_tickets",
                 "must be at most 30 days (a read ticket's longest life)".into(),

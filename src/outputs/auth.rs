@@ -1,4 +1,5 @@
-//! Bearer-token access control (`[auth] token`, interfaces.md §5).
+//! Bearer-token access control over HTTP (`[auth] token`, interfaces.md §5; the token and
+//! tickets themselves are [`crate::auth`]).
 //!
 //! - ingest endpoints (`POST /api/v1/events`, `GET /api/v1/ingest`) require
 //!   `Authorization: Bearer <token>`;
@@ -14,114 +15,17 @@
 //!
 //! Without a configured token every request passes.
 
+pub use crate::auth::Auth;
+use crate::auth::{wall_ms, DEFAULT_TICKET_MS, MAX_TICKET_MS};
 use axum::extract::{Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use std::sync::Arc;
 
 /// Paths that push events into the engine (header-only authentication).
 pub const INGEST_PATHS: [&str; 2] = ["/api/v1/events", "/api/v1/ingest"];
-
-/// A read ticket's longest life: 30 days (a kiosk's ticket is replaced by minting another).
-pub const MAX_TICKET_MS: i64 = 30 * 86_400_000;
-
-/// A ticket's life when `POST /api/v1/tickets` names none: 12 hours, a day's shifts.
-const DEFAULT_TICKET_MS: i64 = 12 * 3_600_000;
-
-/// The configured token, if any; cheap to clone.
-#[derive(Clone, Default)]
-pub struct Auth {
-    token: Option<Arc<str>>,
-}
-
-/// Never the token itself: an `Auth` sits in structures that may be debug-printed.
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
-
-impl Auth {
-    /// Access control with `token` (`None`: everything open).
-    pub fn new(token: Option<&str>) -> Self {
-        Auth {
-            token: token.map(Arc::from),
-        }
-    }
-
-    /// True when a token is configured.
-    pub fn is_enabled(&self) -> bool {
-        self.token.is_some()
-    }
-
-    fn matches(&self, candidate: &str) -> bool {
-        self.token
-            .as_deref()
-            .is_some_and(|t| constant_time_eq(t.as_bytes(), candidate.as_bytes()))
-    }
-
-    /// A read ticket valid until `expires_at_ms` (epoch ms, wall clock):
-    /// `v1.<expiry>.<HMAC-SHA256 of it, hex>`, keyed by the token. `None` without one.
-    pub fn ticket(&self, expires_at_ms: i64) -> Option<String> {
-        let token = self.token.as_deref()?;
-        Some(format!("v1.{expires_at_ms}.{}", sign(token, expires_at_ms)))
-    }
-
-    /// True when `ticket` was signed with this token and has not expired at `now_ms`.
-    pub fn ticket_valid(&self, ticket: &str, now_ms: i64) -> bool {
-        let Some(token) = self.token.as_deref() else {
-            return false;
-        };
-        let mut parts = ticket.splitn(3, '.');
-        let (Some("v1"), Some(expiry), Some(mac)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return false;
-        };
-        match expiry.parse::<i64>() {
-            // Never one minted for longer than the longest life from now either.
-            Ok(exp) if exp > now_ms && exp - now_ms <= MAX_TICKET_MS => {
-                constant_time_eq(sign(token, exp).as_bytes(), mac.as_bytes())
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The ticket's signature: HMAC-SHA256 of its version and expiry, keyed by the token.
-fn sign(token: &str, expires_at_ms: i64) -> String {
-    use std::fmt::Write;
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, token.as_bytes());
-    let tag = ring::hmac::sign(
-        &key,
-        format!("ccpulse read ticket v1 {expires_at_ms}").as_bytes(),
-    );
-    tag.as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-/// The wall clock in epoch ms (tickets expire in real time, not event time).
-pub fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 #[derive(Debug, PartialEq, Eq)]
 enum Class {
@@ -264,40 +168,5 @@ mod tests {
         assert_eq!(classify(&get, "/ws"), Class::Read);
         assert_eq!(classify(&get, "/healthz"), Class::Open);
         assert_eq!(classify(&get, "/"), Class::Open);
-    }
-
-    #[test]
-    fn compares_tokens() {
-        let a = Auth::new(Some("s3cret"));
-        assert!(a.matches("s3cret"));
-        assert!(!a.matches("s3cre"));
-        assert!(!a.matches("s3creT"));
-        assert!(!Auth::new(None).matches(""));
-        assert!(!format!("{a:?}").contains("s3cret"), "{a:?}");
-    }
-
-    #[test]
-    fn tickets_expire_and_belong_to_their_token() {
-        let a = Auth::new(Some("s3cret"));
-        let now = 1_795_856_400_000;
-        let t = a.ticket(now + 60_000).expect("a ticket");
-        assert!(t.starts_with(&format!("v1.{}.", now + 60_000)), "{t}");
-        assert!(a.ticket_valid(&t, now));
-        assert!(a.ticket_valid(&t, now + 59_999));
-        assert!(!a.ticket_valid(&t, now + 60_000), "expired");
-        // Another token (changed in the config) revokes it; no token, no tickets.
-        assert!(!Auth::new(Some("other")).ticket_valid(&t, now));
-        assert!(Auth::new(None).ticket(now).is_none());
-        assert!(!Auth::new(None).ticket_valid(&t, now));
-        // A longer expiry with the same signature, a cut or damaged one: refused.
-        let forged = t.replacen(&(now + 60_000).to_string(), &(now + 600_000).to_string(), 1);
-        assert!(!a.ticket_valid(&forged, now));
-        assert!(!a.ticket_valid(&t[..t.len() - 1], now));
-        assert!(!a.ticket_valid("v1.x.y", now));
-        assert!(!a.ticket_valid("", now));
-        assert!(!a.ticket_valid("s3cret", now), "the token is no ticket");
-        // Never valid for more than the longest life from now.
-        let far = a.ticket(now + MAX_TICKET_MS + 1).expect("a ticket");
-        assert!(!a.ticket_valid(&far, now));
     }
 }

@@ -6,9 +6,9 @@
 #[path = "../common/deflate_ws.rs"]
 mod deflate_ws;
 
+use ccpulse::auth::Auth;
 use ccpulse::config::Config;
 use ccpulse::engine::Snapshot;
-use ccpulse::outputs::auth::Auth;
 use ccpulse::outputs::feed::{FeedOptions, FeedState};
 use ccpulse::outputs::http;
 use ccpulse::runtime::{Clock, Daemon, DaemonBuilder, Published, RuntimeOptions};

@@ -168,7 +168,7 @@ pub struct Context {
     pub time_zone: jiff::tz::TimeZone,
     /// With `[auth] token`: the board links carry a read ticket of this life (ms), so
     /// they open without the token (`[auth] link_tickets`).
-    pub link_tickets: Option<(crate::outputs::auth::Auth, i64)>,
+    pub link_tickets: Option<(crate::auth::Auth, i64)>,
 }
 
 impl Context {
@@ -200,9 +200,10 @@ impl Context {
     /// The wallboard with at most one filter (`("teams", "A")`), ticket included.
     pub fn board_url_with(&self, filter: Option<(&str, &str)>) -> String {
         let base = format!("{}/", self.external_url.trim_end_matches('/'));
-        let ticket = self.link_tickets.as_ref().and_then(|(auth, life)| {
-            auth.ticket(crate::outputs::auth::wall_ms().saturating_add(*life))
-        });
+        let ticket = self
+            .link_tickets
+            .as_ref()
+            .and_then(|(auth, life)| auth.ticket(crate::auth::wall_ms().saturating_add(*life)));
         let Ok(mut url) = reqwest::Url::parse(&base) else {
             return base;
         };

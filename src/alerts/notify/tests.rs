@@ -243,7 +243,7 @@ fn chat_links_open_the_board_of_the_alerts_queue_or_team() {
     assert_eq!(ny.clock(T0), "04:00 EST");
     // With a token guarding the board, a link carries a read ticket of the configured
     // life: it opens the board (and nothing else) without the token.
-    let auth = crate::outputs::auth::Auth::new(Some("s3cret"));
+    let auth = crate::auth::Auth::new(Some("s3cret"));
     let guarded = Context {
         link_tickets: Some((auth.clone(), 3_600_000)),
         ..ny
@@ -253,7 +253,7 @@ fn chat_links_open_the_board_of_the_alerts_queue_or_team() {
     let q: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
     assert_eq!(q.get("teams").map(String::as_str), Some("A"), "{url}");
     let ticket = q.get("ticket").expect("a ticket");
-    let now = crate::outputs::auth::wall_ms();
+    let now = crate::auth::wall_ms();
     assert!(auth.ticket_valid(ticket, now), "{ticket}");
     assert!(
         !auth.ticket_valid(ticket, now + 3_600_001),
