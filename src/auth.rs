@@ -14,6 +14,17 @@ pub const MAX_TICKET_MS: i64 = 30 * 86_400_000;
 /// A ticket's life when `POST /api/v1/tickets` names none: 12 hours, a day's shifts.
 pub const DEFAULT_TICKET_MS: i64 = 12 * 3_600_000;
 
+/// Why no ticket was minted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    /// The life asked for is 0 or longer than [`MAX_TICKET_MS`].
+    #[error("a ticket's life must be more than 0 and at most 30 days")]
+    Life,
+    /// No `[auth] token`: the read endpoints are open, nothing signs a ticket.
+    #[error("no [auth] token is set")]
+    NoToken,
+}
+
 /// The configured token, if any; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Auth {
@@ -54,6 +65,17 @@ impl Auth {
     pub fn ticket(&self, expires_at_ms: i64) -> Option<String> {
         let token = self.token.as_deref()?;
         Some(format!("v1.{expires_at_ms}.{}", sign(token, expires_at_ms)))
+    }
+
+    /// A read ticket lasting `life_ms` from now (more than 0, at most [`MAX_TICKET_MS`]),
+    /// with its expiry: what the mint endpoint, `ccpulse ticket` and chat links hand out.
+    pub fn ticket_lasting(&self, life_ms: i64) -> Result<(String, i64), TicketError> {
+        if life_ms <= 0 || life_ms > MAX_TICKET_MS {
+            return Err(TicketError::Life);
+        }
+        let expires_at_ms = wall_ms().saturating_add(life_ms);
+        let ticket = self.ticket(expires_at_ms).ok_or(TicketError::NoToken)?;
+        Ok((ticket, expires_at_ms))
     }
 
     /// True when `ticket` was signed with this token and has not expired at `now_ms`.
@@ -144,5 +166,15 @@ mod tests {
         // Never valid for more than the longest life from now.
         let far = a.ticket(now + MAX_TICKET_MS + 1).expect("a ticket");
         assert!(!a.ticket_valid(&far, now));
+        // Minted for a life from now: bounded, and only with a token.
+        let (t, exp) = a.ticket_lasting(60_000).expect("a minute");
+        assert!(a.ticket_valid(&t, exp - 1) && !a.ticket_valid(&t, exp));
+        assert_eq!(a.ticket_lasting(0), Err(TicketError::Life));
+        assert_eq!(a.ticket_lasting(MAX_TICKET_MS + 1), Err(TicketError::Life));
+        assert!(a.ticket_lasting(MAX_TICKET_MS).is_ok());
+        assert_eq!(
+            Auth::new(None).ticket_lasting(60_000),
+            Err(TicketError::NoToken)
+        );
     }
 }

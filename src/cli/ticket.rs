@@ -3,7 +3,8 @@
 //! daemon (the same ticket `POST /api/v1/tickets` mints).
 
 use super::UsageError;
-use ccpulse::auth::{wall_ms, Auth, MAX_TICKET_MS};
+use ccpulse::alerts::notify::board_link;
+use ccpulse::auth::{Auth, TicketError};
 use ccpulse::config::{parse_duration, Config};
 use std::path::PathBuf;
 
@@ -30,34 +31,28 @@ pub fn run(args: TicketArgs) -> anyhow::Result<()> {
     let life = parse_duration(&args.expires_in)
         .map_err(|e| UsageError(format!("--expires-in: {e}")))?
         .ms();
-    if life <= 0 || life > MAX_TICKET_MS {
-        return Err(UsageError("--expires-in: more than 0 and at most 30 days".into()).into());
-    }
-    let auth = Auth::new(cfg.auth.token.as_deref());
-    let expires_at = wall_ms().saturating_add(life);
-    let Some(ticket) = auth.ticket(expires_at) else {
-        return Err(UsageError(format!(
-            "{}: no [auth] token, so the board is open and needs no ticket",
-            args.config.display()
-        ))
-        .into());
-    };
+    let (ticket, expires_at) = Auth::new(cfg.auth.token.as_deref())
+        .ticket_lasting(life)
+        .map_err(|e| match e {
+            TicketError::Life => UsageError("--expires-in: more than 0 and at most 30 days".into()),
+            TicketError::NoToken => UsageError(format!(
+                "{}: no [auth] token, so the board is open and needs no ticket",
+                args.config.display()
+            )),
+        })?;
     let base = cfg
         .alerts
         .external_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", cfg.daemon.listen));
-    let mut url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
+    let filters = [("teams", &args.teams), ("queues", &args.queues)];
+    let mut query: Vec<(&str, &str)> = filters
+        .iter()
+        .filter_map(|(key, value)| value.as_deref().map(|v| (*key, v)))
+        .collect();
+    query.push(("ticket", &ticket));
+    let url = board_link(&base, &query)
         .map_err(|e| UsageError(format!("alerts.external_url `{base}`: {e}")))?;
-    {
-        let mut q = url.query_pairs_mut();
-        for (key, value) in [("teams", &args.teams), ("queues", &args.queues)] {
-            if let Some(v) = value {
-                q.append_pair(key, v);
-            }
-        }
-        q.append_pair("ticket", &ticket);
-    }
     println!("ticket:  {ticket}");
     println!("expires: {}", ccpulse::model::format_rfc3339(expires_at));
     println!("board:   {url}");

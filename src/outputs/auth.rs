@@ -16,7 +16,7 @@
 //! Without a configured token every request passes.
 
 pub use crate::auth::Auth;
-use crate::auth::{wall_ms, DEFAULT_TICKET_MS, MAX_TICKET_MS};
+use crate::auth::{wall_ms, TicketError, DEFAULT_TICKET_MS};
 use axum::extract::{Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -129,17 +129,21 @@ async fn mint(State(auth): State<Auth>, body: axum::body::Bytes) -> Response {
     };
     let life = match req.expires_in.as_deref().map(crate::config::parse_duration) {
         None => DEFAULT_TICKET_MS,
-        Some(Ok(d)) if d.ms() > 0 && d.ms() <= MAX_TICKET_MS => d.ms(),
-        Some(Ok(_)) => {
+        Some(Ok(d)) => d.ms(),
+        Some(Err(e)) => return bad(format!("expires_in: {e}")).into_response(),
+    };
+    let (ticket, expires_at_ms) = match auth.ticket_lasting(life) {
+        Ok(minted) => minted,
+        Err(TicketError::Life) => {
             return bad("expires_in: must be more than 0 and at most 30 days".into())
                 .into_response()
         }
-        Some(Err(e)) => return bad(format!("expires_in: {e}")).into_response(),
-    };
-    let expires_at_ms = wall_ms().saturating_add(life);
-    let Some(ticket) = auth.ticket(expires_at_ms) else {
-        return bad("no [auth] token is set: the read endpoints are open, no ticket needed".into())
-            .into_response();
+        Err(TicketError::NoToken) => {
+            return bad(
+                "no [auth] token is set: the read endpoints are open, no ticket needed".into(),
+            )
+            .into_response()
+        }
     };
     (
         StatusCode::CREATED,

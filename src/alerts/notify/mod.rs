@@ -158,6 +158,17 @@ impl Notification {
     }
 }
 
+/// The wallboard at `base` (the daemon's URL) with `query` (`teams`, `queues`, `ticket`),
+/// URL-encoded: the links of chat alerts and of `ccpulse ticket`. Err: `base` is no URL.
+pub fn board_link(base: &str, query: &[(&str, &str)]) -> Result<String, String> {
+    let mut url = reqwest::Url::parse(&format!("{}/", base.trim_end_matches('/')))
+        .map_err(|e| e.to_string())?;
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url.to_string())
+}
+
 /// Where receivers link to (the daemon's URL), and the center's time zone their texts
 /// give clock times in.
 #[derive(Debug, Clone)]
@@ -199,27 +210,17 @@ impl Context {
 
     /// The wallboard with at most one filter (`("teams", "A")`), ticket included.
     pub fn board_url_with(&self, filter: Option<(&str, &str)>) -> String {
-        let base = format!("{}/", self.external_url.trim_end_matches('/'));
         let ticket = self
             .link_tickets
             .as_ref()
-            .and_then(|(auth, life)| auth.ticket(crate::auth::wall_ms().saturating_add(*life)));
-        let Ok(mut url) = reqwest::Url::parse(&base) else {
-            return base;
-        };
-        if filter.is_none() && ticket.is_none() {
-            return url.to_string();
+            .and_then(|(auth, life)| auth.ticket_lasting(*life).ok())
+            .map(|(t, _)| t);
+        let mut query: Vec<(&str, &str)> = filter.into_iter().collect();
+        if let Some(t) = &ticket {
+            query.push(("ticket", t));
         }
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some((key, name)) = filter {
-                q.append_pair(key, name);
-            }
-            if let Some(t) = &ticket {
-                q.append_pair("ticket", t);
-            }
-        }
-        url.to_string()
+        board_link(&self.external_url, &query)
+            .unwrap_or_else(|_| format!("{}/", self.external_url.trim_end_matches('/')))
     }
 
     /// `generatorURL` of an alert: the daemon's alert API.
