@@ -396,24 +396,26 @@ fn encode_queues(enc: &mut DescriptorEncoder, snap: &Snapshot) -> fmt::Result {
     // Each queue's service level under its own preset, as its numerator and denominator
     // (what the wallboard's SL tiles sum): `increase(numerator) / increase(denominator)`
     // is that service level over any window, summable over channels and queues.
-    for (name, help, part) in [
+    type PartOf = fn((u64, u64)) -> u64;
+    let parts: [(&str, &str, PartOf); 2] = [
         (
             "service_level_numerator",
             "Contacts that met the service level under the queue's configured preset (its numerator: answered within T, plus abandoned within T for cisco_type3 / amazon_connect).",
-            0,
+            |(met, _)| met,
         ),
         (
             "service_level_denominator",
             "Contacts the queue's configured service-level preset counts (its denominator: offered for cisco_type2, answered for answered_only, ...).",
-            1,
+            |(_, counted)| counted,
         ),
-    ] {
+    ];
+    for (name, help, part) in parts {
         let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
         for q in &snap.queues {
             for (channel, t) in q.lifetime.iter() {
-                let (met, counted) = q.sl_preset.fraction(&SlCounts::from(&t.c));
+                let fraction = q.sl_preset.fraction(&SlCounts::from(&t.c));
                 let labels = [("queue", q.queue.as_str()), ("channel", channel.as_str())];
-                counter(&mut m, &labels, if part == 0 { met } else { counted })?;
+                counter(&mut m, &labels, part(fraction))?;
             }
         }
     }
