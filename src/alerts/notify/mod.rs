@@ -169,6 +169,16 @@ pub fn board_link(base: &str, query: &[(&str, &str)]) -> Result<String, String> 
     Ok(url.to_string())
 }
 
+/// The board filter showing what `alert` is about: `("queues", its queue)`, else
+/// `("teams", its team)`, else none (the whole floor).
+pub fn board_filter(alert: &Notification) -> Option<(&'static str, &str)> {
+    match (alert.labels.get("queue"), alert.labels.get("team")) {
+        (Some(q), _) => Some(("queues", q.as_str())),
+        (None, Some(t)) => Some(("teams", t.as_str())),
+        (None, None) => None,
+    }
+}
+
 /// Where receivers link to (the daemon's URL), and the center's time zone their texts
 /// give clock times in.
 #[derive(Debug, Clone)]
@@ -200,12 +210,7 @@ impl Context {
     /// link the team leader opens from a chat message, on a phone as on a desk; with a
     /// read ticket when a token guards the board.
     pub fn board_url(&self, alert: &Notification) -> String {
-        let filter = match (alert.labels.get("queue"), alert.labels.get("team")) {
-            (Some(q), _) => Some(("queues", q.as_str())),
-            (None, Some(t)) => Some(("teams", t.as_str())),
-            (None, None) => None,
-        };
-        self.board_url_with(filter)
+        self.board_url_with(board_filter(alert))
     }
 
     /// The wallboard with at most one filter (`("teams", "A")`), ticket included.

@@ -1,7 +1,7 @@
 //! Microsoft Teams through a Workflows ("When a Teams webhook request is received")
 //! webhook: a message with one Adaptive Card 1.4 attachment.
 
-use super::{Context, GroupMessage, Status};
+use super::{board_filter, Context, GroupMessage, Status};
 use serde_json::{json, Value};
 
 /// Alerts shown on the card; the rest are counted.
@@ -81,11 +81,13 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
 }
 
 /// The card's button: the board of the group's queue or team when its alerts share one,
-/// else the whole floor.
+/// else the whole floor. (Filters are compared, not URLs: each URL carries its own
+/// freshly minted ticket under a token.)
 fn action_url(msg: &GroupMessage<'_>, ctx: &Context) -> String {
-    let mut urls = msg.alerts.iter().map(|a| ctx.board_url(a));
-    match urls.next() {
-        Some(first) if urls.all(|u| u == first) => first,
-        _ => ctx.board_url_with(None),
-    }
+    let mut filters = msg.alerts.iter().map(|a| board_filter(a));
+    let shared = match filters.next() {
+        Some(first) if filters.all(|f| f == first) => first,
+        _ => None,
+    };
+    ctx.board_url_with(shared)
 }

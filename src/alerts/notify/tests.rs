@@ -340,6 +340,37 @@ fn teams_payload_is_an_adaptive_card_message() {
     );
     assert_eq!(card["actions"][0]["type"], "Action.OpenUrl");
     assert_eq!(card["actions"][0]["url"], board, "one queue: its board");
+    // Under a token every link carries its own ticket: two alerts of one queue still
+    // share its board, two queues get the whole floor.
+    let guarded = Context {
+        link_tickets: Some((crate::auth::Auth::new(Some("s3cret")), 3_600_000)),
+        ..ctx()
+    };
+    let button = |alerts: &[Notification]| {
+        let v = teams::payload(&message(alerts), &guarded);
+        let url = v["attachments"][0]["content"]["actions"][0]["url"]
+            .as_str()
+            .map(str::to_string)
+            .expect("url");
+        let url = reqwest::Url::parse(&url).expect("url");
+        url.query_pairs()
+            .filter(|(k, _)| k != "ticket")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    let of = |name: &str, queue: &str| {
+        Notification::from_event(&event(AlertKind::Firing, name, queue, 3.0), None)
+    };
+    let same = [
+        of("ContactsWaitingHigh", "sales"),
+        of("AbandonRateHigh", "sales"),
+    ];
+    assert_eq!(button(&same), ["queues=sales"]);
+    let two = [
+        of("ContactsWaitingHigh", "sales"),
+        of("ContactsWaitingHigh", "support"),
+    ];
+    assert!(button(&two).is_empty(), "{:?}", button(&two));
 }
 
 #[test]
