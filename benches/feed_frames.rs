@@ -14,7 +14,7 @@ use ccpulse::config::Config;
 use ccpulse::engine::{Engine, Snapshot};
 use ccpulse::outputs::feed::filtered_doc;
 use ccpulse::outputs::feed_deflate::deflate;
-use ccpulse::outputs::feed_view::LongContact;
+use ccpulse::outputs::feed_view::LongRules;
 use ccpulse::outputs::http::Filter;
 use ccpulse::runtime::RuntimeOptions;
 use ccpulse::sim::{SimConfig, Simulator};
@@ -45,7 +45,7 @@ fn snapshots() -> (Snapshot, Snapshot) {
 fn bench(c: &mut Criterion) {
     let (a, b) = snapshots();
     // The built-in rules' long-contact threshold, as the daemon gives its boards.
-    let long = LongContact::from_rules(&ccpulse::alerts::default_rules());
+    let long = LongRules::from_rules(&ccpulse::alerts::default_rules());
     let all = Filter::default();
     let doc_a = filtered_doc(&a, &all, &long).expect("doc");
     let doc_b = filtered_doc(&b, &all, &long).expect("doc");

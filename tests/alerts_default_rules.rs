@@ -8,8 +8,9 @@
 //! 1. it fires exactly once, at the first tick `for_ms` after the breach started;
 //! 2. it repeats every `repeat_ms` while the value still breaches;
 //! 3. it stays firing while the value sits between `threshold` and `clear` (hysteresis)
-//!    and resolves at the first tick past `clear` (`StaffingGap` and `LongContact` ship
-//!    with `clear == threshold`: the band is empty, which the test asserts);
+//!    and resolves at the first tick past `clear` (`StaffingGap`, `LongContact` and
+//!    `LongAfterCallWork` ship with `clear == threshold`: the band is empty, which the
+//!    test asserts);
 //! 4. with quiet hours over the breach nothing is notified until they end, when the
 //!    (already firing) alert is notified once, with its real start time.
 
@@ -107,11 +108,15 @@ impl Script {
         );
     }
     fn login(&mut self, t: Millis, agent: &str) {
+        self.state(t, agent, AgentStatus::Available);
+    }
+    /// `agent` (explicit states, team A, serving sales) goes to `state` at `t`.
+    fn state(&mut self, t: Millis, agent: &str, state: AgentStatus) {
         self.push(
             t,
             EventBody::AgentState(Box::new(AgentStateChange {
                 agent: agent.into(),
-                state: AgentStatus::Available,
+                state,
                 reason: None,
                 team: Some("Team A".into()),
                 queues: Some(vec!["sales".into()]),
@@ -519,5 +524,28 @@ fn long_contact() {
     s.end(x, &c1);
     let c2 = s.queue(x);
     s.answer(x, &c2, "a1");
+    check(rule, s, "a1", x + 5 * MIN);
+}
+
+#[test]
+fn long_after_call_work() {
+    let rule = rule("LongAfterCallWork");
+    assert_eq!(rule.clear, rule.threshold);
+    let mut s = Script::default();
+    s.login(T0, "a1");
+    let c1 = s.queue(T0);
+    s.answer(T0, &c1, "a1");
+    s.end(T0 + MIN, &c1);
+    // In wrap-up past the threshold, `for` and a repeat interval; then ready again (no
+    // longer in a timed state: the alert resolves), and a short wrap-up after the next
+    // contact (under the threshold: nothing).
+    s.state(T0 + MIN, "a1", AgentStatus::AfterCallWork);
+    let x = T0 + MIN + secs(rule.threshold) + rule.for_ms + rule.repeat_ms + 2 * MIN;
+    s.state(x, "a1", AgentStatus::Available);
+    let c2 = s.queue(x + MIN);
+    s.answer(x + MIN, &c2, "a1");
+    s.end(x + 2 * MIN, &c2);
+    s.state(x + 2 * MIN, "a1", AgentStatus::AfterCallWork);
+    s.state(x + 3 * MIN, "a1", AgentStatus::Available);
     check(rule, s, "a1", x + 5 * MIN);
 }

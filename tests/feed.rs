@@ -218,6 +218,8 @@ async fn board_view_by_default_and_the_full_snapshot_on_request() {
         Value::from(t0 + 60)
     );
     assert_eq!(board["agents"][0]["long_contact_seconds"], 1200.0);
+    // No state rule times a contact (LongAfterCallWork times wrap-up).
+    assert_eq!(board["agents"][0]["long_state_seconds"], Value::Null);
     assert!(
         full["agents"][0].get("long_contact_seconds").is_none(),
         "the API's object"

@@ -193,6 +193,9 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         agent(T0 - 1_190_000, "ben", AgentStatus::Available, None),
         queued(T0 - 1_185_000, "c-long", "support"),
         answered(T0 - 1_180_000, "c-long", "support", "ben"),
+        // dan has been in wrap-up since 4 min 50 s before T0: LongAfterCallWork (5 min)
+        // fires after T0.
+        agent(T0 - 290_000, "dan", AgentStatus::AfterCallWork, None),
     ];
     for k in 0..6 {
         let q = if k % 2 == 0 { "sales" } else { "support" };
@@ -279,6 +282,19 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         !ben_card[0].as_str().unwrap_or("long").contains("long"),
         "{ben_card}"
     );
+    // Nor is dan's wrap-up (4 min 50 s) by LongAfterCallWork (5 min).
+    let dan = "document.querySelector('[data-agent=\"dan\"]')";
+    let dan_card = page
+        .eval(&format!("[{dan}.className, {dan}.textContent]"))
+        .await;
+    assert!(
+        !dan_card[0].as_str().unwrap_or("long").contains("long")
+            && dan_card[1]
+                .as_str()
+                .unwrap_or("")
+                .contains("after call work"),
+        "{dan_card}"
+    );
     // Pending alerts are not shown. (The service level may already fire: the alert task
     // may have evaluated the queues at a watermark of the scripted morning, five minutes
     // and more before T0, as the events came in.)
@@ -308,8 +324,9 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
         "pending, not shown: {strip}"
     );
 
-    // One minute later: both waits fire (warning), and ben's long contact (info); the
-    // service level of a queue may have been below target long enough too.
+    // One minute later: both waits fire (warning), ben's long contact and dan's long
+    // wrap-up (info); the service level of a queue may have been below target long
+    // enough too.
     clock.set(T0 + 61_000);
     wait_alerts(&live.alerts, |a| {
         let firing = |name: &str| {
@@ -317,12 +334,19 @@ async fn wallboard_shows_the_snapshot_and_alerts_in_headless_chromium() {
                 .filter(|x| x.alertname == name && x.state == "firing")
                 .count()
         };
-        firing("LongestWaitHigh") == 2 && firing("LongContact") == 1
+        firing("LongestWaitHigh") == 2
+            && firing("LongContact") == 1
+            && firing("LongAfterCallWork") == 1
     })
     .await;
     // Ben's card is long now, as the alert fires (the feed's `long_contact_seconds`).
     page.wait_for(&format!(
         "{ben}.classList.contains('long') && {ben}.textContent.includes('✖ long')"
+    ))
+    .await;
+    // So is dan's, by the feed's `long_state_seconds`.
+    page.wait_for(&format!(
+        "{dan}.classList.contains('long') && {dan}.textContent.includes('✖ long')"
     ))
     .await;
     let api = get_json(live.addr, "/api/v1/alerts").await;

@@ -14,7 +14,7 @@ mod text;
 pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
 pub use rule::{
     default_rules, schedule_and_source_rules, AlertInputs, Comparison, Measured, Metric,
-    QuietHours, Rule, Severity, SourceHealth, ThresholdUnit,
+    QuietHours, Rule, Severity, SourceHealth, StateFilter, ThresholdUnit,
 };
 pub use scope::ScopeFilter;
 pub use task::{spawn, spawn_with, AlertContext, SharedAlerts};

@@ -1,8 +1,8 @@
 //! What a rule measures and when it breaches.
 
 use super::text::fill_labels;
-use crate::engine::Snapshot;
-use crate::model::Millis;
+use crate::engine::{AgentSnapshot, Snapshot};
+use crate::model::{AgentStatus, Millis};
 use crate::schedule::ScheduleView;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -50,9 +50,29 @@ pub enum ThresholdUnit {
     SlThreshold,
 }
 
+/// Which agent states a `state_seconds` rule times: its `states` and, in aux, its
+/// `reasons` (none listed: any reason).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StateFilter {
+    /// The timed states (never `logged_out`).
+    pub states: Vec<AgentStatus>,
+    /// Aux reasons an agent in aux must have to be timed (empty: any).
+    pub reasons: Vec<String>,
+}
+
+impl StateFilter {
+    /// Whether an agent in `state` with `reason` is timed.
+    pub fn admits(&self, state: AgentStatus, reason: Option<&str>) -> bool {
+        self.states.contains(&state)
+            && (state != AgentStatus::Aux
+                || self.reasons.is_empty()
+                || reason.is_some_and(|r| self.reasons.iter().any(|x| x == r)))
+    }
+}
+
 /// A measured quantity, per queue, agent or source, read from a snapshot (and, for the
 /// schedule and source metrics, from [`AlertInputs`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Metric {
     /// Service level over the rolling window of this many seconds, minus the queue's
     /// target (so `Below 0.0` means "below target").
@@ -73,6 +93,9 @@ pub enum Metric {
     StaffingGap,
     /// Seconds an agent has been on its current contact.
     ContactSeconds,
+    /// Seconds an agent has been in its current state, for the states (and aux
+    /// reasons) of the filter: stuck in wrap-up, a break run long without a schedule.
+    StateSeconds(Box<StateFilter>),
     /// Seconds since the shift start of a scheduled agent who has not logged in, once
     /// past `[schedule] no_show_grace` (per agent, with its team).
     NoShowSeconds,
@@ -183,6 +206,15 @@ impl Metric {
                     }
                 }
             }
+            Metric::StateSeconds(ref f) => {
+                for a in snap
+                    .agents
+                    .iter()
+                    .filter(|a| f.admits(a.state, a.reason.as_deref()))
+                {
+                    out.push(("agent", a.agent.clone(), state_seconds(a, now)));
+                }
+            }
             // Need the schedule or the sources: see `measure_with`.
             Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
@@ -195,6 +227,11 @@ impl Metric {
     }
 }
 
+/// Seconds `a` has been in its state at `now`.
+fn state_seconds(a: &AgentSnapshot, now: Millis) -> f64 {
+    (now - a.since_ms).max(0) as f64 / 1000.0
+}
+
 impl Metric {
     /// What it is measured per: `queue`, `agent` or `source` (the scope label).
     pub fn scope_label(&self) -> &'static str {
@@ -205,6 +242,7 @@ impl Metric {
             | Metric::AbandonRate { .. }
             | Metric::StaffingGap => "queue",
             Metric::ContactSeconds
+            | Metric::StateSeconds(_)
             | Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
             | Metric::LateReturnSeconds
@@ -214,13 +252,14 @@ impl Metric {
     }
 
     /// The labels besides the scope label that its measurements carry (`team` for the
-    /// schedule metrics).
+    /// schedule metrics; the timed `state` and its aux `reason` for `state_seconds`).
     pub fn scope_labels(&self) -> &'static [&'static str] {
         match self {
             Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
             | Metric::LateReturnSeconds
             | Metric::OutOfAdherenceSeconds => &["team"],
+            Metric::StateSeconds(_) => &["state", "reason"],
             _ => &[],
         }
     }
@@ -241,7 +280,7 @@ impl Metric {
             labels: Vec::new(),
         };
         let agents = inputs.schedule.map_or(&[][..], |s| s.agents.as_slice());
-        match *self {
+        match self {
             Metric::NoShowSeconds => agents
                 .iter()
                 .filter_map(|a| a.no_show_seconds.map(|v| agent(&a.agent, &a.team, v)))
@@ -282,6 +321,21 @@ impl Metric {
                 .sources
                 .iter()
                 .map(|s| source(&s.name, if s.up { 1.0 } else { 0.0 }))
+                .collect(),
+            // The state and its reason come along: "{scope} has been in {reason} for …".
+            Metric::StateSeconds(f) => snap
+                .agents
+                .iter()
+                .filter(|a| f.admits(a.state, a.reason.as_deref()))
+                .map(|a| Measured {
+                    scope_label: "agent",
+                    scope: a.agent.clone(),
+                    value: state_seconds(a, now),
+                    labels: [("state", a.state.as_str().to_string())]
+                        .into_iter()
+                        .chain(a.reason.clone().map(|r| ("reason", r)))
+                        .collect(),
+                })
                 .collect(),
             _ => self
                 .measure(snap)
@@ -403,7 +457,8 @@ impl Rule {
     }
 
     /// `template` with `{scope}`, `{value}`, `{value_text}` (in this rule's metric's
-    /// unit) and the scope's labels filled in.
+    /// unit) and the scope's labels filled in; a label the metric may carry but this
+    /// measurement lacks (the aux `reason` of an agent in wrap-up) reads as nothing.
     pub(crate) fn fill(
         &self,
         template: &str,
@@ -411,7 +466,12 @@ impl Rule {
         value: f64,
         labels: &BTreeMap<&'static str, String>,
     ) -> String {
-        fill_labels(template, scope, value, self.metric.unit(), labels)
+        let text = fill_labels(template, scope, value, self.metric.unit(), labels);
+        self.metric
+            .scope_labels()
+            .iter()
+            .filter(|k| !labels.contains_key(*k))
+            .fold(text, |t, k| t.replace(&format!("{{{k}}}"), ""))
     }
 }
 
@@ -449,7 +509,8 @@ impl Rule {
 }
 
 /// The built-in rules (interfaces.md §6 names): SL below target over 15 minutes, a long
-/// wait, many waiting, a high abandon rate, a staffing gap, a very long contact, and the
+/// wait, many waiting, a high abandon rate, a staffing gap, a very long contact, a long
+/// wrap-up, and the
 /// schedule and source rules of [`schedule_and_source_rules`].
 pub fn default_rules() -> Vec<Rule> {
     let mut rules = kpi_rules();
@@ -601,6 +662,20 @@ fn kpi_rules() -> Vec<Rule> {
             0,
             Severity::Info,
             "{scope} has been on one contact for {value_text}",
+        ),
+        // Stuck in wrap-up: a form left open, or "ready" forgotten after a hard call.
+        rule(
+            "LongAfterCallWork",
+            Metric::StateSeconds(Box::new(StateFilter {
+                states: vec![AgentStatus::AfterCallWork],
+                reasons: Vec::new(),
+            })),
+            Comparison::Above,
+            300.0,
+            300.0,
+            0,
+            Severity::Info,
+            "{scope} has been in wrap-up for {value_text}",
         ),
     ]
 }

@@ -348,3 +348,89 @@ fn longest_wait_high_counts_in_each_queues_sl_threshold() {
         "A caller in email has waited 12\u{a0}h 2\u{a0}min"
     );
 }
+
+#[test]
+fn state_seconds_times_the_rules_states_and_aux_reasons() {
+    use crate::alerts::StateFilter;
+    use crate::model::{AgentStateChange, AgentStatus};
+    let mut rule = waiting_rule(300.0);
+    rule.name = "LongBreakOrWrapUp".into();
+    rule.metric = Metric::StateSeconds(Box::new(StateFilter {
+        states: vec![AgentStatus::Aux, AgentStatus::AfterCallWork],
+        reasons: vec!["break".into()],
+    }));
+    rule.threshold = 300.0;
+    rule.for_ms = 0;
+    rule.summary = "{scope} in {state} ({reason}) for {value_text}".into();
+    let mut floor = Floor::new(rule.clone());
+    let state = |agent: &str, state, reason: Option<&str>| {
+        EventBody::AgentState(Box::new(AgentStateChange {
+            agent: agent.into(),
+            state,
+            reason: reason.map(Into::into),
+            team: Some("A".into()),
+            queues: None,
+            name: None,
+            explicit: true,
+        }))
+    };
+    for (t, body) in [
+        (T0, state("a1", AgentStatus::Aux, Some("break"))),
+        (T0, state("a2", AgentStatus::Aux, Some("lunch"))),
+        (T0, state("a4", AgentStatus::Available, None)),
+        (T0 + 60_000, state("a3", AgentStatus::AfterCallWork, None)),
+    ] {
+        floor
+            .engine
+            .push(Event {
+                ts: t,
+                id: None,
+                body,
+            })
+            .expect("in order");
+    }
+    floor.engine.advance_to(T0 + 600_000);
+    let snap = floor.engine.snapshot();
+    let measured = rule.metric.measure_with(&snap, &AlertInputs::default());
+    type Row<'a> = (&'a str, f64, Vec<(&'a str, &'a str)>);
+    let got: Vec<Row> = measured
+        .iter()
+        .map(|m| {
+            let labels = m.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            (m.scope.as_str(), m.value, labels)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a1", 600.0, vec![("state", "aux"), ("reason", "break")]),
+            ("a3", 540.0, vec![("state", "after_call_work")]),
+        ],
+        "lunch is not a listed reason, available not a listed state"
+    );
+    // `measure` (without labels) agrees.
+    let plain: Vec<(String, f64)> = rule
+        .metric
+        .measure(&snap)
+        .into_iter()
+        .map(|(_, s, v)| (s, v))
+        .collect();
+    assert_eq!(
+        plain,
+        [("a1".to_string(), 600.0), ("a3".to_string(), 540.0)]
+    );
+    // Both breach 300 s: they fire with their state and reason as labels and in text.
+    let fired = floor.alerts.evaluate(&snap);
+    let a1 = fired.iter().find(|e| e.scope == "a1").expect("a1 fires");
+    assert_eq!(
+        a1.scope_labels.get("reason").map(String::as_str),
+        Some("break")
+    );
+    assert_eq!(a1.summary, "a1 in aux (break) for 10\u{a0}min");
+    let a3 = fired.iter().find(|e| e.scope == "a3").expect("a3 fires");
+    assert_eq!(
+        a3.summary, "a3 in after_call_work () for 9\u{a0}min",
+        "no reason: nothing"
+    );
+    assert_eq!(fired.len(), 2);
+}

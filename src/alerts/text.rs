@@ -26,10 +26,11 @@ pub enum Unit {
 
 impl Metric {
     /// The unit of the metric's value.
-    pub fn unit(self) -> Unit {
+    pub fn unit(&self) -> Unit {
         match self {
             Metric::LongestWaitSeconds
             | Metric::ContactSeconds
+            | Metric::StateSeconds(_)
             | Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
             | Metric::LateReturnSeconds

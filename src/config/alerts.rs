@@ -2,7 +2,10 @@
 //! the receivers notifications go to (`[[alerts.receivers]]`).
 
 use super::{ConfigError, Duration};
-use crate::alerts::{default_rules, Comparison, Metric, QuietHours, Rule, Severity, ThresholdUnit};
+use crate::alerts::{
+    default_rules, Comparison, Metric, QuietHours, Rule, Severity, StateFilter, ThresholdUnit,
+};
+use crate::model::AgentStatus;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -91,6 +94,12 @@ pub struct RuleConfig {
     /// metrics; empty: all).
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The agent states `state_seconds` times (required there, e.g. `["after_call_work"]`).
+    #[serde(default)]
+    pub states: Vec<String>,
+    /// `state_seconds` in aux: only these aux reasons (empty: any).
+    #[serde(default)]
+    pub reasons: Vec<String>,
     /// `above` or `below`.
     pub op: OpConfig,
     /// Breach threshold.
@@ -292,13 +301,14 @@ pub fn parse_quiet_hours(text: &str) -> Result<QuietHours, String> {
 }
 
 /// The config names of the metrics, as the error of an unknown one lists them.
-const METRIC_NAMES: [&str; 12] = [
+const METRIC_NAMES: [&str; 13] = [
     "service_level_vs_target",
     "longest_wait_seconds",
     "contacts_waiting",
     "abandon_rate",
     "staffing_gap",
     "contact_seconds",
+    "state_seconds",
     "no_show_seconds",
     "break_overrun_seconds",
     "late_return_seconds",
@@ -321,6 +331,8 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
         "contacts_waiting" => Metric::ContactsWaiting,
         "staffing_gap" => Metric::StaffingGap,
         "contact_seconds" => Metric::ContactSeconds,
+        // Its states and reasons are set by the caller (`state_filter`).
+        "state_seconds" => Metric::StateSeconds(Box::default()),
         "no_show_seconds" => Metric::NoShowSeconds,
         "break_overrun_seconds" => Metric::BreakOverrunSeconds,
         "late_return_seconds" => Metric::LateReturnSeconds,
@@ -334,6 +346,59 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
             ))
         }
     })
+}
+
+/// The agent states a `state_seconds` rule may time (not `logged_out`: agents who are
+/// not logged in leave the floor's view).
+const TIMED_STATES: [AgentStatus; 5] = [
+    AgentStatus::Available,
+    AgentStatus::Ringing,
+    AgentStatus::OnContact,
+    AgentStatus::AfterCallWork,
+    AgentStatus::Aux,
+];
+
+/// The filter of a `state_seconds` rule's `states` and `reasons`; the error names its key.
+fn state_filter(
+    states: &[String],
+    reasons: &[String],
+) -> Result<StateFilter, (&'static str, String)> {
+    let names = || {
+        TIMED_STATES
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if states.is_empty() {
+        return Err((
+            "states",
+            format!("`state_seconds` needs the states it times ({})", names()),
+        ));
+    }
+    let mut out = StateFilter::default();
+    for name in states {
+        let Some(s) = TIMED_STATES.iter().find(|s| s.as_str() == name) else {
+            return Err((
+                "states",
+                format!(
+                    "`{name}` is not a state `state_seconds` can time ({})",
+                    names()
+                ),
+            ));
+        };
+        if !out.states.contains(s) {
+            out.states.push(*s);
+        }
+    }
+    if !reasons.is_empty() && !out.states.contains(&AgentStatus::Aux) {
+        return Err((
+            "reasons",
+            "are aux reasons: `states` must include \"aux\"".into(),
+        ));
+    }
+    out.reasons = reasons.to_vec();
+    Ok(out)
 }
 
 impl RuleConfig {
@@ -355,7 +420,19 @@ impl RuleConfig {
                 ),
             ));
         }
-        let metric = metric(&self.metric, self.window).map_err(|(k, m)| err(&key(k), m))?;
+        let mut metric = metric(&self.metric, self.window).map_err(|(k, m)| err(&key(k), m))?;
+        if let Metric::StateSeconds(f) = &mut metric {
+            **f = state_filter(&self.states, &self.reasons).map_err(|(k, m)| err(&key(k), m))?;
+        } else if let Some(k) = [("states", &self.states), ("reasons", &self.reasons)]
+            .iter()
+            .find(|(_, v)| !v.is_empty())
+            .map(|(k, _)| *k)
+        {
+            return Err(err(
+                &key(k),
+                format!("applies to `state_seconds`, not `{}`", self.metric),
+            ));
+        }
         if let Metric::ServiceLevelVsTarget { window_seconds }
         | Metric::AbandonRate { window_seconds } = metric
         {

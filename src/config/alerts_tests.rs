@@ -413,3 +413,125 @@ fn schedule_and_source_scope_errors_name_the_key() {
         assert!(e.message.contains(name), "{name}: {e}");
     }
 }
+
+#[test]
+fn state_seconds_rules_parse_their_states_and_reasons() {
+    let text = [
+        metric_rule(
+            "LongBreakA",
+            "state_seconds",
+            "states = [\"aux\"]\nreasons = [\"break\", \"coffee\"]\nteams = [\"A\"]\nthreshold = 900",
+        )
+        .replace("threshold = 0\n", ""),
+        metric_rule(
+            "StuckRinging",
+            "state_seconds",
+            "states = [\"ringing\", \"after_call_work\", \"ringing\"]",
+        ),
+    ]
+    .concat();
+    let f = write(&text);
+    let rules = Config::load(f.path())
+        .expect("valid")
+        .alert_rules("x")
+        .expect("rules");
+    let get = |n: &str| rules.iter().find(|r| r.name == n).expect(n);
+    let brk = get("LongBreakA");
+    assert_eq!(
+        brk.metric,
+        Metric::StateSeconds(Box::new(StateFilter {
+            states: vec![AgentStatus::Aux],
+            reasons: vec!["break".into(), "coffee".into()],
+        }))
+    );
+    assert_eq!(
+        (brk.teams.as_slice(), brk.threshold),
+        (&["A".to_string()][..], 900.0)
+    );
+    let Metric::StateSeconds(f) = &get("StuckRinging").metric else {
+        panic!("state_seconds");
+    };
+    assert_eq!(
+        f.states,
+        [AgentStatus::Ringing, AgentStatus::AfterCallWork],
+        "each state once"
+    );
+    assert!(f.reasons.is_empty());
+    // The built-in LongAfterCallWork times wrap-up only.
+    let builtin = default_rules()
+        .into_iter()
+        .find(|r| r.name == "LongAfterCallWork")
+        .expect("built-in");
+    assert_eq!(
+        builtin.metric,
+        Metric::StateSeconds(Box::new(StateFilter {
+            states: vec![AgentStatus::AfterCallWork],
+            reasons: Vec::new(),
+        }))
+    );
+}
+
+#[test]
+fn state_seconds_errors_name_the_key() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("state_seconds", "", "states", "needs the states"),
+        ("state_seconds", "states = []", "states", "needs the states"),
+        (
+            "state_seconds",
+            "states = [\"lunch\"]",
+            "states",
+            "`lunch` is not a state",
+        ),
+        (
+            "state_seconds",
+            "states = [\"logged_out\"]",
+            "states",
+            "`logged_out`",
+        ),
+        (
+            "state_seconds",
+            "states = [\"after_call_work\"]\nreasons = [\"break\"]",
+            "reasons",
+            "must include \"aux\"",
+        ),
+        (
+            "contact_seconds",
+            "states = [\"aux\"]",
+            "states",
+            "applies to `state_seconds`",
+        ),
+        (
+            "no_show_seconds",
+            "reasons = [\"break\"]",
+            "reasons",
+            "applies to `state_seconds`",
+        ),
+        (
+            "state_seconds",
+            "states = [\"aux\"]\nqueues = [\"sales\"]",
+            "queues",
+            "per agent",
+        ),
+        (
+            "state_seconds",
+            "states = [\"aux\"]\nlabels = { reason = \"x\" }",
+            "labels.reason",
+            "set by ccpulse",
+        ),
+        (
+            "state_seconds",
+            "states = [\"aux\"]\nlabels = { state = \"x\" }",
+            "labels.state",
+            "set by ccpulse",
+        ),
+    ];
+    for (metric, extra, key, says) in cases {
+        let e = load_err(&metric_rule("R", metric, extra));
+        assert_eq!(
+            e.key,
+            format!("alerts.rules[0].{key}"),
+            "{metric} {extra}: {e}"
+        );
+        assert!(e.message.contains(says), "{metric} {extra}: {e}");
+    }
+}

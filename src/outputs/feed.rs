@@ -16,7 +16,7 @@
 use super::feed_deflate;
 use super::feed_delta::{DocError, Entity, FeedDoc};
 use super::feed_socket::{self, FeedSocket, Inbound};
-use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail, LongContact};
+use super::feed_view::{BoardAgent, BoardQueue, BoardTeam, Detail, LongRules};
 use super::http::{Filter, Selection};
 use crate::engine::{QueueSnapshot, Snapshot};
 use crate::runtime::{Published, Shutdown};
@@ -99,7 +99,7 @@ pub struct FeedState {
 struct FrameCache {
     entries: std::sync::Mutex<std::collections::HashMap<FilterKey, CachedData>>,
     /// When a contact is long on a board (from the alert rules; none without them).
-    long: Arc<LongContact>,
+    long: Arc<LongRules>,
 }
 
 /// A filter as the cache keys it: queues, teams, detail.
@@ -192,7 +192,7 @@ impl Prepared {
         snap: &Snapshot,
         filter: &Filter,
         sel: &Selection,
-        long: &LongContact,
+        long: &LongRules,
         prev: Option<&Arc<Prepared>>,
     ) -> Option<Self> {
         let doc = feed_doc(snap, filter, sel, long).ok()?;
@@ -302,7 +302,7 @@ impl FeedState {
         if let Ok(engine) = alerts.lock() {
             // Before any screen connects: the cache marks long contacts by these rules.
             self.frames = Arc::new(FrameCache {
-                long: Arc::new(LongContact::from_rules(engine.rules())),
+                long: Arc::new(LongRules::from_rules(engine.rules())),
                 ..FrameCache::default()
             });
         }
@@ -521,11 +521,7 @@ fn frame_data(doc: &FeedDoc) -> FrameData {
 
 /// The state a feed client with `filter` is shown at `s`, long contacts by `long` (what
 /// a tick's frames are made from; public for the feed benchmark).
-pub fn filtered_doc(
-    s: &Snapshot,
-    filter: &Filter,
-    long: &LongContact,
-) -> Result<FeedDoc, DocError> {
+pub fn filtered_doc(s: &Snapshot, filter: &Filter, long: &LongRules) -> Result<FeedDoc, DocError> {
     feed_doc(s, filter, &Selection::new(filter), long)
 }
 
@@ -535,7 +531,7 @@ fn feed_doc(
     s: &Snapshot,
     filter: &Filter,
     sel: &Selection,
-    long: &LongContact,
+    long: &LongRules,
 ) -> Result<FeedDoc, DocError> {
     let now = s.watermark_ms.unwrap_or(0);
     let detail = Detail::parse(filter.detail.as_deref());

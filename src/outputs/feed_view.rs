@@ -3,6 +3,7 @@
 //! of a 2,000-agent floor cost a fifth of the bandwidth and parsing), fractional values
 //! to three decimals (see [`milli`]); `?detail=full` sends the whole API snapshot instead.
 
+use crate::alerts::StateFilter;
 use crate::engine::{AgentContact, AgentSnapshot, QueueSnapshot, Staffing, TeamSnapshot};
 use crate::kpi::{AgentKpis, QueueKpis, SlCounts, SlPreset};
 use crate::model::{AgentStatus, Millis};
@@ -246,12 +247,14 @@ impl From<&AgentKpis> for BoardAgentDay {
     }
 }
 
-/// When a contact counts as long on a screen: from the agent-scoped `contact_seconds`
-/// alert rules (`LongContact`, 20 min, by default), breach threshold plus `for`, so a
-/// card turns red when that alert fires for the agent. No such rule: never.
+/// When a contact or a state counts as long on a screen: from the agent-scoped
+/// `contact_seconds` alert rules (`LongContact`, 20 min, by default) and `state_seconds`
+/// rules (`LongAfterCallWork`, 5 min of wrap-up), breach threshold plus `for`, so a card
+/// turns red when such an alert fires for the agent. No such rule: never.
 #[derive(Debug, Clone, Default)]
-pub struct LongContact {
-    rules: Vec<LongRule>,
+pub struct LongRules {
+    contact: Vec<LongRule>,
+    state: Vec<(LongRule, StateFilter)>,
 }
 
 #[derive(Debug, Clone)]
@@ -261,30 +264,61 @@ struct LongRule {
     teams: Vec<String>,
 }
 
-impl LongContact {
-    /// The `contact_seconds` rules that breach above a threshold, of `rules`.
+impl LongRule {
+    fn new(r: &crate::alerts::Rule) -> Self {
+        LongRule {
+            after_ms: (r.threshold * 1000.0).round() as Millis + r.for_ms.max(0),
+            only: r.only.clone(),
+            teams: r.teams.clone(),
+        }
+    }
+
+    fn selects(&self, agent: &str, team: Option<&str>) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|a| a == agent))
+            && (self.teams.is_empty() || team.is_some_and(|t| self.teams.iter().any(|x| x == t)))
+    }
+}
+
+impl LongRules {
+    /// The `contact_seconds` and `state_seconds` rules of `rules` that breach above a
+    /// threshold.
     pub fn from_rules(rules: &[crate::alerts::Rule]) -> Self {
         use crate::alerts::{Comparison, Metric};
-        let rules = rules
-            .iter()
-            .filter(|r| r.metric == Metric::ContactSeconds && r.cmp == Comparison::Above)
-            .map(|r| LongRule {
-                after_ms: (r.threshold * 1000.0).round() as Millis + r.for_ms.max(0),
-                only: r.only.clone(),
-                teams: r.teams.clone(),
-            })
-            .collect();
-        LongContact { rules }
+        let mut out = LongRules::default();
+        for r in rules.iter().filter(|r| r.cmp == Comparison::Above) {
+            match &r.metric {
+                Metric::ContactSeconds => out.contact.push(LongRule::new(r)),
+                Metric::StateSeconds(f) => out.state.push((LongRule::new(r), (**f).clone())),
+                _ => {}
+            }
+        }
+        out
     }
 
     /// How long a contact of `agent` (in `team`) lasts before it is long: the earliest
     /// of the rules that select the agent.
     pub fn after_ms(&self, agent: &str, team: Option<&str>) -> Option<Millis> {
-        let selects = |r: &&LongRule| {
-            (r.only.is_empty() || r.only.iter().any(|a| a == agent))
-                && (r.teams.is_empty() || team.is_some_and(|t| r.teams.iter().any(|x| x == t)))
-        };
-        self.rules.iter().filter(selects).map(|r| r.after_ms).min()
+        self.contact
+            .iter()
+            .filter(|r| r.selects(agent, team))
+            .map(|r| r.after_ms)
+            .min()
+    }
+
+    /// How long `agent` (in `team`) stays in `state` (with `reason`) before it is long:
+    /// the earliest of the rules that select the agent and time that state.
+    pub fn state_after_ms(
+        &self,
+        agent: &str,
+        team: Option<&str>,
+        state: AgentStatus,
+        reason: Option<&str>,
+    ) -> Option<Millis> {
+        self.state
+            .iter()
+            .filter(|(r, f)| r.selects(agent, team) && f.admits(state, reason))
+            .map(|(r, _)| r.after_ms)
+            .min()
     }
 }
 
@@ -319,18 +353,23 @@ pub struct BoardAgent<'a> {
     pub since_ms: Millis,
     /// The contact being handled.
     pub contact: Option<BoardContact<'a>>,
-    /// A contact longer than this is long ([`LongContact`]; `null`: no rule says). A
+    /// A contact longer than this is long ([`LongRules`]; `null`: no rule says). A
     /// setting like a queue's `sl_threshold_seconds`: it changes only with the rules
     /// or the agent's team, so deltas do not carry it with every contact.
     #[serde(serialize_with = "ser_milli_opt")]
     pub long_contact_seconds: Option<f64>,
+    /// Time in the current state (`since_ms`) past which it is long ([`LongRules`]'s
+    /// `state_seconds` rules for this state and reason; `null`: no rule times it). It
+    /// changes with the state, which a delta carries anyway.
+    #[serde(serialize_with = "ser_milli_opt")]
+    pub long_state_seconds: Option<f64>,
     /// Today's numbers.
     pub today: BoardAgentDay,
 }
 
 impl<'a> BoardAgent<'a> {
     /// `a` on a board, with how long its contacts may last by `long`.
-    pub fn new(a: &'a AgentSnapshot, long: &LongContact) -> Self {
+    pub fn new(a: &'a AgentSnapshot, long: &LongRules) -> Self {
         let contact = a.contact.as_ref().map(|c: &'a AgentContact| BoardContact {
             contact: &c.contact,
             queue: &c.queue,
@@ -347,6 +386,9 @@ impl<'a> BoardAgent<'a> {
             contact,
             long_contact_seconds: long
                 .after_ms(&a.agent, a.team.as_deref())
+                .map(|ms| ms as f64 / 1000.0),
+            long_state_seconds: long
+                .state_after_ms(&a.agent, a.team.as_deref(), a.state, a.reason.as_deref())
                 .map(|ms| ms as f64 / 1000.0),
             today: (&a.today).into(),
         }
@@ -452,21 +494,24 @@ mod tests {
         assert_eq!(none.targets_missed, None, "no targets: no member");
     }
 
+    fn builtin_rule(name: &str) -> crate::alerts::Rule {
+        default_rules()
+            .into_iter()
+            .find(|r| r.name == name)
+            .expect("built-in")
+    }
+
     #[test]
     fn long_contacts_follow_the_contact_seconds_rules() {
         // The built-in LongContact: above 1,200 s, no `for`.
-        let builtin = LongContact::from_rules(&default_rules());
+        let builtin = LongRules::from_rules(&default_rules());
         assert_eq!(builtin.after_ms("ann", Some("A")), Some(1_200_000));
         assert_eq!(builtin.after_ms("ann", None), Some(1_200_000));
-        assert_eq!(LongContact::default().after_ms("ann", None), None);
+        assert_eq!(LongRules::default().after_ms("ann", None), None);
 
         // A stricter rule for team B with a `for`, and one for a single agent.
         let mut rules = default_rules();
-        let mut team_b = rules
-            .iter()
-            .find(|r| r.name == "LongContact")
-            .cloned()
-            .expect("built-in");
+        let mut team_b = builtin_rule("LongContact");
         team_b.name = "LongContactTeamB".into();
         team_b.threshold = 600.0;
         team_b.for_ms = 60_000;
@@ -478,10 +523,71 @@ mod tests {
         cleo.teams.clear();
         cleo.only = vec!["cleo".into()];
         rules.extend([team_b, cleo]);
-        let long = LongContact::from_rules(&rules);
+        let long = LongRules::from_rules(&rules);
         assert_eq!(long.after_ms("ann", Some("A")), Some(1_200_000));
         assert_eq!(long.after_ms("ben", Some("B")), Some(660_000));
         assert_eq!(long.after_ms("cleo", Some("A")), Some(300_000));
         assert_eq!(long.after_ms("ben", None), Some(1_200_000));
+    }
+
+    #[test]
+    fn long_states_follow_the_state_seconds_rules() {
+        use crate::alerts::Metric;
+        let (acw, aux) = (AgentStatus::AfterCallWork, AgentStatus::Aux);
+        // The built-in LongAfterCallWork: wrap-up above 300 s, no `for`; nothing else.
+        let builtin = LongRules::from_rules(&default_rules());
+        assert_eq!(
+            builtin.state_after_ms("ann", Some("A"), acw, None),
+            Some(300_000)
+        );
+        assert_eq!(
+            builtin.state_after_ms("ann", Some("A"), aux, Some("break")),
+            None
+        );
+        assert_eq!(
+            builtin.state_after_ms("ann", None, AgentStatus::OnContact, None),
+            None
+        );
+        // Team A's breaks (not lunch) after 15 min plus a 1-min `for`; a stricter
+        // wrap-up rule for cleo.
+        let mut rules = default_rules();
+        let base = builtin_rule("LongAfterCallWork");
+        let mut breaks = base.clone();
+        breaks.name = "LongBreakA".into();
+        breaks.metric = Metric::StateSeconds(Box::new(StateFilter {
+            states: vec![aux],
+            reasons: vec!["break".into()],
+        }));
+        breaks.threshold = 900.0;
+        breaks.for_ms = 60_000;
+        breaks.teams = vec!["A".into()];
+        let mut cleo = base.clone();
+        cleo.name = "LongAcwCleo".into();
+        cleo.threshold = 120.0;
+        cleo.only = vec!["cleo".into()];
+        rules.extend([breaks, cleo]);
+        let long = LongRules::from_rules(&rules);
+        assert_eq!(
+            long.state_after_ms("ann", Some("A"), aux, Some("break")),
+            Some(960_000)
+        );
+        assert_eq!(
+            long.state_after_ms("ann", Some("A"), aux, Some("lunch")),
+            None
+        );
+        assert_eq!(
+            long.state_after_ms("ben", Some("B"), aux, Some("break")),
+            None
+        );
+        assert_eq!(
+            long.state_after_ms("cleo", Some("B"), acw, None),
+            Some(120_000)
+        );
+        assert_eq!(
+            long.state_after_ms("ann", Some("A"), acw, None),
+            Some(300_000)
+        );
+        // Contact rules are apart: the state rules do not make contacts long.
+        assert_eq!(long.after_ms("cleo", Some("B")), Some(1_200_000));
     }
 }
