@@ -1,7 +1,7 @@
 //! What a rule measures and when it breaches.
 
 use super::text::fill_labels;
-use crate::engine::{AgentSnapshot, Snapshot};
+use crate::engine::{AgentSnapshot, Snapshot, TeamSnapshot};
 use crate::model::{AgentStatus, Millis};
 use crate::schedule::ScheduleView;
 use serde::Serialize;
@@ -61,6 +61,22 @@ pub struct StateFilter {
 }
 
 impl StateFilter {
+    /// How many of `team`'s agents are in the filter's states (aux: with its reasons).
+    pub fn count(&self, team: &TeamSnapshot) -> u64 {
+        let by_state = |s: AgentStatus| team.agents.get(s.as_str()).copied().unwrap_or(0);
+        self.states
+            .iter()
+            .map(|&s| match s {
+                AgentStatus::Aux if !self.reasons.is_empty() => self
+                    .reasons
+                    .iter()
+                    .filter_map(|r| team.aux_by_reason.get(r))
+                    .sum(),
+                _ => by_state(s),
+            })
+            .sum()
+    }
+
     /// Whether an agent in `state` with `reason` is timed.
     pub fn admits(&self, state: AgentStatus, reason: Option<&str>) -> bool {
         self.states.contains(&state)
@@ -96,6 +112,9 @@ pub enum Metric {
     /// Seconds an agent has been in its current state, for the states (and aux
     /// reasons) of the filter: stuck in wrap-up, a break run long without a schedule.
     StateSeconds(Box<StateFilter>),
+    /// A team's agents in the filter's states (and aux reasons) now: too many on break
+    /// at once, nobody available.
+    AgentsInState(Box<StateFilter>),
     /// Seconds since the shift start of a scheduled agent who has not logged in, once
     /// past `[schedule] no_show_grace` (per agent, with its team).
     NoShowSeconds,
@@ -215,6 +234,11 @@ impl Metric {
                     out.push(("agent", a.agent.clone(), state_seconds(a, now)));
                 }
             }
+            Metric::AgentsInState(ref f) => {
+                for t in &snap.teams {
+                    out.push(("team", t.team.clone(), f.count(t) as f64));
+                }
+            }
             // Need the schedule or the sources: see `measure_with`.
             Metric::NoShowSeconds
             | Metric::BreakOverrunSeconds
@@ -224,6 +248,17 @@ impl Metric {
             | Metric::SourceUp => {}
         }
         out
+    }
+}
+
+impl Metric {
+    /// The states (and aux reasons) a `state_seconds` or `agents_in_state` metric
+    /// selects, to be set from config.
+    pub fn state_filter_mut(&mut self) -> Option<&mut StateFilter> {
+        match self {
+            Metric::StateSeconds(f) | Metric::AgentsInState(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
@@ -241,6 +276,7 @@ impl Metric {
             | Metric::ContactsWaiting
             | Metric::AbandonRate { .. }
             | Metric::StaffingGap => "queue",
+            Metric::AgentsInState(_) => "team",
             Metric::ContactSeconds
             | Metric::StateSeconds(_)
             | Metric::NoShowSeconds

@@ -434,3 +434,77 @@ fn state_seconds_times_the_rules_states_and_aux_reasons() {
     );
     assert_eq!(fired.len(), 2);
 }
+
+#[test]
+fn agents_in_state_counts_each_teams_agents_in_the_rules_states() {
+    use crate::alerts::StateFilter;
+    use crate::model::{AgentStateChange, AgentStatus};
+    let mut rule = waiting_rule(2.0);
+    rule.name = "TooManyOnBreak".into();
+    rule.metric = Metric::AgentsInState(Box::new(StateFilter {
+        states: vec![AgentStatus::Aux, AgentStatus::AfterCallWork],
+        reasons: vec!["break".into()],
+    }));
+    rule.for_ms = 0;
+    rule.summary = "{value_text} of team {scope} on break or in wrap-up".into();
+    let mut floor = Floor::new(rule.clone());
+    let mut push = |t: Millis, agent: &str, team: &str, state, reason: Option<&str>| {
+        let body = EventBody::AgentState(Box::new(AgentStateChange {
+            agent: agent.into(),
+            state,
+            reason: reason.map(Into::into),
+            team: Some(team.into()),
+            queues: None,
+            name: None,
+            explicit: true,
+        }));
+        floor
+            .engine
+            .push(Event {
+                ts: t,
+                id: None,
+                body,
+            })
+            .expect("in order");
+    };
+    // Team A: two on break, one at lunch (not counted), one in wrap-up; team B: one
+    // available.
+    push(T0, "a1", "A", AgentStatus::Aux, Some("break"));
+    push(T0, "a2", "A", AgentStatus::Aux, Some("break"));
+    push(T0, "a3", "A", AgentStatus::Aux, Some("lunch"));
+    push(T0, "a4", "A", AgentStatus::AfterCallWork, None);
+    push(T0, "b1", "B", AgentStatus::Available, None);
+    floor.engine.advance_to(T0 + 1_000);
+    let snap = floor.engine.snapshot();
+    // Brute force over the snapshot's agents.
+    let brute = |team: &str| {
+        snap.agents
+            .iter()
+            .filter(|a| a.team.as_deref() == Some(team))
+            .filter(|a| match a.state {
+                AgentStatus::Aux => a.reason.as_deref() == Some("break"),
+                s => s == AgentStatus::AfterCallWork,
+            })
+            .count() as f64
+    };
+    let got = rule.metric.measure(&snap);
+    assert_eq!(
+        got,
+        [
+            ("team", "A".to_string(), brute("A")),
+            ("team", "B".to_string(), brute("B"))
+        ]
+    );
+    assert_eq!((brute("A"), brute("B")), (3.0, 0.0));
+    // Above 2: team A fires, named by its team label (the board link and feed filter).
+    let fired = floor.alerts.evaluate(&snap);
+    assert_eq!(fired.len(), 1);
+    assert_eq!(
+        (fired[0].scope_label, fired[0].scope.as_str()),
+        ("team", "A")
+    );
+    assert_eq!(
+        fired[0].summary,
+        "3\u{a0}agents of team A on break or in wrap-up"
+    );
+}

@@ -39,7 +39,7 @@ impl Metric {
             Metric::AbandonRate { .. } => Unit::Ratio,
             Metric::ServiceLevelVsTarget { .. } => Unit::RatioDelta,
             Metric::ContactsWaiting | Metric::SourceUp => Unit::Count,
-            Metric::StaffingGap => Unit::Agents,
+            Metric::StaffingGap | Metric::AgentsInState(_) => Unit::Agents,
         }
     }
 }

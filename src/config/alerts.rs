@@ -301,7 +301,7 @@ pub fn parse_quiet_hours(text: &str) -> Result<QuietHours, String> {
 }
 
 /// The config names of the metrics, as the error of an unknown one lists them.
-const METRIC_NAMES: [&str; 13] = [
+const METRIC_NAMES: [&str; 14] = [
     "service_level_vs_target",
     "longest_wait_seconds",
     "contacts_waiting",
@@ -309,6 +309,7 @@ const METRIC_NAMES: [&str; 13] = [
     "staffing_gap",
     "contact_seconds",
     "state_seconds",
+    "agents_in_state",
     "no_show_seconds",
     "break_overrun_seconds",
     "late_return_seconds",
@@ -333,6 +334,7 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
         "contact_seconds" => Metric::ContactSeconds,
         // Its states and reasons are set by the caller (`state_filter`).
         "state_seconds" => Metric::StateSeconds(Box::default()),
+        "agents_in_state" => Metric::AgentsInState(Box::default()),
         "no_show_seconds" => Metric::NoShowSeconds,
         "break_overrun_seconds" => Metric::BreakOverrunSeconds,
         "late_return_seconds" => Metric::LateReturnSeconds,
@@ -348,8 +350,8 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
     })
 }
 
-/// The agent states a `state_seconds` rule may time (not `logged_out`: agents who are
-/// not logged in leave the floor's view).
+/// The agent states a `state_seconds` or `agents_in_state` rule may select (not
+/// `logged_out`: agents who are not logged in leave the floor's view).
 const TIMED_STATES: [AgentStatus; 5] = [
     AgentStatus::Available,
     AgentStatus::Ringing,
@@ -358,8 +360,10 @@ const TIMED_STATES: [AgentStatus; 5] = [
     AgentStatus::Aux,
 ];
 
-/// The filter of a `state_seconds` rule's `states` and `reasons`; the error names its key.
+/// The filter of a `state_seconds` or `agents_in_state` rule's (`metric`) `states` and
+/// `reasons`; the error names its key.
 fn state_filter(
+    metric: &str,
     states: &[String],
     reasons: &[String],
 ) -> Result<StateFilter, (&'static str, String)> {
@@ -373,7 +377,7 @@ fn state_filter(
     if states.is_empty() {
         return Err((
             "states",
-            format!("`state_seconds` needs the states it times ({})", names()),
+            format!("`{metric}` needs the states it selects ({})", names()),
         ));
     }
     let mut out = StateFilter::default();
@@ -382,7 +386,7 @@ fn state_filter(
             return Err((
                 "states",
                 format!(
-                    "`{name}` is not a state `state_seconds` can time ({})",
+                    "`{name}` is not one of the states `{metric}` selects ({})",
                     names()
                 ),
             ));
@@ -421,8 +425,9 @@ impl RuleConfig {
             ));
         }
         let mut metric = metric(&self.metric, self.window).map_err(|(k, m)| err(&key(k), m))?;
-        if let Metric::StateSeconds(f) = &mut metric {
-            **f = state_filter(&self.states, &self.reasons).map_err(|(k, m)| err(&key(k), m))?;
+        if let Some(f) = metric.state_filter_mut() {
+            *f = state_filter(&self.metric, &self.states, &self.reasons)
+                .map_err(|(k, m)| err(&key(k), m))?;
         } else if let Some(k) = [("states", &self.states), ("reasons", &self.reasons)]
             .iter()
             .find(|(_, v)| !v.is_empty())
@@ -430,7 +435,10 @@ impl RuleConfig {
         {
             return Err(err(
                 &key(k),
-                format!("applies to `state_seconds`, not `{}`", self.metric),
+                format!(
+                    "applies to `state_seconds` and `agents_in_state`, not `{}`",
+                    self.metric
+                ),
             ));
         }
         if let Metric::ServiceLevelVsTarget { window_seconds }
@@ -451,7 +459,11 @@ impl RuleConfig {
         for (k, set, allowed) in [
             ("queues", !self.queues.is_empty(), per == "queue"),
             ("agents", !self.agents.is_empty(), per == "agent"),
-            ("teams", !self.teams.is_empty(), per == "agent"),
+            (
+                "teams",
+                !self.teams.is_empty(),
+                per == "agent" || per == "team",
+            ),
             ("sources", !self.sources.is_empty(), per == "source"),
         ] {
             if set && !allowed {
@@ -561,10 +573,16 @@ impl RuleConfig {
             only: match per {
                 "queue" => self.queues.clone(),
                 "source" => self.sources.clone(),
+                "team" => self.teams.clone(),
                 _ => self.agents.clone(),
             },
             quiet,
-            teams: self.teams.clone(),
+            // A team metric's `teams` is its scope (`only`), not a filter of agents.
+            teams: if per == "team" {
+                Vec::new()
+            } else {
+                self.teams.clone()
+            },
             labels: self.labels.clone(),
             annotations,
             receivers: self.receivers.clone(),

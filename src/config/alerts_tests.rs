@@ -480,7 +480,7 @@ fn state_seconds_errors_name_the_key() {
             "state_seconds",
             "states = [\"lunch\"]",
             "states",
-            "`lunch` is not a state",
+            "`lunch` is not one of the states",
         ),
         (
             "state_seconds",
@@ -533,5 +533,56 @@ fn state_seconds_errors_name_the_key() {
             "{metric} {extra}: {e}"
         );
         assert!(e.message.contains(says), "{metric} {extra}: {e}");
+    }
+}
+
+#[test]
+fn agents_in_state_rules_are_per_team() {
+    let text = metric_rule(
+        "TooManyOnBreakA",
+        "agents_in_state",
+        "states = [\"aux\"]\nreasons = [\"break\"]\nteams = [\"A\"]\nthreshold = 2",
+    )
+    .replace("threshold = 0\n", "");
+    let f = write(&text);
+    let rules = Config::load(f.path())
+        .expect("valid")
+        .alert_rules("x")
+        .expect("rules");
+    let r = rules
+        .iter()
+        .find(|r| r.name == "TooManyOnBreakA")
+        .expect("rule");
+    assert_eq!(
+        r.metric,
+        Metric::AgentsInState(Box::new(StateFilter {
+            states: vec![AgentStatus::Aux],
+            reasons: vec!["break".into()],
+        }))
+    );
+    assert_eq!(r.metric.scope_label(), "team");
+    assert_eq!(r.only, ["A"], "teams scope the team metric");
+    assert!(r.teams.is_empty(), "not an agent filter");
+    for (extra, key, says) in [
+        ("", "states", "`agents_in_state` needs the states"),
+        (
+            "states = [\"aux\"]\nagents = [\"a1\"]",
+            "agents",
+            "per team",
+        ),
+        (
+            "states = [\"aux\"]\nqueues = [\"sales\"]",
+            "queues",
+            "per team",
+        ),
+        (
+            "states = [\"aux\"]\nlabels = { team = \"x\" }",
+            "labels.team",
+            "set by ccpulse",
+        ),
+    ] {
+        let e = load_err(&metric_rule("R", "agents_in_state", extra));
+        assert_eq!(e.key, format!("alerts.rules[0].{key}"), "{extra}: {e}");
+        assert!(e.message.contains(says), "{extra}: {e}");
     }
 }
