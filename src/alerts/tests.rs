@@ -73,6 +73,31 @@ impl Floor {
         };
         self.engine.push(ev).expect("in order");
     }
+    /// `agent` (explicit states, in `team`) goes to `state` (with `reason`) at `t`.
+    fn state(
+        &mut self,
+        t: Millis,
+        agent: &str,
+        team: &str,
+        state: crate::model::AgentStatus,
+        reason: Option<&str>,
+    ) {
+        let body = EventBody::AgentState(Box::new(crate::model::AgentStateChange {
+            agent: agent.into(),
+            state,
+            reason: reason.map(Into::into),
+            team: Some(team.into()),
+            queues: None,
+            name: None,
+            explicit: true,
+        }));
+        let ev = Event {
+            ts: t,
+            id: None,
+            body,
+        };
+        self.engine.push(ev).expect("in order");
+    }
     /// Evaluates every 10 s from `from` to `to`; returns the events with their times.
     fn run(&mut self, from: Millis, to: Millis) -> Vec<(Millis, AlertKind)> {
         let mut out = Vec::new();
@@ -351,44 +376,18 @@ fn longest_wait_high_counts_in_each_queues_sl_threshold() {
 
 #[test]
 fn state_seconds_times_the_rules_states_and_aux_reasons() {
-    use crate::alerts::StateFilter;
-    use crate::model::{AgentStateChange, AgentStatus};
+    use crate::model::AgentStatus;
     let mut rule = waiting_rule(300.0);
     rule.name = "LongBreakOrWrapUp".into();
-    rule.metric = Metric::StateSeconds(Box::new(StateFilter {
-        states: vec![AgentStatus::Aux, AgentStatus::AfterCallWork],
-        reasons: vec!["break".into()],
-    }));
+    rule.metric = Metric::StateSeconds(break_or_wrap_up());
     rule.threshold = 300.0;
     rule.for_ms = 0;
     rule.summary = "{scope} in {state} ({reason}) for {value_text}".into();
     let mut floor = Floor::new(rule.clone());
-    let state = |agent: &str, state, reason: Option<&str>| {
-        EventBody::AgentState(Box::new(AgentStateChange {
-            agent: agent.into(),
-            state,
-            reason: reason.map(Into::into),
-            team: Some("A".into()),
-            queues: None,
-            name: None,
-            explicit: true,
-        }))
-    };
-    for (t, body) in [
-        (T0, state("a1", AgentStatus::Aux, Some("break"))),
-        (T0, state("a2", AgentStatus::Aux, Some("lunch"))),
-        (T0, state("a4", AgentStatus::Available, None)),
-        (T0 + 60_000, state("a3", AgentStatus::AfterCallWork, None)),
-    ] {
-        floor
-            .engine
-            .push(Event {
-                ts: t,
-                id: None,
-                body,
-            })
-            .expect("in order");
-    }
+    floor.state(T0, "a1", "A", AgentStatus::Aux, Some("break"));
+    floor.state(T0, "a2", "A", AgentStatus::Aux, Some("lunch"));
+    floor.state(T0, "a4", "A", AgentStatus::Available, None);
+    floor.state(T0 + 60_000, "a3", "A", AgentStatus::AfterCallWork, None);
     floor.engine.advance_to(T0 + 600_000);
     let snap = floor.engine.snapshot();
     let measured = rule.metric.measure_with(&snap, &AlertInputs::default());
@@ -437,43 +436,20 @@ fn state_seconds_times_the_rules_states_and_aux_reasons() {
 
 #[test]
 fn agents_in_state_counts_each_teams_agents_in_the_rules_states() {
-    use crate::alerts::StateFilter;
-    use crate::model::{AgentStateChange, AgentStatus};
+    use crate::model::AgentStatus;
     let mut rule = waiting_rule(2.0);
     rule.name = "TooManyOnBreak".into();
-    rule.metric = Metric::AgentsInState(Box::new(StateFilter {
-        states: vec![AgentStatus::Aux, AgentStatus::AfterCallWork],
-        reasons: vec!["break".into()],
-    }));
+    rule.metric = Metric::AgentsInState(break_or_wrap_up());
     rule.for_ms = 0;
     rule.summary = "{value_text} of team {scope} on break or in wrap-up".into();
     let mut floor = Floor::new(rule.clone());
-    let mut push = |t: Millis, agent: &str, team: &str, state, reason: Option<&str>| {
-        let body = EventBody::AgentState(Box::new(AgentStateChange {
-            agent: agent.into(),
-            state,
-            reason: reason.map(Into::into),
-            team: Some(team.into()),
-            queues: None,
-            name: None,
-            explicit: true,
-        }));
-        floor
-            .engine
-            .push(Event {
-                ts: t,
-                id: None,
-                body,
-            })
-            .expect("in order");
-    };
     // Team A: two on break, one at lunch (not counted), one in wrap-up; team B: one
     // available.
-    push(T0, "a1", "A", AgentStatus::Aux, Some("break"));
-    push(T0, "a2", "A", AgentStatus::Aux, Some("break"));
-    push(T0, "a3", "A", AgentStatus::Aux, Some("lunch"));
-    push(T0, "a4", "A", AgentStatus::AfterCallWork, None);
-    push(T0, "b1", "B", AgentStatus::Available, None);
+    floor.state(T0, "a1", "A", AgentStatus::Aux, Some("break"));
+    floor.state(T0, "a2", "A", AgentStatus::Aux, Some("break"));
+    floor.state(T0, "a3", "A", AgentStatus::Aux, Some("lunch"));
+    floor.state(T0, "a4", "A", AgentStatus::AfterCallWork, None);
+    floor.state(T0, "b1", "B", AgentStatus::Available, None);
     floor.engine.advance_to(T0 + 1_000);
     let snap = floor.engine.snapshot();
     // Brute force over the snapshot's agents.
@@ -507,4 +483,13 @@ fn agents_in_state_counts_each_teams_agents_in_the_rules_states() {
         fired[0].summary,
         "3\u{a0}agents of team A on break or in wrap-up"
     );
+}
+
+/// A filter of aux with the reason `break`, and wrap-up.
+fn break_or_wrap_up() -> Box<crate::alerts::StateFilter> {
+    use crate::model::AgentStatus;
+    Box::new(crate::alerts::StateFilter {
+        states: vec![AgentStatus::Aux, AgentStatus::AfterCallWork],
+        reasons: vec!["break".into()],
+    })
 }
