@@ -5,6 +5,10 @@
 //! changing the token revokes every ticket). The HTTP layer (`outputs::auth`) checks
 //! tokens and tickets; the notifiers put tickets in the board links of chat alerts; the
 //! `ccpulse ticket` command mints them without a daemon.
+//!
+//! An acknowledgement ticket, `ack1.<expiry>.<HMAC>`, signs one alert's fingerprint as
+//! well: it lets the holder of a chat alert's "acknowledge" link read and acknowledge
+//! that alert, and nothing else.
 
 use std::sync::Arc;
 
@@ -63,49 +67,99 @@ impl Auth {
     /// A read ticket valid until `expires_at_ms` (epoch ms, wall clock):
     /// `v1.<expiry>.<HMAC-SHA256 of it, hex>`, keyed by the token. `None` without one.
     pub fn ticket(&self, expires_at_ms: i64) -> Option<String> {
-        let token = self.token.as_deref()?;
-        Some(format!("v1.{expires_at_ms}.{}", sign(token, expires_at_ms)))
+        self.mint(Kind::Read, expires_at_ms)
     }
 
     /// A read ticket lasting `life_ms` from now (more than 0, at most [`MAX_TICKET_MS`]),
     /// with its expiry: what the mint endpoint, `ccpulse ticket` and chat links hand out.
     pub fn ticket_lasting(&self, life_ms: i64) -> Result<(String, i64), TicketError> {
+        self.mint_lasting(Kind::Read, life_ms)
+    }
+
+    /// True when `ticket` is a read ticket signed with this token, unexpired at `now_ms`.
+    pub fn ticket_valid(&self, ticket: &str, now_ms: i64) -> bool {
+        self.valid(Kind::Read, ticket, now_ms)
+    }
+
+    /// An acknowledgement ticket for the alert `fingerprint` lasting `life_ms` from now
+    /// (bounds as [`Auth::ticket_lasting`]): the "acknowledge" link of a chat alert.
+    pub fn ack_ticket_lasting(
+        &self,
+        fingerprint: &str,
+        life_ms: i64,
+    ) -> Result<(String, i64), TicketError> {
+        self.mint_lasting(Kind::Ack(fingerprint), life_ms)
+    }
+
+    /// True when `ticket` acknowledges the alert `fingerprint`, signed with this token
+    /// and unexpired at `now_ms`.
+    pub fn ack_ticket_valid(&self, fingerprint: &str, ticket: &str, now_ms: i64) -> bool {
+        self.valid(Kind::Ack(fingerprint), ticket, now_ms)
+    }
+
+    fn mint(&self, kind: Kind<'_>, expires_at_ms: i64) -> Option<String> {
+        let token = self.token.as_deref()?;
+        let mac = sign(token, kind, expires_at_ms);
+        Some(format!("{}.{expires_at_ms}.{mac}", kind.prefix()))
+    }
+
+    fn mint_lasting(&self, kind: Kind<'_>, life_ms: i64) -> Result<(String, i64), TicketError> {
         if life_ms <= 0 || life_ms > MAX_TICKET_MS {
             return Err(TicketError::Life);
         }
         let expires_at_ms = wall_ms().saturating_add(life_ms);
-        let ticket = self.ticket(expires_at_ms).ok_or(TicketError::NoToken)?;
+        let ticket = self.mint(kind, expires_at_ms).ok_or(TicketError::NoToken)?;
         Ok((ticket, expires_at_ms))
     }
 
-    /// True when `ticket` was signed with this token and has not expired at `now_ms`.
-    pub fn ticket_valid(&self, ticket: &str, now_ms: i64) -> bool {
+    fn valid(&self, kind: Kind<'_>, ticket: &str, now_ms: i64) -> bool {
         let Some(token) = self.token.as_deref() else {
             return false;
         };
         let mut parts = ticket.splitn(3, '.');
-        let (Some("v1"), Some(expiry), Some(mac)) = (parts.next(), parts.next(), parts.next())
+        let (Some(prefix), Some(expiry), Some(mac)) = (parts.next(), parts.next(), parts.next())
         else {
             return false;
         };
+        if prefix != kind.prefix() {
+            return false;
+        }
         match expiry.parse::<i64>() {
             // Never one minted for longer than the longest life from now either.
             Ok(exp) if exp > now_ms && exp - now_ms <= MAX_TICKET_MS => {
-                constant_time_eq(sign(token, exp).as_bytes(), mac.as_bytes())
+                constant_time_eq(sign(token, kind, exp).as_bytes(), mac.as_bytes())
             }
             _ => false,
         }
     }
 }
 
-/// The ticket's signature: HMAC-SHA256 of its version and expiry, keyed by the token.
-fn sign(token: &str, expires_at_ms: i64) -> String {
+/// What a ticket grants: reading, or acknowledging (and reading) one alert.
+#[derive(Debug, Clone, Copy)]
+enum Kind<'a> {
+    Read,
+    Ack(&'a str),
+}
+
+impl Kind<'_> {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Read => "v1",
+            Kind::Ack(_) => "ack1",
+        }
+    }
+}
+
+/// The ticket's signature: HMAC-SHA256 of what it grants and its expiry, keyed by the
+/// token.
+fn sign(token: &str, kind: Kind<'_>, expires_at_ms: i64) -> String {
     use std::fmt::Write;
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, token.as_bytes());
-    let tag = ring::hmac::sign(
-        &key,
-        format!("ccpulse read ticket v1 {expires_at_ms}").as_bytes(),
-    );
+    let message = match kind {
+        Kind::Read => format!("ccpulse read ticket v1 {expires_at_ms}"),
+        Kind::Ack(fp) => format!("ccpulse ack ticket v1 {fp} {expires_at_ms}"),
+    };
+    let tag = ring::hmac::sign(&key, message.as_bytes());
     tag.as_ref()
         .iter()
         .fold(String::with_capacity(64), |mut s, b| {
@@ -176,5 +230,28 @@ mod tests {
             Auth::new(None).ticket_lasting(60_000),
             Err(TicketError::NoToken)
         );
+    }
+
+    #[test]
+    fn ack_tickets_acknowledge_their_alert_only() {
+        let a = Auth::new(Some("s3cret"));
+        let now = wall_ms();
+        let (t, exp) = a.ack_ticket_lasting("0123abcd", 60_000).expect("a minute");
+        assert!(t.starts_with(&format!("ack1.{exp}.")), "{t}");
+        assert!(a.ack_ticket_valid("0123abcd", &t, now));
+        assert!(!a.ack_ticket_valid("0123abcd", &t, exp), "expired");
+        assert!(!a.ack_ticket_valid("0123abce", &t, now), "another alert");
+        assert!(!a.ticket_valid(&t, now), "no read ticket");
+        assert!(!Auth::new(Some("other")).ack_ticket_valid("0123abcd", &t, now));
+        // A read ticket with the same expiry and its signature does not acknowledge.
+        let read = a.ticket(exp).expect("read");
+        assert!(!a.ack_ticket_valid("0123abcd", &read, now));
+        let relabelled = read.replacen("v1.", "ack1.", 1);
+        assert!(!a.ack_ticket_valid("0123abcd", &relabelled, now));
+        assert_eq!(
+            Auth::new(None).ack_ticket_lasting("0123abcd", 60_000),
+            Err(TicketError::NoToken)
+        );
+        assert_eq!(a.ack_ticket_lasting("0123abcd", 0), Err(TicketError::Life));
     }
 }

@@ -930,6 +930,18 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
     second.stop().await;
 }
 
+/// A daemon on `clock` under `[auth] token = "s3cret"`.
+async fn start_guarded(clock: &Arc<ManualClock>) -> Live {
+    let mut cfg = fast_config();
+    cfg.auth.token = Some("s3cret".into());
+    start(
+        &cfg,
+        FeedOptions::default(),
+        clock.clone() as Arc<dyn Clock>,
+    )
+    .await
+}
+
 /// Under `[auth] token`, a board link with a read ticket shows the floor; one whose
 /// ticket has expired says so instead of "stale" forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -937,14 +949,7 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
 async fn wallboard_opens_with_a_ticket_and_says_when_it_has_expired() {
     let _one = SERIAL.lock().await;
     let clock = Arc::new(ManualClock::new(T0 - 100_000));
-    let mut cfg = fast_config();
-    cfg.auth.token = Some("s3cret".into());
-    let live = start(
-        &cfg,
-        FeedOptions::default(),
-        clock.clone() as Arc<dyn Clock>,
-    )
-    .await;
+    let live = start_guarded(&clock).await;
     let n = send_all(&live, vec![queued(T0 - 30_000, "c1", "sales")]).await;
     clock.set(T0);
     wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
@@ -969,6 +974,100 @@ async fn wallboard_opens_with_a_ticket_and_says_when_it_has_expired() {
         .await;
     assert_eq!(shown, "✖ link expired: ask for a new one");
     assert_eq!(text(&page, "#t-waiting .value").await, "–", "nothing shown");
+    drop(browser);
+    live.stop().await;
+}
+
+/// A chat alert's "acknowledge" link on a phone, under a token: the page shows the alert
+/// (read with the link's ticket), acknowledges nothing until its button is pressed, then
+/// says so; the alert is acknowledged in the daemon. An expired link says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium (scripts/test.sh installs it)"]
+async fn ack_link_acknowledges_the_alert_when_asked() {
+    let _one = SERIAL.lock().await;
+    let clock = Arc::new(ManualClock::new(T0 - 1_300_000));
+    let live = start_guarded(&clock).await;
+    // ben has been on one contact for 21 minutes at T0: LongContact (20 min) fires.
+    let n = send_all(
+        &live,
+        vec![
+            agent(T0 - 1_270_000, "ben", AgentStatus::Available, None),
+            queued(T0 - 1_265_000, "c-long", "support"),
+            answered(T0 - 1_260_000, "c-long", "support", "ben"),
+        ],
+    )
+    .await;
+    clock.set(T0);
+    wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
+    let active = wait_alerts(&live.alerts, |a| {
+        a.iter()
+            .any(|x| x.alertname == "LongContact" && x.state == "firing")
+    })
+    .await;
+    let alert = active
+        .iter()
+        .find(|x| x.alertname == "LongContact")
+        .expect("LongContact");
+    let fp = alert.fingerprint.clone();
+    let auth = ccpulse::auth::Auth::new(Some("s3cret"));
+    let (ticket, _) = auth.ack_ticket_lasting(&fp, 3_600_000).expect("ticket");
+
+    let browser = Browser::launch().await;
+    let page = browser.new_page().await;
+    page.set_viewport(390, 844).await;
+    page.navigate(&format!("http://{}/ack/{fp}?ticket={ticket}", live.addr))
+        .await;
+    page.wait_for("!document.getElementById('ack').hidden")
+        .await;
+    let shown = text(&page, "#alert").await;
+    assert!(
+        shown.contains(&alert.summary) && shown.contains("ℹ INFO · LongContact"),
+        "{shown}"
+    );
+    let acked = |alerts: &ccpulse::alerts::SharedAlerts| {
+        alerts
+            .lock()
+            .expect("alerts")
+            .active()
+            .iter()
+            .any(|x| x.fingerprint == fp && x.acknowledged)
+    };
+    assert!(
+        !acked(&live.alerts),
+        "loading the page acknowledges nothing"
+    );
+    page.eval("document.getElementById('ack').click()").await;
+    let said = page
+        .wait_for("(t => t.startsWith('✔ Acknowledged') && t)(document.getElementById('result').textContent)")
+        .await;
+    assert_eq!(
+        said,
+        "✔ Acknowledged: its repeats are silenced until it resolves."
+    );
+    assert!(acked(&live.alerts));
+    page.screenshot(&artifact("ack-phone.png")).await;
+    let errors = page.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+
+    // An expired link: said plainly, no button.
+    let now = ccpulse::auth::wall_ms();
+    let old = auth.ack_ticket_lasting(&fp, 1).expect("ticket").0;
+    while ccpulse::auth::wall_ms() <= now + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    page.navigate(&format!("http://{}/ack/{fp}?ticket={old}", live.addr))
+        .await;
+    let said = page
+        .wait_for("(t => t.startsWith('✖') && t)(document.getElementById('result').textContent)")
+        .await;
+    assert!(
+        said.as_str().is_some_and(|t| t.contains("expired")),
+        "{said}"
+    );
+    assert_eq!(
+        page.eval("document.getElementById('ack').hidden").await,
+        true
+    );
     drop(browser);
     live.stop().await;
 }

@@ -108,8 +108,8 @@ impl Default for Config {
 pub struct AuthSection {
     /// The shared secret; unset: no authentication (the default listen address is local).
     pub token: Option<String>,
-    /// How long the board links in chat alerts (Slack, Teams) stay valid: they carry a
-    /// read ticket of this life when a token is set (`0s`: links without one).
+    /// How long the board and acknowledge links in chat alerts (Slack, Teams) stay valid:
+    /// they carry a ticket of this life when a token is set (`0s`: links without one).
     pub link_tickets: Duration,
 }
 

@@ -1,5 +1,7 @@
-//! `GET /api/v1/alerts` (active alerts and today's notifications) and
-//! `POST /api/v1/alerts/{fingerprint}/ack` (silences the repeats of a firing alert).
+//! `GET /api/v1/alerts` (active alerts and today's notifications),
+//! `GET /api/v1/alerts/{fingerprint}` (one active alert) and
+//! `POST /api/v1/alerts/{fingerprint}/ack` (silences the repeats of a firing alert), and
+//! `GET /ack/{fingerprint}`: the page a chat alert's "acknowledge" link opens.
 
 use crate::alerts::SharedAlerts;
 use axum::extract::{Path, State};
@@ -12,8 +14,40 @@ use axum::{Json, Router};
 pub fn routes(alerts: SharedAlerts) -> Router {
     Router::new()
         .route("/api/v1/alerts", get(list))
+        .route("/api/v1/alerts/{fingerprint}", get(one))
         .route("/api/v1/alerts/{fingerprint}/ack", post(ack))
         .with_state(alerts)
+        .route("/ack/{fingerprint}", get(ack_page))
+}
+
+/// The acknowledge page (assets/ack.html): it holds nothing secret (the alert is read
+/// with the link's ticket), so it is served to anyone, and asks before it acknowledges:
+/// a link previewer or a mail scanner that opens the link acknowledges nothing.
+const ACK_PAGE: &str = include_str!("../../assets/ack.html");
+
+async fn ack_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(ACK_PAGE)
+}
+
+/// The active alert `fp` (pending or firing), if any.
+fn active(alerts: &SharedAlerts, fp: &str) -> Result<Option<crate::alerts::AlertView>, StatusCode> {
+    match alerts.lock() {
+        Ok(a) => Ok(a.active().into_iter().find(|v| v.fingerprint == fp)),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+fn not_active() -> Response {
+    let body = serde_json::json!({ "error": "no active alert with that fingerprint (resolved?)" });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+async fn one(State(alerts): State<SharedAlerts>, Path(fp): Path<String>) -> Response {
+    match active(&alerts, &fp) {
+        Ok(Some(view)) => Json(view).into_response(),
+        Ok(None) => not_active(),
+        Err(code) => code.into_response(),
+    }
 }
 
 async fn list(State(alerts): State<SharedAlerts>) -> Response {
@@ -30,9 +64,13 @@ async fn ack(State(alerts): State<SharedAlerts>, Path(fp): Path<String>) -> Resp
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     if acked {
+        let alert = match active(&alerts, &fp) {
+            Ok(v) => v,
+            Err(code) => return code.into_response(),
+        };
         (
             StatusCode::OK,
-            Json(serde_json::json!({ "acknowledged": fp })),
+            Json(serde_json::json!({ "acknowledged": fp, "alert": alert })),
         )
             .into_response()
     } else {

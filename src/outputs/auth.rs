@@ -13,6 +13,11 @@
 //!   kiosk's URL or put by the daemon in the board links of chat alerts; the token itself
 //!   then never has to sit in a URL.
 //!
+//! - `GET /api/v1/alerts/{fingerprint}` and `POST /api/v1/alerts/{fingerprint}/ack` also
+//!   take `?ticket=<ack ticket>` for that alert: the "acknowledge" link of a chat alert
+//!   (`/ack/{fingerprint}`, a page anyone may load) works from a phone without the token
+//!   and opens nothing else.
+//!
 //! Without a configured token every request passes.
 
 pub use crate::auth::Auth;
@@ -71,28 +76,51 @@ fn unauthorized() -> Response {
         .into_response()
 }
 
+/// The alert a request reads or acknowledges (`GET /api/v1/alerts/{fp}`,
+/// `POST /api/v1/alerts/{fp}/ack`): what an ack ticket may open.
+fn ack_target<'a>(method: &axum::http::Method, path: &'a str) -> Option<&'a str> {
+    let rest = path.strip_prefix("/api/v1/alerts/")?;
+    let fp = match rest.strip_suffix("/ack") {
+        Some(fp) if *method == axum::http::Method::POST => fp,
+        None if *method == axum::http::Method::GET => rest,
+        _ => return None,
+    };
+    (!fp.is_empty() && !fp.contains('/')).then_some(fp)
+}
+
 /// The middleware: lets a request through or answers 401.
 pub async fn require_token(State(auth): State<Auth>, req: Request, next: Next) -> Response {
-    if !auth.is_enabled() {
-        return next.run(req).await;
-    }
-    let ok = match classify(req.method(), req.uri().path()) {
-        Class::Open => true,
-        Class::Ingest => bearer(&req).is_some_and(|t| auth.matches(t)),
-        Class::Read => {
-            bearer(&req).is_some_and(|t| auth.matches(t))
-                || Query::<TokenQuery>::try_from_uri(req.uri())
-                    .ok()
-                    .is_some_and(|q| {
-                        q.0.token.is_some_and(|t| auth.matches(&t))
-                            || q.0.ticket.is_some_and(|t| auth.ticket_valid(&t, wall_ms()))
-                    })
-        }
-    };
-    if ok {
+    if !auth.is_enabled() || allowed(&auth, &req) {
         next.run(req).await
     } else {
         unauthorized()
+    }
+}
+
+/// Whether `req` passes `auth` (a token is configured).
+fn allowed(auth: &Auth, req: &Request) -> bool {
+    let query = || {
+        Query::<TokenQuery>::try_from_uri(req.uri())
+            .ok()
+            .map(|q| q.0)
+    };
+    let path = req.uri().path();
+    if let Some(fp) = ack_target(req.method(), path) {
+        let ticket = query().and_then(|q| q.ticket);
+        if ticket.is_some_and(|t| auth.ack_ticket_valid(fp, &t, wall_ms())) {
+            return true;
+        }
+    }
+    match classify(req.method(), path) {
+        Class::Open => true,
+        Class::Ingest => bearer(req).is_some_and(|t| auth.matches(t)),
+        Class::Read => {
+            bearer(req).is_some_and(|t| auth.matches(t))
+                || query().is_some_and(|q| {
+                    q.token.is_some_and(|t| auth.matches(&t))
+                        || q.ticket.is_some_and(|t| auth.ticket_valid(&t, wall_ms()))
+                })
+        }
     }
 }
 
@@ -172,5 +200,21 @@ mod tests {
         assert_eq!(classify(&get, "/ws"), Class::Read);
         assert_eq!(classify(&get, "/healthz"), Class::Open);
         assert_eq!(classify(&get, "/"), Class::Open);
+        assert_eq!(classify(&get, "/ack/abc"), Class::Open);
+    }
+
+    #[test]
+    fn ack_tickets_open_their_alert_only() {
+        let get = axum::http::Method::GET;
+        let post = axum::http::Method::POST;
+        assert_eq!(ack_target(&post, "/api/v1/alerts/abc/ack"), Some("abc"));
+        assert_eq!(ack_target(&get, "/api/v1/alerts/abc"), Some("abc"));
+        assert_eq!(ack_target(&get, "/api/v1/alerts/abc/ack"), None);
+        assert_eq!(ack_target(&post, "/api/v1/alerts/abc"), None);
+        assert_eq!(ack_target(&get, "/api/v1/alerts"), None);
+        assert_eq!(ack_target(&get, "/api/v1/alerts/"), None);
+        assert_eq!(ack_target(&get, "/api/v1/alerts/a/b"), None);
+        assert_eq!(ack_target(&post, "/api/v1/alerts/a/b/ack"), None);
+        assert_eq!(ack_target(&get, "/api/v1/snapshot"), None);
     }
 }

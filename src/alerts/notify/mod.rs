@@ -228,6 +228,30 @@ impl Context {
             .unwrap_or_else(|_| format!("{}/", self.external_url.trim_end_matches('/')))
     }
 
+    /// The page acknowledging `alert` (`/ack/{fingerprint}`), for a firing one: a link a
+    /// team leader taps on a phone to silence its repeats. Under a token it carries an
+    /// acknowledgement ticket (as long-lived as board links) that opens this alert only.
+    pub fn ack_url(&self, alert: &Notification) -> Option<String> {
+        if alert.status != Status::Firing {
+            return None;
+        }
+        let ticket = self.link_tickets.as_ref().and_then(|(auth, life)| {
+            auth.ack_ticket_lasting(&alert.fingerprint, *life)
+                .ok()
+                .map(|(t, _)| t)
+        });
+        let base = self.external_url.trim_end_matches('/');
+        let mut url = reqwest::Url::parse(&format!("{base}/ack/")).ok()?;
+        url.path_segments_mut()
+            .ok()?
+            .pop_if_empty()
+            .push(&alert.fingerprint);
+        if let Some(t) = &ticket {
+            url.query_pairs_mut().append_pair("ticket", t);
+        }
+        Some(url.to_string())
+    }
+
     /// `generatorURL` of an alert: the daemon's alert API.
     pub fn generator_url(&self) -> String {
         format!("{}/api/v1/alerts", self.external_url.trim_end_matches('/'))

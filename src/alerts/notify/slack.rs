@@ -61,7 +61,14 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
             }
             _ => format!("since {}", ctx.clock(a.starts_at_ms)),
         };
-        body.push_str(&format!("\n{when} · <{}|open the board>", ctx.board_url(a)));
+        // Links in mrkdwn escape `&`, `<` and `>` as text does.
+        body.push_str(&format!(
+            "\n{when} · <{}|open the board>",
+            esc(&ctx.board_url(a))
+        ));
+        if let Some(ack) = ctx.ack_url(a) {
+            body.push_str(&format!(" · <{}|acknowledge>", esc(&ack)));
+        }
         text.push_str(&format!("\n• {}", a.annotation("summary")));
         blocks.push(json!({
             "type": "section",

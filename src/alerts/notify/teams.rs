@@ -46,11 +46,11 @@ pub fn payload(msg: &GroupMessage<'_>, ctx: &Context) -> Value {
             }));
         }
         items.push(json!({ "type": "FactSet", "facts": facts }));
-        items.push(json!({
-            "type": "TextBlock",
-            "text": format!("[Open the board]({})", ctx.board_url(a)),
-            "wrap": true
-        }));
+        let mut links = format!("[Open the board]({})", ctx.board_url(a));
+        if let Some(ack) = ctx.ack_url(a) {
+            links.push_str(&format!(" · [Acknowledge]({ack})"));
+        }
+        items.push(json!({ "type": "TextBlock", "text": links, "wrap": true }));
         body.push(json!({ "type": "Container", "separator": true, "items": items }));
     }
     let more = msg.alerts.len().saturating_sub(MAX_ALERTS);

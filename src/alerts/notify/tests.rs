@@ -196,10 +196,11 @@ fn slack_payload_has_fallback_text_and_blocks() {
         "escaped: {section}"
     );
     assert!(section.contains("call the backup team"), "{section}");
-    // 09:00Z on the Berlin floor's clock, and its queue's board (the name URL-encoded).
+    // 09:00Z on the Berlin floor's clock, its queue's board (the name URL-encoded) and,
+    // firing, the page acknowledging it (mrkdwn-escaped).
     assert!(
         section.ends_with(
-            "\nsince 10:00 CET · <http://ccpulse.example:8080/?queues=%3Csales%26co%3E|open the board>"
+            "\nsince 10:00 CET · <http://ccpulse.example:8080/?queues=%3Csales%26co%3E|open the board> · <http://ccpulse.example:8080/ack/fp-ContactsWaitingHigh-%3Csales&amp;co%3E|acknowledge>"
         ),
         "{section}"
     );
@@ -215,6 +216,10 @@ fn slack_payload_has_fallback_text_and_blocks() {
     assert!(
         section.contains("\n10:00 CET – 10:01 CET · <http://ccpulse.example:8080/?queues=sales|"),
         "{section}"
+    );
+    assert!(
+        !section.contains("acknowledge"),
+        "resolved: nothing to acknowledge"
     );
 }
 
@@ -259,6 +264,26 @@ fn chat_links_open_the_board_of_the_alerts_queue_or_team() {
         !auth.ticket_valid(ticket, now + 3_600_001),
         "an hour's life: {ticket}"
     );
+    // Its acknowledge link: this alert's page, with a ticket acknowledging it only.
+    n.fingerprint = "0123abcd".into();
+    let ack = reqwest::Url::parse(&guarded.ack_url(&n).expect("firing")).expect("url");
+    assert_eq!(ack.path(), "/ack/0123abcd");
+    let q: BTreeMap<String, String> = ack.query_pairs().into_owned().collect();
+    let t = q.get("ticket").expect("an ack ticket");
+    assert!(auth.ack_ticket_valid("0123abcd", t, now), "{t}");
+    assert!(
+        !auth.ack_ticket_valid("0123abce", t, now),
+        "that alert only"
+    );
+    assert!(!auth.ticket_valid(t, now), "no read ticket");
+    assert!(!auth.ack_ticket_valid("0123abcd", t, now + 3_600_001));
+    // No token: the bare page; resolved: no link.
+    assert_eq!(
+        ctx().ack_url(&n).as_deref(),
+        Some("http://ccpulse.example:8080/ack/0123abcd")
+    );
+    n.status = Status::Resolved;
+    assert_eq!(guarded.ack_url(&n), None);
 }
 
 #[test]
@@ -340,6 +365,24 @@ fn teams_payload_is_an_adaptive_card_message() {
     );
     assert_eq!(card["actions"][0]["type"], "Action.OpenUrl");
     assert_eq!(card["actions"][0]["url"], board, "one queue: its board");
+    // Firing: the board and the page acknowledging it.
+    let firing = vec![Notification::from_event(
+        &event(AlertKind::Firing, "ContactsWaitingHigh", "sales", 12.0),
+        None,
+    )];
+    let v = teams::payload(&message(&firing), &ctx());
+    let links = format!(
+        "[Open the board]({board}) · [Acknowledge](http://ccpulse.example:8080/ack/fp-ContactsWaitingHigh-sales)"
+    );
+    let items = &v["attachments"][0]["content"]["body"][1]["items"];
+    assert!(
+        items
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["text"] == links.as_str()),
+        "{items}"
+    );
     // Under a token every link carries its own ticket: two alerts of one queue still
     // share its board, two queues get the whole floor.
     let guarded = Context {
