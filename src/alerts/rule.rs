@@ -50,8 +50,8 @@ pub enum ThresholdUnit {
     SlThreshold,
 }
 
-/// Which agent states a `state_seconds` rule times: its `states` and, in aux, its
-/// `reasons` (none listed: any reason).
+/// Which agent states a `state_seconds` rule times or an `agents_in_state` rule counts:
+/// its `states` and, in aux, its `reasons` (none listed: any reason).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StateFilter {
     /// The timed states (never `logged_out`).
@@ -251,6 +251,11 @@ impl Metric {
     }
 }
 
+/// Seconds `a` has been in its state at `now`.
+fn state_seconds(a: &AgentSnapshot, now: Millis) -> f64 {
+    (now - a.since_ms).max(0) as f64 / 1000.0
+}
+
 impl Metric {
     /// The states (and aux reasons) a `state_seconds` or `agents_in_state` metric
     /// selects, to be set from config.
@@ -260,15 +265,8 @@ impl Metric {
             _ => None,
         }
     }
-}
 
-/// Seconds `a` has been in its state at `now`.
-fn state_seconds(a: &AgentSnapshot, now: Millis) -> f64 {
-    (now - a.since_ms).max(0) as f64 / 1000.0
-}
-
-impl Metric {
-    /// What it is measured per: `queue`, `agent` or `source` (the scope label).
+    /// What it is measured per: `queue`, `agent`, `team` or `source` (the scope label).
     pub fn scope_label(&self) -> &'static str {
         match self {
             Metric::ServiceLevelVsTarget { .. }
