@@ -178,16 +178,21 @@ impl Engine {
         }
     }
 
-    /// An explicit agent left ACW: the contacts whose ACW it was are handled now.
+    /// An explicit agent left ACW: the contacts whose ACW it was are handled now, in
+    /// order. Taken out one by one: the agent's list keeps its allocation (one contact
+    /// a time is the rule, and a fresh list per contact cost an allocation and a free).
     fn end_explicit_acw(&mut self, a: u32, t: Millis) {
-        let Some(rt) = self.agents.get_mut(a as usize) else {
-            return;
-        };
-        if rt.explicit.is_none() {
-            return;
-        }
-        let done: Vec<Finished> = extract(&mut rt.finished, |f| f.acw_start.is_some());
-        for f in done {
+        loop {
+            let Some(rt) = self.agents.get_mut(a as usize) else {
+                return;
+            };
+            if rt.explicit.is_none() {
+                return;
+            }
+            let Some(i) = rt.finished.iter().position(|f| f.acw_start.is_some()) else {
+                return;
+            };
+            let f = rt.finished.remove(i);
             let acw = (t - f.acw_start.unwrap_or(t)).max(0) as u64;
             self.handled(t, a, &f, acw);
         }
@@ -400,21 +405,16 @@ impl Engine {
         };
         rt.in_acw = false;
         rt.acw_seq += 1;
-        let done = std::mem::take(&mut rt.finished);
-        for f in done {
+        let mut done = std::mem::take(&mut rt.finished);
+        for f in done.drain(..) {
             let acw = (t - f.acw_start.unwrap_or(t)).max(0) as u64;
             self.handled(t, a, &f, acw);
         }
+        // The emptied list goes back, allocation kept, for the agent's next contact.
+        if let Some(rt) = self.agents.get_mut(a as usize) {
+            if rt.finished.is_empty() {
+                rt.finished = done;
+            }
+        }
     }
-}
-
-/// Removes and returns the elements matching `pred`, keeping the others in order.
-fn extract<T>(v: &mut Vec<T>, pred: impl Fn(&T) -> bool) -> Vec<T> {
-    // Usually nothing matches: keep the vector (and its allocation) as it is.
-    if !v.iter().any(&pred) {
-        return Vec::new();
-    }
-    let (out, keep): (Vec<T>, Vec<T>) = std::mem::take(v).into_iter().partition(|x| pred(x));
-    *v = keep;
-    out
 }
