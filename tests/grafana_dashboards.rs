@@ -475,7 +475,7 @@ async fn every_dashboard_expression_runs_on_a_real_prometheus() {
         ccpulse::alerts::AlertContext {
             schedule: Some(schedule.clone()),
             transitions: Some(transitions),
-            idle_ok: Vec::new(),
+            ..Default::default()
         },
         daemon.shutdown_signal(),
         ccpulse::alerts::notify::Dispatcher::log_only(&ccpulse::alerts::default_rules()),

@@ -83,6 +83,30 @@ pub struct AlertView {
     pub fingerprint: String,
 }
 
+/// One alert's state as saved across a restart: its rule by name, its scope, and when it
+/// became pending, fired and was last notified (event time).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SavedAlert {
+    rule: String,
+    scope: String,
+    pending_since: Option<Millis>,
+    firing_since: Option<Millis>,
+    last_notified: Option<Millis>,
+    acked: bool,
+    value: f64,
+    scale: f64,
+    scope_label: String,
+    scope_labels: BTreeMap<String, String>,
+}
+
+/// The scope labels and scope-label names a saved alert may carry, as the static names
+/// the states use (anything else is dropped on restore).
+const LABEL_NAMES: [&str; 6] = ["queue", "agent", "team", "source", "state", "reason"];
+
+fn static_label(name: &str) -> Option<&'static str> {
+    LABEL_NAMES.into_iter().find(|n| *n == name)
+}
+
 #[derive(Debug, Clone, Default)]
 struct State {
     pending_since: Option<Millis>,
@@ -290,6 +314,69 @@ impl AlertEngine {
     /// The rules evaluated.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// Every alert's state (pending, firing, acknowledged), to save across a restart.
+    pub fn saved(&self) -> Vec<SavedAlert> {
+        let mut out: Vec<SavedAlert> = self
+            .states
+            .iter()
+            .filter_map(|((ri, scope), st)| {
+                Some(SavedAlert {
+                    rule: self.rules.get(*ri)?.name.clone(),
+                    scope: scope.clone(),
+                    pending_since: st.pending_since,
+                    firing_since: st.firing_since,
+                    last_notified: st.last_notified,
+                    acked: st.acked,
+                    value: st.value,
+                    scale: st.scale,
+                    scope_label: st.scope_label.to_string(),
+                    scope_labels: st
+                        .scope_labels
+                        .iter()
+                        .map(|(k, v)| ((*k).to_string(), v.clone()))
+                        .collect(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.rule, &a.scope).cmp(&(&b.rule, &b.scope)));
+        out
+    }
+
+    /// Takes back states [`saved`](Self::saved) before a restart, for the rules still
+    /// configured (matched by name); returns how many. The next evaluation measures them
+    /// again: an alert still breaching stays firing without a second notification (its
+    /// repeats and acknowledgement continue), one past its clear threshold or whose
+    /// scope went away resolves.
+    pub fn restore(&mut self, saved: Vec<SavedAlert>) -> usize {
+        let mut n = 0;
+        for a in saved {
+            let Some(ri) = self.rules.iter().position(|r| r.name == a.rule) else {
+                continue;
+            };
+            let Some(scope_label) = static_label(&a.scope_label) else {
+                continue;
+            };
+            let st = State {
+                pending_since: a.pending_since,
+                firing_since: a.firing_since,
+                last_notified: a.last_notified,
+                acked: a.acked,
+                value: a.value,
+                scale: a.scale,
+                scope_label,
+                scope_labels: a
+                    .scope_labels
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((static_label(&k)?, v)))
+                    .collect(),
+                seen: self.generation,
+            };
+            self.states.insert((ri, a.scope), st);
+            n += 1;
+        }
+        n
     }
 
     /// Every notification [`evaluate`](Self::evaluate) returns from now on. A receiver

@@ -6,12 +6,13 @@
 
 mod eval;
 pub mod notify;
+pub mod persist;
 mod rule;
 mod scope;
 mod task;
 mod text;
 
-pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView};
+pub use eval::{AlertEngine, AlertEvent, AlertKind, AlertView, SavedAlert};
 pub use rule::{
     default_rules, schedule_and_source_rules, AlertInputs, Comparison, Measured, Metric,
     QuietHours, Rule, Severity, SourceHealth, StateFilter, ThresholdUnit,

@@ -33,6 +33,8 @@ pub struct AlertContext {
     pub transitions: Option<mpsc::Receiver<Transitions>>,
     /// Sources that may stay idle (push endpoints): silent only once they delivered.
     pub idle_ok: Vec<String>,
+    /// Where the alerts' states are saved across a restart (none: not saved).
+    pub state_file: Option<super::persist::StateFile>,
 }
 
 /// Spawns the task with no schedule, every source expected live, and the log as the
@@ -143,6 +145,12 @@ pub fn spawn_with(
                 Err(_) => break,
             };
             dispatcher.dispatch(&events);
+            if let Some(f) = ctx.state_file.as_mut() {
+                f.save_if_due(&alerts);
+            }
+        }
+        if let Some(f) = ctx.state_file.as_ref() {
+            f.save(&alerts);
         }
         drop(dispatcher);
     })

@@ -493,3 +493,60 @@ fn break_or_wrap_up() -> Box<crate::alerts::StateFilter> {
         reasons: vec!["break".into()],
     })
 }
+
+#[test]
+fn saved_states_carry_alerts_across_a_restart() {
+    // Three waiting: fires at +60 s, is acknowledged; a second rule only pends.
+    let mut pending = waiting_rule(1.0);
+    pending.name = "WaitingPending".into();
+    pending.for_ms = 3_600_000;
+    let mut f = Floor::new(waiting_rule(1.0));
+    f.alerts = AlertEngine::new(
+        vec![waiting_rule(1.0), pending.clone()],
+        jiff::tz::TimeZone::UTC,
+    );
+    for _ in 0..3 {
+        f.queue(T0);
+    }
+    assert_eq!(
+        f.run(T0, T0 + 60_000),
+        vec![(T0 + 60_000, AlertKind::Firing)]
+    );
+    let fp = f.alerts.active()[0].fingerprint.clone();
+    assert!(f.alerts.acknowledge(&fp));
+    let before = f.alerts.active();
+
+    // The restarted daemon: a fresh alert engine (one rule renamed away) takes the saved
+    // states back through their JSON file.
+    let text = serde_json::to_string(&f.alerts.saved()).expect("json");
+    let saved: Vec<crate::alerts::SavedAlert> = serde_json::from_str(&text).expect("parse");
+    assert_eq!(saved.len(), 2);
+    let mut renamed = pending;
+    renamed.name = "SomethingElse".into();
+    f.alerts = AlertEngine::new(vec![waiting_rule(1.0), renamed], jiff::tz::TimeZone::UTC);
+    assert_eq!(
+        f.alerts.restore(saved),
+        1,
+        "the rule that is still configured"
+    );
+    assert_eq!(
+        f.alerts.active(),
+        before[..1].to_vec(),
+        "the same firing alert"
+    );
+
+    // Still breaching: no second firing, and acknowledged, so no repeat either.
+    let ev = f.run(T0 + 70_000, T0 + 1_300_000);
+    assert!(ev.is_empty(), "{ev:?}");
+    // Cleared: resolved, with the original start.
+    f.abandon(T0 + 1_310_000, 1);
+    f.abandon(T0 + 1_310_000, 2);
+    f.engine.advance_to(T0 + 1_320_000);
+    let snap = f.engine.snapshot();
+    let ev = f.alerts.evaluate(&snap);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(
+        (ev[0].kind, ev[0].starts_at_ms),
+        (AlertKind::Resolved, T0 + 60_000)
+    );
+}

@@ -3,6 +3,7 @@
 
 use super::UsageError;
 use ccpulse::alerts::notify::{self, Context};
+use ccpulse::alerts::persist::StateFile;
 use ccpulse::alerts::{AlertContext, AlertEngine, SharedAlerts};
 use ccpulse::auth::Auth;
 use ccpulse::config::{Config, SourceKind};
@@ -201,6 +202,15 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
         },
     )?;
     let alerts: SharedAlerts = Arc::new(std::sync::Mutex::new(AlertEngine::new(rules, tz)));
+    // Firing alerts stay firing across a restart (no second page), as the schedule's
+    // state does; the demo keeps neither.
+    let state_file = (!demo).then(|| StateFile::in_dir(&cfg.daemon.data_dir));
+    if let Some(f) = &state_file {
+        let n = f.restore(&alerts);
+        if n > 0 {
+            tracing::info!(alerts = n, "alert states restored");
+        }
+    }
     let alert_task = ccpulse::alerts::spawn_with(
         daemon.published().clone(),
         alerts.clone(),
@@ -209,6 +219,7 @@ async fn daemon(cfg: Config, args: RunArgs) -> anyhow::Result<()> {
             transitions: Some(transitions),
             // The push endpoints may stay idle: silent only once they delivered.
             idle_ok: vec!["http".into(), "ws-ingest".into()],
+            state_file,
         },
         daemon.shutdown_signal(),
         dispatcher,

@@ -234,6 +234,7 @@ pub async fn start_on(
             schedule: Some(schedule.clone()),
             transitions: Some(transitions),
             idle_ok: vec!["http".into(), "ws-ingest".into()],
+            state_file: None,
         },
         daemon.shutdown_signal(),
         dispatcher,
