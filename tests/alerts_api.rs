@@ -146,6 +146,10 @@ async fn an_ack_ticket_acknowledges_its_alert_only() {
         (&one["summary"], &one["acknowledged"]),
         (&alert["summary"], &Value::Bool(false))
     );
+    assert_eq!(
+        one["time_zone"], "UTC",
+        "the config's zone, for the page's clock times"
+    );
     for path in [
         format!("/api/v1/alerts?ticket={ack}"),
         format!("/api/v1/snapshot?ticket={ack}"),

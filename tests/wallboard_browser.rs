@@ -930,10 +930,11 @@ async fn wallboard_marks_stale_while_the_daemon_is_down_and_reconnects_on_restar
     second.stop().await;
 }
 
-/// A daemon on `clock` under `[auth] token = "s3cret"`.
-async fn start_guarded(clock: &Arc<ManualClock>) -> Live {
+/// A daemon on `clock` under `[auth] token = "s3cret"`, its days in `timezone`.
+async fn start_guarded(clock: &Arc<ManualClock>, timezone: &str) -> Live {
     let mut cfg = fast_config();
     cfg.auth.token = Some("s3cret".into());
+    cfg.timezone = timezone.into();
     start(
         &cfg,
         FeedOptions::default(),
@@ -949,7 +950,7 @@ async fn start_guarded(clock: &Arc<ManualClock>) -> Live {
 async fn wallboard_opens_with_a_ticket_and_says_when_it_has_expired() {
     let _one = SERIAL.lock().await;
     let clock = Arc::new(ManualClock::new(T0 - 100_000));
-    let live = start_guarded(&clock).await;
+    let live = start_guarded(&clock, "UTC").await;
     let n = send_all(&live, vec![queued(T0 - 30_000, "c1", "sales")]).await;
     clock.set(T0);
     wait_snapshot(live.daemon.published(), |s| s.engine.applied == n).await;
@@ -986,7 +987,7 @@ async fn wallboard_opens_with_a_ticket_and_says_when_it_has_expired() {
 async fn ack_link_acknowledges_the_alert_when_asked() {
     let _one = SERIAL.lock().await;
     let clock = Arc::new(ManualClock::new(T0 - 1_300_000));
-    let live = start_guarded(&clock).await;
+    let live = start_guarded(&clock, "Europe/Berlin").await;
     // ben has been on one contact for 21 minutes at T0: LongContact (20 min) fires.
     let n = send_all(
         &live,
@@ -1023,6 +1024,16 @@ async fn ack_link_acknowledges_the_alert_when_asked() {
     assert!(
         shown.contains(&alert.summary) && shown.contains("ℹ INFO · LongContact"),
         "{shown}"
+    );
+    // Since when, on the floor's (Berlin) clock, whatever zone the phone is in (UTC here),
+    // in the browser's 12- or 24-hour style.
+    let since = jiff::Timestamp::from_millisecond(alert.since_ms)
+        .expect("since")
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"));
+    let (h24, h12) = (since.strftime("since %H:%M"), since.strftime("since %I:%M"));
+    assert!(
+        shown.contains(&h24.to_string()) || shown.contains(&h12.to_string()),
+        "{h24}: {shown}"
     );
     let acked = |alerts: &ccpulse::alerts::SharedAlerts| {
         alerts

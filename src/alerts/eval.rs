@@ -316,6 +316,12 @@ impl AlertEngine {
         &self.rules
     }
 
+    /// The IANA name of the time zone quiet hours and days are read in (the config's
+    /// `timezone`): what pages showing an alert's clock times use.
+    pub fn time_zone_name(&self) -> &str {
+        self.tz.iana_name().unwrap_or("UTC")
+    }
+
     /// Every alert's state (pending, firing, acknowledged), to save across a restart.
     pub fn saved(&self) -> Vec<SavedAlert> {
         let mut out: Vec<SavedAlert> = self

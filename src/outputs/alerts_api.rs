@@ -29,12 +29,20 @@ async fn ack_page() -> axum::response::Html<&'static str> {
     axum::response::Html(ACK_PAGE)
 }
 
-/// The active alert `fp` (pending or firing), if any.
-fn active(alerts: &SharedAlerts, fp: &str) -> Result<Option<crate::alerts::AlertView>, StatusCode> {
-    match alerts.lock() {
-        Ok(a) => Ok(a.active().into_iter().find(|v| v.fingerprint == fp)),
-        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+/// The active alert `fp` (pending or firing), if any, with the center's `time_zone`
+/// (the acknowledge page shows its clock times as the floor's clocks do).
+fn active(alerts: &SharedAlerts, fp: &str) -> Result<Option<serde_json::Value>, StatusCode> {
+    let engine = alerts
+        .lock()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let Some(view) = engine.active().into_iter().find(|v| v.fingerprint == fp) else {
+        return Ok(None);
+    };
+    let mut v = serde_json::to_value(view).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("time_zone".into(), engine.time_zone_name().into());
     }
+    Ok(Some(v))
 }
 
 fn not_active() -> Response {

@@ -221,7 +221,8 @@ pub async fn start_on(
     let alerts: ccpulse::alerts::SharedAlerts =
         Arc::new(std::sync::Mutex::new(ccpulse::alerts::AlertEngine::new(
             ccpulse::alerts::default_rules(),
-            jiff::tz::TimeZone::UTC,
+            // The config's zone, as the daemon's (quiet hours, the day's history).
+            jiff::tz::TimeZone::get(&cfg.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
         )));
     let feed = FeedState::new(daemon.published().clone(), daemon.shutdown_signal(), feed)
         .with_alerts(alerts.clone());
