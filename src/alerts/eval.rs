@@ -83,18 +83,27 @@ pub struct AlertView {
     pub fingerprint: String,
 }
 
-/// One alert's state as saved across a restart: its rule by name, its scope, and when it
-/// became pending, fired and was last notified (event time).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct SavedAlert {
-    rule: String,
-    scope: String,
+/// When an alert became pending, fired and was last notified (event time), whether it
+/// is acknowledged, and its last measurement: what a restart must not lose.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+struct Timing {
     pending_since: Option<Millis>,
     firing_since: Option<Millis>,
     last_notified: Option<Millis>,
     acked: bool,
     value: f64,
+    /// The rule's threshold multiplier for this scope when last measured.
     scale: f64,
+}
+
+/// One alert's state as saved across a restart: its rule by name, its scope, its
+/// [`Timing`] and its scope's labels.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SavedAlert {
+    rule: String,
+    scope: String,
+    #[serde(flatten)]
+    t: Timing,
     scope_label: String,
     scope_labels: BTreeMap<String, String>,
 }
@@ -109,13 +118,7 @@ fn static_label(name: &str) -> Option<&'static str> {
 
 #[derive(Debug, Clone, Default)]
 struct State {
-    pending_since: Option<Millis>,
-    firing_since: Option<Millis>,
-    last_notified: Option<Millis>,
-    acked: bool,
-    value: f64,
-    /// The rule's threshold multiplier for this scope when last measured.
-    scale: f64,
+    t: Timing,
     scope_label: &'static str,
     scope_labels: BTreeMap<&'static str, String>,
     /// The evaluation that last measured this scope (older: its scope went away).
@@ -213,8 +216,8 @@ impl AlertEngine {
                 }
                 let scope = key.1.clone();
                 let st = self.states.entry(key).or_default();
-                st.value = value;
-                st.scale = scale;
+                st.t.value = value;
+                st.t.scale = scale;
                 st.scope_label = label;
                 st.scope_labels = m.labels.into_iter().collect();
                 st.seen = gen;
@@ -227,37 +230,37 @@ impl AlertEngine {
                     scope_labels: st.scope_labels.clone(),
                     value,
                     summary: rule.fill(&rule.summary, &scope, value, &st.scope_labels),
-                    starts_at_ms: st.firing_since.unwrap_or(now),
+                    starts_at_ms: st.t.firing_since.unwrap_or(now),
                     ends_at_ms: ends,
                     fingerprint: fingerprint(&rule.name, &scope),
                     threshold_scale: scale,
                 };
-                if st.firing_since.is_some() {
+                if st.t.firing_since.is_some() {
                     if rule.clears_at(value, scale) {
-                        if st.last_notified.is_some() {
+                        if st.t.last_notified.is_some() {
                             out.push(event(AlertKind::Resolved, st, Some(now)));
                         }
                         self.states.remove(&(ri, scope));
                         continue;
                     }
-                    match st.last_notified {
+                    match st.t.last_notified {
                         // Fired during quiet hours: notify once they are over.
                         None if !quiet => {
-                            st.last_notified = Some(now);
+                            st.t.last_notified = Some(now);
                             out.push(event(AlertKind::Firing, st, None));
                         }
-                        Some(last) if !quiet && !st.acked && now - last >= rule.repeat_ms => {
-                            st.last_notified = Some(now);
+                        Some(last) if !quiet && !st.t.acked && now - last >= rule.repeat_ms => {
+                            st.t.last_notified = Some(now);
                             out.push(event(AlertKind::Repeat, st, None));
                         }
                         _ => {}
                     }
                 } else if rule.breaches_at(value, scale) {
-                    let since = *st.pending_since.get_or_insert(now);
+                    let since = *st.t.pending_since.get_or_insert(now);
                     if now - since >= rule.for_ms {
-                        st.firing_since = Some(now);
+                        st.t.firing_since = Some(now);
                         if !quiet {
-                            st.last_notified = Some(now);
+                            st.t.last_notified = Some(now);
                             out.push(event(AlertKind::Firing, st, None));
                         }
                     }
@@ -275,20 +278,20 @@ impl AlertEngine {
             .collect();
         for key in gone {
             if let (Some(st), Some(rule)) = (self.states.remove(&key), self.rules.get(key.0)) {
-                if st.firing_since.is_some() && st.last_notified.is_some() {
+                if st.t.firing_since.is_some() && st.t.last_notified.is_some() {
                     out.push(AlertEvent {
                         kind: AlertKind::Resolved,
                         alertname: rule.name.clone(),
                         severity: rule.severity.as_str(),
                         scope_label: st.scope_label,
                         scope: key.1.clone(),
-                        summary: rule.fill(&rule.summary, &key.1, st.value, &st.scope_labels),
+                        summary: rule.fill(&rule.summary, &key.1, st.t.value, &st.scope_labels),
                         scope_labels: st.scope_labels,
-                        value: st.value,
-                        starts_at_ms: st.firing_since.unwrap_or(now),
+                        value: st.t.value,
+                        starts_at_ms: st.t.firing_since.unwrap_or(now),
                         ends_at_ms: Some(now),
                         fingerprint: fingerprint(&rule.name, &key.1),
-                        threshold_scale: st.scale,
+                        threshold_scale: st.t.scale,
                     });
                 }
             }
@@ -331,12 +334,7 @@ impl AlertEngine {
                 Some(SavedAlert {
                     rule: self.rules.get(*ri)?.name.clone(),
                     scope: scope.clone(),
-                    pending_since: st.pending_since,
-                    firing_since: st.firing_since,
-                    last_notified: st.last_notified,
-                    acked: st.acked,
-                    value: st.value,
-                    scale: st.scale,
+                    t: st.t.clone(),
                     scope_label: st.scope_label.to_string(),
                     scope_labels: st
                         .scope_labels
@@ -365,12 +363,7 @@ impl AlertEngine {
                 continue;
             };
             let st = State {
-                pending_since: a.pending_since,
-                firing_since: a.firing_since,
-                last_notified: a.last_notified,
-                acked: a.acked,
-                value: a.value,
-                scale: a.scale,
+                t: a.t,
                 scope_label,
                 scope_labels: a
                     .scope_labels
@@ -399,23 +392,23 @@ impl AlertEngine {
             .iter()
             .filter_map(|((ri, scope), st)| {
                 let rule = self.rules.get(*ri)?;
-                let since = st.firing_since.or(st.pending_since)?;
+                let since = st.t.firing_since.or(st.t.pending_since)?;
                 Some(AlertView {
                     alertname: rule.name.clone(),
                     severity: rule.severity.as_str(),
                     scope_label: st.scope_label,
                     scope: scope.clone(),
                     scope_labels: st.scope_labels.clone(),
-                    state: if st.firing_since.is_some() {
+                    state: if st.t.firing_since.is_some() {
                         "firing"
                     } else {
                         "pending"
                     },
-                    value: st.value,
+                    value: st.t.value,
                     since: format_rfc3339(since),
                     since_ms: since,
-                    acknowledged: st.acked,
-                    summary: rule.fill(&rule.summary, scope, st.value, &st.scope_labels),
+                    acknowledged: st.t.acked,
+                    summary: rule.fill(&rule.summary, scope, st.t.value, &st.scope_labels),
                     fingerprint: fingerprint(&rule.name, scope),
                 })
             })
@@ -428,7 +421,7 @@ impl AlertEngine {
     pub fn firing_counts(&self) -> Vec<(String, &'static str, u64)> {
         let mut m: std::collections::BTreeMap<(String, &'static str), u64> = Default::default();
         for ((ri, _), st) in &self.states {
-            if let (Some(rule), Some(_)) = (self.rules.get(*ri), st.firing_since) {
+            if let (Some(rule), Some(_)) = (self.rules.get(*ri), st.t.firing_since) {
                 *m.entry((rule.name.clone(), rule.severity.as_str()))
                     .or_default() += 1;
             }
@@ -449,9 +442,9 @@ impl AlertEngine {
             if rules
                 .get(*ri)
                 .is_some_and(|r| fingerprint(&r.name, scope) == fp)
-                && st.firing_since.is_some()
+                && st.t.firing_since.is_some()
             {
-                st.acked = true;
+                st.t.acked = true;
                 found = true;
             }
         }
