@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 # (tests/alertmanager_real.rs).
 # openssl: a test CA and server certificate for alerts over HTTPS (tests/notify_https.rs).
 # nats-server: the durable bus, a real NATS JetStream (tests/nats_real.rs).
-# systemd: systemd-analyze verifies and rates the shipped unit (tests/deploy_systemd.rs).
-NEEDED=(prometheus chromium prometheus-alertmanager openssl nats-server systemd)
+# systemd, strace: systemd-analyze verifies and rates the shipped unit, and every system
+# call a traced daemon makes must pass its filter (tests/deploy_systemd.rs).
+NEEDED=(prometheus chromium prometheus-alertmanager openssl nats-server systemd strace)
 missing=()
 for pkg in "${NEEDED[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -6,7 +6,6 @@ mod daemon;
 
 use daemon::{http, spawn_daemon};
 use serde_json::Value;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn alerts(addr: &str) -> Value {
@@ -43,16 +42,8 @@ fn firing_notifications(addr: &str) -> usize {
 }
 
 fn stop(child: &mut daemon::DaemonChild) {
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "not stopped");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let pid = child.id();
+    assert!(daemon::terminate(pid, child, Duration::from_secs(30)).success());
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The shipped systemd unit (`deploy/systemd/ccpulse.service`): its command line and
 //! environment start a daemon that keeps its state where the unit says and stops
 //! cleanly on the unit's kill signal; `systemd-analyze` verifies the unit and rates its
-//! hardening (the `#[ignore]`d tests: scripts/test.sh installs `systemd`).
+//! hardening, and every system call a traced daemon makes passes the unit's filter (the
+//! `#[ignore]`d tests: scripts/test.sh installs `systemd` and `strace`).
 
 #[path = "common/daemon.rs"]
 mod daemon;
@@ -129,19 +130,8 @@ fn the_units_command_and_environment_run_the_daemon_and_keep_its_state() {
     assert_eq!(one("KillSignal"), "SIGTERM");
     let stop = one("TimeoutStopSec");
     let stop_s: u64 = stop.trim_end_matches('s').parse().expect("seconds");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(stop_s);
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "not stopped within {stop}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let pid = child.id();
+    let status = daemon::terminate(pid, &mut child, Duration::from_secs(stop_s));
     assert!(status.success(), "{status}");
     // Restart=on-failure restarts crashes only: a clean stop is exit 0.
     assert_eq!(one("Restart"), "on-failure");
@@ -209,4 +199,143 @@ fn the_units_hardening_rates_ok() {
         .unwrap_or_else(|| panic!("no exposure level: {text}"));
     assert!(level <= 2.0, "exposure {level}");
     assert!(out.status.success(), "{text}");
+}
+
+/// The system calls an unconfined set (`@system-service` after `~@privileged`) as
+/// `systemd-analyze syscall-filter` lists them, groups expanded.
+fn allowed_syscalls() -> std::collections::HashSet<String> {
+    let out = Command::new("systemd-analyze")
+        .arg("syscall-filter")
+        .output()
+        .expect("systemd-analyze (package systemd)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut groups: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if line.starts_with('@') {
+            let name = line
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            groups.insert(name.clone(), Vec::new());
+            current = Some(name);
+        } else if let (Some(g), Some(item)) = (&current, line.split_whitespace().next()) {
+            if !item.starts_with('#') {
+                groups.entry(g.clone()).or_default().push(item.to_string());
+            }
+        }
+    }
+    fn expand(
+        groups: &std::collections::HashMap<String, Vec<String>>,
+        g: &str,
+        seen: &mut std::collections::HashSet<String>,
+        out: &mut std::collections::HashSet<String>,
+    ) {
+        for item in groups.get(g).into_iter().flatten() {
+            if item.starts_with('@') {
+                if seen.insert(item.clone()) {
+                    expand(groups, item, seen, out);
+                }
+            } else {
+                out.insert(item.clone());
+            }
+        }
+    }
+    let (mut allowed, mut privileged) = (Default::default(), Default::default());
+    expand(
+        &groups,
+        "@system-service",
+        &mut Default::default(),
+        &mut allowed,
+    );
+    expand(
+        &groups,
+        "@privileged",
+        &mut Default::default(),
+        &mut privileged,
+    );
+    assert!(
+        allowed.len() > 100,
+        "the @system-service set: {}",
+        allowed.len()
+    );
+    allowed.difference(&privileged).cloned().collect()
+}
+
+#[test]
+#[ignore = "needs strace and systemd-analyze (scripts/test.sh installs them)"]
+fn every_system_call_the_daemon_makes_passes_the_units_filter() {
+    // The unit's filter, as this test checks it.
+    assert_eq!(
+        service_values("SystemCallFilter"),
+        ["@system-service", "~@privileged"]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (qlog, trace) = (dir.path().join("queue_log"), dir.path().join("trace"));
+    queue_log(&qlog);
+    let config = dir.path().join("ccpulse.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n\n[auth]\ntoken = \"s3cret-s3cret-s3cret\"\n\n\
+             [[sources]]\nkind = \"file\"\nname = \"asterisk\"\npath = \"{}\"\n\
+             format = \"queue_log\"\nstart_at = \"beginning\"\npoll_interval = \"50ms\"\n",
+            dir.path().join("data").display(),
+            qlog.display()
+        ),
+    )
+    .expect("config");
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_ccpulse"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "info");
+    let (mut child, addr) = daemon::spawn_command(cmd);
+    // Its work: the file source, reads under the token, /metrics, the page; then a stop.
+    let auth = "Authorization: Bearer s3cret-s3cret-s3cret\r\n";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = http(&addr, "GET", "/api/v1/snapshot", auth, "").expect("GET");
+        if status == 200 && body.contains("\"applied\":3") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not ingested: {status} {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for path in ["/metrics", "/", "/api/v1/alerts"] {
+        http(&addr, "GET", path, auth, "").expect("GET");
+    }
+    // SIGTERM to the daemon (strace's child); strace exits when it has.
+    let pgrep = Command::new("pgrep")
+        .args(["-P", &child.id().to_string()])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&pgrep.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "the traced daemon's pid");
+    let pid: u32 = pid.parse().expect("a pid");
+    daemon::terminate(pid, &mut child, Duration::from_secs(30));
+    let text = std::fs::read_to_string(&trace).expect("trace");
+    let used: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| {
+            // "<pid> name(args…" (strace -f), or "<pid> <... name resumed>".
+            let call = l.split_whitespace().nth(1)?;
+            let name = call.split('(').next()?;
+            (name.len() < call.len()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .then(|| name.to_string())
+        })
+        .collect();
+    assert!(used.len() > 20, "a trace of the daemon: {used:?}");
+    let allowed = allowed_syscalls();
+    let refused: Vec<&String> = used.iter().filter(|s| !allowed.contains(*s)).collect();
+    assert!(
+        refused.is_empty(),
+        "calls the unit's filter refuses: {refused:?}"
+    );
 }

@@ -41,13 +41,21 @@ impl Drop for DaemonChild {
 #[allow(dead_code)]
 pub fn spawn_daemon(args: &[&str], setup: impl FnOnce(&mut Command)) -> (DaemonChild, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccpulse"));
-    cmd.args(args)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
+    cmd.args(args).env("RUST_LOG", "info");
+    setup(&mut cmd);
+    spawn_command(cmd)
+}
+
+/// Spawns `cmd` (the daemon, or a tool that runs it such as strace) with its stderr
+/// piped; reads the daemon's log up to where it says it listens, then keeps draining it
+/// (a closed or full pipe would fail or block its writes). The child is killed if
+/// dropped while running.
+#[allow(dead_code)]
+pub fn spawn_command(mut cmd: Command) -> (DaemonChild, String) {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    setup(&mut cmd);
-    let mut child = cmd.spawn().expect("spawn ccpulse");
+    let mut child = cmd.spawn().expect("spawn the daemon");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let found = lines.by_ref().map_while(Result::ok).find_map(|l| {
@@ -61,6 +69,28 @@ pub fn spawn_daemon(args: &[&str], setup: impl FnOnce(&mut Command)) -> (DaemonC
     };
     std::thread::spawn(move || lines.for_each(drop));
     (DaemonChild(child), addr)
+}
+
+/// Sends SIGTERM to process `pid` and waits up to `limit` for `child` to exit (the same
+/// process, or a tracer that exits with it); its exit status.
+#[allow(dead_code)]
+pub fn terminate(pid: u32, child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "kill -TERM {pid}");
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not stopped within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// One HTTP/1.1 request to the daemon at `addr` (`Connection: close`, reads bounded by
