@@ -3,7 +3,7 @@
 //! `POST /api/v1/alerts/{fingerprint}/ack` (silences the repeats of a firing alert), and
 //! `GET /ack/{fingerprint}`: the page a chat alert's "acknowledge" link opens.
 
-use crate::alerts::SharedAlerts;
+use crate::alerts::{AlertEngine, SharedAlerts};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -29,20 +29,15 @@ async fn ack_page() -> axum::response::Html<&'static str> {
     axum::response::Html(ACK_PAGE)
 }
 
-/// The active alert `fp` (pending or firing), if any, with the center's `time_zone`
-/// (the acknowledge page shows its clock times as the floor's clocks do).
-fn active(alerts: &SharedAlerts, fp: &str) -> Result<Option<serde_json::Value>, StatusCode> {
-    let engine = alerts
-        .lock()
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-    let Some(view) = engine.active().into_iter().find(|v| v.fingerprint == fp) else {
-        return Ok(None);
-    };
-    let mut v = serde_json::to_value(view).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+/// The active alert `fp` (pending or firing) of `engine`, if any, with the center's
+/// `time_zone` (the acknowledge page shows its clock times as the floor's clocks do).
+fn active(engine: &AlertEngine, fp: &str) -> Option<serde_json::Value> {
+    let view = engine.active().into_iter().find(|v| v.fingerprint == fp)?;
+    let mut v = serde_json::to_value(view).ok()?;
     if let Some(o) = v.as_object_mut() {
         o.insert("time_zone".into(), engine.time_zone_name().into());
     }
-    Ok(Some(v))
+    Some(v)
 }
 
 fn not_active() -> Response {
@@ -51,10 +46,12 @@ fn not_active() -> Response {
 }
 
 async fn one(State(alerts): State<SharedAlerts>, Path(fp): Path<String>) -> Response {
-    match active(&alerts, &fp) {
-        Ok(Some(view)) => Json(view).into_response(),
-        Ok(None) => not_active(),
-        Err(code) => code.into_response(),
+    match alerts.lock() {
+        Ok(engine) => match active(&engine, &fp) {
+            Some(view) => Json(view).into_response(),
+            None => not_active(),
+        },
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
@@ -67,15 +64,12 @@ async fn list(State(alerts): State<SharedAlerts>) -> Response {
 }
 
 async fn ack(State(alerts): State<SharedAlerts>, Path(fp): Path<String>) -> Response {
+    // Acknowledged and read back under one lock: the answer shows the alert as acked.
     let acked = match alerts.lock() {
-        Ok(mut a) => a.acknowledge(&fp),
+        Ok(mut engine) => engine.acknowledge(&fp).then(|| active(&engine, &fp)),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    if acked {
-        let alert = match active(&alerts, &fp) {
-            Ok(v) => v,
-            Err(code) => return code.into_response(),
-        };
+    if let Some(alert) = acked {
         (
             StatusCode::OK,
             Json(serde_json::json!({ "acknowledged": fp, "alert": alert })),
