@@ -97,23 +97,14 @@ struct Timing {
 }
 
 /// One alert's state as saved across a restart: its rule by name, its scope, its
-/// [`Timing`] and its scope's labels.
+/// [`Timing`] and its scope's labels (the scope label itself is the rule's metric's).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SavedAlert {
     rule: String,
     scope: String,
     #[serde(flatten)]
     t: Timing,
-    scope_label: String,
     scope_labels: BTreeMap<String, String>,
-}
-
-/// The scope labels and scope-label names a saved alert may carry, as the static names
-/// the states use (anything else is dropped on restore).
-const LABEL_NAMES: [&str; 6] = ["queue", "agent", "team", "source", "state", "reason"];
-
-fn static_label(name: &str) -> Option<&'static str> {
-    LABEL_NAMES.into_iter().find(|n| *n == name)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -335,7 +326,6 @@ impl AlertEngine {
                     rule: self.rules.get(*ri)?.name.clone(),
                     scope: scope.clone(),
                     t: st.t.clone(),
-                    scope_label: st.scope_label.to_string(),
                     scope_labels: st
                         .scope_labels
                         .iter()
@@ -356,19 +346,24 @@ impl AlertEngine {
     pub fn restore(&mut self, saved: Vec<SavedAlert>) -> usize {
         let mut n = 0;
         for a in saved {
-            let Some(ri) = self.rules.iter().position(|r| r.name == a.rule) else {
+            let Some((ri, rule)) = self
+                .rules
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.name == a.rule)
+            else {
                 continue;
             };
-            let Some(scope_label) = static_label(&a.scope_label) else {
-                continue;
-            };
+            // The rule's metric names the scope and the labels it carries (others dropped).
+            let metric = &rule.metric;
+            let label = |k: &str| metric.scope_labels().iter().copied().find(|n| *n == k);
             let st = State {
                 t: a.t,
-                scope_label,
+                scope_label: metric.scope_label(),
                 scope_labels: a
                     .scope_labels
                     .into_iter()
-                    .filter_map(|(k, v)| Some((static_label(&k)?, v)))
+                    .filter_map(|(k, v)| Some((label(&k)?, v)))
                     .collect(),
                 seen: self.generation,
             };

@@ -84,14 +84,13 @@ fn snapshot(alerts: &SharedAlerts) -> Option<Vec<SavedAlert>> {
     alerts.lock().ok().map(|a| a.saved())
 }
 
-/// Writes the file whole or not at all (a temporary file renamed over it).
+/// Writes the file whole or not at all ([`crate::runtime::write_atomic`]: synced, then
+/// renamed over the old one).
 fn write(path: &Path, alerts: Vec<SavedAlert>) {
     let doc = Doc { v: VERSION, alerts };
-    let tmp = path.with_extension("json.tmp");
-    let result = serde_json::to_vec(&doc)
-        .map_err(std::io::Error::other)
-        .and_then(|bytes| std::fs::write(&tmp, bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
+    let result = crate::runtime::write_atomic(path, |w| {
+        serde_json::to_writer(w, &doc).map_err(std::io::Error::other)
+    });
     if let Err(e) = result {
         tracing::error!(path = %path.display(), "alert states not saved: {e}");
     }
