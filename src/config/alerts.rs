@@ -350,15 +350,13 @@ fn metric(name: &str, window: Option<Duration>) -> Result<Metric, (&'static str,
     })
 }
 
-/// The agent states a `state_seconds` or `agents_in_state` rule may select (not
-/// `logged_out`: agents who are not logged in leave the floor's view).
-const TIMED_STATES: [AgentStatus; 5] = [
-    AgentStatus::Available,
-    AgentStatus::Ringing,
-    AgentStatus::OnContact,
-    AgentStatus::AfterCallWork,
-    AgentStatus::Aux,
-];
+/// The agent states a `state_seconds` or `agents_in_state` rule may select: every state
+/// but `logged_out` (agents who are not logged in leave the floor's view).
+fn timed_states() -> impl Iterator<Item = AgentStatus> {
+    AgentStatus::ALL
+        .into_iter()
+        .filter(|s| *s != AgentStatus::LoggedOut)
+}
 
 /// The filter of a `state_seconds` or `agents_in_state` rule's (`metric`) `states` and
 /// `reasons`; the error names its key.
@@ -368,9 +366,8 @@ fn state_filter(
     reasons: &[String],
 ) -> Result<StateFilter, (&'static str, String)> {
     let names = || {
-        TIMED_STATES
-            .iter()
-            .map(|s| s.as_str())
+        timed_states()
+            .map(AgentStatus::as_str)
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -382,7 +379,7 @@ fn state_filter(
     }
     let mut out = StateFilter::default();
     for name in states {
-        let Some(s) = TIMED_STATES.iter().find(|s| s.as_str() == name) else {
+        let Some(s) = timed_states().find(|s| s.as_str() == name) else {
             return Err((
                 "states",
                 format!(
@@ -391,8 +388,8 @@ fn state_filter(
                 ),
             ));
         };
-        if !out.states.contains(s) {
-            out.states.push(*s);
+        if !out.states.contains(&s) {
+            out.states.push(s);
         }
     }
     if !reasons.is_empty() && !out.states.contains(&AgentStatus::Aux) {
